@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+
+export interface IssueDescription {
+  path: string;
+  message: string;
+  value?: unknown;
+}
+
+/** Walks a path into a value; used to quote the value that failed. */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function renderPath(path: readonly PropertyKey[], prefix: string): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Short JSON-ish rendering of a value for an error message. */
+export function quote(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Turns zod issues into `{ path, message, value }` naming the field and the value that failed. */
+export function describeIssues(error: z.ZodError, input: unknown, prefix = ''): IssueDescription[] {
+  return error.issues.map((issue) => {
+    const path = renderPath(issue.path, prefix);
+    const value = valueAt(input, issue.path);
+    const found =
+      issue.code === 'unrecognized_keys' ? '' : `, got ${quote(value)}`;
+    return { path, message: `${issue.message}${found}`, value };
+  });
+}
+
+/** One line: `field: message, got value; other: ...`. */
+export function formatIssues(issues: readonly IssueDescription[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path}: ${i.message}`)
+    .concat(issues.length > 5 ? [`and ${issues.length - 5} more`] : [])
+    .join('; ');
+}

@@ -1,0 +1,177 @@
+import { ValidationError, EventSchemaError } from '../errors/index.js';
+import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
+import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
+import { EventMetadata, EventMetadataInput } from './metadata.js';
+import { eventDataSchemas, eventTypes, isEventType, type EventType } from './schemas.js';
+
+/**
+ * Reads data written under an older `schemaVersion` of `type` as the next version's shape.
+ * Chains of upcasters bring an event from any old version to the current one.
+ */
+export interface Upcaster {
+  type: EventType;
+  /** The version this upcaster reads; it returns data of version `fromVersion + 1`. */
+  fromVersion: number;
+  upcast(data: unknown): unknown;
+}
+
+/** The current data-shape version of every event type. */
+export const CURRENT_SCHEMA_VERSION: Readonly<Record<EventType, number>> = Object.fromEntries(
+  eventTypes.map((t) => [t, 1]),
+) as Record<EventType, number>;
+
+/** An event ready to be stored: validated, with its JSON text. */
+export interface EncodedEvent {
+  event: TradeEvent;
+  type: EventType;
+  data: string;
+  metadata: string;
+}
+
+/** A row as an engine stores it. */
+export interface StoredRow {
+  stream: string;
+  revision: number;
+  position: number;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+export interface EventCodecOptions {
+  upcasters?: readonly Upcaster[];
+  /** Overrides of the current version per type (tests and future migrations). */
+  currentVersions?: Partial<Record<EventType, number>>;
+}
+
+/**
+ * Validates events on their way into the log and parses them on their way out.
+ * A new event that fails its schema is a {@link ValidationError} and nothing is written;
+ * a stored event that fails is an {@link EventSchemaError} naming stream, revision, type and field.
+ *
+ * @example
+ * ```ts
+ * const codec = new EventCodec({ upcasters: [{ type: 'PositionTracked', fromVersion: 1, upcast: (d) => d }] });
+ * ```
+ */
+export class EventCodec {
+  private readonly upcasters = new Map<string, Upcaster>();
+  private readonly versions: Record<EventType, number>;
+
+  constructor(options: EventCodecOptions = {}) {
+    this.versions = { ...CURRENT_SCHEMA_VERSION, ...options.currentVersions };
+    for (const u of options.upcasters ?? []) {
+      const key = `${u.type}@${u.fromVersion}`;
+      if (this.upcasters.has(key)) throw new ValidationError(`two upcasters for ${u.type} version ${u.fromVersion}`);
+      this.upcasters.set(key, u);
+    }
+  }
+
+  currentVersion(type: EventType): number {
+    return this.versions[type];
+  }
+
+  /** Validates one event for `append`; `index` is its place in the batch (for messages). */
+  encode(input: unknown, recordedAt: string, index = 0): EncodedEvent {
+    const where = `event #${index}`;
+    if (input === null || typeof input !== 'object') {
+      throw new ValidationError(`${where}: expected an object { type, data, metadata? }, got ${quote(input)}`);
+    }
+    const { type, data, metadata } = input as { type?: unknown; data?: unknown; metadata?: unknown };
+    if (typeof type !== 'string' || !isEventType(type)) {
+      throw new ValidationError(
+        `${where}: unknown event type ${quote(type)}; expected one of ${eventTypes.join(', ')}`,
+        [{ path: 'type', message: 'unknown event type', value: type }],
+      );
+    }
+    const dataResult = eventDataSchemas[type].safeParse(data);
+    if (!dataResult.success) {
+      const issues = describeIssues(dataResult.error, data, 'data');
+      throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+    }
+    const metaResult = EventMetadataInput.safeParse(metadata ?? {});
+    if (!metaResult.success) {
+      const issues = describeIssues(metaResult.error, metadata, 'metadata');
+      throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+    }
+    const meta: EventMetadata = {
+      ...metaResult.data,
+      recordedAt: metaResult.data.recordedAt ?? recordedAt,
+      schemaVersion: metaResult.data.schemaVersion ?? this.versions[type],
+    };
+    if (meta.schemaVersion !== this.versions[type]) {
+      throw new ValidationError(
+        `${where} (${type}): metadata.schemaVersion must be the current version ${this.versions[type]}, got ${meta.schemaVersion}`,
+      );
+    }
+    const event = { type, data: dataResult.data, metadata: meta } as TradeEvent;
+    return { event, type, data: JSON.stringify(event.data), metadata: JSON.stringify(meta) };
+  }
+
+  encodeAll(events: readonly NewEvent[] | readonly unknown[], recordedAt: string): EncodedEvent[] {
+    if (!Array.isArray(events)) throw new ValidationError(`append expects an array of events, got ${quote(events)}`);
+    return events.map((e, i) => this.encode(e, recordedAt, i));
+  }
+
+  /** Parses a stored row, upcasting older versions; throws {@link EventSchemaError} on any mismatch. */
+  decode(row: StoredRow): RecordedEvent {
+    const at = `stored event at position ${row.position} (stream "${row.stream}", revision ${row.revision}, type ${row.type})`;
+    const loc = { stream: row.stream, revision: row.revision, position: row.position, type: row.type };
+    if (!isEventType(row.type)) {
+      throw new EventSchemaError(`${at}: unknown event type`, { ...loc, field: 'type' });
+    }
+    const type = row.type;
+    let rawMeta: unknown;
+    let rawData: unknown;
+    try {
+      rawMeta = JSON.parse(row.metadata);
+    } catch (cause) {
+      throw new EventSchemaError(`${at}: metadata is not valid JSON`, { ...loc, field: 'metadata' }, { cause });
+    }
+    try {
+      rawData = JSON.parse(row.data);
+    } catch (cause) {
+      throw new EventSchemaError(`${at}: data is not valid JSON`, { ...loc, field: 'data' }, { cause });
+    }
+    const meta = EventMetadata.safeParse(rawMeta);
+    if (!meta.success) {
+      const issues = describeIssues(meta.error, rawMeta, 'metadata');
+      throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+    }
+    let version = meta.data.schemaVersion;
+    const current = this.versions[type];
+    if (version > current) {
+      throw new EventSchemaError(
+        `${at}: schemaVersion ${version} is newer than this build reads (${current}); upgrade position-tracker`,
+        { ...loc, field: 'metadata.schemaVersion' },
+      );
+    }
+    while (version < current) {
+      const upcaster = this.upcasters.get(`${type}@${version}`);
+      if (!upcaster) {
+        throw new EventSchemaError(`${at}: no upcaster from schemaVersion ${version} to ${version + 1}`, {
+          ...loc,
+          field: 'metadata.schemaVersion',
+        });
+      }
+      rawData = upcaster.upcast(rawData);
+      version += 1;
+    }
+    const data = eventDataSchemas[type].safeParse(rawData);
+    if (!data.success) {
+      const issues = describeIssues(data.error, rawData, 'data');
+      throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+    }
+    return {
+      type,
+      data: data.data,
+      metadata: { ...meta.data, schemaVersion: current },
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+    } as RecordedEvent;
+  }
+}
+
+/** The codec with no upcasters: what stores use unless told otherwise. */
+export const defaultCodec = new EventCodec();

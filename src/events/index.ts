@@ -1,0 +1,7 @@
+export * from './primitives.js';
+export * from './schemas.js';
+export { EventMetadata, EventMetadataInput } from './metadata.js';
+export type { TradeEvent, NewEvent, RecordedEvent, RecordedEventOf, EventPosition } from './envelope.js';
+export { EventCodec, defaultCodec, CURRENT_SCHEMA_VERSION } from './codec.js';
+export type { Upcaster, EncodedEvent, StoredRow, EventCodecOptions } from './codec.js';
+export { bookStream, bookOfStream, BookId, STREAM_PREFIX } from './streams.js';

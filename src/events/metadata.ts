@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { IsoTime } from './primitives.js';
+
+const Id = z.string().min(1).max(200);
+
+/** Metadata every event carries. `schemaVersion` is the version of the event's data shape. */
+export const EventMetadata = z.strictObject({
+  commandId: Id.optional(),
+  correlationId: Id.optional(),
+  causationId: Id.optional(),
+  recordedAt: IsoTime,
+  schemaVersion: z.number().int().positive(),
+});
+export type EventMetadata = z.infer<typeof EventMetadata>;
+
+/** What a writer may pass: `recordedAt` and `schemaVersion` are filled in when missing. */
+export const EventMetadataInput = EventMetadata.partial({ recordedAt: true, schemaVersion: true });
+export type EventMetadataInput = z.infer<typeof EventMetadataInput>;

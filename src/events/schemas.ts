@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import {
+  Attributes,
+  IsoTime,
+  Money,
+  NonNegative,
+  PositionId,
+  Quantity,
+  Reason,
+  Side,
+  Source,
+  SymbolCode,
+  Tag,
+} from './primitives.js';
+
+/*
+ * The trade log's vocabulary. Each schema is the single definition of an event's data;
+ * types come from z.infer. Objects are strict: an auditor a year later must find exactly
+ * what was written, so unknown fields are refused at append time rather than dropped.
+ *
+ * Values are notional values in the book's currency (always >= 0, also for shorts);
+ * P&L is signed. Names follow the issue, except PositionValued (the issue's Hold) which
+ * says what happened rather than what was asked.
+ */
+
+/** A position is being watched: not yet entered. */
+export const PositionTracked = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  side: Side,
+  setup: Tag.optional(),
+  group: Tag.optional(),
+  attributes: Attributes.optional(),
+  source: Source,
+});
+
+/** A watched position was entered. `value` is the notional value at entry (the cost basis). */
+export const PositionEntered = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  side: Side,
+  value: NonNegative,
+  quantity: Quantity.optional(),
+  price: NonNegative.optional(),
+  stop: NonNegative.optional(),
+  source: Source,
+});
+
+/** A fresh valuation of an open position (the Hold command). */
+export const PositionValued = z.strictObject({
+  positionId: PositionId,
+  value: NonNegative,
+  price: NonNegative.optional(),
+  source: Source,
+});
+
+/**
+ * All or part of an open position was closed. `fraction` is the part of what was open
+ * that was closed (1 = all). `value` is what the closed part was worth; `costBasis` the
+ * entry value of that part; `realizedPnl` the signed result.
+ */
+export const PositionExited = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  side: Side,
+  fraction: z.number().finite().gt(0).lte(1),
+  quantity: Quantity.optional(),
+  value: NonNegative,
+  price: NonNegative.optional(),
+  costBasis: NonNegative,
+  realizedPnl: Money,
+  full: z.boolean(),
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** A watched position was passed over. */
+export const PositionSkipped = z.strictObject({
+  positionId: PositionId,
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** A finished (or stale) position left the book; its id can start a new lifecycle. */
+export const PositionArchived = z.strictObject({
+  positionId: PositionId,
+  from: z.enum(['WATCHING', 'EXITED', 'SKIPPED']),
+  reason: z.enum(['timeout', 'manual']),
+  source: Source,
+});
+
+/** Reconciliation saw a position open outside that the book does not hold as IN. */
+export const OrphanDetected = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  side: Side.optional(),
+  quantity: Quantity.optional(),
+  price: NonNegative.optional(),
+  value: NonNegative,
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
+/** An orphan was taken into the book as IN. */
+export const OrphanAdopted = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  side: Side,
+  value: NonNegative,
+  quantity: Quantity.optional(),
+  price: NonNegative.optional(),
+  setup: Tag.optional(),
+  group: Tag.optional(),
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** An orphan was closed in the outside system. */
+export const OrphanClosed = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  value: NonNegative,
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** An IN position was not seen outside; `looks` counts consecutive misses. */
+export const PhantomSuspected = z.strictObject({
+  positionId: PositionId,
+  looks: z.number().int().positive(),
+  value: NonNegative.optional(),
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
+/** A confirmed phantom was removed from the book (closed at its last known value). */
+export const PhantomCleared = z.strictObject({
+  positionId: PositionId,
+  symbol: SymbolCode.optional(),
+  value: NonNegative,
+  costBasis: NonNegative,
+  realizedPnl: Money,
+  looks: z.number().int().nonnegative(),
+  reason: Reason,
+  source: Source,
+});
+
+/** Local value/size was corrected to the outside system's. */
+export const DriftCorrected = z.strictObject({
+  positionId: PositionId,
+  localValue: NonNegative,
+  externalValue: NonNegative,
+  localQuantity: Quantity.optional(),
+  externalQuantity: Quantity.optional(),
+  tolerance: z.number().finite().nonnegative().optional(),
+  source: Source,
+});
+
+const Count = z.number().int().nonnegative();
+
+/** The audit record of one reconciliation run. */
+export const ReconciliationCompleted = z.strictObject({
+  runId: z.string().min(1),
+  startedAt: IsoTime,
+  completedAt: IsoTime,
+  snapshotAt: IsoTime.optional(),
+  counts: z.strictObject({
+    orphans: Count,
+    phantoms: Count,
+    drift: Count,
+    corrected: Count,
+    alerts: Count,
+    errors: Count,
+  }),
+  report: z.record(z.string(), z.unknown()),
+  source: Source,
+});
+
+/** New commands that open risk are refused until `until` (or a reset). */
+export const CircuitBreakerTripped = z.strictObject({
+  trigger: z.enum(['daily_loss', 'manual']),
+  reason: Reason,
+  until: IsoTime.optional(),
+  dailyPnl: Money.optional(),
+  limit: Money.optional(),
+  source: Source,
+});
+
+export const CircuitBreakerReset = z.strictObject({
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** Entries on `symbol` are refused until `until`. */
+export const CooldownStarted = z.strictObject({
+  symbol: SymbolCode,
+  until: IsoTime,
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** Proof of life written by a running tracker; startup recovery reads its age. */
+export const Heartbeat = z.strictObject({
+  at: IsoTime,
+  process: z.string().min(1).max(200).optional(),
+  source: Source,
+});
+
+/** Every event type of the trade log, by name. */
+export const eventDataSchemas = {
+  PositionTracked,
+  PositionEntered,
+  PositionValued,
+  PositionExited,
+  PositionSkipped,
+  PositionArchived,
+  OrphanDetected,
+  OrphanAdopted,
+  OrphanClosed,
+  PhantomSuspected,
+  PhantomCleared,
+  DriftCorrected,
+  ReconciliationCompleted,
+  CircuitBreakerTripped,
+  CircuitBreakerReset,
+  CooldownStarted,
+  Heartbeat,
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const eventTypes = Object.keys(eventDataSchemas) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventDataSchemas, type);
+}

@@ -1,0 +1,382 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Subject, type Observable } from 'rxjs';
+import { StoreError, TrackerError } from '../errors/index.js';
+import {
+  defaultCodec,
+  type EncodedEvent,
+  type EventCodec,
+  type NewEvent,
+  type RecordedEvent,
+} from '../events/index.js';
+import {
+  assertOpen,
+  checkExpectedRevision,
+  validateExpectedRevision,
+  validateLimit,
+  validateNonNegativeInt,
+  validateStream,
+} from './_internals.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LogHead,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  SubscribeOptions,
+} from './port.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './sqliteSchema.js';
+import { pollingSubscription } from './subscription.js';
+
+export interface SqliteEventStoreOptions {
+  codec?: EventCodec;
+  /** Clock for `recordedAt` when a writer leaves it out. */
+  now?: () => Date;
+  /** How often a subscription looks for other processes' commits (ms). Default 50. */
+  pollIntervalMs?: number;
+  /** How long a writer waits for another process's lock before failing (ms). Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+type Row = [position: number, stream: string, revision: number, type: string, data: string, metadata: string];
+
+function sqliteCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+/** Turns a driver or file-system error at open time into a StoreError that says what to do. */
+function openFailure(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = sqliteCode(error) ?? '';
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB') {
+    return new StoreError(`${path} is not a trade log: it is not an SQLite database (nothing was written)`, { cause: error });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code.startsWith('SQLITE_READONLY')) {
+    return new StoreError(
+      `cannot open the trade log at ${path}: ${reason} (the file and its directory ${dirname(path)} must be writable)`,
+      { cause: error },
+    );
+  }
+  return new StoreError(`cannot open the trade log at ${path}: ${reason}`, { cause: error, exitCode: 1 });
+}
+
+/**
+ * Looks at an existing file without writing to it: refuses anything that is not a trade log
+ * (not SQLite, another application's database) or one written by a newer schema.
+ */
+function inspectExisting(path: string): void {
+  if (!existsSync(path)) return;
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new StoreError(`${path} is a directory, not a trade log file: name a file inside it (e.g. ${path}/trades.db)`);
+  if (stat.size === 0) return;
+  let db: Database.Database | undefined;
+  let applicationId: number;
+  let userVersion: number;
+  let tables: string[];
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    applicationId = db.pragma('application_id', { simple: true }) as number;
+    userVersion = db.pragma('user_version', { simple: true }) as number;
+    tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  } catch (error) {
+    throw openFailure(path, error);
+  } finally {
+    db?.close();
+  }
+  if (applicationId === APPLICATION_ID) {
+    if (userVersion > SCHEMA_VERSION) {
+      throw new StoreError(
+        `${path} was written by a newer position-tracker (schema ${userVersion}; this build reads up to ${SCHEMA_VERSION}): upgrade, nothing was written`,
+      );
+    }
+    return;
+  }
+  if (applicationId === 0 && tables.length === 0) return; // an empty SQLite file: ours to initialise
+  throw new StoreError(
+    `${path} is not a trade log: it is an SQLite database of another application (application_id ${applicationId}, tables: ${
+      tables.slice(0, 5).join(', ') || 'none'
+    }); nothing was written`,
+  );
+}
+
+/**
+ * The default engine: one SQLite file, any number of processes.
+ * WAL with `synchronous=FULL` (set on every open: a WAL database reopened by the driver falls
+ * back to NORMAL otherwise), a busy timeout, `UNIQUE(stream, revision)`, and every append one
+ * `BEGIN IMMEDIATE` transaction that checks the expected revision under the write lock.
+ *
+ * @example
+ * ```ts
+ * const store = SqliteEventStore.open('./state/trades.db');
+ * ```
+ */
+export class SqliteEventStore implements EventStore {
+  readonly engine = 'sqlite';
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly codec: EventCodec;
+  private readonly now: () => Date;
+  private readonly pollIntervalMs: number;
+  private readonly appended = new Subject<void>();
+  private readonly closing = new Subject<void>();
+  private closed = false;
+
+  private readonly stmt: {
+    revision: Database.Statement<[string], number | null>;
+    insert: Database.Statement<[string, number, string, string, string]>;
+    readStream: Database.Statement<[string, number, number], Row>;
+    readAll: Database.Statement<[number, number], Row>;
+    head: Database.Statement<[], [number, number]>;
+    dataVersion: Database.Statement<[], number>;
+    readSnapshot: Database.Statement<[string], [number, number, string]>;
+    writeSnapshot: Database.Statement<[string, number, number, string, string]>;
+  };
+  private readonly appendTx: (stream: string, expected: ReturnType<typeof validateExpectedRevision>, events: EncodedEvent[]) => { current: number; positions: number[] };
+
+  private constructor(path: string, db: Database.Database, options: SqliteEventStoreOptions) {
+    this.location = path;
+    this.db = db;
+    this.codec = options.codec ?? defaultCodec;
+    this.now = options.now ?? (() => new Date());
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.stmt = {
+      revision: db.prepare<[string], number | null>('SELECT MAX(revision) FROM events WHERE stream = ?').pluck(),
+      insert: db.prepare('INSERT INTO events (stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)'),
+      readStream: db
+        .prepare<[string, number, number], Row>(
+          'SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+        )
+        .raw(),
+      readAll: db
+        .prepare<[number, number], Row>(
+          'SELECT position, stream, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
+        )
+        .raw(),
+      head: db.prepare<[], [number, number]>('SELECT COALESCE(MAX(position), 0), COUNT(*) FROM events').raw(),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      readSnapshot: db.prepare<[string], [number, number, string]>('SELECT revision, version, state FROM snapshots WHERE stream = ?').raw(),
+      writeSnapshot: db.prepare(
+        'INSERT INTO snapshots (stream, revision, version, state, written_at) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, version = excluded.version, state = excluded.state, written_at = excluded.written_at',
+      ),
+    };
+    const tx = db.transaction((stream: string, expected: ReturnType<typeof validateExpectedRevision>, events: EncodedEvent[]) => {
+      const current = this.stmt.revision.get(stream) ?? -1;
+      checkExpectedRevision(stream, expected, current);
+      const positions: number[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        positions.push(Number(this.stmt.insert.run(stream, current + 1 + i, e.type, e.data, e.metadata).lastInsertRowid));
+      }
+      return { current, positions };
+    });
+    this.appendTx = (stream, expected, events) => tx.immediate(stream, expected, events);
+  }
+
+  /** Opens (creating when missing) the trade log at `path`. Throws StoreError with what to do. */
+  static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    const file = resolve(path);
+    inspectExisting(file);
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new StoreError(`cannot put ${file} in WAL mode (journal_mode stayed ${String(mode)})`);
+      db.pragma('synchronous = FULL');
+      const sync = db.pragma('synchronous', { simple: true });
+      if (sync !== 2) throw new StoreError(`cannot set synchronous=FULL on ${file} (got ${String(sync)})`);
+      migrate(db, file);
+      return new SqliteEventStore(file, db, options);
+    } catch (error) {
+      db?.close();
+      throw openFailure(file, error);
+    }
+  }
+
+  async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendSync(stream, events, options);
+  }
+
+  /** The synchronous core of `append` (the driver is synchronous; callers in this package use it directly). */
+  appendSync(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): AppendResult {
+    assertOpen(this.closed, this.location);
+    validateStream(stream);
+    const expected = validateExpectedRevision(options.expectedRevision);
+    const encoded = this.codec.encodeAll(events, this.now().toISOString());
+    let result: { current: number; positions: number[] };
+    try {
+      result = this.appendTx(stream, expected, encoded);
+    } catch (error) {
+      throw this.writeFailure(error);
+    }
+    if (encoded.length === 0) {
+      return { nextExpectedRevision: result.current, position: this.stmt.head.get()![0], events: [] };
+    }
+    const recorded = encoded.map(
+      (e, i): RecordedEvent => ({ ...e.event, stream, revision: result.current + 1 + i, position: result.positions[i]! }),
+    );
+    this.appended.next();
+    return {
+      nextExpectedRevision: result.current + encoded.length,
+      position: result.positions[result.positions.length - 1]!,
+      events: recorded,
+    };
+  }
+
+  private writeFailure(error: unknown): unknown {
+    if (error instanceof TrackerError) return error;
+    const code = sqliteCode(error) ?? '';
+    const reason = error instanceof Error ? error.message : String(error);
+    if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
+      return new StoreError(`the trade log ${this.location} stayed locked by another writer: ${reason} (try again)`, { cause: error, exitCode: 1 });
+    }
+    if (code.startsWith('SQLITE_READONLY')) {
+      return new StoreError(`the trade log ${this.location} is read-only: ${reason}`, { cause: error });
+    }
+    return new StoreError(`append to ${this.location} failed, nothing was written: ${reason}`, { cause: error, exitCode: 1 });
+  }
+
+  private decodeRows(rows: Row[]): RecordedEvent[] {
+    const out: RecordedEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = this.codec.decode({ position: r[0], stream: r[1], revision: r[2], type: r[3], data: r[4], metadata: r[5] });
+    }
+    return out;
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    assertOpen(this.closed, this.location);
+    validateStream(stream);
+    const from = validateNonNegativeInt('fromRevision', options.fromRevision, 0);
+    const limit = validateLimit(options.limit);
+    return this.decodeRows(this.stmt.readStream.all(stream, from, limit));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    assertOpen(this.closed, this.location);
+    const from = validateNonNegativeInt('fromPosition', options.fromPosition, 0);
+    const limit = validateLimit(options.limit);
+    return this.readAllSync(from, limit);
+  }
+
+  /** One page after `after`, synchronously. */
+  readAllSync(after: number, limit: number): RecordedEvent[] {
+    assertOpen(this.closed, this.location);
+    return this.decodeRows(this.stmt.readAll.all(after, limit));
+  }
+
+  subscribe(options: SubscribeOptions = {}): Observable<RecordedEvent> {
+    assertOpen(this.closed, this.location);
+    const from = validateNonNegativeInt('fromPosition', options.fromPosition, 0);
+    let seen = -1;
+    return pollingSubscription({
+      fromPosition: from,
+      readPage: (after, limit) => this.readAllSync(after, limit),
+      wake$: this.appended,
+      until$: this.closing,
+      pollIntervalMs: this.pollIntervalMs,
+      // data_version changes when another connection commits: a cheap look before a read.
+      hasChanged: () => {
+        const version = this.stmt.dataVersion.get()!;
+        const changed = version !== seen;
+        seen = version;
+        return changed;
+      },
+    });
+  }
+
+  /** The durability settings in force on this connection (for diagnostics and tests). */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number } {
+    assertOpen(this.closed, this.location);
+    const sync = this.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
+      busyTimeoutMs: this.db.pragma('busy_timeout', { simple: true }) as number,
+    };
+  }
+
+  async head(): Promise<LogHead> {
+    return this.headSync();
+  }
+
+  headSync(): LogHead {
+    assertOpen(this.closed, this.location);
+    const [position, count] = this.stmt.head.get()!;
+    return { position, count };
+  }
+
+  async streamRevision(stream: string): Promise<number> {
+    assertOpen(this.closed, this.location);
+    return this.stmt.revision.get(validateStream(stream)) ?? -1;
+  }
+
+  async readSnapshot(stream: string): Promise<Snapshot | null> {
+    assertOpen(this.closed, this.location);
+    const row = this.stmt.readSnapshot.get(validateStream(stream));
+    if (!row) return null;
+    try {
+      return { revision: row[0], version: row[1], state: JSON.parse(row[2]) };
+    } catch {
+      return null; // a damaged snapshot is only a cache: the stream rebuilds the state
+    }
+  }
+
+  async writeSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
+    assertOpen(this.closed, this.location);
+    try {
+      this.stmt.writeSnapshot.run(
+        validateStream(stream),
+        snapshot.revision,
+        snapshot.version,
+        JSON.stringify(snapshot.state),
+        this.now().toISOString(),
+      );
+    } catch (error) {
+      throw this.writeFailure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing.next();
+    this.closing.complete();
+    this.appended.complete();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** Brings a new or older file to SCHEMA_VERSION under the write lock (two processes may open at once). */
+function migrate(db: Database.Database, file: string): void {
+  const needs = (): boolean =>
+    (db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION ||
+    (db.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID;
+  if (!needs()) return;
+  db.transaction(() => {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (applicationId !== 0 && applicationId !== APPLICATION_ID) {
+      throw new StoreError(`${file} is not a trade log (application_id ${applicationId}); nothing was written`);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(`${file} was written by a newer position-tracker (schema ${version}); upgrade`);
+    }
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= version) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    }
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,77 @@
+import { StoreError } from '../errors/index.js';
+import { quote } from '../_internals/zodIssues.js';
+import type { EventCodec } from '../events/index.js';
+import { MemoryEventStore } from './MemoryEventStore.js';
+import type { EventStore } from './port.js';
+import { SqliteEventStore } from './SqliteEventStore.js';
+
+/** A parsed store string. */
+export type StoreSpec = { engine: 'sqlite'; path: string } | { engine: 'memory' };
+
+const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db) or 'memory:'";
+
+/**
+ * Parses a store string: `sqlite:./state/trades.db`, `sqlite:/abs/trades.db`, `memory:`.
+ * A bad string is a StoreError naming the string and what was expected.
+ *
+ * @example
+ * ```ts
+ * parseStoreSpec('sqlite:./state/trades.db') // { engine: 'sqlite', path: './state/trades.db' }
+ * ```
+ */
+export function parseStoreSpec(spec: unknown): StoreSpec {
+  if (typeof spec !== 'string' || spec.trim() === '') {
+    throw new StoreError(`store: ${EXPECTED}, got ${quote(spec)}`);
+  }
+  const colon = spec.indexOf(':');
+  const scheme = colon < 0 ? '' : spec.slice(0, colon).toLowerCase();
+  const rest = colon < 0 ? '' : spec.slice(colon + 1);
+  switch (scheme) {
+    case 'sqlite': {
+      const path = rest.startsWith('//') ? rest.slice(2) : rest;
+      if (path.trim() === '') throw new StoreError(`store ${quote(spec)}: the sqlite engine needs a file path; ${EXPECTED}`);
+      if (path.includes('\0')) throw new StoreError(`store ${quote(spec)}: the path contains a NUL byte`);
+      return { engine: 'sqlite', path };
+    }
+    case 'memory':
+      if (rest !== '' && rest !== '//') throw new StoreError(`store ${quote(spec)}: 'memory:' takes nothing after the colon`);
+      return { engine: 'memory' };
+    case 'esdb':
+    case 'esdb+discover':
+    case 'kurrentdb':
+    case 'kdb':
+      throw new StoreError(`store ${quote(spec)}: the eventstoredb engine is not part of this version; ${EXPECTED}`);
+    default:
+      throw new StoreError(`store ${quote(spec)}: unknown store; ${EXPECTED}`);
+  }
+}
+
+export interface OpenStoreOptions {
+  codec?: EventCodec;
+  now?: () => Date;
+  pollIntervalMs?: number;
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the store a string names.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore('sqlite:./state/trades.db');
+ * console.log(await store.head());
+ * ```
+ */
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<EventStore> {
+  const parsed = parseStoreSpec(spec);
+  switch (parsed.engine) {
+    case 'sqlite':
+      return SqliteEventStore.open(parsed.path, options);
+    case 'memory':
+      return new MemoryEventStore(options);
+    default: {
+      const exhaustive: never = parsed;
+      throw new StoreError(`unknown engine ${quote(exhaustive)}`);
+    }
+  }
+}

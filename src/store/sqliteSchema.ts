@@ -1,0 +1,39 @@
+/** `PRAGMA application_id` of a trade log: "PTRC". Tells our files from any other SQLite file. */
+export const APPLICATION_ID = 0x50545243;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as ordered migrations. `PRAGMA user_version` holds the applied version and
+ * `schema_migrations` records when each was applied. Never edit a shipped migration: add one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'trade log: events and snapshots',
+    sql: `
+      CREATE TABLE events (
+        position INTEGER PRIMARY KEY,
+        stream   TEXT    NOT NULL,
+        revision INTEGER NOT NULL CHECK (revision >= 0),
+        type     TEXT    NOT NULL,
+        data     TEXT    NOT NULL,
+        metadata TEXT    NOT NULL,
+        UNIQUE (stream, revision)
+      ) STRICT;
+      CREATE TABLE snapshots (
+        stream     TEXT    PRIMARY KEY,
+        revision   INTEGER NOT NULL,
+        version    INTEGER NOT NULL,
+        state      TEXT    NOT NULL,
+        written_at TEXT    NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteEventStore, readWholeStream } from '../../src/store/index.js';
+import { childScript } from '../helpers/children.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * A child appends 5-event batches in a loop and prints an ack after each append returned;
+ * we SIGKILL it at random moments. After every kill the log must open, hold every acked
+ * batch, hold no partial batch, and have contiguous revisions.
+ * PTRACK_CRASH_KILLS=1000 (npm run test:crash) runs the long version.
+ */
+const KILLS = Number(process.env.PTRACK_CRASH_KILLS ?? 20);
+const SEED = Number(process.env.PTRACK_CRASH_SEED ?? 20261121);
+const BATCH = 5;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function runAndKill(file: string, tag: string, delayAfterStartMs: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [childScript('appendLoop.mjs'), file, tag, String(BATCH)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let killed = false;
+    const kill = (): void => {
+      if (killed) return;
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    // Kill at a random moment after the first ack (so most kills land mid-loop), or earlier.
+    child.stdout.on('data', (d: Buffer) => {
+      const first = out === '';
+      out += d.toString();
+      if (first) setTimeout(kill, delayAfterStartMs);
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const guard = setTimeout(kill, 5000);
+    child.on('error', reject);
+    child.on('close', (_code, signal) => {
+      clearTimeout(guard);
+      if (signal !== 'SIGKILL') return reject(new Error(`child ended by itself (${signal}): ${err}`));
+      // Only complete lines were acknowledged; a torn last line was not.
+      const lines = out.split('\n').slice(0, -1).filter((l) => l.startsWith('ack '));
+      resolve(lines.map((l) => l.split(' ')[1]!));
+    });
+  });
+}
+
+describe('crash safety (SIGKILL during appends)', () => {
+  it(`keeps every acknowledged batch and no partial batch over ${KILLS} kills (seed ${SEED})`, async () => {
+    console.log(`crash safety: ${KILLS} kills, seed ${SEED} (PTRACK_CRASH_SEED=${SEED} reproduces the kill timings)`);
+    const random = mulberry32(SEED);
+    const { dir, cleanup } = tempDir();
+    const file = join(dir, 'trades.db');
+    const acked = new Set<string>();
+    const deadline = Date.now() + Math.max(60_000, KILLS * 1500);
+    try {
+      for (let kill = 0; kill < KILLS && Date.now() < deadline; kill++) {
+        const ids = await runAndKill(file, `k${kill}`, Math.floor(random() * 40));
+        ids.forEach((id) => acked.add(id));
+
+        const store = SqliteEventStore.open(file);
+        const batches = new Map<string, number[]>();
+        let expected = 0;
+        for await (const event of readWholeStream(store, 'tradelog-crash')) {
+          expect(event.revision, `revision after kill ${kill}`).toBe(expected++);
+          const id = event.metadata.correlationId!;
+          batches.set(id, [...(batches.get(id) ?? []), event.revision]);
+        }
+        await store.close();
+        for (const [id, revisions] of batches) {
+          expect(revisions.length, `batch ${id} after kill ${kill}`).toBe(BATCH);
+          expect(revisions[BATCH - 1]! - revisions[0]!, `batch ${id} is contiguous`).toBe(BATCH - 1);
+        }
+        for (const id of acked) expect(batches.has(id), `acknowledged batch ${id} after kill ${kill}`).toBe(true);
+      }
+      expect(acked.size).toBeGreaterThan(0);
+    } finally {
+      cleanup();
+    }
+  }, Math.max(120_000, KILLS * 2000));
+});
