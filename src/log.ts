@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -22,6 +23,8 @@ export function createLogger(options: { level?: string; pretty?: boolean; name?:
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const base = { level, name: options.name ?? 'ptrack' };
   if (usePretty) {
+    // Loaded only on a TTY: scripts and CI never pay for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(base, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' }));
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));

@@ -1,43 +1,30 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TrackerError, exitCodeOf } from '../errors/index.js';
-import { openStore } from '../store/index.js';
-
-const DEFAULT_STORE = 'sqlite:./state/trades.db';
-
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-};
+import { registerBookCommands } from './commands/book.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerReadCommands } from './commands/read.js';
+import { processIo, type Io } from './io.js';
 
 function buildProgram(io: Io): Command {
   const program = new Command('ptrack')
     .description('Track positions held in an outside system, from an append-only trade log.')
+    .option('--config <file>', 'config file (default ./ptrack.config.json, or $PTRACK_CONFIG)')
+    .option('--store <store>', 'store string, overrides the config: sqlite:<file> or memory:')
+    .option('--book <book>', 'book (one event stream), overrides the config')
     .option('--verbose', 'print the stack of an error')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-
-  program
-    .command('head')
-    .description("open a store and print the log's head: last global position and event count")
-    .option('--store <store>', 'store string: sqlite:<file> or memory:', process.env.PTRACK_STORE ?? DEFAULT_STORE)
-    .option('--json', 'print JSON for scripts')
-    .action(async (opts: { store: string; json?: boolean }) => {
-      const store = await openStore(opts.store);
-      try {
-        const head = await store.head();
-        if (opts.json) io.out(JSON.stringify({ store: store.location, engine: store.engine, ...head }));
-        else io.out(`${store.engine} ${store.location}: ${head.count} events, last position ${head.position}`);
-      } finally {
-        await store.close();
-      }
-    });
-
+  registerInitCommand(program, io);
+  registerBookCommands(program, io);
+  registerReadCommands(program, io);
+  const inherit = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return program;
 }
 
@@ -46,7 +33,7 @@ function buildProgram(io: Io): Command {
  * 0 ok, 1 unexpected, 2 bad input or usage, 3 rejected by a rule or transition,
  * 4 corruption detected, 5 external system failure.
  */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
   const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG);
   try {
@@ -62,7 +49,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     const code = exitCodeOf(error);
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`ptrack: ${error instanceof TrackerError ? '' : 'unexpected error: '}${message}`);
+    io.err(`ptrack: ${error instanceof TrackerError ? '' : 'unexpected error: '}${message.split('\n')[0]}`);
     if (verbose && error instanceof Error && error.stack) io.err(error.stack);
     return code;
   }

@@ -1,0 +1,232 @@
+import { Option, type Command } from 'commander';
+import type { CommandInput } from '../../commands/index.js';
+import type { TrackerResult } from '../../tracker/index.js';
+import { asFlagError, durationFlag, numberFlag, requiredNumberFlag } from '../args.js';
+import { globalsOf, withTracker } from '../context.js';
+import { fmt } from '../format.js';
+import type { Io } from '../io.js';
+
+interface Flags {
+  value?: string;
+  qty?: string;
+  price?: string;
+  stop?: string;
+  fraction?: string;
+  symbol?: string;
+  side?: 'long' | 'short';
+  setup?: string;
+  group?: string;
+  reason?: string;
+  seconds?: string;
+  commandId?: string;
+}
+
+function summary(result: TrackerResult, id: string | undefined): string {
+  if (result.duplicate) return `${id ?? 'command'}: already done by this command id; nothing appended`;
+  if (result.events.length === 0) return 'nothing to do';
+  const parts = result.events.map((e) => {
+    switch (e.type) {
+      case 'PositionTracked':
+        return `${e.data.positionId}: WATCHING${e.data.symbol ? ` ${e.data.symbol}` : ''} ${e.data.side}${e.data.group ? ` (group ${e.data.group})` : ''}`;
+      case 'PositionEntered':
+        return `${e.data.positionId}: IN at value ${fmt(e.data.value)}`;
+      case 'PositionValued':
+        return `${e.data.positionId}: valued at ${fmt(e.data.value)}`;
+      case 'PositionExited':
+        return `${e.data.positionId}: ${e.data.full ? 'EXITED' : `exited ${fmt(e.data.fraction * 100)}%, still IN`}, realized P&L ${fmt(e.data.realizedPnl)}`;
+      case 'PositionSkipped':
+        return `${e.data.positionId}: SKIPPED`;
+      case 'PositionArchived':
+        return `${e.data.positionId}: archived (was ${e.data.from})`;
+      case 'OrphanAdopted':
+        return `${e.data.positionId}: adopted, IN at value ${fmt(e.data.value)}`;
+      case 'CircuitBreakerTripped':
+        return `circuit breaker TRIPPED: ${e.data.reason}${e.data.until ? ` until ${e.data.until}` : ''}`;
+      case 'CircuitBreakerReset':
+        return 'circuit breaker reset';
+      case 'CooldownStarted':
+        return `${e.data.symbol}: cooldown until ${e.data.until}`;
+      default:
+        return e.type;
+    }
+  });
+  return parts.join('\n');
+}
+
+/** Registers the commands that change the book. */
+export function registerBookCommands(program: Command, io: Io): void {
+  const act = (cmd: Command, build: (id: string | undefined, f: Flags) => CommandInput | 'archive'): void => {
+    cmd.option('--command-id <id>', 'idempotency key: repeating it returns the first result and appends nothing');
+    cmd.option('--json', 'print the appended events and the position as JSON');
+    cmd.action(async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const flags = command.opts<Flags>();
+      const id = typeof args[0] === 'string' ? args[0] : undefined;
+      const globals = globalsOf(command);
+      await withTracker(globals, async (tracker) => {
+        let input: CommandInput | 'archive';
+        try {
+          input = build(id, flags);
+        } catch (error) {
+          throw asFlagError(error);
+        }
+        const call = flags.commandId === undefined ? {} : { commandId: flags.commandId };
+        let result: TrackerResult;
+        try {
+          if (input === 'archive') {
+            const all = await tracker.archive(id, call);
+            result = { events: all.flatMap((r) => r.events), position: null, duplicate: all.some((r) => r.duplicate) };
+          } else {
+            const r = await tracker.handler.handle({ ...input, ...call } as CommandInput);
+            const pid = (input as { positionId?: string }).positionId;
+            result = { events: r.events, position: pid === undefined ? null : (r.state.positions.get(pid) ?? null), duplicate: r.duplicate };
+          }
+        } catch (error) {
+          throw asFlagError(error);
+        }
+        if (globals.json) io.out(JSON.stringify(result));
+        else io.out(summary(result, id));
+      });
+    });
+  };
+
+  act(
+    program
+      .command('track <id>')
+      .description('start watching a position (-> WATCHING)')
+      .option('--symbol <symbol>', 'instrument symbol, e.g. AAPL')
+      .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']).default('long'))
+      .option('--setup <tag>', 'setup tag, for performance by setup')
+      .option('--group <group>', 'correlation group (default: from correlationGroups in the config)'),
+    (id, f) => ({
+      type: 'Track',
+      positionId: id!,
+      ...(f.symbol === undefined ? {} : { symbol: f.symbol }),
+      ...(f.side === undefined ? {} : { side: f.side }),
+      ...(f.setup === undefined ? {} : { setup: f.setup }),
+      ...(f.group === undefined ? {} : { group: f.group }),
+    }),
+  );
+
+  const withNumbers = (f: Flags, keys: readonly ['qty' | 'price' | 'stop' | 'fraction', string][]): Record<string, number> =>
+    Object.fromEntries(
+      keys.flatMap(([flag, field]) => {
+        const n = numberFlag(`--${flag}`, f[flag]);
+        return n === undefined ? [] : [[field, n]];
+      }),
+    );
+
+  act(
+    program
+      .command('enter <id>')
+      .description('enter a watched position (WATCHING -> IN)')
+      .requiredOption('--value <value>', 'notional value at entry')
+      .option('--qty <quantity>', 'quantity')
+      .option('--price <price>', 'entry price')
+      .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)'),
+    (id, f) => ({
+      type: 'Enter',
+      positionId: id!,
+      value: requiredNumberFlag('--value', f.value),
+      ...withNumbers(f, [['qty', 'quantity'], ['price', 'price'], ['stop', 'stop']]),
+    }),
+  );
+
+  act(
+    program
+      .command('hold <id>')
+      .description('record a fresh value of an open position (IN -> IN)')
+      .requiredOption('--value <value>', "the whole position's current value")
+      .option('--price <price>', 'current price'),
+    (id, f) => ({ type: 'Hold', positionId: id!, value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+  );
+
+  act(
+    program
+      .command('monitor <id>')
+      .description('record a value of a watched position (WATCHING -> WATCHING)')
+      .requiredOption('--value <value>', 'current value')
+      .option('--price <price>', 'current price'),
+    (id, f) => ({ type: 'Monitor', positionId: id!, value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+  );
+
+  act(
+    program
+      .command('exit <id>')
+      .description('close all or part of an open position (IN -> EXITED, or IN -> IN when partial)')
+      .requiredOption('--value <value>', "the whole position's current value; the closed part is --fraction of it")
+      .option('--fraction <f>', 'part of the open position to close, 0 < f <= 1 (default 1)')
+      .option('--qty <quantity>', 'quantity to close instead of a fraction')
+      .option('--price <price>', 'exit price')
+      .option('--reason <text>', 'why'),
+    (id, f) => ({
+      type: 'Exit',
+      positionId: id!,
+      value: requiredNumberFlag('--value', f.value),
+      ...withNumbers(f, [['fraction', 'fraction'], ['qty', 'quantity'], ['price', 'price']]),
+      ...(f.reason === undefined ? {} : { reason: f.reason }),
+    }),
+  );
+
+  act(
+    program.command('skip <id>').description('pass over a watched position (WATCHING -> SKIPPED)').option('--reason <text>', 'why'),
+    (id, f) => ({ type: 'Skip', positionId: id!, ...(f.reason === undefined ? {} : { reason: f.reason }) }),
+  );
+
+  act(
+    program
+      .command('adopt <id>')
+      .description('take a position found open outside into the book (unknown or archived -> IN)')
+      .requiredOption('--value <value>', 'its value outside')
+      .option('--symbol <symbol>', 'instrument symbol')
+      .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']))
+      .option('--qty <quantity>', 'quantity')
+      .option('--price <price>', 'price')
+      .option('--reason <text>', 'why'),
+    (id, f) => ({
+      type: 'AdoptOrphan',
+      positionId: id!,
+      value: requiredNumberFlag('--value', f.value),
+      ...(f.symbol === undefined ? {} : { symbol: f.symbol }),
+      ...(f.side === undefined ? {} : { side: f.side }),
+      ...withNumbers(f, [['qty', 'quantity'], ['price', 'price']]),
+      ...(f.reason === undefined ? {} : { reason: f.reason }),
+    }),
+  );
+
+  act(
+    program.command('archive [id]').description('archive finished positions whose timeout has passed, or one position now'),
+    () => 'archive',
+  );
+
+  const breaker = program.command('breaker').description('the circuit breaker: trip or reset it by hand');
+  act(
+    breaker
+      .command('trip')
+      .description('refuse new entries until reset (or for --for)')
+      .requiredOption('--reason <text>', 'why')
+      .option('--for <duration>', 'e.g. 30m, 2h, 1d (default: until reset)'),
+    (_id, f) => {
+      const seconds = durationFlag('--for', (f as Flags & { for?: string }).for);
+      return { type: 'TripCircuitBreaker', reason: f.reason!, ...(seconds === undefined ? {} : { seconds }) };
+    },
+  );
+  act(breaker.command('reset').description('allow entries again').option('--reason <text>', 'why'), (_id, f) => ({
+    type: 'ResetCircuitBreaker',
+    ...(f.reason === undefined ? {} : { reason: f.reason }),
+  }));
+
+  act(
+    program
+      .command('cooldown <symbol>')
+      .description('refuse entries on a symbol for a while')
+      .requiredOption('--for <duration>', 'e.g. 30m, 2h, 1d')
+      .option('--reason <text>', 'why'),
+    (symbol, f) => ({
+      type: 'StartCooldown',
+      symbol: symbol!,
+      seconds: durationFlag('--for', (f as Flags & { for?: string }).for)!,
+      ...(f.reason === undefined ? {} : { reason: f.reason }),
+    }),
+  );
+}

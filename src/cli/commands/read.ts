@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import type { Position, PositionStatus } from '../../commands/index.js';
+import { ValidationError } from '../../errors/index.js';
+import { bookStream, type RecordedEvent } from '../../events/index.js';
+import { openStore, readWholeStream } from '../../store/index.js';
+import { configFor, globalsOf, withTracker } from '../context.js';
+import { fmt, table } from '../format.js';
+import type { Io } from '../io.js';
+import { numberFlag } from '../args.js';
+
+const ORDER: PositionStatus[] = ['IN', 'WATCHING', 'EXITED', 'SKIPPED'];
+
+function positionRow(p: Position): (string | number)[] {
+  const value = p.status === 'IN' ? p.value : p.status === 'WATCHING' ? (p.value ?? '') : '';
+  const cost = p.status === 'IN' ? p.costBasis : '';
+  const pnl =
+    p.status === 'IN' ? p.realizedPnl + (p.side === 'long' ? p.value - p.costBasis : p.costBasis - p.value) : p.status === 'EXITED' ? p.realizedPnl : '';
+  return [p.id, p.status, p.symbol ?? '', p.side, p.group ?? '', typeof value === 'number' ? fmt(value) : value, typeof cost === 'number' ? fmt(cost) : cost, typeof pnl === 'number' ? fmt(pnl) : pnl, p.since];
+}
+
+/** What one event says, in a few words. */
+function describe(e: RecordedEvent): string {
+  const d = e.data as Record<string, unknown>;
+  const keys = ['symbol', 'side', 'value', 'fraction', 'realizedPnl', 'from', 'reason', 'until', 'trigger', 'looks', 'externalValue'];
+  return keys
+    .filter((k) => d[k] !== undefined)
+    .map((k) => `${k}=${typeof d[k] === 'number' ? fmt(d[k] as number) : String(d[k])}`)
+    .join(' ');
+}
+
+/** Registers the commands that read: status, log, head. */
+export function registerReadCommands(program: Command, io: Io): void {
+  program
+    .command('status')
+    .description('positions by state, and the risk state')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const json = command.opts<{ json?: boolean }>().json;
+      await withTracker(globals, async (tracker) => {
+        const positions = await tracker.list();
+        const risk = await tracker.risk();
+        if (json) {
+          io.out(JSON.stringify({ book: tracker.book, positions, risk }));
+          return;
+        }
+        const sorted = [...positions].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.id.localeCompare(b.id));
+        const counts = ORDER.map((s) => `${s} ${positions.filter((p) => p.status === s).length}`).join(', ');
+        const lines = [`book ${tracker.book} (${tracker.store.engine} ${tracker.store.location}): ${counts}`];
+        if (sorted.length > 0) {
+          lines.push('', table(['id', 'status', 'symbol', 'side', 'group', 'value', 'cost', 'pnl', 'since'], sorted.map(positionRow)));
+        }
+        const breaker =
+          risk.breaker.status === 'OK' ? 'ok' : `TRIPPED (${risk.breaker.trigger}: ${risk.breaker.reason})${risk.breaker.until ? ` until ${risk.breaker.until}` : ' until reset'}`;
+        lines.push(
+          '',
+          `risk: ${risk.open}/${risk.maxPositions} IN, equity ${fmt(risk.equity)}, realized P&L ${fmt(risk.realizedPnl)}, ` +
+            `day ${risk.todayPnl.day || '-'} P&L ${fmt(risk.todayPnl.pnl)}, circuit breaker ${breaker}`,
+        );
+        for (const g of risk.groupRisk) lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${fmt(g.pct)}% of equity)`);
+        for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
+        for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
+        io.out(lines.join('\n'));
+      });
+    });
+
+  program
+    .command('log')
+    .description("the book's events, oldest first")
+    .option('--position <id>', 'only events about this position')
+    .option('--limit <n>', 'only the last n events')
+    .option('--json', 'print one JSON event per line')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const opts = command.opts<{ position?: string; limit?: string; json?: boolean }>();
+      const limit = numberFlag('--limit', opts.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError(`--limit: expected a whole number >= 1, got ${opts.limit}`);
+      const { config } = configFor(globals);
+      const store = await openStore(config.store);
+      try {
+        let events: RecordedEvent[] = [];
+        for await (const e of readWholeStream(store, bookStream(config.book))) {
+          if (opts.position !== undefined && (e.data as { positionId?: string }).positionId !== opts.position) continue;
+          events.push(e);
+          if (limit !== undefined && events.length > limit) events = events.slice(-limit);
+        }
+        if (opts.json) {
+          for (const e of events) io.out(JSON.stringify(e));
+          return;
+        }
+        if (events.length === 0) {
+          io.out(`no events${opts.position ? ` for ${opts.position}` : ''} in book ${config.book}`);
+          return;
+        }
+        io.out(
+          table(
+            ['rev', 'pos', 'recorded', 'type', 'position', 'details'],
+            events.map((e) => [e.revision, e.position, e.metadata.recordedAt, e.type, (e.data as { positionId?: string }).positionId ?? '', describe(e)]),
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('head')
+    .description("open the store and print the log's head: last global position and event count")
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const json = command.opts<{ json?: boolean }>().json;
+      const { config } = configFor(globals);
+      const store = await openStore(config.store);
+      try {
+        const head = await store.head();
+        if (json) io.out(JSON.stringify({ store: store.location, engine: store.engine, ...head }));
+        else io.out(`${store.engine} ${store.location}: ${head.count} events, last position ${head.position}`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { openTracker, type Tracker } from '../tracker/index.js';
+
+/** Options every command accepts (defined on the program). */
+export interface GlobalOptions {
+  config?: string;
+  store?: string;
+  book?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function globalsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** Reads the configuration with the command line's overrides. */
+export function configFor(globals: GlobalOptions): LoadedConfig {
+  return loadConfig({
+    ...(globals.config === undefined ? {} : { file: globals.config }),
+    overrides: {
+      ...(globals.store === undefined ? {} : { store: globals.store }),
+      ...(globals.book === undefined ? {} : { book: globals.book }),
+    },
+  });
+}
+
+/** Opens the tracker the configuration names, runs `work`, and always closes it. */
+export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>): Promise<T> {
+  const { config } = configFor(globals);
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' });
+  const tracker = await openTracker({ ...config, logger });
+  try {
+    return await work(tracker);
+  } finally {
+    await tracker.close();
+  }
+}

@@ -1,0 +1,272 @@
+import type { EventPosition, TradeEvent } from '../events/index.js';
+import {
+  addOpen,
+  adjustGroupRisk,
+  removeOpen,
+  type BookState,
+  type InPosition,
+  type Position,
+} from './state.js';
+import { dayKey } from './time.js';
+
+/** An event to fold: a recorded one, or (in specifications) one without its place in the log. */
+export type FoldableEvent = TradeEvent & Partial<EventPosition>;
+
+/**
+ * Open risk of a position in money: |entry price - stop| x quantity when both are known
+ * (the entry price defaults to value / quantity), otherwise the whole value is at risk.
+ */
+export function positionRisk(value: number, quantity?: number, price?: number, stop?: number): number {
+  if (stop !== undefined && quantity !== undefined) {
+    const entry = price ?? value / quantity;
+    return Math.abs(entry - stop) * quantity;
+  }
+  return value;
+}
+
+function commonOf(p: Position | undefined): Pick<Position, 'symbol' | 'setup' | 'group' | 'attributes'> {
+  if (!p) return {};
+  const out: Pick<Position, 'symbol' | 'setup' | 'group' | 'attributes'> = {};
+  if (p.symbol !== undefined) out.symbol = p.symbol;
+  if (p.setup !== undefined) out.setup = p.setup;
+  if (p.group !== undefined) out.group = p.group;
+  if (p.attributes !== undefined) out.attributes = p.attributes;
+  return out;
+}
+
+function setDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/** Takes a position out of the open indexes if it was IN (the log may say anything: evolve never throws). */
+function leave(state: BookState, id: string): Position | undefined {
+  const p = state.positions.get(id);
+  if (p?.status === 'IN') removeOpen(state, p);
+  return p;
+}
+
+function recordPnl(state: BookState, at: string, pnl: number): void {
+  const day = dayKey(at, state.limits.timeZone);
+  state.today = state.today.day === day ? { day, pnl: state.today.pnl + pnl } : { day, pnl };
+  state.realizedPnl += pnl;
+}
+
+/**
+ * Folds one event into the book and returns the next state. Never throws: the log is fact.
+ * For speed on large books the state passed in is updated in place and must not be used
+ * afterwards by the caller (the returned state replaces it); `decide` never mutates.
+ *
+ * @example
+ * ```ts
+ * const state = events.reduce(evolve, initialBookState());
+ * ```
+ */
+export function evolve(state: BookState, event: FoldableEvent): BookState {
+  const at = event.metadata.recordedAt;
+  state.revision = event.revision ?? state.revision + 1;
+
+  switch (event.type) {
+    case 'PositionTracked': {
+      const d = event.data;
+      leave(state, d.positionId);
+      const p: Position = { id: d.positionId, status: 'WATCHING', side: d.side, since: at };
+      setDefined(p, 'symbol', d.symbol);
+      setDefined(p, 'setup', d.setup);
+      setDefined(p, 'group', d.group);
+      setDefined(p, 'attributes', d.attributes);
+      state.positions.set(d.positionId, p);
+      break;
+    }
+    case 'PositionEntered': {
+      const d = event.data;
+      const before = leave(state, d.positionId);
+      const p: InPosition = {
+        id: d.positionId,
+        status: 'IN',
+        ...commonOf(before),
+        side: d.side,
+        since: at,
+        origin: 'entered',
+        costBasis: d.value,
+        value: d.value,
+        risk: positionRisk(d.value, d.quantity, d.price, d.stop),
+        realizedPnl: 0,
+        missedLooks: 0,
+      };
+      setDefined(p, 'symbol', d.symbol);
+      setDefined(p, 'quantity', d.quantity);
+      setDefined(p, 'price', d.price);
+      setDefined(p, 'stop', d.stop);
+      state.positions.set(d.positionId, p);
+      addOpen(state, p);
+      break;
+    }
+    case 'PositionValued': {
+      const d = event.data;
+      const p = state.positions.get(d.positionId);
+      if (p?.status === 'IN') {
+        const next: InPosition = { ...p, value: d.value };
+        setDefined(next, 'price', d.price);
+        state.positions.set(d.positionId, next);
+      } else if (p?.status === 'WATCHING') {
+        state.positions.set(d.positionId, { ...p, value: d.value });
+      }
+      break;
+    }
+    case 'PositionExited': {
+      const d = event.data;
+      const p = state.positions.get(d.positionId);
+      recordPnl(state, at, d.realizedPnl);
+      if (p?.status !== 'IN') break;
+      if (d.full) {
+        removeOpen(state, p);
+        const lifecyclePnl = p.realizedPnl + d.realizedPnl;
+        state.positions.set(d.positionId, {
+          id: p.id,
+          status: 'EXITED',
+          ...commonOf(p),
+          side: p.side,
+          since: at,
+          realizedPnl: lifecyclePnl,
+          closedBy: 'exit',
+        });
+        if (p.symbol !== undefined) {
+          const day = dayKey(at, state.limits.timeZone);
+          if (lifecyclePnl < 0) {
+            const streak = state.lossStreaks.get(p.symbol);
+            state.lossStreaks.set(p.symbol, { day, count: streak && streak.day === day ? streak.count + 1 : 1 });
+          } else if (lifecyclePnl > 0) {
+            state.lossStreaks.delete(p.symbol);
+          }
+        }
+      } else {
+        const keep = 1 - d.fraction;
+        const next: InPosition = {
+          ...p,
+          costBasis: Math.max(0, p.costBasis - d.costBasis),
+          value: p.value * keep,
+          risk: p.risk * keep,
+          realizedPnl: p.realizedPnl + d.realizedPnl,
+        };
+        if (p.quantity !== undefined) next.quantity = p.quantity * keep;
+        if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
+        state.positions.set(d.positionId, next);
+      }
+      break;
+    }
+    case 'PositionSkipped': {
+      const d = event.data;
+      const p = leave(state, d.positionId);
+      const next: Position = { id: d.positionId, status: 'SKIPPED', ...commonOf(p), side: p?.side ?? 'long', since: at };
+      setDefined(next, 'reason', d.reason);
+      state.positions.set(d.positionId, next);
+      break;
+    }
+    case 'PositionArchived': {
+      leave(state, event.data.positionId);
+      state.positions.delete(event.data.positionId);
+      break;
+    }
+    case 'OrphanAdopted': {
+      const d = event.data;
+      leave(state, d.positionId);
+      const p: InPosition = {
+        id: d.positionId,
+        status: 'IN',
+        side: d.side,
+        since: at,
+        origin: 'adopted',
+        costBasis: d.value,
+        value: d.value,
+        risk: d.value,
+        realizedPnl: 0,
+        missedLooks: 0,
+      };
+      setDefined(p, 'symbol', d.symbol);
+      setDefined(p, 'setup', d.setup);
+      setDefined(p, 'group', d.group);
+      setDefined(p, 'quantity', d.quantity);
+      setDefined(p, 'price', d.price);
+      state.positions.set(d.positionId, p);
+      addOpen(state, p);
+      break;
+    }
+    case 'PhantomSuspected': {
+      const p = state.positions.get(event.data.positionId);
+      if (p?.status === 'IN') state.positions.set(p.id, { ...p, missedLooks: event.data.looks });
+      break;
+    }
+    case 'PhantomCleared': {
+      const d = event.data;
+      const p = leave(state, d.positionId);
+      recordPnl(state, at, d.realizedPnl);
+      if (p?.status === 'IN') {
+        state.positions.set(d.positionId, {
+          id: p.id,
+          status: 'EXITED',
+          ...commonOf(p),
+          side: p.side,
+          since: at,
+          realizedPnl: p.realizedPnl + d.realizedPnl,
+          closedBy: 'phantom',
+        });
+      }
+      break;
+    }
+    case 'DriftCorrected': {
+      const d = event.data;
+      const p = state.positions.get(d.positionId);
+      if (p?.status === 'IN') {
+        const next: InPosition = { ...p, value: d.externalValue, missedLooks: 0 };
+        setDefined(next, 'quantity', d.externalQuantity);
+        state.positions.set(p.id, next);
+      }
+      break;
+    }
+    case 'ReconciliationCompleted':
+      state.lastReconciledAt = event.data.completedAt;
+      break;
+    case 'CircuitBreakerTripped': {
+      const d = event.data;
+      state.breaker = { status: 'TRIPPED', trigger: d.trigger, reason: d.reason, since: at };
+      if (d.until !== undefined) state.breaker.until = d.until;
+      break;
+    }
+    case 'CircuitBreakerReset':
+      state.breaker = { status: 'OK' };
+      break;
+    case 'CooldownStarted':
+      state.cooldowns.set(event.data.symbol, event.data.until);
+      break;
+    case 'Heartbeat':
+      state.lastHeartbeatAt = event.data.at;
+      break;
+    case 'OrphanDetected':
+    case 'OrphanClosed':
+      // Audit facts about the outside system; the book's positions do not change.
+      break;
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+
+  // Expired cooldowns leave the state, judged by the log's own time.
+  if (state.cooldowns.size > 0) {
+    const now = Date.parse(at);
+    for (const [symbol, until] of state.cooldowns) if (Date.parse(until) <= now) state.cooldowns.delete(symbol);
+  }
+
+  const commandId = event.metadata.commandId;
+  if (commandId !== undefined && state.limits.idempotencyWindow > 0) {
+    const seen = state.commands.get(commandId);
+    if (seen) state.commands.set(commandId, { from: seen.from, to: state.revision });
+    else {
+      state.commands.set(commandId, { from: state.revision, to: state.revision });
+      if (state.commands.size > state.limits.idempotencyWindow) {
+        state.commands.delete(state.commands.keys().next().value!);
+      }
+    }
+  }
+  return state;
+}

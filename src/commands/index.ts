@@ -1,0 +1,30 @@
+export * from './schemas.js';
+export { parseCommand } from './parseCommand.js';
+export { BookPolicy, defaultPolicy } from './policy.js';
+export type { BookPolicyInput } from './policy.js';
+export {
+  initialBookState,
+  bookStateToJson,
+  bookStateFromJson,
+  BOOK_STATE_VERSION,
+  defaultLimits,
+} from './state.js';
+export type {
+  BookState,
+  BookStateJson,
+  BookLimits,
+  Position,
+  PositionStatus,
+  WatchingPosition,
+  InPosition,
+  ExitedPosition,
+  SkippedPosition,
+  CircuitBreaker,
+} from './state.js';
+export { evolve, positionRisk } from './evolve.js';
+export type { FoldableEvent } from './evolve.js';
+export { decide, groupOfSymbol } from './decide.js';
+export type { DecidedEvent, DecideContext } from './decide.js';
+export { dayKey } from './time.js';
+export { CommandHandler } from './handler.js';
+export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';

@@ -1,0 +1,197 @@
+import type { Side } from '../events/primitives.js';
+
+/*
+ * The book's state: a discriminated union per position on `status`, plus the book-wide
+ * facts the risk rules need. Archived positions leave the map, so an id can start a new
+ * lifecycle and the book's memory follows what is live, not its history.
+ */
+
+interface PositionBase {
+  id: string;
+  symbol?: string;
+  side: Side;
+  setup?: string;
+  /** Correlation group, resolved when tracked (the position's own, else the policy's map). */
+  group?: string;
+  attributes?: Record<string, string | number | boolean | null>;
+  /** When the position entered its current status (ISO-8601). */
+  since: string;
+}
+
+export interface WatchingPosition extends PositionBase {
+  status: 'WATCHING';
+  /** Last valuation while watched (Monitor). */
+  value?: number;
+}
+
+export interface InPosition extends PositionBase {
+  status: 'IN';
+  origin: 'entered' | 'adopted';
+  /** Entry value of what is still open. */
+  costBasis: number;
+  /** Current value of what is still open. */
+  value: number;
+  quantity?: number;
+  price?: number;
+  stop?: number;
+  /** Open risk in money: |entry - stop| x quantity, or the whole cost basis without a stop. */
+  risk: number;
+  /** P&L already realized by partial exits in this lifecycle. */
+  realizedPnl: number;
+  /** Consecutive reconciliation looks that did not find it outside. */
+  missedLooks: number;
+}
+
+export interface ExitedPosition extends PositionBase {
+  status: 'EXITED';
+  realizedPnl: number;
+  /** How it left: closed by the bot, or cleared as a phantom by reconciliation. */
+  closedBy: 'exit' | 'phantom';
+}
+
+export interface SkippedPosition extends PositionBase {
+  status: 'SKIPPED';
+  reason?: string;
+}
+
+export type Position = WatchingPosition | InPosition | ExitedPosition | SkippedPosition;
+export type PositionStatus = Position['status'];
+
+export type CircuitBreaker =
+  | { status: 'OK' }
+  | { status: 'TRIPPED'; trigger: 'daily_loss' | 'manual'; reason: string; since: string; until?: string };
+
+/** Settings that change how events fold (so they are part of the state and of its snapshot). */
+export interface BookLimits {
+  idempotencyWindow: number;
+  timeZone: string;
+}
+
+export interface BookState {
+  /** Revision of the last event folded in; -1 for a new book. */
+  revision: number;
+  limits: BookLimits;
+  positions: Map<string, Position>;
+  /** How many positions are IN. */
+  open: number;
+  /** Open positions per symbol. */
+  openBySymbol: Map<string, number>;
+  /** Open risk per correlation group. */
+  groupRisk: Map<string, number>;
+  /** Losing full exits in a row per symbol, on the day of the last one. */
+  lossStreaks: Map<string, { day: string; count: number }>;
+  /** Realized P&L of the day of the last exit. */
+  today: { day: string; pnl: number };
+  realizedPnl: number;
+  breaker: CircuitBreaker;
+  /** Symbol -> until (ISO-8601). */
+  cooldowns: Map<string, string>;
+  /** Recent command ids -> the revisions their events took (oldest first, bounded by the window). */
+  commands: Map<string, { from: number; to: number }>;
+  lastHeartbeatAt?: string;
+  lastReconciledAt?: string;
+}
+
+export const defaultLimits: BookLimits = { idempotencyWindow: 1_000, timeZone: 'UTC' };
+
+/**
+ * An empty book.
+ *
+ * @example
+ * ```ts
+ * const state = initialBookState({ idempotencyWindow: 500, timeZone: 'UTC' });
+ * ```
+ */
+export function initialBookState(limits: BookLimits = defaultLimits): BookState {
+  return {
+    revision: -1,
+    limits: { ...limits },
+    positions: new Map(),
+    open: 0,
+    openBySymbol: new Map(),
+    groupRisk: new Map(),
+    lossStreaks: new Map(),
+    today: { day: '', pnl: 0 },
+    realizedPnl: 0,
+    breaker: { status: 'OK' },
+    cooldowns: new Map(),
+    commands: new Map(),
+  };
+}
+
+/** Version of the snapshot shape below; a snapshot of another version is ignored. */
+export const BOOK_STATE_VERSION = 1;
+
+/** JSON form of the state, for snapshots. */
+export interface BookStateJson {
+  revision: number;
+  limits: BookLimits;
+  positions: Position[];
+  lossStreaks: [string, { day: string; count: number }][];
+  today: { day: string; pnl: number };
+  realizedPnl: number;
+  breaker: CircuitBreaker;
+  cooldowns: [string, string][];
+  commands: [string, { from: number; to: number }][];
+  lastHeartbeatAt?: string;
+  lastReconciledAt?: string;
+}
+
+export function bookStateToJson(state: BookState): BookStateJson {
+  return {
+    revision: state.revision,
+    limits: state.limits,
+    positions: [...state.positions.values()],
+    lossStreaks: [...state.lossStreaks],
+    today: state.today,
+    realizedPnl: state.realizedPnl,
+    breaker: state.breaker,
+    cooldowns: [...state.cooldowns],
+    commands: [...state.commands],
+    ...(state.lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt: state.lastHeartbeatAt }),
+    ...(state.lastReconciledAt === undefined ? {} : { lastReconciledAt: state.lastReconciledAt }),
+  };
+}
+
+/** Rebuilds the state from its JSON form; the derived indexes are recomputed, not trusted. */
+export function bookStateFromJson(json: BookStateJson): BookState {
+  const state = initialBookState(json.limits);
+  state.revision = json.revision;
+  for (const p of json.positions) {
+    state.positions.set(p.id, p);
+    if (p.status === 'IN') addOpen(state, p);
+  }
+  state.lossStreaks = new Map(json.lossStreaks);
+  state.today = json.today;
+  state.realizedPnl = json.realizedPnl;
+  state.breaker = json.breaker;
+  state.cooldowns = new Map(json.cooldowns);
+  state.commands = new Map(json.commands);
+  if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
+  if (json.lastReconciledAt !== undefined) state.lastReconciledAt = json.lastReconciledAt;
+  return state;
+}
+
+/** Counts an IN position in the book-wide indexes. */
+export function addOpen(state: BookState, p: InPosition): void {
+  state.open += 1;
+  if (p.symbol !== undefined) state.openBySymbol.set(p.symbol, (state.openBySymbol.get(p.symbol) ?? 0) + 1);
+  if (p.group !== undefined) state.groupRisk.set(p.group, (state.groupRisk.get(p.group) ?? 0) + p.risk);
+}
+
+/** Removes an IN position from the book-wide indexes. */
+export function removeOpen(state: BookState, p: InPosition): void {
+  state.open -= 1;
+  if (p.symbol !== undefined) {
+    const n = (state.openBySymbol.get(p.symbol) ?? 1) - 1;
+    if (n <= 0) state.openBySymbol.delete(p.symbol);
+    else state.openBySymbol.set(p.symbol, n);
+  }
+  if (p.group !== undefined) adjustGroupRisk(state, p.group, -p.risk);
+}
+
+export function adjustGroupRisk(state: BookState, group: string, delta: number): void {
+  const next = (state.groupRisk.get(group) ?? 0) + delta;
+  if (Math.abs(next) < 1e-9) state.groupRisk.delete(group);
+  else state.groupRisk.set(group, next);
+}

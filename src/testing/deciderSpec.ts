@@ -1,0 +1,82 @@
+import { deepStrictEqual, fail } from 'node:assert/strict';
+import {
+  BookPolicy,
+  decide,
+  evolve,
+  initialBookState,
+  parseCommand,
+  type BookPolicyInput,
+  type BookState,
+  type CommandInput,
+  type DecidedEvent,
+} from '../commands/index.js';
+import type { EventMetadataInput, EventType, EventData } from '../events/index.js';
+
+/** An event for `given`: metadata may be left out (recordedAt defaults to the spec's `now`). */
+export type GivenEvent = { [K in EventType]: { type: K; data: EventData<K>; metadata?: EventMetadataInput } }[EventType];
+
+export interface DeciderSpecOptions {
+  /** The policy for every `when` (defaults filled in). */
+  policy?: BookPolicyInput;
+  /** The time of `when`, and of `given` events without their own `recordedAt`. */
+  now?: Date;
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * A test kit that reads as a specification of the book:
+ * `given(events).when(command).then(events)` or `.thenThrows(ErrorClass, /message/)`.
+ * Part of the public API so users can specify their own policies.
+ *
+ * @example
+ * ```ts
+ * const spec = deciderSpec({ policy: { maxPositions: 1 } });
+ * spec.given([{ type: 'PositionTracked', data: { positionId: 'A', side: 'long', source: 'local' } }])
+ *   .when({ type: 'Skip', positionId: 'A' })
+ *   .then([{ type: 'PositionSkipped', data: { positionId: 'A', source: 'local' } }]);
+ * ```
+ */
+export function deciderSpec(options: DeciderSpecOptions = {}) {
+  const policy = BookPolicy.parse(options.policy ?? {});
+  const defaultNow = options.now ?? new Date('2026-01-05T12:00:00.000Z');
+  return {
+    given(events: readonly GivenEvent[]) {
+      const fold = (): BookState =>
+        events.reduce(
+          (state, e) =>
+            evolve(state, {
+              type: e.type,
+              data: e.data,
+              metadata: { schemaVersion: 1, recordedAt: defaultNow.toISOString(), ...e.metadata },
+            } as Parameters<typeof evolve>[1]),
+          initialBookState({ idempotencyWindow: policy.idempotencyWindow, timeZone: policy.timeZone }),
+        );
+      return {
+        when(command: CommandInput, at: { now?: Date } = {}) {
+          const run = (): DecidedEvent[] =>
+            decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
+          return {
+            then(expected: readonly DecidedEvent[]): void {
+              deepStrictEqual(run(), expected);
+            },
+            thenThrows(errorClass: ErrorClass, message?: RegExp): Error {
+              try {
+                const events = run();
+                return fail(`expected ${errorClass.name}, but the command produced ${JSON.stringify(events)}`);
+              } catch (error) {
+                if (!(error instanceof errorClass)) throw error;
+                if (message && !message.test(error.message)) {
+                  fail(`expected a message matching ${message}, got: ${error.message}`);
+                }
+                return error;
+              }
+            },
+          };
+        },
+        /** The folded state, for assertions on evolve. */
+        state: fold,
+      };
+    },
+  };
+}

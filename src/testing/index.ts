@@ -1,0 +1,2 @@
+export { deciderSpec } from './deciderSpec.js';
+export type { DeciderSpecOptions, GivenEvent } from './deciderSpec.js';

@@ -1,0 +1,203 @@
+import { CommandHandler, type CommandResult, type HandleOptions, type HandlerLogger } from '../commands/handler.js';
+import type { BookState, Position, PositionStatus } from '../commands/state.js';
+import type { CommandInput } from '../commands/schemas.js';
+import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/schema.js';
+import { ValidationError } from '../errors/index.js';
+import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import type { Side } from '../events/index.js';
+import { openStore, type OpenStoreOptions } from '../store/openStore.js';
+import type { EventStore } from '../store/port.js';
+
+export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
+  /** A store string (`sqlite:./state/trades.db`, `memory:`) or an open store (not closed by `close()`). */
+  store?: string | EventStore;
+  /** The clock (simulations and tests pin it). */
+  now?: () => Date;
+  logger?: HandlerLogger;
+  storeOptions?: OpenStoreOptions;
+}
+
+/** Per-call options: a `commandId` makes a repeated call return the first result and append nothing. */
+export interface CallOptions extends HandleOptions {
+  commandId?: string;
+}
+
+/** What a call returns: the events it appended and the position afterwards. */
+export interface TrackerResult {
+  events: CommandResult['events'];
+  position: Position | null;
+  duplicate: boolean;
+}
+
+/** The book-wide risk state, for `ptrack status` and bots. */
+export interface RiskSummary {
+  open: number;
+  maxPositions: number;
+  realizedPnl: number;
+  equity: number;
+  todayPnl: { day: string; pnl: number };
+  breaker: BookState['breaker'];
+  cooldowns: { symbol: string; until: string }[];
+  groupRisk: { group: string; risk: number; pct: number }[];
+  lossStreaks: { symbol: string; day: string; count: number }[];
+}
+
+/**
+ * A tracker for one book: commands in, events to the log, the book's state out.
+ *
+ * @example
+ * ```ts
+ * const tracker = await openTracker({ store: 'sqlite:./state/trades.db', book: 'main', maxPositions: 5 });
+ * await tracker.track('AAPL-1', { symbol: 'AAPL' });
+ * await tracker.enter('AAPL-1', { value: 1000, quantity: 5, price: 200, stop: 190 });
+ * await tracker.exit('AAPL-1', { value: 1100 });
+ * console.log(await tracker.get('AAPL-1'));
+ * await tracker.close();
+ * ```
+ */
+export interface Tracker {
+  readonly book: string;
+  readonly store: EventStore;
+  readonly config: TrackerConfig;
+  readonly handler: CommandHandler;
+  track(id: string, opts?: { symbol?: string; side?: Side; setup?: string; group?: string; attributes?: Record<string, string | number | boolean | null> } & CallOptions): Promise<TrackerResult>;
+  enter(id: string, opts: { value: number; quantity?: number; price?: number; stop?: number } & CallOptions): Promise<TrackerResult>;
+  hold(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
+  monitor(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
+  exit(id: string, opts: { value: number; fraction?: number; quantity?: number; price?: number; reason?: string } & CallOptions): Promise<TrackerResult>;
+  skip(id: string, opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
+  adoptOrphan(id: string, opts: { value: number; symbol?: string; side?: Side; quantity?: number; price?: number; setup?: string; group?: string; reason?: string } & CallOptions): Promise<TrackerResult>;
+  /** Archives what is due by timeout, or one position now when `id` is given. */
+  archive(id?: string, opts?: CallOptions): Promise<TrackerResult[]>;
+  tripCircuitBreaker(reason: string, opts?: { seconds?: number } & CallOptions): Promise<TrackerResult>;
+  resetCircuitBreaker(opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
+  startCooldown(symbol: string, seconds: number, opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
+  /** Runs any command object. */
+  execute(command: CommandInput, opts?: HandleOptions): Promise<CommandResult>;
+  /** A position by id, or null when unknown or archived. */
+  get(id: string): Promise<Position | null>;
+  /** Positions, optionally of some statuses. */
+  list(filter?: { status?: PositionStatus | readonly PositionStatus[] }): Promise<Position[]>;
+  risk(): Promise<RiskSummary>;
+  /** The whole book, caught up with the log (read-only). */
+  state(): Promise<BookState>;
+  close(): Promise<void>;
+}
+
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Opens a tracker on a store and book. Options are validated with the config schema. */
+export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
+  const { store: storeOption, now, logger, storeOptions, ...rest } = options;
+  const parsed = TrackerConfig.safeParse(clean({ ...rest, store: typeof storeOption === 'string' ? storeOption : undefined }));
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error, rest);
+    throw new ValidationError(`openTracker: ${formatIssues(issues)}`, issues);
+  }
+  const config = parsed.data;
+  const ownsStore = typeof storeOption !== 'object';
+  const store = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
+  const handler = new CommandHandler({
+    store,
+    bookId: config.book,
+    policy: policyOf(config),
+    snapshotEvery: config.snapshotEvery,
+    ...(now ? { now } : {}),
+    ...(logger ? { logger } : {}),
+  });
+
+  const run = async (command: CommandInput, call: CallOptions = {}, id?: string): Promise<TrackerResult> => {
+    const { commandId, ...handleOptions } = call;
+    const result = await handler.handle(clean({ ...command, commandId }) as CommandInput, handleOptions);
+    const positionId = id ?? (command as { positionId?: string }).positionId;
+    return {
+      events: result.events,
+      position: positionId === undefined ? null : (result.state.positions.get(positionId) ?? null),
+      duplicate: result.duplicate,
+    };
+  };
+  const split = <T extends CallOptions>(o: T | undefined): [Omit<T, keyof CallOptions>, CallOptions] => {
+    const { commandId, correlationId, causationId, source, ...restOpts } = (o ?? {}) as T;
+    return [restOpts, clean({ commandId, correlationId, causationId, source })];
+  };
+
+  return {
+    book: config.book,
+    store,
+    config,
+    handler,
+    track: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Track', positionId: id, ...clean(f) }, c);
+    },
+    enter: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Enter', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    hold: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Hold', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    monitor: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Monitor', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    exit: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Exit', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    skip: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Skip', positionId: id, ...clean(f) }, c);
+    },
+    adoptOrphan: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'AdoptOrphan', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    archive: async (id, o) => {
+      const { commandId, ...h } = o ?? {};
+      const result = await handler.handle(clean({ type: 'Archive' as const, positionId: id, commandId }), h);
+      return result.events.map((e) => ({ events: [e], position: null, duplicate: result.duplicate }));
+    },
+    tripCircuitBreaker: (reason, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'TripCircuitBreaker', reason, ...clean(f) }, c);
+    },
+    resetCircuitBreaker: (o) => {
+      const [f, c] = split(o);
+      return run({ type: 'ResetCircuitBreaker', ...clean(f) }, c);
+    },
+    startCooldown: (symbol, seconds, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'StartCooldown', symbol, seconds, ...clean(f) }, c);
+    },
+    execute: (command, o) => handler.handle(command, o),
+    get: async (id) => (await handler.load()).positions.get(id) ?? null,
+    list: async (filter = {}) => {
+      const state = await handler.load();
+      const statuses = filter.status === undefined ? null : ([] as PositionStatus[]).concat(filter.status);
+      return [...state.positions.values()].filter((p) => statuses === null || statuses.includes(p.status));
+    },
+    risk: async () => {
+      const state = await handler.load();
+      const equity = handler.policy.equity + state.realizedPnl;
+      return {
+        open: state.open,
+        maxPositions: handler.policy.maxPositions,
+        realizedPnl: state.realizedPnl,
+        equity,
+        todayPnl: state.today,
+        breaker: state.breaker,
+        cooldowns: [...state.cooldowns].map(([symbol, until]) => ({ symbol, until })),
+        groupRisk: [...state.groupRisk].map(([group, risk]) => ({ group, risk, pct: (risk / equity) * 100 })),
+        lossStreaks: [...state.lossStreaks].map(([symbol, s]) => ({ symbol, ...s })),
+      };
+    },
+    state: () => handler.load(),
+    close: async () => {
+      if (ownsStore) await store.close();
+    },
+  };
+}
