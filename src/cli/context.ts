@@ -30,8 +30,13 @@ export function configFor(globals: GlobalOptions): LoadedConfig {
 /** Opens the tracker the configuration names, runs `work`, and always closes it. */
 export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>): Promise<T> {
   const { config } = configFor(globals);
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' });
-  const tracker = await openTracker({ ...config, logger });
+  // pino is loaded only when something is logged: most commands log nothing.
+  let logger: ReturnType<typeof createLogger> | undefined;
+  const log = (): ReturnType<typeof createLogger> => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }));
+  const tracker = await openTracker({
+    ...config,
+    logger: { debug: (obj, msg) => log().debug(obj, msg), warn: (obj, msg) => log().warn(obj, msg) },
+  });
   try {
     return await work(tracker);
   } finally {
