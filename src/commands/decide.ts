@@ -1,5 +1,6 @@
 import { InvalidTransitionError, RiskLimitError, ValidationError } from '../errors/index.js';
 import type { EventData, EventType, Source } from '../events/index.js';
+import { decideReconcile } from './decideReconcile.js';
 import { positionRisk } from './evolve.js';
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandOf } from './schemas.js';
@@ -31,6 +32,14 @@ const verbs: Record<Command['type'], string> = {
   TripCircuitBreaker: 'trip the circuit breaker',
   ResetCircuitBreaker: 'reset the circuit breaker',
   StartCooldown: 'start a cooldown',
+  DetectOrphan: 'record an orphan',
+  CloseOrphan: 'record an orphan close',
+  SuspectPhantom: 'suspect a phantom',
+  DismissPhantom: 'dismiss a phantom',
+  ClearPhantom: 'clear a phantom',
+  CorrectDrift: 'correct drift',
+  CompleteReconciliation: 'complete a reconciliation',
+  RecordHeartbeat: 'record a heartbeat',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {
@@ -100,7 +109,7 @@ function checkEntryRisk(state: BookState, p: Position, cmd: CommandOf<'Enter'>, 
   if (p.symbol !== undefined) {
     const until = state.cooldowns.get(p.symbol);
     if (until !== undefined && isBefore(now, until)) {
-      refuse('cooldown', until, now, `${p.symbol} is cooling down until ${until}`);
+      refuse('cooldown', until, now, `${p.symbol} is cooling down until ${until} (it is ${now})`);
     }
   }
   if (cmd.value < policy.minPositionValue) {
@@ -110,7 +119,8 @@ function checkEntryRisk(state: BookState, p: Position, cmd: CommandOf<'Enter'>, 
     refuse('maxPositions', policy.maxPositions, state.open, `${state.open} positions are IN, the limit is ${policy.maxPositions}`);
   }
   if (policy.rejectDuplicateSymbol && p.symbol !== undefined && (state.openBySymbol.get(p.symbol) ?? 0) > 0) {
-    refuse('duplicateSymbol', 1, state.openBySymbol.get(p.symbol)!, `${p.symbol} is already IN (duplicate open symbols are refused)`);
+    const n = state.openBySymbol.get(p.symbol)!;
+    refuse('duplicateSymbol', 1, n, `${p.symbol} is already IN (${n} open, the limit is 1: duplicate open symbols are refused)`);
   }
   if (policy.maxConsecutiveLossesPerSymbol !== null && p.symbol !== undefined) {
     const streak = state.lossStreaks.get(p.symbol);
@@ -307,7 +317,7 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'ResetCircuitBreaker': {
       if (state.breaker.status !== 'TRIPPED') {
         throw new InvalidTransitionError(
-          'cannot reset the circuit breaker: it is not tripped',
+          'cannot reset the circuit breaker: it is OK (not tripped), expected TRIPPED',
           'circuit-breaker',
           'OK',
           ['TRIPPED'],
@@ -322,6 +332,15 @@ export function decide(command: Command, state: BookState, context: DecideContex
       if (command.reason !== undefined) data.reason = command.reason;
       return [{ type: 'CooldownStarted', data }];
     }
+    case 'DetectOrphan':
+    case 'CloseOrphan':
+    case 'SuspectPhantom':
+    case 'DismissPhantom':
+    case 'ClearPhantom':
+    case 'CorrectDrift':
+    case 'CompleteReconciliation':
+    case 'RecordHeartbeat':
+      return decideReconcile(command, state, now, source);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

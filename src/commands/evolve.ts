@@ -144,7 +144,8 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
         const next: InPosition = {
           ...p,
           costBasis: Math.max(0, p.costBasis - d.costBasis),
-          value: p.value * keep,
+          // The exit priced the whole position (d.value is its closed part): that is the freshest value.
+          value: d.fraction > 0 ? (d.value / d.fraction) * keep : p.value,
           risk: p.risk * keep,
           realizedPnl: p.realizedPnl + d.realizedPnl,
         };
@@ -170,6 +171,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     case 'OrphanAdopted': {
       const d = event.data;
       leave(state, d.positionId);
+      state.orphans.delete(d.positionId);
       const p: InPosition = {
         id: d.positionId,
         status: 'IN',
@@ -189,6 +191,11 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       setDefined(p, 'price', d.price);
       state.positions.set(d.positionId, p);
       addOpen(state, p);
+      break;
+    }
+    case 'PhantomDismissed': {
+      const p = state.positions.get(event.data.positionId);
+      if (p?.status === 'IN') state.positions.set(p.id, { ...p, missedLooks: 0 });
       break;
     }
     case 'PhantomSuspected': {
@@ -240,10 +247,16 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       break;
     case 'Heartbeat':
       state.lastHeartbeatAt = event.data.at;
+      if (event.data.process === 'operator') state.lastOperatorAckAt = event.data.at;
       break;
     case 'OrphanDetected':
+      // The book's positions do not change; the orphan stays on the books until resolved.
+      if (!state.orphans.has(event.data.positionId)) {
+        state.orphans.set(event.data.positionId, { detectedAt: at, value: event.data.value });
+      }
+      break;
     case 'OrphanClosed':
-      // Audit facts about the outside system; the book's positions do not change.
+      state.orphans.delete(event.data.positionId);
       break;
     default: {
       const _exhaustive: never = event;

@@ -136,6 +136,90 @@ export const StartCooldown = z.strictObject({
   reason: Reason.optional(),
 });
 
+/*
+ * Reconciliation's commands: the reconciler writes through the decider like everyone else,
+ * so a plan carried out against a book that moved since is refused, not applied blindly.
+ */
+const RunId = z.string().min(1).max(200);
+
+/** Record an orphan seen outside (idempotent while it stays unresolved). */
+export const DetectOrphan = z.strictObject({
+  type: z.literal('DetectOrphan'),
+  commandId: CommandId,
+  positionId: PositionId,
+  value: NonNegative,
+  symbol: SymbolCode.optional(),
+  side: Side.optional(),
+  quantity: Quantity.optional(),
+  price: NonNegative.optional(),
+  runId: RunId.optional(),
+});
+
+/** Record that an orphan was closed outside (by us, or found gone). */
+export const CloseOrphan = z.strictObject({
+  type: z.literal('CloseOrphan'),
+  commandId: CommandId,
+  positionId: PositionId,
+  value: NonNegative,
+  symbol: SymbolCode.optional(),
+  reason: Reason.optional(),
+});
+
+/** An IN position was missing outside for `looks` consecutive looks. */
+export const SuspectPhantom = z.strictObject({
+  type: z.literal('SuspectPhantom'),
+  commandId: CommandId,
+  positionId: PositionId,
+  looks: z.number().int().positive(),
+  runId: RunId.optional(),
+});
+
+/** A suspected phantom was seen outside again. */
+export const DismissPhantom = z.strictObject({
+  type: z.literal('DismissPhantom'),
+  commandId: CommandId,
+  positionId: PositionId,
+});
+
+/** Close a confirmed phantom locally at its last known value. */
+export const ClearPhantom = z.strictObject({
+  type: z.literal('ClearPhantom'),
+  commandId: CommandId,
+  positionId: PositionId,
+  looks: z.number().int().nonnegative(),
+  reason: Reason,
+});
+
+/** Set an IN position's value (and quantity) to what the outside system says. */
+export const CorrectDrift = z.strictObject({
+  type: z.literal('CorrectDrift'),
+  commandId: CommandId,
+  positionId: PositionId,
+  externalValue: NonNegative,
+  externalQuantity: Quantity.optional(),
+  tolerance: z.number().finite().nonnegative().optional(),
+});
+
+const Count = z.number().int().nonnegative();
+
+/** Append a reconciliation run's report to the log (the audit trail). */
+export const CompleteReconciliation = z.strictObject({
+  type: z.literal('CompleteReconciliation'),
+  commandId: CommandId,
+  runId: RunId,
+  startedAt: z.iso.datetime({ offset: true }),
+  snapshotAt: z.iso.datetime({ offset: true }).optional(),
+  counts: z.strictObject({ orphans: Count, phantoms: Count, drift: Count, corrected: Count, alerts: Count, errors: Count }),
+  report: z.record(z.string(), z.unknown()),
+});
+
+/** Proof of life; `operator` acknowledges a manual recovery. */
+export const RecordHeartbeat = z.strictObject({
+  type: z.literal('RecordHeartbeat'),
+  commandId: CommandId,
+  process: z.string().min(1).max(200).optional(),
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -148,6 +232,14 @@ export const Command = z.discriminatedUnion('type', [
   TripCircuitBreaker,
   ResetCircuitBreaker,
   StartCooldown,
+  DetectOrphan,
+  CloseOrphan,
+  SuspectPhantom,
+  DismissPhantom,
+  ClearPhantom,
+  CorrectDrift,
+  CompleteReconciliation,
+  RecordHeartbeat,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -86,9 +86,13 @@ export interface BookState {
   breaker: CircuitBreaker;
   /** Symbol -> until (ISO-8601). */
   cooldowns: Map<string, string>;
+  /** Orphans detected outside and not yet resolved (adopted or closed), by position id. */
+  orphans: Map<string, { detectedAt: string; value: number }>;
   /** Recent command ids -> the revisions their events took (oldest first, bounded by the window). */
   commands: Map<string, { from: number; to: number }>;
   lastHeartbeatAt?: string;
+  /** The last operator acknowledgement (a Heartbeat from `operator`), for manual recovery. */
+  lastOperatorAckAt?: string;
   lastReconciledAt?: string;
 }
 
@@ -115,12 +119,13 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     realizedPnl: 0,
     breaker: { status: 'OK' },
     cooldowns: new Map(),
+    orphans: new Map(),
     commands: new Map(),
   };
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 1;
+export const BOOK_STATE_VERSION = 2;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {
@@ -132,8 +137,10 @@ export interface BookStateJson {
   realizedPnl: number;
   breaker: CircuitBreaker;
   cooldowns: [string, string][];
+  orphans: [string, { detectedAt: string; value: number }][];
   commands: [string, { from: number; to: number }][];
   lastHeartbeatAt?: string;
+  lastOperatorAckAt?: string;
   lastReconciledAt?: string;
 }
 
@@ -147,8 +154,10 @@ export function bookStateToJson(state: BookState): BookStateJson {
     realizedPnl: state.realizedPnl,
     breaker: state.breaker,
     cooldowns: [...state.cooldowns],
+    orphans: [...state.orphans],
     commands: [...state.commands],
     ...(state.lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt: state.lastHeartbeatAt }),
+    ...(state.lastOperatorAckAt === undefined ? {} : { lastOperatorAckAt: state.lastOperatorAckAt }),
     ...(state.lastReconciledAt === undefined ? {} : { lastReconciledAt: state.lastReconciledAt }),
   };
 }
@@ -166,8 +175,10 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.realizedPnl = json.realizedPnl;
   state.breaker = json.breaker;
   state.cooldowns = new Map(json.cooldowns);
+  state.orphans = new Map(json.orphans);
   state.commands = new Map(json.commands);
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
+  if (json.lastOperatorAckAt !== undefined) state.lastOperatorAckAt = json.lastOperatorAckAt;
   if (json.lastReconciledAt !== undefined) state.lastReconciledAt = json.lastReconciledAt;
   return state;
 }

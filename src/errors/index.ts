@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'CORRUPTION'
   | 'EVENT_SCHEMA'
   | 'STORE'
-  | 'EXTERNAL';
+  | 'EXTERNAL'
+  | 'RECOVERY_PENDING';
 
 /**
  * Base class of every deliberate error.
@@ -163,4 +164,10 @@ export class ExternalError extends TrackerError {
 /** Exit code for any thrown value: a TrackerError's own, otherwise "unexpected". */
 export function exitCodeOf(error: unknown): ExitCode {
   return error instanceof TrackerError ? error.exitCode : ExitCode.unexpected;
+}
+
+/** Commands are refused while a manual startup recovery waits for an operator's acknowledgement. */
+export class RecoveryPendingError extends TrackerError {
+  readonly code = 'RECOVERY_PENDING' as const;
+  readonly exitCode = ExitCode.rejected;
 }

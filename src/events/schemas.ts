@@ -133,6 +133,15 @@ export const PhantomSuspected = z.strictObject({
   source: Source,
 });
 
+/** A suspected phantom was seen outside again: the count of missed looks starts over. */
+export const PhantomDismissed = z.strictObject({
+  positionId: PositionId,
+  /** How many looks had missed it before it was seen again. */
+  looks: z.number().int().positive(),
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
 /** A confirmed phantom was removed from the book (closed at its last known value). */
 export const PhantomCleared = z.strictObject({
   positionId: PositionId,
@@ -218,6 +227,7 @@ export const eventDataSchemas = {
   OrphanAdopted,
   OrphanClosed,
   PhantomSuspected,
+  PhantomDismissed,
   PhantomCleared,
   DriftCorrected,
   ReconciliationCompleted,

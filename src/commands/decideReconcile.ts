@@ -1,0 +1,134 @@
+import { InvalidTransitionError } from '../errors/index.js';
+import type { EventData, Source } from '../events/index.js';
+import type { DecidedEvent } from './decide.js';
+import type { CommandOf } from './schemas.js';
+import type { BookState, InPosition } from './state.js';
+
+export type ReconcileCommand = CommandOf<
+  | 'DetectOrphan'
+  | 'CloseOrphan'
+  | 'SuspectPhantom'
+  | 'DismissPhantom'
+  | 'ClearPhantom'
+  | 'CorrectDrift'
+  | 'CompleteReconciliation'
+  | 'RecordHeartbeat'
+>;
+
+function describe(state: BookState, id: string): string {
+  const p = state.positions.get(id);
+  return p ? p.status : 'not tracked (unknown or archived)';
+}
+
+function requireIn(state: BookState, id: string, verb: string): InPosition {
+  const p = state.positions.get(id);
+  if (p?.status === 'IN') return p;
+  throw new InvalidTransitionError(
+    `cannot ${verb} "${id}": it is ${describe(state, id)}, expected IN (the book changed since the outside system was read)`,
+    id,
+    p?.status ?? 'UNKNOWN',
+    ['IN'],
+  );
+}
+
+function requireNotIn(state: BookState, id: string, verb: string): void {
+  const p = state.positions.get(id);
+  if (p?.status !== 'IN') return;
+  throw new InvalidTransitionError(
+    `cannot ${verb} "${id}": it is IN here, so it is no orphan (the book changed since the outside system was read)`,
+    id,
+    'IN',
+    ['UNKNOWN', 'WATCHING', 'EXITED', 'SKIPPED'],
+  );
+}
+
+/**
+ * The reconciler's commands. Each checks the book as it is at append time, so a plan made
+ * from an older look is refused where the book has moved, and repeating one is harmless
+ * (a detected orphan is not detected twice; a corrected value is not corrected again).
+ */
+export function decideReconcile(command: ReconcileCommand, state: BookState, now: string, source: Source): DecidedEvent[] {
+  switch (command.type) {
+    case 'DetectOrphan': {
+      requireNotIn(state, command.positionId, 'record an orphan for');
+      if (state.orphans.has(command.positionId)) return [];
+      const data: EventData<'OrphanDetected'> = { positionId: command.positionId, value: command.value, source };
+      if (command.symbol !== undefined) data.symbol = command.symbol;
+      if (command.side !== undefined) data.side = command.side;
+      if (command.quantity !== undefined) data.quantity = command.quantity;
+      if (command.price !== undefined) data.price = command.price;
+      if (command.runId !== undefined) data.runId = command.runId;
+      return [{ type: 'OrphanDetected', data }];
+    }
+    case 'CloseOrphan': {
+      requireNotIn(state, command.positionId, 'record the close of orphan');
+      const data: EventData<'OrphanClosed'> = { positionId: command.positionId, value: command.value, source };
+      if (command.symbol !== undefined) data.symbol = command.symbol;
+      if (command.reason !== undefined) data.reason = command.reason;
+      return [{ type: 'OrphanClosed', data }];
+    }
+    case 'SuspectPhantom': {
+      const p = requireIn(state, command.positionId, 'suspect a phantom in');
+      if (p.missedLooks >= command.looks) return [];
+      const data: EventData<'PhantomSuspected'> = { positionId: p.id, looks: command.looks, value: p.value, source };
+      if (command.runId !== undefined) data.runId = command.runId;
+      return [{ type: 'PhantomSuspected', data }];
+    }
+    case 'DismissPhantom': {
+      const p = requireIn(state, command.positionId, 'dismiss a phantom suspicion on');
+      if (p.missedLooks === 0) return [];
+      return [{ type: 'PhantomDismissed', data: { positionId: p.id, looks: p.missedLooks, source } }];
+    }
+    case 'ClearPhantom': {
+      const p = requireIn(state, command.positionId, 'clear phantom');
+      const realizedPnl = p.side === 'long' ? p.value - p.costBasis : p.costBasis - p.value;
+      const data: EventData<'PhantomCleared'> = {
+        positionId: p.id,
+        value: p.value,
+        costBasis: p.costBasis,
+        realizedPnl,
+        looks: command.looks,
+        reason: command.reason,
+        source,
+      };
+      if (p.symbol !== undefined) data.symbol = p.symbol;
+      return [{ type: 'PhantomCleared', data }];
+    }
+    case 'CorrectDrift': {
+      const p = requireIn(state, command.positionId, 'correct the drift of');
+      const sameQuantity = command.externalQuantity === undefined || command.externalQuantity === p.quantity;
+      if (p.value === command.externalValue && sameQuantity) return [];
+      const data: EventData<'DriftCorrected'> = {
+        positionId: p.id,
+        localValue: p.value,
+        externalValue: command.externalValue,
+        source,
+      };
+      if (p.quantity !== undefined) data.localQuantity = p.quantity;
+      if (command.externalQuantity !== undefined) data.externalQuantity = command.externalQuantity;
+      if (command.tolerance !== undefined) data.tolerance = command.tolerance;
+      return [{ type: 'DriftCorrected', data }];
+    }
+    case 'CompleteReconciliation': {
+      const data: EventData<'ReconciliationCompleted'> = {
+        runId: command.runId,
+        startedAt: command.startedAt,
+        completedAt: now,
+        counts: command.counts,
+        report: command.report,
+        source,
+      };
+      if (command.snapshotAt !== undefined) data.snapshotAt = command.snapshotAt;
+      return [{ type: 'ReconciliationCompleted', data }];
+    }
+    case 'RecordHeartbeat': {
+      const data: EventData<'Heartbeat'> = { at: now, source };
+      if (command.process !== undefined) data.process = command.process;
+      return [{ type: 'Heartbeat', data }];
+    }
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { ExternalError, type ExternalFailure } from '../errors/index.js';
+import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
+
+/** A position as the outside system reports it. Extra fields are ignored; missing or bad ones are an error. */
+export const ExternalPosition = z.object({
+  id: PositionId,
+  value: NonNegative,
+  symbol: SymbolCode.optional(),
+  side: Side.optional(),
+  quantity: Quantity.optional(),
+  price: NonNegative.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type ExternalPosition = z.infer<typeof ExternalPosition>;
+
+const PositionList = z.array(ExternalPosition).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((p, i) => {
+    if (seen.has(p.id)) ctx.addIssue({ code: 'custom', message: `duplicate position id "${p.id}"`, path: [i, 'id'] });
+    seen.add(p.id);
+  });
+});
+
+/**
+ * The port to the outside system (exchange, broker, cloud, any API). Responses are parsed
+ * with zod at the boundary: a malformed answer is an ExternalError and the run changes nothing.
+ * Throw `ExternalError` with a failure kind to say what went wrong; anything else thrown is
+ * treated as "unreachable".
+ *
+ * @example
+ * ```ts
+ * const broker: ExternalSystem = {
+ *   async listPositions() { return (await fetch(url).then((r) => r.json())).positions; },
+ *   async closePosition(id) { await fetch(`${url}/${id}`, { method: 'DELETE' }); },
+ * };
+ * ```
+ */
+export interface ExternalSystem {
+  listPositions(): Promise<unknown>;
+  closePosition(id: string): Promise<unknown>;
+  /** Optional direct look at one position: the position, or null when it is not open. */
+  getPosition?(id: string): Promise<unknown>;
+}
+
+export interface GuardOptions {
+  /** Per call (ms). Default 5000. */
+  timeoutMs?: number;
+  /** Retries after a retryable failure (unreachable, rate limited, timeout). Default 2. */
+  retries?: number;
+  /** First back-off (ms), doubled per retry. Default 200. */
+  backoffMs?: number;
+  /** How to wait (simulations pass one that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The outside system behind timeouts, bounded retries and parsing. */
+export interface GuardedExternal {
+  readonly canVerify: boolean;
+  listPositions(): Promise<ExternalPosition[]>;
+  closePosition(id: string): Promise<void>;
+  /** The position, or null when it is not open outside. Throws when the adapter has no getPosition. */
+  getPosition(id: string): Promise<ExternalPosition | null>;
+  /** Calls made and retried, for reports. */
+  readonly stats: { calls: number; retries: number };
+}
+
+const RETRYABLE: readonly ExternalFailure[] = ['unreachable', 'rate_limited', 'timeout'];
+
+function classify(operation: string, error: unknown): ExternalError {
+  if (error instanceof ExternalError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ExternalError(`${operation} failed: ${message}`, 'unreachable', { cause: error });
+}
+
+function withTimeout<T>(operation: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ExternalError(`${operation} timed out after ${ms} ms`, 'timeout')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Wraps an adapter: every call has a timeout and bounded retries with exponential back-off;
+ * failures are typed (unreachable, rate_limited, rejected, malformed, timeout).
+ */
+export function guardExternal(system: ExternalSystem, options: GuardOptions = {}): GuardedExternal {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const retries = options.retries ?? 2;
+  const backoffMs = options.backoffMs ?? 200;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const stats = { calls: 0, retries: 0 };
+
+  async function call<T>(operation: string, run: () => Promise<unknown>, parse: (raw: unknown) => T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      stats.calls += 1;
+      let raw: unknown;
+      try {
+        raw = await withTimeout(operation, Promise.resolve().then(run), timeoutMs);
+      } catch (error) {
+        const typed = classify(operation, error);
+        if (!RETRYABLE.includes(typed.failure) || attempt >= retries) throw typed;
+        stats.retries += 1;
+        await sleep(backoffMs * 2 ** attempt);
+        continue;
+      }
+      return parse(raw);
+    }
+  }
+
+  const malformed = (operation: string, error: z.ZodError, raw: unknown): ExternalError =>
+    new ExternalError(`${operation} returned a malformed answer: ${formatIssues(describeIssues(error, raw))}`, 'malformed');
+
+  return {
+    canVerify: typeof system.getPosition === 'function',
+    stats,
+    listPositions: () =>
+      call('listPositions', () => system.listPositions(), (raw) => {
+        const r = PositionList.safeParse(raw);
+        if (!r.success) throw malformed('listPositions', r.error, raw);
+        return r.data;
+      }),
+    closePosition: (id) => call(`closePosition(${id})`, () => system.closePosition(id), () => undefined),
+    getPosition: (id) => {
+      if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
+      const get = system.getPosition.bind(system);
+      return call(`getPosition(${id})`, () => get(id), (raw) => {
+        if (raw === null || raw === undefined) return null;
+        const r = ExternalPosition.safeParse(raw);
+        if (!r.success) throw malformed(`getPosition(${id})`, r.error, raw);
+        return r.data;
+      });
+    },
+  };
+}

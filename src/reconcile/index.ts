@@ -1,0 +1,26 @@
+export { ExternalPosition, guardExternal } from './externalSystem.js';
+export type { ExternalSystem, GuardedExternal, GuardOptions } from './externalSystem.js';
+export { ReconcilePolicy, policyFor } from './policy.js';
+export type { ReconcilePolicyInput } from './policy.js';
+export { planReconciliation, confirmedPhantom } from './plan.js';
+export type {
+  ExternalSnapshot,
+  ReconciliationPlan,
+  PlannedAction,
+  OrphanFinding,
+  PhantomFinding,
+  DriftFinding,
+  Alert,
+  PlanPolicy,
+  LocalStatus,
+} from './plan.js';
+export { reconcile } from './reconcile.js';
+export type { ReconcileOptions, ReconcileReport, ReconcileError } from './reconcile.js';
+export { deliverAlert } from './alerts.js';
+export type { AlertSink } from './alerts.js';
+export { scheduleReconciliation } from './scheduler.js';
+export type { SchedulerOptions, SchedulerStatus, ReconcileScheduler } from './scheduler.js';
+export { recoverOnStartup } from './recovery.js';
+export type { RecoveryMode, RecoveryOptions, RecoveryOutcome } from './recovery.js';
+export { SimulatedExchange } from './simulatedExchange.js';
+export type { SimulatedExchangeOptions, SimulatedExchangeState, FaultRates } from './simulatedExchange.js';

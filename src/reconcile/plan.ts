@@ -1,0 +1,290 @@
+import type { CommandInput } from '../commands/schemas.js';
+import type { BookState, InPosition, Position } from '../commands/state.js';
+import type { ExternalPosition } from './externalSystem.js';
+import { policyFor, type ReconcilePolicy } from './policy.js';
+
+/** What the outside system showed, and when the look started. */
+export interface ExternalSnapshot {
+  positions: readonly ExternalPosition[];
+  /** When `listPositions` was called: local changes after (minus the grace window) are not judged. */
+  startedAt: Date;
+  /** Whether a direct `getPosition` can confirm a phantom. */
+  canVerify: boolean;
+}
+
+export type LocalStatus = Position['status'] | 'UNKNOWN';
+
+export interface OrphanFinding {
+  positionId: string;
+  value: number;
+  symbol?: string;
+  side?: 'long' | 'short';
+  quantity?: number;
+  local: LocalStatus;
+  verdict: 'adopt' | 'close' | 'manual' | 'deferred';
+}
+
+export interface PhantomFinding {
+  positionId: string;
+  value: number;
+  symbol?: string;
+  /** Consecutive looks that missed it, this one included. */
+  looks: number;
+  verdict: 'suspected' | 'confirmed' | 'verify' | 'deferred';
+  policy: 'clear' | 'manual';
+}
+
+export interface DriftFinding {
+  positionId: string;
+  symbol?: string;
+  localValue: number;
+  externalValue: number;
+  localQuantity?: number;
+  externalQuantity?: number;
+  tolerance: number;
+  verdict: 'correct' | 'alert' | 'deferred';
+}
+
+export interface Alert {
+  severity: 'warning' | 'critical';
+  kind: 'orphan' | 'phantom' | 'drift' | 'external';
+  positionId?: string;
+  message: string;
+}
+
+/** One step of a plan, as data; the executor carries it out. */
+export type PlannedAction =
+  | { kind: 'command'; command: CommandInput; about: string }
+  /** Close an orphan outside, only if a second look still shows it; then record it. */
+  | { kind: 'close'; positionId: string; value: number; symbol?: string }
+  /** Ask the outside system directly about a missing position; clear or alert when confirmed gone. */
+  | { kind: 'verify'; positionId: string; looks: number; policy: 'clear' | 'manual' }
+  | { kind: 'alert'; alert: Alert };
+
+export interface ReconciliationPlan {
+  orphans: OrphanFinding[];
+  /** Open outside below the dust threshold: ignored. */
+  dust: { positionId: string; value: number }[];
+  phantoms: PhantomFinding[];
+  /** Suspected phantoms seen outside again. */
+  reappeared: { positionId: string; looks: number }[];
+  drift: DriftFinding[];
+  /** Orphans recorded earlier that are no longer open outside. */
+  vanished: { positionId: string; value: number }[];
+  actions: PlannedAction[];
+}
+
+/** The reconcile policy plus the book's dust threshold. */
+export type PlanPolicy = ReconcilePolicy & { minPositionValue: number };
+
+const isoMinus = (date: Date, seconds: number): number => date.getTime() - seconds * 1000;
+
+function money(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+/**
+ * Compares the book with a snapshot of the outside system and returns what to do, as data.
+ * Pure: no I/O, no clock (time comes in as `now` and `snapshot.startedAt`).
+ * - Orphan: open outside at or above `minPositionValue`, not IN here.
+ * - Phantom: IN here, missing outside; confirmed after `phantomConfirmLooks` looks, or by a direct look.
+ * - Drift: both know it, values (or quantities) differ beyond tolerance.
+ * - Anything that changed locally within `graceSeconds` before the snapshot started is deferred.
+ *
+ * @example
+ * ```ts
+ * const policy = { ...ReconcilePolicy.parse({}), minPositionValue: 1 };
+ * const plan = planReconciliation(state, { positions, startedAt, canVerify: false }, policy, new Date());
+ * ```
+ */
+export function planReconciliation(
+  book: BookState,
+  snapshot: ExternalSnapshot,
+  policy: PlanPolicy,
+  _now: Date,
+  runId?: string,
+): ReconciliationPlan {
+  // Grace is measured from the snapshot's start, not from `now`: a slow look must not widen it.
+  const { minPositionValue } = policy;
+  const plan: ReconciliationPlan = { orphans: [], dust: [], phantoms: [], reappeared: [], drift: [], vanished: [], actions: [] };
+  const graceCutoff = (seconds: number): number => isoMinus(snapshot.startedAt, seconds);
+  const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > graceCutoff(graceSeconds);
+  const outside = new Map(snapshot.positions.map((p) => [p.id, p]));
+  const tag = runId === undefined ? {} : { runId };
+
+  // Outside -> orphans, dust, drift, reappeared.
+  for (const ext of snapshot.positions) {
+    const local = book.positions.get(ext.id);
+    const rules = policyFor(policy, ext.symbol ?? local?.symbol);
+    if (local?.status === 'IN') {
+      if (local.missedLooks > 0) {
+        plan.reappeared.push({ positionId: local.id, looks: local.missedLooks });
+        plan.actions.push({ kind: 'command', command: { type: 'DismissPhantom', positionId: local.id }, about: `${local.id} is open outside again` });
+      }
+      const tolerance = Math.max(rules.driftToleranceAbs, (rules.driftTolerancePct / 100) * local.value);
+      const valueDrift = Math.abs(ext.value - local.value) > tolerance + 1e-9;
+      const quantityDrift =
+        ext.quantity !== undefined && local.quantity !== undefined && Math.abs(ext.quantity - local.quantity) > 1e-9 * Math.max(1, local.quantity);
+      if (!valueDrift && !quantityDrift) continue;
+      const finding: DriftFinding = {
+        positionId: local.id,
+        localValue: local.value,
+        externalValue: ext.value,
+        tolerance,
+        verdict: recent(local, rules.graceSeconds) ? 'deferred' : rules.drift,
+      };
+      if (local.symbol !== undefined) finding.symbol = local.symbol;
+      if (local.quantity !== undefined) finding.localQuantity = local.quantity;
+      if (ext.quantity !== undefined) finding.externalQuantity = ext.quantity;
+      plan.drift.push(finding);
+      if (finding.verdict === 'correct') {
+        plan.actions.push({
+          kind: 'command',
+          command: {
+            type: 'CorrectDrift',
+            positionId: local.id,
+            externalValue: ext.value,
+            tolerance,
+            ...(ext.quantity === undefined ? {} : { externalQuantity: ext.quantity }),
+          },
+          about: `${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside`,
+        });
+      } else if (finding.verdict === 'alert') {
+        plan.actions.push({
+          kind: 'alert',
+          alert: {
+            severity: 'warning',
+            kind: 'drift',
+            positionId: local.id,
+            message: `drift on ${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside (tolerance ${money(tolerance)})`,
+          },
+        });
+      }
+      continue;
+    }
+
+    if (ext.value < minPositionValue) {
+      plan.dust.push({ positionId: ext.id, value: ext.value });
+      continue;
+    }
+    const finding: OrphanFinding = {
+      positionId: ext.id,
+      value: ext.value,
+      local: local?.status ?? 'UNKNOWN',
+      verdict: local !== undefined && recent(local, rules.graceSeconds) ? 'deferred' : rules.orphans,
+    };
+    if (ext.symbol !== undefined) finding.symbol = ext.symbol;
+    if (ext.side !== undefined) finding.side = ext.side;
+    if (ext.quantity !== undefined) finding.quantity = ext.quantity;
+    plan.orphans.push(finding);
+    if (finding.verdict === 'deferred') continue;
+
+    plan.actions.push({
+      kind: 'command',
+      command: {
+        type: 'DetectOrphan',
+        positionId: ext.id,
+        value: ext.value,
+        ...tag,
+        ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }),
+        ...(ext.side === undefined ? {} : { side: ext.side }),
+        ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
+        ...(ext.price === undefined ? {} : { price: ext.price }),
+      },
+      about: `${ext.id} is open outside (value ${money(ext.value)}) and ${finding.local === 'UNKNOWN' ? 'unknown' : finding.local} here`,
+    });
+    if (finding.verdict === 'adopt') {
+      if (local !== undefined) {
+        plan.actions.push({ kind: 'command', command: { type: 'Archive', positionId: ext.id }, about: `archive the ${local.status} ${ext.id} before adopting it` });
+      }
+      plan.actions.push({
+        kind: 'command',
+        command: {
+          type: 'AdoptOrphan',
+          positionId: ext.id,
+          value: ext.value,
+          reason: 'open outside, unknown here',
+          ...(ext.symbol ?? local?.symbol ? { symbol: (ext.symbol ?? local?.symbol)! } : {}),
+          ...(ext.side ?? local?.side ? { side: (ext.side ?? local?.side)! } : {}),
+          ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
+          ...(ext.price === undefined ? {} : { price: ext.price }),
+          ...(local?.setup === undefined ? {} : { setup: local.setup }),
+          ...(local?.group === undefined ? {} : { group: local.group }),
+        },
+        about: `adopt ${ext.id}`,
+      });
+    } else if (finding.verdict === 'close') {
+      plan.actions.push({ kind: 'close', positionId: ext.id, value: ext.value, ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }) });
+    } else {
+      plan.actions.push({
+        kind: 'alert',
+        alert: { severity: 'critical', kind: 'orphan', positionId: ext.id, message: `orphan ${ext.id}: open outside (value ${money(ext.value)}), not IN here; policy manual` },
+      });
+    }
+  }
+
+  // Orphans recorded before and gone outside since: resolved, for the audit trail.
+  for (const [id, orphan] of book.orphans) {
+    if (outside.has(id) || book.positions.get(id)?.status === 'IN') continue;
+    plan.vanished.push({ positionId: id, value: orphan.value });
+    plan.actions.push({
+      kind: 'command',
+      command: { type: 'CloseOrphan', positionId: id, value: orphan.value, reason: 'no longer open outside' },
+      about: `orphan ${id} is gone outside`,
+    });
+  }
+
+  // Inside -> phantoms.
+  for (const p of book.positions.values()) {
+    if (p.status !== 'IN' || outside.has(p.id)) continue;
+    const rules = policyFor(policy, p.symbol);
+    const looks = p.missedLooks + 1;
+    const finding: PhantomFinding = { positionId: p.id, value: p.value, looks, verdict: 'suspected', policy: rules.phantoms };
+    if (p.symbol !== undefined) finding.symbol = p.symbol;
+    plan.phantoms.push(finding);
+    if (recent(p, rules.graceSeconds)) {
+      finding.verdict = 'deferred';
+      continue;
+    }
+    if (looks >= rules.phantomConfirmLooks) {
+      finding.verdict = 'confirmed';
+      plan.actions.push(...confirmedPhantom(p, looks, rules.phantoms, tag));
+    } else if (snapshot.canVerify) {
+      finding.verdict = 'verify';
+      plan.actions.push({ kind: 'verify', positionId: p.id, looks, policy: rules.phantoms });
+    } else {
+      plan.actions.push({
+        kind: 'command',
+        command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
+        about: `${p.id} is IN here and missing outside (look ${looks} of ${rules.phantomConfirmLooks})`,
+      });
+    }
+  }
+  return plan;
+}
+
+/** The actions for a confirmed phantom: record the looks, then clear it or hand it to a person. */
+export function confirmedPhantom(p: Pick<InPosition, 'id' | 'value'>, looks: number, policy: 'clear' | 'manual', tag: { runId?: string } = {}): PlannedAction[] {
+  const suspect: PlannedAction = {
+    kind: 'command',
+    command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
+    about: `${p.id} missing outside for ${looks} look(s)`,
+  };
+  if (policy === 'clear') {
+    return [
+      suspect,
+      {
+        kind: 'command',
+        command: { type: 'ClearPhantom', positionId: p.id, looks, reason: `missing outside for ${looks} consecutive look(s)` },
+        about: `clear phantom ${p.id}`,
+      },
+    ];
+  }
+  return [
+    suspect,
+    {
+      kind: 'alert',
+      alert: { severity: 'critical', kind: 'phantom', positionId: p.id, message: `phantom ${p.id}: IN here (value ${money(p.value)}), gone outside; policy manual` },
+    },
+  ];
+}

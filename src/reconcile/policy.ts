@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+const Choices = z.strictObject({
+  orphans: z.enum(['adopt', 'close', 'manual']).optional(),
+  phantoms: z.enum(['clear', 'manual']).optional(),
+  drift: z.enum(['correct', 'alert']).optional(),
+  driftTolerancePct: z.number().finite().nonnegative().optional(),
+  driftToleranceAbs: z.number().finite().nonnegative().optional(),
+});
+
+/**
+ * How reconciliation heals. Orphans: `adopt` into the book, `close` outside (after a second
+ * look), or `manual` (alert a person). Phantoms: `clear` from the book once confirmed, or
+ * `manual`. Drift beyond tolerance: `correct` the book, or `alert`. `perSymbol` overrides any
+ * of these for one symbol.
+ */
+export const ReconcilePolicy = z.strictObject({
+  orphans: z.enum(['adopt', 'close', 'manual']).default('adopt'),
+  phantoms: z.enum(['clear', 'manual']).default('clear'),
+  drift: z.enum(['correct', 'alert']).default('correct'),
+  /** Drift is a difference above both this % of the local value ... */
+  driftTolerancePct: z.number().finite().nonnegative().default(1),
+  /** ... and this absolute amount. */
+  driftToleranceAbs: z.number().finite().nonnegative().default(0),
+  /** Consecutive looks that must miss an IN position before it is a confirmed phantom (a direct getPosition confirms sooner). */
+  phantomConfirmLooks: z.number().int().positive().default(2),
+  /** Positions that changed locally this recently before the snapshot are not judged (seconds). */
+  graceSeconds: z.number().finite().nonnegative().default(30),
+  perSymbol: z.record(z.string(), Choices).default({}),
+  /** POST every alert as JSON to this URL (optional). */
+  webhookUrl: z.url().optional(),
+});
+export type ReconcilePolicy = z.infer<typeof ReconcilePolicy>;
+export type ReconcilePolicyInput = z.input<typeof ReconcilePolicy>;
+
+/** The policy in force for one symbol. */
+export function policyFor(policy: ReconcilePolicy, symbol: string | undefined): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl'> {
+  const o = symbol === undefined ? undefined : policy.perSymbol[symbol];
+  return {
+    orphans: o?.orphans ?? policy.orphans,
+    phantoms: o?.phantoms ?? policy.phantoms,
+    drift: o?.drift ?? policy.drift,
+    driftTolerancePct: o?.driftTolerancePct ?? policy.driftTolerancePct,
+    driftToleranceAbs: o?.driftToleranceAbs ?? policy.driftToleranceAbs,
+    phantomConfirmLooks: policy.phantomConfirmLooks,
+    graceSeconds: policy.graceSeconds,
+  };
+}

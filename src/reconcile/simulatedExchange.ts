@@ -1,0 +1,247 @@
+import { ExternalError } from '../errors/index.js';
+import { SeededRandom } from '../_internals/random.js';
+import type { ExternalSystem } from './externalSystem.js';
+
+/** Probabilities (0..1) that a call to the outside system fails in each way. */
+export interface FaultRates {
+  /** The exchange is unreachable. */
+  error: number;
+  /** The call times out. */
+  timeout: number;
+  /** The answer does not parse. */
+  malformed: number;
+  /** The exchange says "slow down". */
+  rateLimit: number;
+}
+
+export interface SimulatedExchangeOptions {
+  seed: number;
+  /** The simulated clock (shared with the book). */
+  clock: () => Date;
+  faults?: Partial<FaultRates>;
+  /** A new position shows up in listPositions/getPosition only this long after it opened (seconds). */
+  lagSeconds?: number;
+  /** Real delay per call (ms), to exercise timeouts. Default 0. */
+  latencyMs?: number;
+  symbols?: Record<string, number>;
+}
+
+interface SimPosition {
+  id: string;
+  symbol: string;
+  side: 'long' | 'short';
+  quantity: number;
+  openedAt: string;
+  /** Multiplier on the fair value: funding, fees, a mark the bot never saw. */
+  adjust: number;
+  origin: 'bot' | 'orphan' | 'dust';
+}
+
+/** The exchange's whole state, JSON-safe, so it can outlive a crashed client (the demo saves it). */
+export interface SimulatedExchangeState {
+  random: number;
+  prices: Record<string, number>;
+  positions: SimPosition[];
+  /** How often each id was closed through closePosition (the reconciler's closes). */
+  closes: Record<string, number>;
+  /** Ids that closePosition was called for although not open. */
+  badCloses: string[];
+  counter: number;
+  faults: FaultRates;
+}
+
+const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0 };
+
+/**
+ * An in-process, seeded exchange: one seed gives one story. The bot trades on it through
+ * `fill` / `closeByBot`; reconciliation reads it through the ExternalSystem methods. Faults on
+ * demand: fills the bot never recorded (`injectOrphan`), positions liquidated outside
+ * (`liquidate`), value drift (`drift`), dust rewards (`dustReward`), and per-call errors,
+ * timeouts, malformed answers and rate limits (`setFaults`), latency and lag.
+ *
+ * @example
+ * ```ts
+ * const exchange = new SimulatedExchange({ seed: 7, clock: () => simNow });
+ * exchange.fill('BTC-1', { symbol: 'BTC', side: 'long', quantity: 0.01 });
+ * exchange.injectOrphan();
+ * await reconcile({ handler, external: exchange });
+ * ```
+ */
+export class SimulatedExchange implements ExternalSystem {
+  private readonly random: SeededRandom;
+  private readonly clock: () => Date;
+  private readonly lagSeconds: number;
+  private readonly latencyMs: number;
+  private prices: Record<string, number>;
+  private positions = new Map<string, SimPosition>();
+  private closes: Record<string, number> = {};
+  private badCloses: string[] = [];
+  private counter = 0;
+  private faults: FaultRates;
+
+  constructor(options: SimulatedExchangeOptions, state?: SimulatedExchangeState) {
+    this.clock = options.clock;
+    this.lagSeconds = options.lagSeconds ?? 0;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.random = new SeededRandom(state?.random ?? options.seed);
+    this.prices = state?.prices ?? { ...(options.symbols ?? { BTC: 60_000, ETH: 3_000, SOL: 150, AAPL: 200, MSFT: 420, NVDA: 130 }) };
+    this.faults = state?.faults ?? { ...NO_FAULTS, ...options.faults };
+    if (state) {
+      for (const p of state.positions) this.positions.set(p.id, { ...p });
+      this.closes = { ...state.closes };
+      this.badCloses = [...state.badCloses];
+      this.counter = state.counter;
+    }
+  }
+
+  /** Everything, for saving and for tests. */
+  snapshot(): SimulatedExchangeState {
+    return {
+      random: this.random.seedState,
+      prices: { ...this.prices },
+      positions: [...this.positions.values()].map((p) => ({ ...p })),
+      closes: { ...this.closes },
+      badCloses: [...this.badCloses],
+      counter: this.counter,
+      faults: { ...this.faults },
+    };
+  }
+
+  get symbols(): string[] {
+    return Object.keys(this.prices);
+  }
+
+  price(symbol: string): number {
+    const p = this.prices[symbol];
+    if (p === undefined) throw new ExternalError(`unknown symbol ${symbol}`, 'rejected');
+    return p;
+  }
+
+  private valueOf(p: SimPosition): number {
+    return round2(p.quantity * this.price(p.symbol) * p.adjust);
+  }
+
+  /** The value the exchange marks a position at (or null when it is not open). */
+  valueNow(id: string): number | null {
+    const p = this.positions.get(id);
+    return p ? this.valueOf(p) : null;
+  }
+
+  /** Open positions as the exchange knows them, ignoring lag and faults (the truth, for checks). */
+  truth(): { id: string; value: number; symbol: string; origin: SimPosition['origin'] }[] {
+    return [...this.positions.values()].map((p) => ({ id: p.id, value: this.valueOf(p), symbol: p.symbol, origin: p.origin }));
+  }
+
+  /** How many times the reconciler closed each id; and closes of ids that were not open. */
+  closeLog(): { closes: Readonly<Record<string, number>>; badCloses: readonly string[] } {
+    return { closes: this.closes, badCloses: this.badCloses };
+  }
+
+  setFaults(faults: Partial<FaultRates>): void {
+    this.faults = { ...this.faults, ...faults };
+  }
+
+  /** Prices take a random step of up to ±`pct` %. */
+  tick(pct = 1): void {
+    for (const s of Object.keys(this.prices)) {
+      const step = 1 + ((this.random.next() * 2 - 1) * pct) / 100;
+      this.prices[s] = round2(this.prices[s]! * step);
+    }
+  }
+
+  /** The bot's order fills: a position opens at the current price. Returns its price and value. */
+  fill(id: string, order: { symbol: string; side: 'long' | 'short'; quantity: number }): { price: number; value: number } {
+    if (this.positions.has(id)) throw new ExternalError(`position ${id} is already open`, 'rejected');
+    const p: SimPosition = { id, ...order, openedAt: this.clock().toISOString(), adjust: 1, origin: 'bot' };
+    this.positions.set(id, p);
+    return { price: this.price(order.symbol), value: this.valueOf(p) };
+  }
+
+  /** The bot closes its own position. Returns the value it closed at. */
+  closeByBot(id: string): number {
+    const p = this.positions.get(id);
+    if (!p) throw new ExternalError(`position ${id} is not open`, 'rejected');
+    this.positions.delete(id);
+    return this.valueOf(p);
+  }
+
+  /** A fill the bot never recorded: an orphan above dust. Returns its id. */
+  injectOrphan(): string {
+    const symbol = this.random.pick(this.symbols);
+    const id = `OUT-${symbol}-${++this.counter}`;
+    const quantity = round6(this.random.int(200, 2000) / this.price(symbol));
+    this.positions.set(id, { id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' });
+    return id;
+  }
+
+  /** A reward too small to matter (below any sensible dust threshold). */
+  dustReward(): string {
+    const symbol = this.random.pick(this.symbols);
+    const id = `DUST-${symbol}-${++this.counter}`;
+    const quantity = round6(0.2 / this.price(symbol));
+    this.positions.set(id, { id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'dust' });
+    return id;
+  }
+
+  /** The position is liquidated or stopped out outside: it vanishes (a phantom, for the book). */
+  liquidate(id: string): boolean {
+    return this.positions.delete(id);
+  }
+
+  /** The exchange marks a position at `factor` x its fair value (fees, funding). */
+  drift(id: string, factor: number): boolean {
+    const p = this.positions.get(id);
+    if (!p) return false;
+    p.adjust = round6(p.adjust * factor);
+    return true;
+  }
+
+  private visible(p: SimPosition): boolean {
+    return Date.parse(p.openedAt) <= this.clock().getTime() - this.lagSeconds * 1000;
+  }
+
+  private async call(operation: string): Promise<'ok' | 'malformed'> {
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const f = this.faults;
+    const roll = this.random.next();
+    if (roll < f.error) throw new ExternalError(`${operation}: connection refused (simulated)`, 'unreachable');
+    if (roll < f.error + f.timeout) throw new ExternalError(`${operation}: timed out (simulated)`, 'timeout');
+    if (roll < f.error + f.timeout + f.rateLimit) throw new ExternalError(`${operation}: 429 too many requests (simulated)`, 'rate_limited');
+    if (roll < f.error + f.timeout + f.rateLimit + f.malformed) return 'malformed';
+    return 'ok';
+  }
+
+  async listPositions(): Promise<unknown> {
+    if ((await this.call('listPositions')) === 'malformed') {
+      return [{ id: 42, value: 'lots' }]; // what a broken gateway might send
+    }
+    return [...this.positions.values()]
+      .filter((p) => this.visible(p))
+      .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) }));
+  }
+
+  async getPosition(id: string): Promise<unknown> {
+    if ((await this.call(`getPosition(${id})`)) === 'malformed') return { id, value: -1 };
+    const p = this.positions.get(id);
+    if (!p || !this.visible(p)) return null;
+    return { id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) };
+  }
+
+  async closePosition(id: string): Promise<unknown> {
+    await this.call(`closePosition(${id})`);
+    if (!this.positions.has(id)) {
+      this.badCloses.push(id);
+      throw new ExternalError(`closePosition(${id}): no such open position`, 'rejected');
+    }
+    this.positions.delete(id);
+    this.closes[id] = (this.closes[id] ?? 0) + 1;
+    return { closed: id };
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
