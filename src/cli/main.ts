@@ -1,9 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TrackerError, exitCodeOf } from '../errors/index.js';
 import { registerBookCommands } from './commands/book.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerReadCommands } from './commands/read.js';
 import { processIo, type Io } from './io.js';
+
+/**
+ * Commander's usage errors, as one line like every other error: `error: unknown command 'x'
+ * (Did you mean y?)` and the hint after it would otherwise be several lines without the prefix.
+ */
+function outputFor(io: Io): { writeOut: (s: string) => void; writeErr: (s: string) => void; outputError: (s: string, write: (s: string) => void) => void } {
+  return {
+    writeOut: io.out,
+    writeErr: io.err,
+    outputError: (message, write) => write(`ptrack: ${message.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+  };
+}
 
 function buildProgram(io: Io): Command {
   const program = new Command('ptrack')
@@ -12,15 +25,15 @@ function buildProgram(io: Io): Command {
     .option('--store <store>', 'store string, overrides the config: sqlite:<file> or memory:')
     .option('--book <book>', 'book (one event stream), overrides the config')
     .option('--verbose', 'print the stack of an error')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput(outputFor(io))
     .exitOverride();
   registerInitCommand(program, io);
   registerBookCommands(program, io);
   registerReadCommands(program, io);
+  registerDemoCommand(program, io);
   const inherit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError('(run with --help for usage)');
+      sub.exitOverride().configureOutput(outputFor(io));
       inherit(sub);
     }
   };

@@ -1,0 +1,333 @@
+import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { RiskLimitError } from '../errors/index.js';
+import type { InPosition } from '../commands/state.js';
+import { bookStream, type RecordedEvent } from '../events/index.js';
+import { SeededRandom } from '../_internals/random.js';
+import { reconcile, type ReconcileReport } from '../reconcile/reconcile.js';
+import { recoverOnStartup } from '../reconcile/recovery.js';
+import { SimulatedExchange, type SimulatedExchangeState } from '../reconcile/simulatedExchange.js';
+import { readWholeStream } from '../store/iterate.js';
+import { openTracker, type Tracker } from '../tracker/openTracker.js';
+import { leakAudit, type LeakAudit } from './leakAudit.js';
+
+export interface DemoOptions {
+  seed: number;
+  /** Where the trade log and the exchange's state live. */
+  dir: string;
+  /** Simulated minutes of trading. Default 60. */
+  steps?: number;
+  /** Writes one line of the story. */
+  out: (line: string) => void;
+}
+
+export interface DemoSettings {
+  seed: number;
+  steps: number;
+  crashAt: number;
+  start: number;
+  stepMs: number;
+}
+
+export function demoSettings(seed: number, steps = 60): DemoSettings {
+  const r = new SeededRandom(seed ^ 0x5eed);
+  return { seed, steps, crashAt: Math.floor(steps / 2) + r.int(-5, 5), start: Date.parse('2026-01-05T09:00:00.000Z'), stepMs: 60_000 };
+}
+
+const POLICY = { orphans: 'adopt', phantoms: 'clear', drift: 'correct', driftTolerancePct: 0.5, phantomConfirmLooks: 2, graceSeconds: 90 } as const;
+const BOOK = { book: 'demo-bot', maxPositions: 6, minPositionValue: 5, equity: 10_000, maxGroupRiskPct: null, dailyLossLimitPct: null, snapshotEvery: 200 };
+
+async function openPositions(w: { tracker: Tracker }): Promise<InPosition[]> {
+  return (await w.tracker.list({ status: 'IN' })).filter((p): p is InPosition => p.status === 'IN');
+}
+
+const money = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
+const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+
+/** The exchange keeps its own state on disk: it is the outside world and must outlive the bot. */
+class ExchangeFile {
+  constructor(private readonly path: string) {}
+  load(): SimulatedExchangeState | undefined {
+    return existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as SimulatedExchangeState) : undefined;
+  }
+  save(exchange: SimulatedExchange): void {
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(exchange.snapshot()));
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+  }
+}
+
+interface World {
+  settings: DemoSettings;
+  clock: { now: number };
+  exchange: SimulatedExchange;
+  file: ExchangeFile;
+  tracker: Tracker;
+  bot: SeededRandom;
+  out: (line: string) => void;
+  counter: { n: number };
+}
+
+async function openWorld(options: DemoOptions, phase: 1 | 2, startStep: number): Promise<World> {
+  const settings = demoSettings(options.seed, options.steps);
+  const clock = { now: settings.start + startStep * settings.stepMs };
+  const file = new ExchangeFile(join(options.dir, 'exchange.json'));
+  const exchange = new SimulatedExchange({ seed: options.seed, clock: () => new Date(clock.now), lagSeconds: 30 }, file.load());
+  const tracker = await openTracker({ ...BOOK, store: `sqlite:${join(options.dir, 'trades.db')}`, now: () => new Date(clock.now) });
+  // The bot's own randomness: a stream per phase, so a restart is as repeatable as the first run.
+  const bot = new SeededRandom((options.seed * 7919 + phase * 104_729) >>> 0);
+  // Order ids continue where the log left off (the crashed order's id is taken too: it reached the exchange).
+  let n = 0;
+  for await (const e of readWholeStream(tracker.store, bookStream(BOOK.book))) {
+    const m = e.type === 'PositionTracked' || e.type === 'OrphanAdopted' ? /^BOT-(\d+)$/.exec(e.data.positionId) : null;
+    if (m) n = Math.max(n, Number(m[1]));
+  }
+  for (const p of exchange.truth()) {
+    const m = /^BOT-(\d+)$/.exec(p.id);
+    if (m) n = Math.max(n, Number(m[1]));
+  }
+  return { settings, clock, exchange, file, tracker, bot, out: options.out, counter: { n } };
+}
+
+function describeReport(r: ReconcileReport): string {
+  if (r.errors.some((e) => e.stage === 'listPositions')) {
+    return `could not read the exchange (${r.errors[0]!.failure}): nothing changed, will retry`;
+  }
+  const parts: string[] = [];
+  const adopted = r.orphans.filter((o) => o.outcome === 'adopted').map((o) => o.positionId);
+  const cleared = r.phantoms.filter((p) => p.outcome === 'cleared').map((p) => p.positionId);
+  const suspected = r.phantoms.filter((p) => p.outcome === 'suspected').map((p) => `${p.positionId} (look ${p.looks})`);
+  const deferred = [...r.orphans, ...r.phantoms].filter((x) => x.outcome === 'deferred').map((x) => x.positionId);
+  const corrected = r.drift.filter((d) => d.outcome === 'corrected').map((d) => `${d.positionId} ${money(d.localValue)}->${money(d.externalValue)}`);
+  if (adopted.length) parts.push(`adopted orphan ${adopted.join(', ')}`);
+  if (cleared.length) parts.push(`cleared phantom ${cleared.join(', ')}`);
+  if (suspected.length) parts.push(`suspects phantom ${suspected.join(', ')}`);
+  if (corrected.length) parts.push(`corrected drift ${corrected.join(', ')}`);
+  if (deferred.length) parts.push(`too recent to judge: ${deferred.join(', ')}`);
+  if (r.dust.length) parts.push(`${r.dust.length} dust ignored`);
+  if (r.skipped.length) parts.push(`${r.skipped.length} step(s) skipped (book moved)`);
+  const other = r.errors.filter((e) => e.stage !== 'listPositions');
+  if (other.length) parts.push(`${other.length} error(s): ${other.map((e) => e.message).join('; ')}`);
+  return parts.length ? parts.join('; ') : 'in sync';
+}
+
+async function runReconcile(w: World, label: string): Promise<ReconcileReport> {
+  const report = await reconcile({
+    handler: w.tracker.handler,
+    external: w.exchange,
+    policy: POLICY,
+    now: () => new Date(w.clock.now),
+    guard: { retries: 1, sleep: async () => undefined, timeoutMs: 5000 },
+    runId: `rec-${hhmm(w.clock.now)}`,
+  });
+  w.out(`${hhmm(w.clock.now)}  ${label}: ${describeReport(report)}`);
+  return report;
+}
+
+/** The bot's ordinary business for one simulated minute. */
+async function trade(w: World): Promise<void> {
+  const t = hhmm(w.clock.now);
+  const open = await openPositions(w);
+  // Every third minute the bot marks the positions it entered at the exchange's value.
+  // (Adopted ones it leaves alone: reconciliation keeps their value in line.)
+  if (Math.floor(w.clock.now / w.settings.stepMs) % 3 === 0) {
+    for (const p of open) {
+      const value = w.exchange.valueNow(p.id);
+      if (value !== null && p.origin === 'entered' && value !== p.value) await w.tracker.hold(p.id, { value });
+    }
+  }
+  // Exit one now and then.
+  if (open.length > 0 && w.bot.chance(0.18)) {
+    const p = w.bot.pick(open);
+    const value = w.exchange.valueNow(p.id);
+    if (value !== null) {
+      w.exchange.closeByBot(p.id);
+      w.file.save(w.exchange);
+      const r = await w.tracker.exit(p.id, { value });
+      const e = r.events[0];
+      w.out(`${t}  ${p.id.padEnd(8)} exit at ${money(value)}, realized ${e?.type === 'PositionExited' ? money(e.data.realizedPnl) : '?'}`);
+    }
+  }
+  // Enter one now and then: the book decides first, then the order goes out.
+  if (w.bot.chance(0.3)) {
+    const held = new Set(open.map((p) => p.symbol));
+    const free = w.exchange.symbols.filter((x) => !held.has(x));
+    const symbol = free.length > 0 && w.bot.chance(0.85) ? w.bot.pick(free) : w.bot.pick(w.exchange.symbols);
+    const id = `BOT-${++w.counter.n}`;
+    const price = w.exchange.price(symbol);
+    const quantity = Math.round((w.bot.int(300, 1500) / price) * 1e6) / 1e6;
+    const value = Math.round(quantity * price * 100) / 100;
+    await w.tracker.track(id, { symbol, side: 'long', setup: w.bot.pick(['breakout', 'pullback', 'mean-revert']) });
+    try {
+      await w.tracker.enter(id, { value, quantity, price });
+    } catch (error) {
+      if (!(error instanceof RiskLimitError)) throw error;
+      await w.tracker.skip(id, { reason: `refused: ${error.rule}` });
+      w.out(`${t}  ${id.padEnd(8)} ${symbol} refused by ${error.rule} (limit ${error.limit}, now ${error.current}): skipped`);
+      return;
+    }
+    w.exchange.fill(id, { symbol, side: 'long', quantity });
+    w.file.save(w.exchange);
+    w.out(`${t}  ${id.padEnd(8)} enter ${symbol} ${quantity} @ ${money(price)} = ${money(value)}`);
+  }
+}
+
+/** The outside world misbehaves, by seed. */
+async function injectFaults(w: World, step: number): Promise<void> {
+  const t = hhmm(w.clock.now);
+  const r = w.bot;
+  if (step % 7 === 3 && r.chance(0.8)) {
+    const id = w.exchange.injectOrphan();
+    w.out(`${t}  fault    someone traded on the account by hand: ${id} opened outside (value ${money(w.exchange.valueNow(id)!)})`);
+  }
+  if (step % 11 === 6) {
+    const open = (await openPositions(w)).filter((p) => w.exchange.valueNow(p.id) !== null);
+    if (open.length > 0) {
+      const p = r.pick(open);
+      w.exchange.liquidate(p.id);
+      w.out(`${t}  fault    ${p.id} was stopped out at the exchange; the bot did not hear of it`);
+    }
+  }
+  if (step % 9 === 4) {
+    const open = (await openPositions(w)).filter((p) => w.exchange.valueNow(p.id) !== null);
+    if (open.length > 0) {
+      const p = r.pick(open);
+      w.exchange.drift(p.id, 0.97);
+      w.out(`${t}  fault    funding and fees took 3% of ${p.id} at the exchange`);
+    }
+  }
+  if (step % 13 === 8) {
+    const id = w.exchange.dustReward();
+    w.out(`${t}  fault    a dust reward ${id} appeared (value ${money(w.exchange.valueNow(id)!)})`);
+  }
+  if (step % 17 === 10) {
+    w.exchange.setFaults({ error: 1 });
+    w.out(`${t}  fault    the exchange API is down`);
+  } else if (step % 17 === 12) {
+    w.exchange.setFaults({ error: 0, malformed: 1 });
+    w.out(`${t}  fault    the exchange API answers garbage`);
+  } else if (step % 17 === 13) {
+    w.exchange.setFaults({ error: 0, malformed: 0 });
+    w.out(`${t}  fault    the exchange API is back`);
+  }
+  w.file.save(w.exchange);
+}
+
+async function steps(w: World, from: number, to: number): Promise<void> {
+  for (let step = from; step < to; step++) {
+    w.clock.now = w.settings.start + step * w.settings.stepMs;
+    w.exchange.tick(0.4);
+    await trade(w);
+    await injectFaults(w, step);
+    if (step % 5 === 4) await runReconcile(w, 'reconcile');
+    w.file.save(w.exchange);
+  }
+}
+
+/**
+ * Phase 1 (run in a child process): trade until the crash step, then buy outside and die by
+ * SIGKILL before recording it. Never returns normally.
+ */
+export async function runDemoPhase1(options: DemoOptions, die: () => never): Promise<never> {
+  const w = await openWorld(options, 1, 0);
+  const s = w.settings;
+  w.out(`position-tracker demo: seed ${s.seed}, ${s.steps} simulated minutes, SQLite trade log, simulated exchange`);
+  w.out(`policies: orphans adopt, phantoms clear after ${POLICY.phantomConfirmLooks} looks or a direct look, drift correct beyond ${POLICY.driftTolerancePct}%, dust below ${BOOK.minPositionValue}`);
+  w.out('');
+  await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'demo-bot' });
+  await steps(w, 0, s.crashAt);
+  w.clock.now = s.start + s.crashAt * s.stepMs;
+  const symbol = w.bot.pick(w.exchange.symbols);
+  const id = `BOT-${++w.counter.n}`;
+  const quantity = Math.round((800 / w.exchange.price(symbol)) * 1e6) / 1e6;
+  w.exchange.fill(id, { symbol, side: 'long', quantity });
+  w.file.save(w.exchange);
+  w.out(`${hhmm(w.clock.now)}  ${id.padEnd(8)} order for ${symbol} filled at the exchange ... and the bot process is killed (SIGKILL) before recording it`);
+  return die();
+}
+
+/** Phase 2 (in the parent): restart with recovery, trade on, heal, and judge. Returns true when local equals outside. */
+export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
+  const settings = demoSettings(options.seed, options.steps);
+  const restartStep = settings.crashAt + 2;
+  const w = await openWorld(options, 2, restartStep);
+  w.out('');
+  w.out(`${hhmm(w.clock.now)}  restart  the bot comes back with recovery mode sync (reconcile before any command)`);
+  const recovery = await recoverOnStartup({
+    handler: w.tracker.handler,
+    external: w.exchange,
+    mode: 'sync',
+    policy: POLICY,
+    now: () => new Date(w.clock.now),
+    guard: { retries: 1, sleep: async () => undefined },
+    processName: 'demo-bot',
+  });
+  if (recovery.report) w.out(`${hhmm(w.clock.now)}  recovery: ${describeReport(recovery.report)}`);
+  try {
+    await steps(w, restartStep, settings.steps);
+    // Quiet markets at the end: the outside world behaves, reconciliation settles everything.
+    w.exchange.setFaults({ error: 0, malformed: 0, timeout: 0, rateLimit: 0 });
+    for (let i = 0; i < 3; i++) {
+      w.clock.now += 2 * 60_000;
+      await runReconcile(w, 'final reconcile');
+    }
+    const events: RecordedEvent[] = [];
+    for await (const e of readWholeStream(w.tracker.store, bookStream(BOOK.book))) events.push(e);
+    printAudit(w.out, leakAudit(events, w.clock.now));
+    return await printPortfolioAndVerdict(w, events.length);
+  } finally {
+    w.file.save(w.exchange);
+    await w.tracker.close();
+  }
+}
+
+function printAudit(out: (line: string) => void, audit: LeakAudit): void {
+  out('');
+  out('leak audit (from the trade log):');
+  out('  kind     position      detected  resolved  how        value     value x minutes');
+  for (const l of audit.leaks) {
+    out(
+      `  ${l.kind.padEnd(8)} ${l.positionId.padEnd(13)} ${hhmm(Date.parse(l.detectedAt))}     ${l.resolvedAt ? hhmm(Date.parse(l.resolvedAt)) : '--:--'}     ${l.resolution.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.valueMinutes).padStart(14)}`,
+    );
+  }
+  out(`  drift corrections: ${audit.driftCorrections} (moved ${money(audit.driftAmount)} in value); reconciliation runs: ${audit.runs}`);
+}
+
+async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<boolean> {
+  const risk = await w.tracker.risk();
+  const local = (await openPositions(w)).sort((a, b) => a.id.localeCompare(b.id));
+  const outside = w.exchange.truth().filter((p) => p.value >= BOOK.minPositionValue);
+  w.out('');
+  w.out('final portfolio:');
+  w.out('  position      symbol  origin   value here  value outside');
+  for (const p of local) {
+    if (p.status !== 'IN') continue;
+    const ext = w.exchange.valueNow(p.id);
+    w.out(`  ${p.id.padEnd(13)} ${(p.symbol ?? '').padEnd(7)} ${p.origin.padEnd(8)} ${money(p.value).padStart(10)}  ${ext === null ? '(not open)' : money(ext).padStart(13)}`);
+  }
+  w.out(`  realized P&L ${money(risk.realizedPnl)}, equity ${money(risk.equity)}, ${eventCount} events in the log`);
+  const localIds = new Set(local.map((p) => p.id));
+  const missingHere = outside.filter((p) => !localIds.has(p.id));
+  const missingOutside = local.filter((p) => w.exchange.valueNow(p.id) === null);
+  const valueGaps = local.filter((p) => {
+    const ext = w.exchange.valueNow(p.id);
+    return p.status === 'IN' && ext !== null && Math.abs(ext - p.value) > Math.max(0.01, (POLICY.driftTolerancePct / 100) * p.value);
+  });
+  const closes = w.exchange.closeLog();
+  const closedTwice = Object.entries(closes.closes).filter(([, n]) => n > 1);
+  const ok = missingHere.length === 0 && missingOutside.length === 0 && valueGaps.length === 0 && closedTwice.length === 0 && closes.badCloses.length === 0;
+  const total = local.reduce((sum, p) => sum + (p.status === 'IN' ? p.value : 0), 0);
+  w.out('');
+  if (ok) {
+    w.out(`VERDICT: local equals outside above dust: ${local.length} open positions, value ${money(total)}; nothing closed twice.`);
+  } else {
+    w.out(
+      `VERDICT: MISMATCH: open outside only ${missingHere.map((p) => p.id).join(', ') || 'none'}; open here only ${missingOutside.map((p) => p.id).join(', ') || 'none'}; value gaps ${valueGaps.map((p) => p.id).join(', ') || 'none'}; closed twice ${closedTwice.map(([id]) => id).join(', ') || 'none'}`,
+    );
+  }
+  return ok;
+}
+
