@@ -28,6 +28,7 @@ function renderPath(path: readonly PropertyKey[], prefix: string): string {
 /** Short JSON-ish rendering of a value for an error message. */
 export function quote(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);

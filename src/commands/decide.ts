@@ -43,6 +43,7 @@ const verbs: Record<Command['type'], string> = {
 };
 
 function hint(status: Status, expected: readonly Status[]): string {
+  if (status === 'UNKNOWN' && expected.includes('EXITED')) return 'there is nothing to archive';
   if (expected.includes('WATCHING') && status === 'UNKNOWN') return 'track it first';
   if (expected.includes('IN') && status === 'WATCHING') return 'enter it first';
   if (expected.includes('IN') && status === 'UNKNOWN') return 'track and enter it first';
