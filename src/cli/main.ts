@@ -4,6 +4,7 @@ import { registerBookCommands } from './commands/book.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerReadCommands } from './commands/read.js';
+import { registerReconcileCommands } from './commands/reconcile.js';
 import { processIo, type Io } from './io.js';
 
 /**
@@ -31,6 +32,7 @@ function buildProgram(io: Io): Command {
   registerBookCommands(program, io);
   registerReadCommands(program, io);
   registerDemoCommand(program, io);
+  registerReconcileCommands(program, io);
   const inherit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput(outputFor(io));

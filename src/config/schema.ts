@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BookPolicy } from '../commands/policy.js';
+import { ReconcilePolicy } from '../reconcile/policy.js';
 import { BookId } from '../events/streams.js';
 
 /**
@@ -16,12 +17,34 @@ export const TrackerConfig = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   /** Write a snapshot of the book after this many events (0 = never). */
   snapshotEvery: z.number().int().nonnegative().default(1000),
+  /** How `ptrack reconcile` heals (orphans, phantoms, drift, tolerance, grace, per symbol, webhook). */
+  reconcile: ReconcilePolicy.default(ReconcilePolicy.parse({})),
+  /** Startup recovery: mode, and the heartbeat age that forces a sync. */
+  recovery: z
+    .strictObject({
+      mode: z.enum(['sync', 'restore', 'close_all', 'manual']).default('sync'),
+      maxStateAgeSeconds: z.number().finite().positive().default(3600),
+    })
+    .default({ mode: 'sync', maxStateAgeSeconds: 3600 }),
+  /** Where the read models (portfolio.json, equity.json, ...) live; null = the SQLite file's directory (./state for memory:). */
+  stateDir: z.string().min(1).nullable().default(null),
+  /** Drawdown bands of the equity read model: % below the peak where each band starts. */
+  drawdownBands: z
+    .strictObject({
+      warning: z.number().finite().positive().default(5),
+      reduce: z.number().finite().positive().default(10),
+      stop: z.number().finite().positive().default(20),
+    })
+    .refine((b) => b.warning < b.reduce && b.reduce < b.stop, 'must rise: warning < reduce < stop')
+    .default({ warning: 5, reduce: 10, stop: 20 }),
+  /** First day of the week for the risk read model's weekly P&L: 0 = Sunday, 1 = Monday, ... 6. */
+  weekStartsOn: z.number().int().min(0).max(6).default(1),
 });
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
 export type TrackerConfigInput = z.input<typeof TrackerConfig>;
 
 /** The policy part of a config. */
 export function policyOf(config: TrackerConfig): BookPolicy {
-  const { store: _s, book: _b, logLevel: _l, snapshotEvery: _n, ...policy } = config;
-  return policy;
+  // The policy's own keys, whatever else the config grows.
+  return Object.fromEntries(Object.keys(BookPolicy.shape).map((key) => [key, config[key as keyof BookPolicy]])) as BookPolicy;
 }

@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Option, type Command } from 'commander';
+import type { TrackerConfig } from '../../config/index.js';
+import { ExitCode, ValidationError } from '../../errors/index.js';
+import type { ExternalSystem } from '../../reconcile/externalSystem.js';
+import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
+import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
+import { scheduleReconciliation } from '../../reconcile/scheduler.js';
+import { describeIssues, formatIssues } from '../../_internals/zodIssues.js';
+import { durationFlag, numberFlag } from '../args.js';
+import { globalsOf, withTracker } from '../context.js';
+import { table } from '../format.js';
+import type { Io } from '../io.js';
+
+interface Flags {
+  adapter: string;
+  every?: string;
+  times?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  orphans?: 'adopt' | 'close' | 'manual';
+  phantoms?: 'clear' | 'manual';
+  drift?: 'correct' | 'alert';
+  tolerance?: string;
+  webhook?: string;
+}
+
+function isExternal(x: unknown): x is ExternalSystem {
+  return typeof x === 'object' && x !== null && typeof (x as ExternalSystem).listPositions === 'function' && typeof (x as ExternalSystem).closePosition === 'function';
+}
+
+/**
+ * Loads a user's adapter module: its default export (or `adapter` export) is an ExternalSystem,
+ * or a function (sync or async) that receives the config and returns one.
+ */
+export async function loadAdapter(path: string, config: TrackerConfig): Promise<ExternalSystem> {
+  const file = resolve(path);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ValidationError(`--adapter: cannot load ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, [], { cause: error });
+  }
+  let candidate = mod.default ?? mod.adapter;
+  if (typeof candidate === 'function') candidate = await (candidate as (c: TrackerConfig) => unknown)(config);
+  if (!isExternal(candidate)) {
+    throw new ValidationError(
+      `--adapter: ${file} must export an ExternalSystem { listPositions(), closePosition(id), getPosition?(id) } as its default export or as "adapter" (or a function returning one)`,
+    );
+  }
+  return candidate;
+}
+
+function printReport(io: Io, r: ReconcileReport): void {
+  const lines: string[] = [`reconcile ${r.runId} on book ${r.book}${r.dryRun ? ' (dry run: nothing changed)' : ''}`];
+  if (r.orphans.length) {
+    lines.push('', 'orphans (open outside, not IN here):', table(['id', 'symbol', 'value', 'here', 'outcome'], r.orphans.map((o) => [o.positionId, o.symbol ?? '', o.value, o.local, o.outcome])));
+  }
+  if (r.phantoms.length) {
+    lines.push('', 'phantoms (IN here, missing outside):', table(['id', 'symbol', 'value', 'looks', 'outcome'], r.phantoms.map((p) => [p.positionId, p.symbol ?? '', p.value, p.looks, p.outcome])));
+  }
+  if (r.drift.length) {
+    lines.push('', 'drift (values disagree beyond tolerance):', table(['id', 'here', 'outside', 'tolerance', 'outcome'], r.drift.map((d) => [d.positionId, d.localValue, d.externalValue, d.tolerance, d.outcome])));
+  }
+  if (r.dryRun && r.actions.length) {
+    lines.push('', 'plan:');
+    for (const a of r.actions) {
+      lines.push(
+        `  ${a.kind === 'command' ? `${a.command.type.padEnd(16)} ${a.about}` : a.kind === 'alert' ? `alert            ${a.alert.message}` : a.kind === 'close' ? `close outside    ${a.positionId} (after a second look)` : `verify           ${a.positionId} with a direct look`}`,
+      );
+    }
+  }
+  for (const a of r.alerts) lines.push(`ALERT (${a.severity}): ${a.message}`);
+  for (const e of r.errors) lines.push(`ERROR ${e.stage}${e.positionId ? ` ${e.positionId}` : ''}${e.failure ? ` (${e.failure})` : ''}: ${e.message}`);
+  for (const s of r.skipped) lines.push(`skipped: ${s.reason}`);
+  lines.push(
+    '',
+    `${r.orphans.length} orphan(s), ${r.phantoms.length} phantom(s), ${r.drift.length} drift, ${r.dust.length} dust ignored; ` +
+      `${r.corrected} corrected, ${r.alerts.length} alert(s), ${r.errors.length} error(s)`,
+  );
+  io.out(lines.join('\n'));
+}
+
+/** Registers `ptrack reconcile` and `ptrack recover`. */
+export function registerReconcileCommands(program: Command, io: Io): void {
+  program
+    .command('reconcile')
+    .description('compare the book with the outside system and heal it, through your adapter module')
+    .requiredOption('--adapter <module>', 'a JS module exporting an ExternalSystem (see README "Reconciliation")')
+    .option('--every <duration>', 'keep reconciling at this interval, e.g. 30s, 5m (never two runs at once)')
+    .option('--times <n>', 'with --every: stop after n runs')
+    .option('--dry-run', 'print the plan; change nothing')
+    .addOption(new Option('--orphans <policy>', 'override the config: adopt, close or manual').choices(['adopt', 'close', 'manual']))
+    .addOption(new Option('--phantoms <policy>', 'override the config: clear or manual').choices(['clear', 'manual']))
+    .addOption(new Option('--drift <policy>', 'override the config: correct or alert').choices(['correct', 'alert']))
+    .option('--tolerance <pct>', 'drift tolerance, % of the local value')
+    .option('--webhook <url>', 'POST every alert as JSON here')
+    .option('--json', 'print the report as JSON (one line per run)')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const flags = command.opts<Flags>();
+      const everySeconds = durationFlag('--every', flags.every);
+      const times = numberFlag('--times', flags.times);
+      if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new ValidationError(`--times: expected a whole number >= 1, got ${flags.times}`);
+      const tolerance = numberFlag('--tolerance', flags.tolerance);
+      await withTracker(globals, async (tracker) => {
+        const overrides: ReconcilePolicyInput = {
+          ...tracker.config.reconcile,
+          ...(flags.orphans ? { orphans: flags.orphans } : {}),
+          ...(flags.phantoms ? { phantoms: flags.phantoms } : {}),
+          ...(flags.drift ? { drift: flags.drift } : {}),
+          ...(tolerance === undefined ? {} : { driftTolerancePct: tolerance }),
+          ...(flags.webhook ? { webhookUrl: flags.webhook } : {}),
+        };
+        const parsed = ReconcilePolicy.safeParse(overrides);
+        if (!parsed.success) throw new ValidationError(`reconcile: ${formatIssues(describeIssues(parsed.error, overrides))}`);
+        const external = await loadAdapter(flags.adapter, tracker.config);
+        const runOnce = (): Promise<ReconcileReport> =>
+          reconcile({ handler: tracker.handler, external, policy: parsed.data, dryRun: flags.dryRun ?? false });
+        const show = (r: ReconcileReport): void => (flags.json ? io.out(JSON.stringify(r)) : printReport(io, r));
+        const failedOutside = (r: ReconcileReport): boolean => r.errors.some((e) => e.failure !== undefined);
+
+        if (everySeconds === undefined) {
+          const report = await runOnce();
+          show(report);
+          if (failedOutside(report)) process.exitCode = ExitCode.external;
+          return;
+        }
+        const scheduler = scheduleReconciliation({
+          everyMs: everySeconds * 1000,
+          run: runOnce,
+          ...(times === undefined ? {} : { maxRuns: times }),
+          onAlert: (a) => io.err(`ptrack: ALERT: ${a.message}`),
+        });
+        const sub = scheduler.status$.subscribe((s) => {
+          if (s.lastReport && !s.running) show(s.lastReport);
+        });
+        const stop = (): void => scheduler.stop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await scheduler.done;
+        sub.unsubscribe();
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('recover')
+    .description('acknowledge a manual startup recovery, so a tracker waiting for an operator accepts commands')
+    .requiredOption('--ack', 'record the acknowledgement in the log')
+    .option('--json', 'print JSON')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const json = command.opts<{ json?: boolean }>().json;
+      await withTracker(globals, async (tracker) => {
+        const r = await tracker.handler.handle({ type: 'RecordHeartbeat', process: 'operator' }, { source: 'recovery' });
+        const at = r.events[0]?.type === 'Heartbeat' ? r.events[0].data.at : '';
+        if (json) io.out(JSON.stringify({ acknowledged: true, at, position: r.events[0]?.position }));
+        else io.out(`acknowledged at ${at}: trackers waiting for an operator on book ${tracker.book} may go on`);
+      });
+    });
+}
