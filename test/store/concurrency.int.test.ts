@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/events/index.js';
@@ -12,11 +13,12 @@ describe('several processes appending to one stream with expected revisions', ()
     (await SqliteEventStore.open(file).close());
     const PROCS = 4;
     const EACH = 25;
-    const goAt = Date.now() + 1500;
+    const barrier = join(dir, 'barrier');
+    mkdirSync(barrier);
     try {
       const results = (
         await Promise.all(
-          Array.from({ length: PROCS }, (_, i) => runChild('racer.mjs', [file, `r${i}`, String(EACH), String(goAt)], { timeoutMs: 30_000 })),
+          Array.from({ length: PROCS }, (_, i) => runChild('racer.mjs', [file, `r${i}`, String(EACH), barrier, String(PROCS)], { timeoutMs: 30_000 })),
         )
       ).map((r) => {
         expect(r.code, r.stderr).toBe(0);

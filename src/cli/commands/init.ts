@@ -17,7 +17,8 @@ export function registerInitCommand(program: Command, io: Io): void {
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
       const opts = command.opts<{ force?: boolean; json?: boolean }>();
-      const file = resolve(globals.config ?? process.env.PTRACK_CONFIG ?? CONFIG_FILE);
+      // An empty PTRACK_CONFIG means unset, as loadConfig reads it (else this would resolve to the cwd itself).
+      const file = resolve(globals.config ?? (process.env.PTRACK_CONFIG || CONFIG_FILE));
       if (existsSync(file) && !opts.force) {
         throw new ValidationError(`${file} already exists; use --force to overwrite it`);
       }

@@ -1,16 +1,23 @@
 // Concurrency child: appends `count` events to one stream, each with the expected revision it
 // last read; on ConcurrencyError it counts the loss, reloads and tries again.
 // Prints one JSON line: { won: [revisions], lost, otherErrors }.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SqliteEventStore, ConcurrencyError } from '../../../dist/index.js';
 
-const [file, name, countArg, goAt] = process.argv.slice(2);
+const [file, name, countArg, barrier, racers] = process.argv.slice(2);
 const count = Number(countArg);
 const store = SqliteEventStore.open(file);
 const stream = 'tradelog-race';
 const won = [];
 let lost = 0;
 const otherErrors = [];
-while (Date.now() < Number(goAt)) await new Promise((r) => setTimeout(r, 1));
+// A barrier, not a start time: every racer has opened the store before any appends.
+writeFileSync(join(barrier, `${name}.ready`), '');
+const waitUntil = Date.now() + 20_000;
+while (readdirSync(barrier).filter((f) => f.endsWith('.ready')).length < Number(racers) && Date.now() < waitUntil) {
+  await new Promise((r) => setTimeout(r, 1));
+}
 const deadline = Date.now() + 20_000;
 while (won.length < count && Date.now() < deadline) {
   const current = await store.streamRevision(stream);
