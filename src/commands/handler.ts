@@ -1,5 +1,5 @@
 import { ConcurrencyError, CorruptionError } from '../errors/index.js';
-import { bookStream, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
+import { bookStream, CURRENT_SCHEMA_VERSION, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { decide, type DecidedEvent } from './decide.js';
 import { evolve } from './evolve.js';
@@ -36,6 +36,8 @@ export interface CommandHandlerOptions {
   logger?: HandlerLogger;
   /** Randomness for the jitter (tests pin it). */
   random?: () => number;
+  /** Most commands decided and appended in one transaction. Default 512. */
+  maxBatch?: number;
 }
 
 export interface HandleOptions {
@@ -54,11 +56,19 @@ export interface CommandResult {
   duplicate: boolean;
 }
 
+type Job =
+  | { kind: 'command'; command: Command; options: HandleOptions; resolve: (r: CommandResult) => void; reject: (e: unknown) => void }
+  | { kind: 'load'; resolve: (s: BookState) => void; reject: (e: unknown) => void };
+
 /**
  * Runs commands against one book: load (snapshot, then the stream from its revision;
- * cached and caught up on each call), decide, append with the expected revision, and on a
- * ConcurrencyError reload and decide again with bounded, jittered back-off. Commands of one
- * handler run one at a time, in call order.
+ * cached and caught up on each batch), decide, append with the expected revision, and on a
+ * ConcurrencyError reload and decide again with bounded, jittered back-off.
+ *
+ * Group commit: commands that arrive while a batch is being decided and appended wait for
+ * the next batch; a batch is decided in call order against the cached book (each command
+ * sees the events of the ones before it) and appended in one transaction. Every caller gets
+ * its own events or its own rule error, and only after the transaction committed.
  *
  * @example
  * ```ts
@@ -70,7 +80,8 @@ export class CommandHandler {
   readonly stream: string;
   private state: BookState | null = null;
   private snapshotRevision = -1;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pending: Job[] = [];
+  private draining = false;
   private readonly opts: Required<Omit<CommandHandlerOptions, 'logger'>> & { logger?: HandlerLogger };
 
   constructor(options: CommandHandlerOptions) {
@@ -81,6 +92,7 @@ export class CommandHandler {
       maxRetries: 10,
       backoffMs: 2,
       random: Math.random,
+      maxBatch: 512,
       ...options,
     };
   }
@@ -91,13 +103,18 @@ export class CommandHandler {
 
   /** Validates and runs one command. Throws ValidationError, InvalidTransitionError, RiskLimitError or ConcurrencyError. */
   handle(input: CommandInput | Command, options: HandleOptions = {}): Promise<CommandResult> {
-    const command = parseCommand(input);
-    return this.serialized(() => this.run(command, options));
+    let command: Command;
+    try {
+      command = parseCommand(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'command', command, options, resolve, reject }));
   }
 
   /** The book, caught up with the log. */
   load(): Promise<BookState> {
-    return this.serialized(() => this.catchUp());
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'load', resolve, reject }));
   }
 
   /** Forgets the cached state: the next call loads from the snapshot and the log again. */
@@ -105,49 +122,119 @@ export class CommandHandler {
     this.state = null;
   }
 
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+  private enqueue(job: Job): void {
+    this.pending.push(job);
+    if (this.draining) return;
+    this.draining = true;
+    // Let callers that are ready in this turn join the first batch.
+    queueMicrotask(() => void this.drain());
   }
 
-  private async run(command: Command, options: HandleOptions): Promise<CommandResult> {
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.opts.maxBatch);
+        try {
+          await this.runBatch(batch);
+        } catch (error) {
+          for (const job of batch) job.reject(error);
+        }
+        // Callers resolved by this batch queue their next commands in microtasks: let them.
+        await Promise.resolve();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(batch: Job[]): Promise<void> {
     const { store, maxRetries, backoffMs, random, now } = this.opts;
     for (let attempt = 0; ; attempt++) {
-      const state = await this.catchUp();
-      const commandId = command.commandId;
-      const seen = commandId === undefined ? undefined : state.commands.get(commandId);
-      if (seen) {
-        const events = await store.readStream(this.stream, { fromRevision: seen.from, limit: seen.to - seen.from + 1 });
-        return { events, state, duplicate: true };
+      let state = await this.catchUp();
+      const base = state.revision;
+      const toAppend: NewEvent[] = [];
+      type Outcome =
+        | { job: Job; kind: 'load' }
+        | { job: Job; kind: 'error'; error: unknown }
+        | { job: Job; kind: 'events'; from: number; count: number }
+        | { job: Job; kind: 'duplicate'; from: number; to: number };
+      const outcomes: Outcome[] = [];
+      for (const job of batch) {
+        if (job.kind === 'load') {
+          outcomes.push({ job, kind: 'load' });
+          continue;
+        }
+        const { command, options } = job;
+        const seen = command.commandId === undefined ? undefined : state.commands.get(command.commandId);
+        if (seen) {
+          outcomes.push({ job, kind: 'duplicate', from: seen.from, to: seen.to });
+          continue;
+        }
+        let decided: DecidedEvent[];
+        const at = now();
+        try {
+          decided = decide(command, state, { now: at, policy: this.opts.policy, source: options.source ?? 'local' });
+        } catch (error) {
+          outcomes.push({ job, kind: 'error', error });
+          continue;
+        }
+        const metadata = {
+          recordedAt: at.toISOString(),
+          ...(command.commandId === undefined ? {} : { commandId: command.commandId }),
+          ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+          ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
+        };
+        outcomes.push({ job, kind: 'events', from: toAppend.length, count: decided.length });
+        for (const e of decided) {
+          const event = { ...e, metadata } as NewEvent;
+          toAppend.push(event);
+          // The next command of the batch is decided against this one's result.
+          state = evolve(state, {
+            ...e,
+            metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION[e.type] },
+            revision: base + toAppend.length,
+          } as Parameters<typeof evolve>[1]);
+        }
       }
-      const at = now();
-      const decided = decide(command, state, { now: at, policy: this.opts.policy, source: options.source ?? 'local' });
-      if (decided.length === 0) return { events: [], state, duplicate: false };
-      const metadata = {
-        recordedAt: at.toISOString(),
-        ...(commandId === undefined ? {} : { commandId }),
-        ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
-        ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
-      };
-      try {
-        const result = await store.append(
-          this.stream,
-          decided.map((e: DecidedEvent) => ({ ...e, metadata }) as NewEvent),
-          { expectedRevision: state.revision < 0 ? 'no_stream' : state.revision },
-        );
-        let next = state;
-        for (const e of result.events) next = evolve(next, e);
-        this.state = next;
-        await this.maybeSnapshot(next);
-        return { events: result.events, state: next, duplicate: false };
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
-        this.opts.logger?.debug({ stream: this.stream, attempt, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again');
-        // Full jitter: a random wait up to an exponentially growing ceiling.
-        const ceiling = backoffMs * 2 ** Math.min(attempt, 8);
-        await new Promise((r) => setTimeout(r, random() * ceiling));
+
+      let appended: RecordedEvent[] = [];
+      if (toAppend.length > 0) {
+        try {
+          const result = await store.append(this.stream, toAppend, { expectedRevision: base < 0 ? 'no_stream' : base });
+          appended = result.events;
+        } catch (error) {
+          // The cached state holds events that were never stored: start over from the log.
+          this.state = null;
+          if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
+          this.opts.logger?.debug({ stream: this.stream, attempt, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again');
+          // Full jitter: a random wait up to an exponentially growing ceiling.
+          const ceiling = backoffMs * 2 ** Math.min(attempt, 8);
+          await new Promise((r) => setTimeout(r, random() * ceiling));
+          continue;
+        }
+        this.state = state;
+        await this.maybeSnapshot(state);
       }
+
+      for (const o of outcomes) {
+        if (o.kind === 'load') (o.job as Extract<Job, { kind: 'load' }>).resolve(state);
+        else if (o.kind === 'error') o.job.reject(o.error);
+        else if (o.kind === 'events') {
+          (o.job as Extract<Job, { kind: 'command' }>).resolve({ events: appended.slice(o.from, o.from + o.count), state, duplicate: false });
+        } else {
+          const job = o.job as Extract<Job, { kind: 'command' }>;
+          if (o.from > base) {
+            // Its first run is in this very batch.
+            job.resolve({ events: appended.slice(o.from - base - 1, o.to - base), state, duplicate: true });
+          } else {
+            store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
+              (events) => job.resolve({ events, state, duplicate: true }),
+              job.reject,
+            );
+          }
+        }
+      }
+      return;
     }
   }
 
@@ -187,8 +274,11 @@ export class CommandHandler {
   }
 
   private async maybeSnapshot(state: BookState): Promise<void> {
-    const every = this.opts.snapshotEvery;
-    if (every <= 0 || state.revision - this.snapshotRevision < every) return;
+    if (this.opts.snapshotEvery <= 0) return;
+    // A snapshot costs the size of the book: with more live positions than snapshotEvery,
+    // write one every (positions) events instead, so its share of each command stays bounded.
+    const every = Math.max(this.opts.snapshotEvery, state.positions.size);
+    if (state.revision - this.snapshotRevision < every) return;
     try {
       await this.opts.store.writeSnapshot(this.stream, { revision: state.revision, version: BOOK_STATE_VERSION, state: bookStateToJson(state) });
       this.snapshotRevision = state.revision;

@@ -1,6 +1,7 @@
 import { ValidationError, EventSchemaError } from '../errors/index.js';
 import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
 import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
+import { fastValid } from './fastValidate.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
 import { eventDataSchemas, eventTypes, isEventType, type EventType } from './schemas.js';
 
@@ -84,27 +85,36 @@ export class EventCodec {
         [{ path: 'type', message: 'unknown event type', value: type }],
       );
     }
-    const dataResult = eventDataSchemas[type].safeParse(data);
-    if (!dataResult.success) {
-      const issues = describeIssues(dataResult.error, data, 'data');
-      throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+    const schema = eventDataSchemas[type];
+    let validData: unknown = data;
+    if (!fastValid(schema, data)) {
+      const dataResult = schema.safeParse(data);
+      if (!dataResult.success) {
+        const issues = describeIssues(dataResult.error, data, 'data');
+        throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+      }
+      validData = dataResult.data;
     }
-    const metaResult = EventMetadataInput.safeParse(metadata ?? {});
-    if (!metaResult.success) {
-      const issues = describeIssues(metaResult.error, metadata, 'metadata');
-      throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+    let metaInput = (metadata ?? {}) as EventMetadataInput;
+    if (!fastValid(EventMetadataInput, metaInput)) {
+      const metaResult = EventMetadataInput.safeParse(metaInput);
+      if (!metaResult.success) {
+        const issues = describeIssues(metaResult.error, metadata, 'metadata');
+        throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+      }
+      metaInput = metaResult.data;
     }
     const meta: EventMetadata = {
-      ...metaResult.data,
-      recordedAt: metaResult.data.recordedAt ?? recordedAt,
-      schemaVersion: metaResult.data.schemaVersion ?? this.versions[type],
+      ...metaInput,
+      recordedAt: metaInput.recordedAt ?? recordedAt,
+      schemaVersion: metaInput.schemaVersion ?? this.versions[type],
     };
     if (meta.schemaVersion !== this.versions[type]) {
       throw new ValidationError(
         `${where} (${type}): metadata.schemaVersion must be the current version ${this.versions[type]}, got ${meta.schemaVersion}`,
       );
     }
-    const event = { type, data: dataResult.data, metadata: meta } as TradeEvent;
+    const event = { type, data: validData, metadata: meta } as TradeEvent;
     return { event, type, data: JSON.stringify(event.data), metadata: JSON.stringify(meta) };
   }
 
@@ -133,12 +143,17 @@ export class EventCodec {
     } catch (cause) {
       throw new EventSchemaError(`${at}: data is not valid JSON`, { ...loc, field: 'data' }, { cause });
     }
-    const meta = EventMetadata.safeParse(rawMeta);
-    if (!meta.success) {
-      const issues = describeIssues(meta.error, rawMeta, 'metadata');
-      throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+    let metadata: EventMetadata;
+    if (fastValid(EventMetadata, rawMeta)) metadata = rawMeta as EventMetadata;
+    else {
+      const meta = EventMetadata.safeParse(rawMeta);
+      if (!meta.success) {
+        const issues = describeIssues(meta.error, rawMeta, 'metadata');
+        throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+      }
+      metadata = meta.data;
     }
-    let version = meta.data.schemaVersion;
+    let version = metadata.schemaVersion;
     const current = this.versions[type];
     if (version > current) {
       throw new EventSchemaError(
@@ -157,15 +172,20 @@ export class EventCodec {
       rawData = upcaster.upcast(rawData);
       version += 1;
     }
-    const data = eventDataSchemas[type].safeParse(rawData);
-    if (!data.success) {
-      const issues = describeIssues(data.error, rawData, 'data');
-      throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+    const schema = eventDataSchemas[type];
+    let data: unknown = rawData;
+    if (!fastValid(schema, rawData)) {
+      const parsed = schema.safeParse(rawData);
+      if (!parsed.success) {
+        const issues = describeIssues(parsed.error, rawData, 'data');
+        throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
+      }
+      data = parsed.data;
     }
     return {
       type,
-      data: data.data,
-      metadata: { ...meta.data, schemaVersion: current },
+      data,
+      metadata: metadata.schemaVersion === current ? metadata : { ...metadata, schemaVersion: current },
       stream: row.stream,
       revision: row.revision,
       position: row.position,

@@ -1,0 +1,65 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { z } from 'zod';
+
+/*
+ * A compiled fast path for the checks every event goes through on its way in and out of the log.
+ * The zod schemas stay the single definition: each is turned into JSON Schema (z.toJSONSchema)
+ * and compiled by Ajv into plain JavaScript, about ten times faster than zod's own parse for
+ * our small objects. When Ajv accepts, the value is exactly what zod would return (our event
+ * schemas have no defaults or transforms); when Ajv refuses, zod runs to produce the message.
+ * test/events/fastValidate.test.ts pins that the two agree.
+ */
+
+const ajv = new Ajv2020({
+  strict: true,
+  allowUnionTypes: true,
+  allErrors: false,
+  // The date-time format is also written as a pattern by zod; the pattern is what zod checks.
+  validateFormats: false,
+});
+
+/**
+ * Ajv counts a string's length in code points, zod in UTF-16 units (string.length): for a
+ * string with astral characters Ajv would accept what zod refuses. Strings with a maxLength
+ * therefore also get a pattern that refuses astral characters, so such (rare) strings take
+ * the zod path and the fast path never accepts more than zod.
+ */
+function bmpOnlyWhereBounded(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(bmpOnlyWhereBounded);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const n = node as Record<string, unknown>;
+  if (typeof n.maxLength === 'number') {
+    const bmp = { pattern: '^[\\u0000-\\uD7FF\\uE000-\\uFFFF]*$' };
+    n.allOf = [...(Array.isArray(n.allOf) ? n.allOf : []), bmp];
+  }
+  for (const value of Object.values(n)) bmpOnlyWhereBounded(value);
+}
+
+const compiled = new WeakMap<z.ZodType, ValidateFunction | null>();
+
+/** Whether the schema can be checked by the fast path (no transforms, no defaults). */
+function compile(schema: z.ZodType): ValidateFunction | null {
+  try {
+    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' });
+    bmpOnlyWhereBounded(json);
+    return ajv.compile(json);
+  } catch {
+    return null; // not representable: zod alone
+  }
+}
+
+/**
+ * True when `value` certainly satisfies `schema`; false means "ask zod" (for the verdict and
+ * the message). Compiled on first use per schema, so start-up pays nothing.
+ */
+export function fastValid(schema: z.ZodType, value: unknown): boolean {
+  let validate = compiled.get(schema);
+  if (validate === undefined) {
+    validate = compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate !== null && validate(value) === true;
+}
