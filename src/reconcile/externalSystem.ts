@@ -47,7 +47,11 @@ export interface ExternalSystem {
 export interface GuardOptions {
   /** Per call (ms). Default 5000. */
   timeoutMs?: number;
-  /** Retries after a retryable failure (unreachable, rate limited, timeout). Default 2. */
+  /**
+   * Retries after a retryable failure (unreachable, rate limited, timeout). Default 2.
+   * A close is retried only when rate limited: after a timeout or a lost connection it may
+   * have gone through, and the next run's second look decides instead of a blind repeat.
+   */
   retries?: number;
   /** First back-off (ms), doubled per retry. Default 200. */
   backoffMs?: number;
@@ -67,6 +71,8 @@ export interface GuardedExternal {
 }
 
 const RETRYABLE: readonly ExternalFailure[] = ['unreachable', 'rate_limited', 'timeout'];
+/** Failures after which a write certainly did not happen. */
+const RETRYABLE_WRITE: readonly ExternalFailure[] = ['rate_limited'];
 
 function classify(operation: string, error: unknown): ExternalError {
   if (error instanceof ExternalError) return error;
@@ -93,7 +99,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const stats = { calls: 0, retries: 0 };
 
-  async function call<T>(operation: string, run: () => Promise<unknown>, parse: (raw: unknown) => T): Promise<T> {
+  async function call<T>(operation: string, run: () => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       stats.calls += 1;
       let raw: unknown;
@@ -101,7 +107,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         raw = await withTimeout(operation, Promise.resolve().then(run), timeoutMs);
       } catch (error) {
         const typed = classify(operation, error);
-        if (!RETRYABLE.includes(typed.failure) || attempt >= retries) throw typed;
+        if (!retryable.includes(typed.failure) || attempt >= retries) throw typed;
         stats.retries += 1;
         await sleep(backoffMs * 2 ** attempt);
         continue;
@@ -122,7 +128,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         if (!r.success) throw malformed('listPositions', r.error, raw);
         return r.data;
       }),
-    closePosition: (id) => call(`closePosition(${id})`, () => system.closePosition(id), () => undefined),
+    closePosition: (id) => call(`closePosition(${id})`, () => system.closePosition(id), () => undefined, RETRYABLE_WRITE),
     getPosition: (id) => {
       if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
       const get = system.getPosition.bind(system);

@@ -10,7 +10,7 @@ import { reconcile, type ReconcileReport } from './reconcile.js';
  * - `restore`: trust the log as it is;
  * - `close_all`: close everything open outside and in the book (a flat start);
  * - `manual`: refuse commands until an operator acknowledges (`ptrack recover --ack`).
- * A heartbeat older than `maxStateAgeSeconds` forces `sync` whatever the mode.
+ * A heartbeat older than `maxStateAgeSeconds` turns `restore` into `sync` (the log is too old to trust).
  */
 export type RecoveryMode = 'sync' | 'restore' | 'close_all' | 'manual';
 

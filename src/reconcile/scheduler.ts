@@ -53,11 +53,14 @@ export function scheduleReconciliation(options: SchedulerOptions): ReconcileSche
 
   const once = defer(() => {
     update({ running: true });
+    // Through a promise, so a run that throws before returning one is a failed run, not a dead scheduler.
     return from(
-      options.run().then(
-        (report) => ({ report, failed: report.errors.some((e) => e.stage === 'listPositions'), error: report.errors[0]?.message }),
-        (error: unknown) => ({ report: undefined, failed: true, error: error instanceof Error ? error.message : String(error) }),
-      ),
+      Promise.resolve()
+        .then(() => options.run())
+        .then(
+          (report) => ({ report, failed: report.errors.some((e) => e.stage === 'listPositions'), error: report.errors[0]?.message }),
+          (error: unknown) => ({ report: undefined, failed: true, error: error instanceof Error ? error.message : String(error) }),
+        ),
     );
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BookPolicy, CommandHandler } from '../../src/commands/index.js';
+import { BookPolicy, CommandHandler, type BookPolicyInput } from '../../src/commands/index.js';
 import { ConcurrencyError, RiskLimitError, StoreError } from '../../src/errors/index.js';
 import { bookStream } from '../../src/events/index.js';
 import { MemoryEventStore, type EventStore } from '../../src/store/index.js';
 
-const policy = (over: Parameters<typeof BookPolicy.parse>[0] = {}) =>
+const policy = (over: BookPolicyInput = {}) =>
   BookPolicy.parse({ maxGroupRiskPct: null, dailyLossLimitPct: null, rejectDuplicateSymbol: false, ...over });
 
 /** Counts appends, and can fail or interfere with the next one. */
