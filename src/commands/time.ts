@@ -3,15 +3,25 @@
  */
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
+/** Day by 15-minute bucket of UTC time, per zone: every zone's offset is a multiple of 15 minutes. */
+const dayCache = new Map<string, string>();
 
 /** The calendar day (YYYY-MM-DD) of an ISO time in an IANA time zone. */
 export function dayKey(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (timeZone === 'UTC') return date.toISOString().slice(0, 10);
+  const bucket = `${timeZone}|${Math.floor(date.getTime() / 900_000)}`;
+  const cached = dayCache.get(bucket);
+  if (cached !== undefined) return cached;
   let format = dayFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     dayFormats.set(timeZone, format);
   }
-  return format.format(new Date(iso));
+  const day = format.format(date);
+  if (dayCache.size > 10_000) dayCache.clear();
+  dayCache.set(bucket, day);
+  return day;
 }
 
 export function addSeconds(iso: string, seconds: number): string {

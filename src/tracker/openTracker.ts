@@ -84,8 +84,11 @@ export interface Tracker {
   close(): Promise<void>;
 }
 
+/** A copy without undefined fields (commands are strict objects: `undefined` is not "absent"). */
 function clean<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in o) if (o[key] !== undefined) out[key] = o[key];
+  return out as T;
 }
 
 /** Opens a tracker on a store and book. Options are validated with the config schema. */
