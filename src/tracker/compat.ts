@@ -30,7 +30,7 @@ const scalar = (v: unknown): v is string | number | boolean | null =>
  */
 export function compat(tracker: Tracker): LegacyTracker {
   return {
-    track(id, metadata = {}) {
+    async track(id, metadata = {}) {
       const { symbol, side, setup, group, ...others } = metadata;
       const attributes = Object.fromEntries(Object.entries(others).filter(([, v]) => scalar(v))) as Record<string, string | number | boolean | null>;
       const dropped = Object.keys(others).filter((k) => !scalar(others[k]));
@@ -45,7 +45,7 @@ export function compat(tracker: Tracker): LegacyTracker {
         ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
       });
     },
-    update(id, action, value) {
+    async update(id, action, value) {
       const needValue = (): number => {
         if (typeof value !== 'number') throw new ValidationError(`update "${id}" ${action}: value must be a number, got ${quote(value)}`);
         return value;
@@ -62,11 +62,9 @@ export function compat(tracker: Tracker): LegacyTracker {
         case 'SKIP':
           return tracker.skip(id);
         default:
-          return Promise.reject(
-            new ValidationError(`update "${id}": unknown action ${quote(action)}; expected one of ${LEGACY_ACTIONS.join(', ')}`, [
-              { path: 'action', message: 'unknown action', value: action },
-            ]),
-          );
+          throw new ValidationError(`update "${id}": unknown action ${quote(action)}; expected one of ${LEGACY_ACTIONS.join(', ')}`, [
+            { path: 'action', message: 'unknown action', value: action },
+          ]);
       }
     },
     get: (id) => tracker.get(id),
