@@ -8,6 +8,7 @@ export * from './commands/index.js';
 export * from './config/index.js';
 export * from './tracker/index.js';
 export * from './reconcile/index.js';
+export * from './projections/index.js';
 export * from './testing/index.js';
 export { createLogger, silentLogger } from './log.js';
 export type { Logger } from './log.js';

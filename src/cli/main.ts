@@ -3,6 +3,7 @@ import { ExitCode, TrackerError, exitCodeOf } from '../errors/index.js';
 import { registerBookCommands } from './commands/book.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerProjectionCommands } from './commands/projections.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerReconcileCommands } from './commands/reconcile.js';
 import { processIo, type Io } from './io.js';
@@ -31,6 +32,7 @@ function buildProgram(io: Io): Command {
   registerInitCommand(program, io);
   registerBookCommands(program, io);
   registerReadCommands(program, io);
+  registerProjectionCommands(program, io);
   registerDemoCommand(program, io);
   registerReconcileCommands(program, io);
   const inherit = (cmd: Command): void => {

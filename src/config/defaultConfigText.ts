@@ -26,7 +26,10 @@ export function defaultConfigText(overrides: { store?: string; book?: string } =
     line('Archive WATCHING positions after this long (seconds, null = never)', 'watchTimeoutSeconds', d.watchTimeoutSeconds) +
     line('How many recent command ids are remembered, so a repeated command appends nothing', 'idempotencyWindow', d.idempotencyWindow) +
     line('Time zone of day boundaries for the daily loss limit (IANA name)', 'timeZone', d.timeZone) +
-    line('Write a snapshot of the book every this many events (0 = never)', 'snapshotEvery', d.snapshotEvery, true) +
+    line('Write a snapshot of the book every this many events (0 = never)', 'snapshotEvery', d.snapshotEvery) +
+    line('Directory of the read models (portfolio.json, equity.json, ...); null = next to the SQLite file', 'stateDir', d.stateDir) +
+    line('Drawdown bands of equity.json: % below the peak where warning, reduce and stop start', 'drawdownBands', d.drawdownBands) +
+    line('First day of the week for weekly P&L in risk.json: 0 = Sunday, 1 = Monday', 'weekStartsOn', d.weekStartsOn, true) +
     '}\n'
   );
 }

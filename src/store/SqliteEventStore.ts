@@ -343,6 +343,19 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /**
+   * Folds the WAL into the database file and empties it (`PRAGMA wal_checkpoint(TRUNCATE)`).
+   * For a process that finds the file replaced under its open connection (a backup renamed
+   * over it): SQLite keeps the WAL of a moved file when it closes, and the next connection
+   * would apply those frames to the file now at the path. Returns false when another
+   * connection kept the checkpoint from completing (then the WAL is not safe to leave behind).
+   */
+  checkpointWal(): boolean {
+    assertOpen(this.closed, this.location);
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    return result !== undefined && result.busy === 0;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing.next();

@@ -1,0 +1,383 @@
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { bookStateToJson, type Position } from '../../commands/index.js';
+import type { TrackerConfig } from '../../config/index.js';
+import { CorruptionError, ValidationError } from '../../errors/index.js';
+import { createLogger } from '../../log.js';
+import {
+  booksInReadModels,
+  createProjections,
+  parseReplayPoint,
+  projectionOptionsOf,
+  READ_MODEL_NAMES,
+  ReadModelStore,
+  rebuildReadModels,
+  repairBookSnapshots,
+  replayAt,
+  startProjections,
+  verifyLog,
+  type AuditData,
+  type EquityData,
+  type ProjectionLogger,
+  type ProjectionsHandle,
+  type RebuildProgress,
+  type RiskData,
+} from '../../projections/index.js';
+import { openStore, parseStoreSpec } from '../../store/index.js';
+import { numberFlag } from '../args.js';
+import { configFor, globalsOf } from '../context.js';
+import { fmt, table } from '../format.js';
+import type { Io } from '../io.js';
+
+/** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
+export function stateDirOf(config: TrackerConfig): string {
+  if (config.stateDir !== null) return resolve(config.stateDir);
+  const spec = parseStoreSpec(config.store);
+  return spec.engine === 'sqlite' ? dirname(resolve(spec.path)) : resolve('state');
+}
+
+/** pino, loaded only when something is logged. */
+function loggerFor(config: TrackerConfig): ProjectionLogger {
+  let logger: ReturnType<typeof createLogger> | undefined;
+  const get = (): ReturnType<typeof createLogger> => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }));
+  return {
+    info: (o, m) => get().info(o, m),
+    warn: (o, m) => get().warn(o, m),
+    error: (o, m) => get().error(o, m),
+    fatal: (o, m) => get().fatal(o, m),
+  };
+}
+
+function positiveFlag(flag: string, raw: string | undefined): number | undefined {
+  const n = numberFlag(flag, raw);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new ValidationError(`${flag}: expected a whole number >= 1, got ${raw}`);
+  return n;
+}
+
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** 90 -> "1m 30s", 7200 -> "2h", 93600 -> "1d 2h". */
+export function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const parts: [number, string][] = [
+    [Math.floor(s / 86_400), 'd'],
+    [Math.floor((s % 86_400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  return parts
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join(' ');
+}
+
+function summary(handle: ProjectionsHandle, stateDir: string, json: boolean | undefined): string {
+  const s = handle.status();
+  const models = s.projections.map((p) => ({
+    name: p.name,
+    file: resolve(stateDir, `${p.name}.json`),
+    version: p.version,
+    checkpoint: p.checkpoint,
+    eventCount: p.eventCount,
+    healed: p.healed,
+  }));
+  if (json) return JSON.stringify({ stateDir, head: s.head, readModels: models });
+  const lines = [
+    `read models in ${stateDir} (the log holds ${count(s.head.count)} events, last position ${s.head.position}):`,
+    table(
+      ['read model', 'checkpoint', 'events'],
+      models.map((m) => [`${m.name}.json`, m.checkpoint, m.eventCount]),
+    ),
+  ];
+  for (const m of models) if (m.healed !== null) lines.push(`healed ${m.name}.json: it was ${m.healed}; rebuilt from the log`);
+  return lines.join('\n');
+}
+
+/** A single updating line on a TTY, a plain line at most every second otherwise (on stderr: stdout stays for results). */
+export function progressPrinter(io: Io): (p: RebuildProgress) => void {
+  let printed = false;
+  let lastAt = Number.NEGATIVE_INFINITY;
+  return (p) => {
+    const pct = p.total > 0 ? Math.floor((p.processed / p.total) * 100) : 100;
+    const line = `rebuild: ${count(p.processed)}/${count(p.total)} events (${pct}%), ${count(p.eventsPerSecond)} events/s`;
+    if (io.isTTY) {
+      // Cursor up and clear: the line is rewritten in place.
+      io.err(`${printed ? '\x1b[1A\x1b[2K' : ''}${line}`);
+      printed = true;
+      return;
+    }
+    if (!p.done && p.elapsedMs - lastAt < 1000) return;
+    lastAt = p.elapsedMs;
+    io.err(line);
+  };
+}
+
+function positionLine(p: Position): string {
+  const parts = [`${p.id}: ${p.status}`, p.symbol ?? '', p.side];
+  if (p.setup) parts.push(`setup ${p.setup}`);
+  if (p.group) parts.push(`group ${p.group}`);
+  if (p.status === 'IN') {
+    parts.push(`value ${fmt(p.value)}`, `entry value ${fmt(p.costBasis)}`, `realized ${fmt(p.realizedPnl)}`);
+    if (p.quantity !== undefined) parts.push(`qty ${fmt(p.quantity)}`);
+  }
+  if (p.status === 'WATCHING' && p.value !== undefined) parts.push(`value ${fmt(p.value)}`);
+  if (p.status === 'EXITED') parts.push(`realized ${fmt(p.realizedPnl)}`, `closed by ${p.closedBy}`);
+  if (p.status === 'SKIPPED' && p.reason) parts.push(`reason ${p.reason}`);
+  parts.push(`since ${p.since}`);
+  return parts.filter((x) => x !== '').join(' ');
+}
+
+const withoutFold = (data: unknown): unknown => {
+  if (data === null || typeof data !== 'object') return data;
+  const { fold: _fold, ...rest } = data as Record<string, unknown>;
+  return rest;
+};
+
+/** Registers project, rebuild, replay, audit and verify. */
+export function registerProjectionCommands(program: Command, io: Io): void {
+  program
+    .command('project')
+    .description('bring the read models (portfolio, equity, risk, performance, audit .json) up to date with the log, once or --follow')
+    .option('--follow', 'keep following the log until SIGINT or SIGTERM (writes what is pending, then exits)')
+    .option('--persist-every-ms <ms>', 'write changed read models at most this often (default 1000)')
+    .option('--persist-every-events <n>', 'or after this many new events (default 10000)')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const opts = command.opts<{ follow?: boolean; persistEveryMs?: string; persistEveryEvents?: string; json?: boolean }>();
+      const persistEveryMs = positiveFlag('--persist-every-ms', opts.persistEveryMs);
+      const persistEveryEvents = positiveFlag('--persist-every-events', opts.persistEveryEvents);
+      const { config } = configFor(globals);
+      const stateDir = stateDirOf(config);
+      const handle = await startProjections({
+        store: config.store,
+        stateDir,
+        options: projectionOptionsOf(config),
+        logger: loggerFor(config),
+        ...(persistEveryMs === undefined ? {} : { persistEveryMs }),
+        ...(persistEveryEvents === undefined ? {} : { persistEveryEvents }),
+      });
+      try {
+        await handle.whenCaughtUp();
+      } catch (error) {
+        await handle.stop().catch(() => undefined);
+        throw error;
+      }
+      if (!opts.follow) {
+        await handle.stop();
+        io.out(summary(handle, stateDir, opts.json));
+        return;
+      }
+      if (!opts.json) io.out(`caught up at position ${handle.status().head.position}; following the log (SIGINT or SIGTERM stops)`);
+      const onSignal = (): void => void handle.stop().catch(() => undefined);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await handle.done;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      io.out(summary(handle, stateDir, opts.json));
+    });
+
+  program
+    .command('rebuild')
+    .description('drop the read models and fold the whole log again (refused, exit 4, when the log holds less than they were built from)')
+    .option('--accept-regression', 'rebuild from the log as it is now even though it lost events, and repair book snapshots ahead of it')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const opts = command.opts<{ acceptRegression?: boolean; json?: boolean }>();
+      const { config } = configFor(globals);
+      const stateDir = stateDirOf(config);
+      const booksBefore = opts.acceptRegression ? await booksInReadModels(stateDir, READ_MODEL_NAMES) : [];
+      const result = await rebuildReadModels({
+        store: config.store,
+        stateDir,
+        options: projectionOptionsOf(config),
+        logger: loggerFor(config),
+        onProgress: progressPrinter(io),
+        // One write at the end: the documents are rewritten whole, so writing them while folding only slows a long rebuild.
+        persistEveryMs: 60_000,
+        persistEveryEvents: Number.MAX_SAFE_INTEGER,
+        ...(opts.acceptRegression ? { acceptRegression: true } : {}),
+      });
+      let repaired: Awaited<ReturnType<typeof repairBookSnapshots>> = [];
+      if (opts.acceptRegression) {
+        const books = new Set([config.book, ...booksBefore, ...(await booksInReadModels(stateDir, READ_MODEL_NAMES))]);
+        const store = await openStore(config.store);
+        try {
+          repaired = await repairBookSnapshots(store, [...books].sort(), { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
+        } finally {
+          await store.close();
+        }
+      }
+      if (opts.json) {
+        io.out(JSON.stringify({ stateDir, ...result, eventsPerSecond: Math.round(result.eventsPerSecond), snapshotsRepaired: repaired }));
+        return;
+      }
+      const lines = [
+        `rebuilt ${result.readModels.length} read models from ${count(result.events)} events in ${(result.elapsedMs / 1000).toFixed(2)} s ` +
+          `(${count(result.eventsPerSecond)} events/s) into ${stateDir}`,
+      ];
+      for (const r of repaired) lines.push(`repaired the book snapshot of ${r.stream}: it was at revision ${r.from}, the log ends at ${r.to}`);
+      io.out(lines.join('\n'));
+    });
+
+  program
+    .command('replay')
+    .description('time travel: the book and the read models as they were at a moment of the log')
+    .requiredOption('--until <time|position>', 'an ISO-8601 time (2026-01-05T12:00:00Z) or a global position')
+    .option('--position <id>', 'only this position')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const opts = command.opts<{ until: string; position?: string; json?: boolean }>();
+      const until = parseReplayPoint(opts.until);
+      const { config } = configFor(globals);
+      const store = await openStore(config.store);
+      let result: Awaited<ReturnType<typeof replayAt>>;
+      try {
+        result = await replayAt(store, { until, config });
+      } finally {
+        await store.close();
+      }
+      const at = { position: result.position, at: result.at, events: result.events };
+      const head = `book ${config.book} as of position ${result.position}${result.at ? ` (${result.at})` : ''}, ${count(result.events)} events`;
+      if (opts.position !== undefined) {
+        const p = result.book.positions.get(opts.position) ?? null;
+        if (opts.json) io.out(JSON.stringify({ until: at, book: config.book, position: p }));
+        else io.out(`${head}:\n${p ? positionLine(p) : `${opts.position}: not tracked then (unknown or archived)`}`);
+        return;
+      }
+      if (opts.json) {
+        const { commands: _c, ...book } = bookStateToJson(result.book);
+        const readModels = Object.fromEntries(Object.entries(result.readModels).map(([k, v]) => [k, withoutFold(v)]));
+        io.out(JSON.stringify({ until: at, book: { id: config.book, ...book }, readModels }));
+        return;
+      }
+      const positions = [...result.book.positions.values()].sort((a, b) => a.id.localeCompare(b.id));
+      const lines = [`${head}:`];
+      if (positions.length === 0) lines.push('no positions');
+      for (const p of positions) lines.push(`  ${positionLine(p)}`);
+      const equity = (result.readModels.equity as EquityData | undefined)?.books[config.book];
+      const risk = (result.readModels.risk as RiskData | undefined)?.books[config.book];
+      if (equity) {
+        lines.push(
+          `equity ${fmt(equity.equity)} (realized ${fmt(equity.realizedPnl)}, return ${fmt(equity.returnPct)}%), drawdown ${fmt(equity.drawdown.pct)}% (${equity.band})` +
+            `, max drawdown ${fmt(equity.maxDrawdown?.pct ?? 0)}%, ${equity.trades.count} trades`,
+        );
+      }
+      if (risk) {
+        const breaker = risk.circuitBreaker.status === 'OK' ? 'ok' : `TRIPPED${risk.circuitBreaker.active ? '' : ' (expired)'}: ${risk.circuitBreaker.reason}`;
+        lines.push(
+          `day ${risk.today?.day ?? '-'} P&L ${fmt(risk.today?.pnl ?? 0)} (${risk.today?.trades ?? 0} trades), week P&L ${fmt(risk.thisWeek?.pnl ?? 0)}, ` +
+            `heat ${risk.heat.pct === null ? '-' : `${fmt(risk.heat.pct)}%`}, circuit breaker ${breaker}`,
+        );
+      }
+      io.out(lines.join('\n'));
+    });
+
+  program
+    .command('audit')
+    .description('the leak report: every orphan and phantom, how long it lasted and value x time leaked; drift corrections; reconciliation runs')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const json = command.opts<{ json?: boolean }>().json;
+      const { config } = configFor(globals);
+      const stateDir = stateDirOf(config);
+      const options = projectionOptionsOf(config);
+      // One cycle first, so the report is the log's as of now (and a damaged audit.json is healed).
+      const handle = await startProjections({ store: config.store, stateDir, options, logger: loggerFor(config) });
+      try {
+        await handle.whenCaughtUp();
+      } catch (error) {
+        await handle.stop().catch(() => undefined);
+        throw error;
+      }
+      await handle.stop();
+      const audit = createProjections(options).find((p) => p.name === 'audit')!;
+      const load = await new ReadModelStore(stateDir).load('audit', audit.version);
+      if (load.status !== 'ok') throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
+      const data = load.document.data as AuditData;
+      const book = data.books[config.book];
+      if (json) {
+        io.out(JSON.stringify({ book: config.book, asOf: data.asOf, checkpoint: load.document.checkpoint, ...(book ?? { orphans: [], phantoms: [], drift: [], reconciliations: [], totals: null }) }));
+        return;
+      }
+      if (book === undefined) {
+        io.out(`book ${config.book}: no events, nothing to audit`);
+        return;
+      }
+      const t = book.totals;
+      const vh = (valueSeconds: number): number => valueSeconds / 3600;
+      const lines = [`audit of book ${config.book} as of ${data.asOf ?? '-'} (position ${load.document.checkpoint})`, ''];
+      lines.push(
+        `orphans: ${t.orphans.count} (${t.orphans.open} open, ${t.orphans.adopted} adopted, ${t.orphans.closed} closed), leaked ${fmt(vh(t.orphans.valueSeconds))} value-hours`,
+      );
+      if (book.orphans.length > 0) {
+        lines.push(
+          table(
+            ['id', 'symbol', 'detected', 'resolved', 'how', 'value', 'lasted', 'value-hours'],
+            book.orphans.map((o) => [o.positionId, o.symbol ?? '', o.detectedAt, o.resolvedAt ?? '-', o.resolution, o.value, duration(o.durationSeconds), vh(o.valueSeconds)]),
+          ),
+        );
+      }
+      lines.push(
+        '',
+        `phantoms: ${t.phantoms.count} (${t.phantoms.open} open, ${t.phantoms.cleared} cleared, ${t.phantoms.dismissed} dismissed, ${t.phantoms.exited} exited), leaked ${fmt(vh(t.phantoms.valueSeconds))} value-hours`,
+      );
+      if (book.phantoms.length > 0) {
+        lines.push(
+          table(
+            ['id', 'symbol', 'suspected', 'resolved', 'how', 'looks', 'value', 'lasted', 'value-hours'],
+            book.phantoms.map((p) => [p.positionId, p.symbol ?? '', p.suspectedAt, p.resolvedAt ?? '-', p.resolution, p.looks, p.value, duration(p.durationSeconds), vh(p.valueSeconds)]),
+          ),
+        );
+      }
+      lines.push('', `drift corrections: ${t.drift.count} (total |external - local| ${fmt(t.drift.absDelta)})`);
+      if (book.drift.length > 0) {
+        lines.push(table(['at', 'id', 'local', 'external', 'delta'], book.drift.map((d) => [d.at, d.positionId, d.localValue, d.externalValue, d.delta])));
+      }
+      lines.push('', `reconciliation runs: ${t.reconciliations.count}${t.reconciliations.lastCompletedAt ? ` (last completed ${t.reconciliations.lastCompletedAt})` : ''}`);
+      io.out(lines.join('\n'));
+    });
+
+  program
+    .command('verify')
+    .description('check the log itself: every event parses, positions strictly increase, revisions are contiguous per stream (exit 4 on the first problem)')
+    .option('--json', 'print the report as JSON')
+    .action(async (_opts: unknown, command: Command) => {
+      const globals = globalsOf(command);
+      const json = command.opts<{ json?: boolean }>().json;
+      const { config } = configFor(globals);
+      const store = await openStore(config.store);
+      const started = performance.now();
+      let report: Awaited<ReturnType<typeof verifyLog>>;
+      try {
+        report = await verifyLog(store);
+      } finally {
+        await store.close();
+      }
+      const ms = performance.now() - started;
+      if (json) io.out(JSON.stringify(report));
+      if (report.problem !== null) {
+        const p = report.problem;
+        throw new CorruptionError(
+          p.kind === 'unparseable' ? `the log is damaged: ${p.message}` : `the log is damaged at position ${p.position}: ${p.message}`,
+        );
+      }
+      if (!json) {
+        io.out(
+          `the log is sound: ${count(report.events)} events in ${report.streams} stream${report.streams === 1 ? '' : 's'}` +
+            (report.events > 0 ? `, positions ${report.firstPosition}..${report.lastPosition}${report.positionGaps > 0 ? ` (${report.positionGaps} gaps)` : ''}` : '') +
+            `, every event parses, revisions contiguous (checked in ${Math.round(ms)} ms)`,
+        );
+      }
+    });
+}

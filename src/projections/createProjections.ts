@@ -1,0 +1,31 @@
+import { ValidationError } from '../errors/index.js';
+import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { auditProjection } from './audit.js';
+import { equityProjection } from './equity.js';
+import { ProjectionOptions, type ProjectionOptionsInput } from './options.js';
+import { performanceProjection } from './performance.js';
+import { portfolioProjection } from './portfolio.js';
+import type { AnyProjection } from './projection.js';
+import { riskProjection } from './risk.js';
+
+/** The names of the five read models, in the order they are listed and written. */
+export const READ_MODEL_NAMES = ['portfolio', 'equity', 'risk', 'performance', 'audit'] as const;
+export type ReadModelName = (typeof READ_MODEL_NAMES)[number];
+
+/**
+ * The five read models under one set of settings (defaults filled in).
+ *
+ * @example
+ * ```ts
+ * const projections = createProjections({ equity: 25_000, timeZone: 'Europe/Berlin' });
+ * ```
+ */
+export function createProjections(options: ProjectionOptionsInput | ProjectionOptions = {}): AnyProjection[] {
+  const parsed = ProjectionOptions.safeParse(options);
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error, options);
+    throw new ValidationError(`projection options: ${formatIssues(issues)} (expected equity, timeZone, weekStartsOn, drawdownBands, correlationGroups; projectionOptionsOf(config) picks them from a config)`, issues);
+  }
+  const o = parsed.data;
+  return [portfolioProjection(o), equityProjection(o), riskProjection(o), performanceProjection(o), auditProjection(o)];
+}

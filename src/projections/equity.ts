@@ -1,0 +1,262 @@
+import type { BookStateJson } from '../commands/index.js';
+import type { RecordedEvent } from '../events/index.js';
+import { BookFold, byKey, foldLimits, laterOf, secondsFrom, sharedFoldOf } from './_internals/bookFold.js';
+import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
+import type { ProjectionOptions } from './options.js';
+import { projectionVersion, type Projection } from './projection.js';
+
+const SHAPE = 1;
+
+export type DrawdownBand = 'normal' | 'warning' | 'reduce' | 'stop';
+
+/** One point of the curve: after each event that realized P&L. */
+export interface CurvePoint {
+  /** The event's position in the log. */
+  position: number;
+  at: string;
+  positionId: string;
+  type: 'exit' | 'partial' | 'phantom';
+  pnl: number;
+  equity: number;
+  drawdownPct: number;
+}
+
+export interface MaxDrawdown {
+  amount: number;
+  pct: number;
+  /** The peak it fell from, and when that peak was reached. */
+  peak: number;
+  peakAt: string;
+  troughAt: string;
+  /** When equity was back at the peak; null while it is not. */
+  recoveredAt: string | null;
+}
+
+interface TradeCounts {
+  count: number;
+  wins: number;
+  losses: number;
+  breakeven: number;
+  grossProfit: number;
+  /** Sum of the losing trades' P&L (<= 0). */
+  grossLoss: number;
+}
+
+interface Streaks {
+  current: { kind: 'win' | 'loss' | null; length: number };
+  longestWin: number;
+  longestLoss: number;
+}
+
+/** What the equity fold keeps per book. */
+export interface EquityBookState {
+  /** Time of the book's first event: where the curve starts. */
+  startedAt: string;
+  realizedPnl: number;
+  peak: number;
+  peakAt: string;
+  maxDrawdown: MaxDrawdown | null;
+  trades: TradeCounts;
+  streaks: Streaks;
+  curve: CurvePoint[];
+}
+
+export interface EquityState {
+  asOf: string | null;
+  fold: BookFold;
+  equity: Map<string, EquityBookState>;
+}
+
+/** One book in equity.json. */
+export interface EquityBook {
+  startedAt: string;
+  equity: number;
+  realizedPnl: number;
+  returnPct: number;
+  peak: number;
+  peakAt: string;
+  drawdown: { amount: number; pct: number; since: string | null; seconds: number };
+  band: DrawdownBand;
+  maxDrawdown: (MaxDrawdown & { durationSeconds: number }) | null;
+  trades: TradeCounts & { winRate: number | null; profitFactor: number | null };
+  streaks: Streaks;
+  curve: CurvePoint[];
+}
+
+export interface EquityData {
+  asOf: string | null;
+  /** Starting equity of every book (the config's `equity`). */
+  base: number;
+  bands: ProjectionOptions['drawdownBands'];
+  books: Record<string, EquityBook>;
+  fold: Record<string, BookStateJson>;
+}
+
+function bandOf(pct: number, bands: ProjectionOptions['drawdownBands']): DrawdownBand {
+  if (pct >= bands.stop) return 'stop';
+  if (pct >= bands.reduce) return 'reduce';
+  if (pct >= bands.warning) return 'warning';
+  return 'normal';
+}
+
+function newBook(at: string, base: number): EquityBookState {
+  return {
+    startedAt: at,
+    realizedPnl: 0,
+    peak: base,
+    peakAt: at,
+    maxDrawdown: null,
+    trades: { count: 0, wins: 0, losses: 0, breakeven: 0, grossProfit: 0, grossLoss: 0 },
+    streaks: { current: { kind: null, length: 0 }, longestWin: 0, longestLoss: 0 },
+    curve: [],
+  };
+}
+
+/** Moves the peak and the deepest drawdown after equity became `equity` at `at`. */
+function track(b: EquityBookState, equity: number, at: string): number {
+  if (equity >= b.peak) {
+    b.peak = equity;
+    b.peakAt = at;
+    if (b.maxDrawdown !== null && b.maxDrawdown.recoveredAt === null && equity >= b.maxDrawdown.peak) b.maxDrawdown.recoveredAt = at;
+    return 0;
+  }
+  const amount = b.peak - equity;
+  const pct = (amount / b.peak) * 100;
+  const max = b.maxDrawdown;
+  if (max === null || pct > max.pct) {
+    if (max !== null && max.recoveredAt === null) {
+      // Still in the drawdown that holds the record (the peak has not moved): it got deeper.
+      max.amount = amount;
+      max.pct = pct;
+      max.troughAt = at;
+    } else {
+      b.maxDrawdown = { amount, pct, peak: b.peak, peakAt: b.peakAt, troughAt: at, recoveredAt: null };
+    }
+  }
+  return pct;
+}
+
+function countTrade(b: EquityBookState, pnl: number): void {
+  const t = b.trades;
+  t.count += 1;
+  const outcome = outcomeOf(pnl);
+  if (outcome === 'breakeven') {
+    // As the book's losing-streak rule: a breakeven neither extends nor ends a streak.
+    t.breakeven += 1;
+    return;
+  }
+  if (outcome === 'win') {
+    t.wins += 1;
+    t.grossProfit += pnl;
+  } else {
+    t.losses += 1;
+    t.grossLoss += pnl;
+  }
+  const s = b.streaks;
+  s.current = s.current.kind === outcome ? { kind: outcome, length: s.current.length + 1 } : { kind: outcome, length: 1 };
+  if (outcome === 'win') s.longestWin = Math.max(s.longestWin, s.current.length);
+  else s.longestLoss = Math.max(s.longestLoss, s.current.length);
+}
+
+function render(b: EquityBookState, base: number, asOf: string, bands: ProjectionOptions['drawdownBands']): EquityBook {
+  const equity = base + b.realizedPnl;
+  const amount = Math.max(0, b.peak - equity);
+  const pct = amount > 0 ? (amount / b.peak) * 100 : 0;
+  const t = b.trades;
+  return {
+    startedAt: b.startedAt,
+    equity,
+    realizedPnl: b.realizedPnl,
+    returnPct: (b.realizedPnl / base) * 100,
+    peak: b.peak,
+    peakAt: b.peakAt,
+    drawdown: { amount, pct, since: amount > 0 ? b.peakAt : null, seconds: amount > 0 ? secondsFrom(b.peakAt, asOf) : 0 },
+    band: bandOf(pct, bands),
+    maxDrawdown:
+      b.maxDrawdown === null
+        ? null
+        : { ...b.maxDrawdown, durationSeconds: secondsFrom(b.maxDrawdown.peakAt, b.maxDrawdown.recoveredAt ?? asOf) },
+    trades: { ...t, winRate: t.count > 0 ? t.wins / t.count : null, profitFactor: t.grossLoss < 0 ? t.grossProfit / -t.grossLoss : null },
+    streaks: { current: { ...b.streaks.current }, longestWin: b.streaks.longestWin, longestLoss: b.streaks.longestLoss },
+    // A copy: the fold goes on appending to its own array.
+    curve: b.curve.slice(),
+  };
+}
+
+/**
+ * equity.json: per book, the equity curve (a point per event that realized P&L), the peak,
+ * the drawdown now and its band, the deepest drawdown and how long it lasted, trades won and
+ * lost, streaks, profit factor and return %. Equity is the configured `equity` plus realized
+ * P&L, as the book's risk rules count it; trades are lifecycles closed (full exit or cleared
+ * phantom), judged on their whole P&L, partial exits included.
+ *
+ * @example
+ * ```ts
+ * const e = equityProjection(ProjectionOptions.parse({ equity: 5000 }));
+ * const data = e.toJson(foldProjection(e, events));
+ * console.log(data.books.main?.maxDrawdown?.pct);
+ * ```
+ */
+export function equityProjection(options: ProjectionOptions): Projection<EquityState, EquityData> {
+  const limits = foldLimits(options.timeZone);
+  const base = options.equity;
+  return {
+    name: 'equity',
+    version: projectionVersion(SHAPE, { timeZone: options.timeZone, equity: base, drawdownBands: options.drawdownBands }),
+    sharedFold: sharedFoldOf(options.timeZone),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits), equity: new Map() }),
+    evolve(state: EquityState, event: RecordedEvent): EquityState {
+      const at = event.metadata.recordedAt;
+      state.asOf = laterOf(state.asOf, at);
+      const step = state.fold.apply(event);
+      if (step === null) return state;
+      let b = state.equity.get(step.book);
+      if (b === undefined) state.equity.set(step.book, (b = newBook(at, base)));
+      const pnl = realizedBy(event);
+      if (pnl === null) return state;
+      b.realizedPnl += pnl;
+      const equity = base + b.realizedPnl;
+      const drawdownPct = track(b, equity, at);
+      const trade = closedTrade(step);
+      if (trade !== null) countTrade(b, trade.pnl);
+      b.curve.push({
+        position: event.position,
+        at,
+        positionId: (event.data as { positionId: string }).positionId,
+        type: event.type === 'PhantomCleared' ? 'phantom' : event.type === 'PositionExited' && !event.data.full ? 'partial' : 'exit',
+        pnl,
+        equity,
+        drawdownPct,
+      });
+      return state;
+    },
+    toJson(state: EquityState): EquityData {
+      const books: Record<string, EquityBook> = {};
+      for (const id of [...state.equity.keys()].sort(byKey)) books[id] = render(state.equity.get(id)!, base, state.asOf ?? '', options.drawdownBands);
+      return { asOf: state.asOf, base, bands: options.drawdownBands, books, fold: state.fold.toJson() };
+    },
+    fromJson(data: unknown): EquityState {
+      const d = data as Partial<EquityData> | null;
+      if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object' || d.base !== base) {
+        throw new Error('equity: expected { asOf, base, bands, books, fold } of this configuration');
+      }
+      const equity = new Map<string, EquityBookState>();
+      for (const [id, v] of Object.entries(d.books)) {
+        if (!Array.isArray(v.curve) || typeof v.realizedPnl !== 'number') throw new Error(`equity: book "${id}" is malformed`);
+        const max = v.maxDrawdown === null ? null : { amount: v.maxDrawdown.amount, pct: v.maxDrawdown.pct, peak: v.maxDrawdown.peak, peakAt: v.maxDrawdown.peakAt, troughAt: v.maxDrawdown.troughAt, recoveredAt: v.maxDrawdown.recoveredAt };
+        const t = v.trades;
+        equity.set(id, {
+          startedAt: v.startedAt,
+          realizedPnl: v.realizedPnl,
+          peak: v.peak,
+          peakAt: v.peakAt,
+          maxDrawdown: max,
+          trades: { count: t.count, wins: t.wins, losses: t.losses, breakeven: t.breakeven, grossProfit: t.grossProfit, grossLoss: t.grossLoss },
+          streaks: { current: { ...v.streaks.current }, longestWin: v.streaks.longestWin, longestLoss: v.streaks.longestLoss },
+          curve: v.curve,
+        });
+      }
+      return { asOf: d.asOf ?? null, fold: BookFold.fromJson(d.fold, limits), equity };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+export type { Projection, AnyProjection } from './projection.js';
+export { projectionVersion, foldProjection } from './projection.js';
+export { ProjectionOptions, projectionOptionsOf } from './options.js';
+export type { ProjectionOptionsInput } from './options.js';
+export { createProjections, READ_MODEL_NAMES } from './createProjections.js';
+export type { ReadModelName } from './createProjections.js';
+export { portfolioProjection } from './portfolio.js';
+export type { PortfolioState, PortfolioData, PortfolioBook, PortfolioPosition, PortfolioTotals, ExposureRow } from './portfolio.js';
+export { equityProjection } from './equity.js';
+export type { EquityState, EquityData, EquityBook, CurvePoint, MaxDrawdown, DrawdownBand } from './equity.js';
+export { riskProjection } from './risk.js';
+export type { RiskState, RiskData, RiskBook, PeriodStats, BreakerView } from './risk.js';
+export { performanceProjection } from './performance.js';
+export type { PerformanceState, PerformanceData, SetupPerformance, SetupSums } from './performance.js';
+export { auditProjection } from './audit.js';
+export type { AuditState, AuditData, AuditBook, AuditTotals, OrphanEpisode, PhantomEpisode, DriftRecord, ReconciliationRecord } from './audit.js';
+export { ReadModelStore, documentChecksum, encodeDocument, decodeDocument, EventRef } from './readModelStore.js';
+export type { ReadModelDocument, DocumentLoad, FileStamp, PreparedDocument } from './readModelStore.js';
+export { checkRegression, LogRegressionError } from './guard.js';
+export type { ProjectedExtent, RegressionDetail } from './guard.js';
+export { startProjections } from './runner.js';
+export type {
+  StartProjectionsOptions,
+  ProjectionsHandle,
+  ProjectionsStatus,
+  ProjectionStatus,
+  ProjectionAlert,
+  ProjectionLogger,
+  RunnerState,
+} from './runner.js';
+export { rebuildReadModels, repairBookSnapshots, booksInReadModels } from './rebuild.js';
+export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.js';
+export { replayAt, parseReplayPoint } from './replay.js';
+export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';
+export { verifyLog } from './verify.js';
+export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
+export { canonicalJson } from './_internals/canonicalJson.js';

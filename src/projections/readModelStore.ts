@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from '../errors/index.js';
+import { canonicalJson, writeCanonicalJson } from './_internals/canonicalJson.js';
+
+/** Which event a checkpoint stands on, so a log rewritten under the same positions is caught. */
+export const EventRef = z.strictObject({
+  position: z.number().int().positive(),
+  stream: z.string(),
+  revision: z.number().int().nonnegative(),
+  type: z.string(),
+  recordedAt: z.string(),
+});
+export type EventRef = z.infer<typeof EventRef>;
+
+const DocumentShape = z.strictObject({
+  version: z.string().min(1),
+  checkpoint: z.number().int().nonnegative(),
+  eventCount: z.number().int().nonnegative(),
+  lastEvent: EventRef.nullable(),
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  data: z.unknown(),
+});
+
+/**
+ * A read model on disk: `checkpoint` is the global position of the last event folded in,
+ * `eventCount` how many events were folded, `lastEvent` the event at the checkpoint,
+ * `version` the projection's version, `data` the read model, and `checksum`
+ * `sha256:` + hex SHA-256 of the canonical JSON (keys sorted, no spaces) of
+ * `{ checkpoint, data, eventCount, lastEvent, version }`. The file holds them in that order
+ * on one line: version, checkpoint, eventCount, lastEvent, data, checksum.
+ */
+export interface ReadModelDocument<D = unknown> {
+  version: string;
+  checkpoint: number;
+  eventCount: number;
+  lastEvent: EventRef | null;
+  checksum: string;
+  data: D;
+}
+
+export type DocumentLoad =
+  | { status: 'ok'; document: ReadModelDocument }
+  | { status: 'missing' }
+  | { status: 'unreadable'; reason: string }
+  | { status: 'checksum'; reason: string }
+  /** Intact, but written by another version (or under other settings): rebuilt, yet still evidence of how far the log went. */
+  | { status: 'version'; found: string; expected: string; document: ReadModelDocument };
+
+type Header = Omit<ReadModelDocument, 'checksum' | 'data'>;
+
+/** The checksum's input around the canonical data: `{"checkpoint":..,"data":` DATA `,"eventCount":..}`. */
+function checksumFrame(doc: Header): [before: string, after: string] {
+  return [
+    `{"checkpoint":${doc.checkpoint},"data":`,
+    `,"eventCount":${doc.eventCount},"lastEvent":${canonicalJson(doc.lastEvent)},"version":${JSON.stringify(doc.version)}}`,
+  ];
+}
+
+/** The file around the canonical data; the checksum goes last, once the data has been hashed. */
+function fileFrame(doc: Header): string {
+  return `{"version":${JSON.stringify(doc.version)},"checkpoint":${doc.checkpoint},"eventCount":${doc.eventCount},"lastEvent":${canonicalJson(doc.lastEvent)},"data":`;
+}
+
+const fileEnd = (checksum: string): string => `,"checksum":"${checksum}"}\n`;
+
+/**
+ * A document's checksum, as a reader in another language would recompute it: the canonical
+ * JSON of `{ checkpoint, data, eventCount, lastEvent, version }`, hashed in pieces.
+ *
+ * @example
+ * ```ts
+ * const doc = JSON.parse(readFileSync('state/portfolio.json', 'utf8'));
+ * console.log(documentChecksum(doc) === doc.checksum);
+ * ```
+ */
+export function documentChecksum(doc: Omit<ReadModelDocument, 'checksum'>): string {
+  const hash = createHash('sha256');
+  const [before, after] = checksumFrame(doc);
+  hash.update(before);
+  writeCanonicalJson(doc.data, (chunk) => hash.update(chunk));
+  hash.update(after);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The file text of a document (one line: the header fields, `data`, then `checksum`). */
+export function encodeDocument(doc: Omit<ReadModelDocument, 'checksum'>): { text: string; checksum: string } {
+  const parts: string[] = [fileFrame(doc)];
+  const hash = createHash('sha256');
+  const [before, after] = checksumFrame(doc);
+  hash.update(before);
+  writeCanonicalJson(doc.data, (chunk) => {
+    hash.update(chunk);
+    parts.push(chunk);
+  });
+  hash.update(after);
+  const checksum = `sha256:${hash.digest('hex')}`;
+  parts.push(fileEnd(checksum));
+  return { text: parts.join(''), checksum };
+}
+
+/** Parses and checks a document's text; never throws. */
+export function decodeDocument(text: string, expectedVersion: string): DocumentLoad {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { status: 'unreadable', reason: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = DocumentShape.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { status: 'unreadable', reason: `not a read-model document (${issue ? `${issue.path.join('.') || 'root'}: ${issue.message}` : 'bad shape'})` };
+  }
+  const doc = parsed.data as ReadModelDocument;
+  const expected = documentChecksum(doc);
+  if (expected !== doc.checksum) return { status: 'checksum', reason: `checksum mismatch (file says ${doc.checksum.slice(0, 19)}..., content is ${expected.slice(0, 19)}...)` };
+  if (doc.version !== expectedVersion) return { status: 'version', found: doc.version, expected: expectedVersion, document: doc };
+  return { status: 'ok', document: doc };
+}
+
+/** A document written to a temporary file, not yet published. */
+export interface PreparedDocument {
+  name: string;
+  file: string;
+  tmp: string;
+  fd: number;
+  checksum: string;
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** What a file looked like when this process last wrote or checked it. */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * The read models' directory: one `<name>.json` per projection, each written atomically
+ * (a temporary file in the same directory, fsync, rename over the old one, fsync of the
+ * directory), so a reader sees the old document or the new one, never half of one.
+ *
+ * @example
+ * ```ts
+ * const models = new ReadModelStore('./state');
+ * const loaded = await models.load('portfolio', portfolio.version);
+ * ```
+ */
+export class ReadModelStore {
+  constructor(readonly dir: string) {}
+
+  pathOf(name: string): string {
+    if (!NAME.test(name)) throw new ValidationError(`read model name: expected letters, digits, - or _, got "${name}"`);
+    return join(this.dir, `${name}.json`);
+  }
+
+  async load(name: string, expectedVersion: string): Promise<DocumentLoad> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+      return { status: 'unreadable', reason: `cannot read it (${(error as Error).message})` };
+    }
+    return decodeDocument(text, expectedVersion);
+  }
+
+  /**
+   * Writes a document to a temporary file beside its own, streaming it (a large read model is
+   * never one string in memory), and returns it unpublished: `commit` makes it the file,
+   * `abort` throws it away. Synchronous, so the document is the state of this instant.
+   */
+  prepare(name: string, doc: Omit<ReadModelDocument, 'checksum'>): PreparedDocument {
+    const file = this.pathOf(name);
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.${name}.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      const hash = createHash('sha256');
+      const [before, after] = checksumFrame(doc);
+      hash.update(before);
+      writeAll(fd, fileFrame(doc));
+      writeCanonicalJson(doc.data, (chunk) => {
+        hash.update(chunk);
+        writeAll(fd, chunk);
+      });
+      hash.update(after);
+      const checksum = `sha256:${hash.digest('hex')}`;
+      writeAll(fd, fileEnd(checksum));
+      return { name, file, tmp, fd, checksum };
+    } catch (error) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  /** Publishes a prepared document durably (fsync, rename over the old file, fsync of the directory); returns the file's stamp. */
+  async commit(prepared: PreparedDocument): Promise<FileStamp> {
+    try {
+      await new Promise<void>((resolve, reject) => fsync(prepared.fd, (e) => (e ? reject(e) : resolve())));
+      closeSync(prepared.fd);
+      await rename(prepared.tmp, prepared.file);
+    } catch (error) {
+      this.abort(prepared);
+      throw error;
+    }
+    const dh = await open(this.dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+    return (await this.stamp(prepared.name))!;
+  }
+
+  /** Throws a prepared document away; the file stays as it was. */
+  abort(prepared: PreparedDocument): void {
+    try {
+      closeSync(prepared.fd);
+    } catch {
+      // already closed
+    }
+    rmSync(prepared.tmp, { force: true });
+  }
+
+  /** Writes a document atomically and durably. */
+  async save(name: string, doc: Omit<ReadModelDocument, 'checksum'>): Promise<FileStamp> {
+    return this.commit(this.prepare(name, doc));
+  }
+
+  /** The file's size, mtime and inode; null when it does not exist. */
+  async stamp(name: string): Promise<FileStamp | null> {
+    try {
+      const s = await stat(this.pathOf(name));
+      return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+}

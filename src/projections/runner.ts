@@ -1,0 +1,684 @@
+import { stat } from 'node:fs/promises';
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import { CorruptionError, StoreError, TrackerError, ValidationError } from '../errors/index.js';
+import type { RecordedEvent } from '../events/index.js';
+import { createLogger } from '../log.js';
+import { openStore, type OpenStoreOptions } from '../store/openStore.js';
+import type { EventStore, LogHead } from '../store/port.js';
+import { createProjections } from './createProjections.js';
+import { checkRegression, LogRegressionError, type ProjectedExtent } from './guard.js';
+import type { ProjectionOptionsInput } from './options.js';
+import type { AnyProjection } from './projection.js';
+import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp, type PreparedDocument } from './readModelStore.js';
+
+/** Where the runner logs; a pino logger fits. */
+export interface ProjectionLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  fatal(obj: object, msg?: string): void;
+}
+
+/** Raised through `onAlert` when the guard (or a damaged log) stops the runner. */
+export interface ProjectionAlert {
+  error: TrackerError;
+  stateDir: string;
+  store: string;
+}
+
+export interface StartProjectionsOptions {
+  /**
+   * The log: an open store (left open by `stop()`), or a store string, which the runner opens,
+   * closes, and reopens when the SQLite file it names is replaced (a backup restored).
+   */
+  store: EventStore | string;
+  /** Directory of the read-model files. */
+  stateDir: string;
+  /** Default: the five read models under `options`. */
+  projections?: readonly AnyProjection[];
+  options?: ProjectionOptionsInput;
+  /** Write dirty read models at most this often (ms), and look at the log and the files this often. Default 1000. */
+  persistEveryMs?: number;
+  /** ...or once this many events arrived since the last write. Default 10,000. */
+  persistEveryEvents?: number;
+  /** Start every read model from the beginning, ignoring the files (which are still checked by the guard). */
+  rebuild?: boolean;
+  /** Do not compare the files with the log at startup (with `rebuild`: build from the log as it is now). */
+  acceptRegression?: boolean;
+  logger?: ProjectionLogger;
+  onAlert?: (alert: ProjectionAlert) => void;
+  /** For a store string. */
+  storeOptions?: OpenStoreOptions;
+}
+
+export type RunnerState = 'catching-up' | 'live' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProjectionStatus {
+  name: string;
+  version: string;
+  checkpoint: number;
+  eventCount: number;
+  /** The checkpoint of the file on disk; null until one was written or read. */
+  persistedCheckpoint: number | null;
+  /** Why this read model is being rebuilt (missing, damaged, another version), or null. */
+  healing: string | null;
+  /** What the last completed heal in this run repaired, or null. */
+  healed: string | null;
+}
+
+export interface ProjectionsStatus {
+  state: RunnerState;
+  /** The log's head as last seen. */
+  head: LogHead;
+  projections: ProjectionStatus[];
+  /** What stopped the runner, when it failed. */
+  error?: TrackerError;
+}
+
+/** A running set of projections. */
+export interface ProjectionsHandle {
+  /** Emits on every change of state and after every write. */
+  readonly status$: Observable<ProjectionsStatus>;
+  /** The status now (checkpoints included, which move with every event). */
+  status(): ProjectionsStatus;
+  /** Resolves once every event the log held at the call is folded in and written; rejects if the runner fails. */
+  whenCaughtUp(): Promise<void>;
+  /** Stops following, writes what is dirty (after the guard), and closes an owned store. */
+  stop(): Promise<void>;
+  /** Settles when the runner ends: resolves after `stop()`, rejects with what stopped it. */
+  readonly done: Promise<void>;
+}
+
+interface Slot {
+  projection: AnyProjection;
+  state: unknown;
+  checkpoint: number;
+  eventCount: number;
+  lastEvent: EventRef | null;
+  /** What the file on disk holds (trusted: it passed its checksum), or null. */
+  persisted: ProjectedExtent | null;
+  stamp: FileStamp | null;
+  dirty: boolean;
+  healing: string | null;
+  healed: string | null;
+}
+
+function describeLoad(load: Exclude<DocumentLoad, { status: 'ok' }>): string {
+  switch (load.status) {
+    case 'missing':
+      return 'missing';
+    case 'unreadable':
+      return `unreadable: ${load.reason}`;
+    case 'checksum':
+      return `damaged: ${load.reason}`;
+    case 'version':
+      return `of version ${load.found}, this build writes ${load.expected}`;
+    default: {
+      const _exhaustive: never = load;
+      return _exhaustive;
+    }
+  }
+}
+
+/** A SQLite store: its WAL can be emptied (see SqliteEventStore.checkpointWal). */
+function isWalStore(store: EventStore): store is EventStore & { checkpointWal(): boolean } {
+  return store.engine === 'sqlite' && typeof (store as { checkpointWal?: unknown }).checkpointWal === 'function';
+}
+
+const refOf = (e: RecordedEvent): EventRef => ({
+  position: e.position,
+  stream: e.stream,
+  revision: e.revision,
+  type: e.type,
+  recordedAt: e.metadata.recordedAt,
+});
+
+function lazyLogger(): ProjectionLogger {
+  let logger: ProjectionLogger | undefined;
+  const get = (): ProjectionLogger => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'projections' }));
+  return {
+    info: (o, m) => get().info(o, m),
+    warn: (o, m) => get().warn(o, m),
+    error: (o, m) => get().error(o, m),
+    fatal: (o, m) => get().fatal(o, m),
+  };
+}
+
+class Runner implements ProjectionsHandle {
+  readonly status$: Observable<ProjectionsStatus>;
+  readonly done: Promise<void>;
+  private readonly subject: BehaviorSubject<ProjectionsStatus>;
+  private readonly models: ReadModelStore;
+  private readonly logger: ProjectionLogger;
+  private readonly everyMs: number;
+  private readonly everyEvents: number;
+  private state: RunnerState = 'catching-up';
+  private head: LogHead = { position: 0, count: 0 };
+  private subscription: Subscription | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pending = 0;
+  private flushQueued = false;
+  private flushing: Promise<void> | null = null;
+  private ticking = false;
+  private tickRun: Promise<void> | null = null;
+  private failure: TrackerError | null = null;
+  private storeFile: { dev: number; ino: number } | null = null;
+  private waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+
+  constructor(
+    private store: EventStore,
+    private readonly owned: { spec: string; options: OpenStoreOptions } | null,
+    private readonly slots: Slot[],
+    private readonly opts: StartProjectionsOptions,
+  ) {
+    this.models = new ReadModelStore(opts.stateDir);
+    this.logger = opts.logger ?? lazyLogger();
+    this.everyMs = opts.persistEveryMs ?? 1000;
+    this.everyEvents = opts.persistEveryEvents ?? 10_000;
+    this.subject = new BehaviorSubject(this.status());
+    this.status$ = this.subject.asObservable();
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Whoever does not listen to `done` must not get an unhandled rejection; listeners still see it.
+    this.done.catch(() => undefined);
+  }
+
+  status(): ProjectionsStatus {
+    const s: ProjectionsStatus = {
+      state: this.state,
+      head: { ...this.head },
+      projections: this.slots.map((slot) => ({
+        name: slot.projection.name,
+        version: slot.projection.version,
+        checkpoint: slot.checkpoint,
+        eventCount: slot.eventCount,
+        persistedCheckpoint: slot.persisted?.checkpoint ?? null,
+        healing: slot.healing,
+        healed: slot.healed,
+      })),
+    };
+    if (this.failure) s.error = this.failure;
+    return s;
+  }
+
+  private emit(): void {
+    this.subject.next(this.status());
+  }
+
+  private extents(): ProjectedExtent[] {
+    const out: ProjectedExtent[] = [];
+    for (const s of this.slots) {
+      out.push({ name: s.projection.name, checkpoint: s.checkpoint, eventCount: s.eventCount, lastEvent: s.lastEvent });
+      if (s.persisted) out.push(s.persisted);
+    }
+    return out;
+  }
+
+  private get running(): boolean {
+    return this.state === 'catching-up' || this.state === 'live';
+  }
+
+  private get low(): number {
+    let low = Number.POSITIVE_INFINITY;
+    for (const s of this.slots) low = Math.min(low, s.checkpoint);
+    return low;
+  }
+
+  /** Starts following: called once the startup guard passed. */
+  async start(): Promise<void> {
+    this.storeFile = await this.identifyStoreFile();
+    this.head = await this.store.head();
+    this.subscribe();
+    this.timer = setInterval(() => {
+      if (!this.ticking) this.tickRun = this.tick();
+    }, this.everyMs);
+    // The first catch-up is flushed as soon as it is done, whatever the throttle says.
+    this.waitFor(this.head.position)
+      .then(async () => {
+        if (this.state !== 'catching-up') return;
+        await this.flush();
+        if (this.state === 'catching-up') {
+          this.state = 'live';
+          this.emit();
+        }
+      })
+      .catch((error: unknown) => this.reportUnexpected(error, 'could not write the read models after catching up'));
+  }
+
+  private subscribe(): void {
+    this.subscription = this.store.subscribe({ fromPosition: this.low }).subscribe({
+      next: (event) => this.apply(event),
+      error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new StoreError(`reading the log failed: ${String(error)}`, { cause: error, exitCode: 1 })),
+      complete: () => {
+        if (this.state === 'catching-up' || this.state === 'live') {
+          void this.fail(new StoreError(`the store ${this.store.location} was closed while the read models were following it`, { exitCode: 1 }));
+        }
+      },
+    });
+  }
+
+  private apply(event: RecordedEvent): void {
+    if (this.state !== 'catching-up' && this.state !== 'live') return;
+    let applied = false;
+    for (const slot of this.slots) {
+      // Idempotent: what the read model already holds is skipped.
+      if (event.position <= slot.checkpoint) continue;
+      slot.state = slot.projection.evolve(slot.state, event);
+      slot.checkpoint = event.position;
+      slot.eventCount += 1;
+      slot.lastEvent = refOf(event);
+      slot.dirty = true;
+      applied = true;
+    }
+    if (!applied) return;
+    this.pending += 1;
+    if (this.pending >= this.everyEvents && !this.flushQueued) {
+      this.flushQueued = true;
+      void this.flush()
+        .catch((error: unknown) => this.reportUnexpected(error, 'could not write the read models'))
+        .finally(() => (this.flushQueued = false));
+    }
+    if (this.waiters.length > 0) this.release();
+  }
+
+  private release(): void {
+    const low = this.low;
+    const ready = this.waiters.filter((w) => w.target <= low);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.target > low);
+    for (const w of ready) w.resolve();
+  }
+
+  private waitFor(target: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ target, resolve, reject });
+      this.release();
+    });
+  }
+
+  async whenCaughtUp(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.state === 'stopped') return;
+    const head = await this.store.head();
+    this.head = head;
+    await this.waitFor(head.position);
+    await this.flush();
+  }
+
+  /** Guard, then write every dirty read model. One at a time. */
+  flush(): Promise<void> {
+    const run = async (): Promise<void> => {
+      while (this.flushing) await this.flushing.catch(() => undefined);
+      if (this.failure) throw this.failure;
+      // After stop() nothing is written (its own final write has run).
+      if (this.state === 'stopped') return;
+      const work = this.writeDirty();
+      this.flushing = work;
+      try {
+        await work;
+      } finally {
+        this.flushing = null;
+      }
+    };
+    return run();
+  }
+
+  private async writeDirty(): Promise<void> {
+    const dirty = this.slots.filter((s) => s.dirty);
+    // What is written is captured now, to temporary files; events that arrive while the guard
+    // and the writes run go to the next write.
+    const docs: { slot: Slot; extent: ProjectedExtent; prepared: PreparedDocument }[] = [];
+    try {
+      for (const slot of dirty) {
+        const extent: ProjectedExtent = { name: slot.projection.name, checkpoint: slot.checkpoint, eventCount: slot.eventCount, lastEvent: slot.lastEvent };
+        const prepared = this.models.prepare(slot.projection.name, {
+          version: slot.projection.version,
+          checkpoint: slot.checkpoint,
+          eventCount: slot.eventCount,
+          lastEvent: slot.lastEvent,
+          data: slot.projection.toJson(slot.state),
+        });
+        docs.push({ slot, extent, prepared });
+        slot.dirty = false;
+      }
+    } catch (error) {
+      for (const d of docs) {
+        this.models.abort(d.prepared);
+        d.slot.dirty = true;
+      }
+      throw error;
+    }
+    this.pending = 0;
+    // The guard, before every write: the log must hold at least what the read models saw.
+    let problem: LogRegressionError | null;
+    try {
+      this.head = await this.store.head();
+      problem = await checkRegression(this.store, this.extents(), this.head);
+    } catch (error) {
+      for (const d of docs) {
+        this.models.abort(d.prepared);
+        d.slot.dirty = true;
+      }
+      throw error;
+    }
+    if (problem) {
+      for (const d of docs) this.models.abort(d.prepared);
+      await this.fail(problem);
+      throw problem;
+    }
+    let i = 0;
+    try {
+      for (; i < docs.length; i++) {
+        const { slot, extent, prepared } = docs[i]!;
+        slot.stamp = await this.models.commit(prepared);
+        slot.persisted = extent;
+        if (slot.healing !== null) {
+          this.logger.info(
+            { readModel: slot.projection.name, file: prepared.file, reason: slot.healing, checkpoint: extent.checkpoint, events: extent.eventCount },
+            `healed ${slot.projection.name}.json: rebuilt from the log (${extent.eventCount} events up to position ${extent.checkpoint}); it was ${slot.healing}`,
+          );
+          slot.healed = slot.healing;
+          slot.healing = null;
+        }
+      }
+    } catch (error) {
+      for (const d of docs.slice(i)) {
+        this.models.abort(d.prepared);
+        d.slot.dirty = true;
+      }
+      throw error;
+    }
+    if (docs.length > 0) this.emit();
+  }
+
+  /** Every `persistEveryMs`: the log file, a write or the guard, and the files. */
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.running) return;
+    this.ticking = true;
+    try {
+      // Every await may see stop() or a failure: then the cycle ends there.
+      if (!(await this.checkStoreFile()) || !this.running) return;
+      if (this.slots.some((s) => s.dirty)) {
+        await this.flush();
+      } else {
+        // Idle: nothing to write, but a log cut under a quiet worker must still stop it.
+        this.head = await this.store.head();
+        const problem = await checkRegression(this.store, this.extents(), this.head);
+        if (problem) {
+          await this.fail(problem);
+          return;
+        }
+      }
+      if (!this.running) return;
+      await this.checkFiles();
+    } catch (error) {
+      if (!(error instanceof LogRegressionError)) this.reportUnexpected(error, 'a projection cycle failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** A read-model file changed under us (deleted, truncated, edited): check it and rewrite it if it is not sound. */
+  private async checkFiles(): Promise<void> {
+    let heal = false;
+    for (const slot of this.slots) {
+      if (!this.running) return;
+      if (slot.dirty || slot.persisted === null) continue;
+      const now = await this.models.stamp(slot.projection.name);
+      const same = now !== null && slot.stamp !== null && now.ino === slot.stamp.ino && now.size === slot.stamp.size && now.mtimeMs === slot.stamp.mtimeMs;
+      if (same) continue;
+      const load = await this.models.load(slot.projection.name, slot.projection.version);
+      if (load.status === 'ok') {
+        slot.stamp = now;
+        continue;
+      }
+      slot.healing = describeLoad(load);
+      slot.dirty = true;
+      heal = true;
+      this.logger.warn(
+        { readModel: slot.projection.name, file: this.models.pathOf(slot.projection.name), reason: slot.healing },
+        `${slot.projection.name}.json is ${slot.healing}: writing it again from the log`,
+      );
+    }
+    if (heal && this.running) await this.flush();
+  }
+
+  private async identifyStoreFile(): Promise<{ dev: number; ino: number } | null> {
+    if (this.store.engine !== 'sqlite') return null;
+    const s = await stat(this.store.location);
+    return { dev: s.dev, ino: s.ino };
+  }
+
+  /**
+   * SQLite only: is the file at the store's path still the one this connection reads? A
+   * restored backup renamed over it is another file: an owned store is reopened and checked
+   * by the guard; a store handed in cannot be, so the runner stops. False when it stopped.
+   */
+  private async checkStoreFile(): Promise<boolean> {
+    if (this.storeFile === null) return true;
+    let now: { dev: number; ino: number } | null;
+    try {
+      const s = await stat(this.store.location);
+      now = { dev: s.dev, ino: s.ino };
+    } catch {
+      now = null;
+    }
+    if (now !== null && now.dev === this.storeFile.dev && now.ino === this.storeFile.ino) return true;
+    if (now === null) {
+      await this.fail(new CorruptionError(`the trade log ${this.store.location} is gone: the read models were left untouched (restore the log)`));
+      return false;
+    }
+    // SQLite keeps the WAL of a file that moved away when its connection closes, under the
+    // same name: the next connection would lay the old file's pages over the new one. Fold
+    // them into the old file (where they belong) first.
+    const emptied = isWalStore(this.store) ? this.store.checkpointWal() : true;
+    if (!emptied) {
+      await this.fail(
+        new CorruptionError(
+          `the trade log ${this.store.location} was replaced by another file while other processes still write to the old one: ` +
+            'the read models were left untouched (stop every process using the log, then run ptrack project)',
+        ),
+      );
+      return false;
+    }
+    if (this.owned === null) {
+      await this.fail(
+        new CorruptionError(
+          `the trade log ${this.store.location} was replaced by another file while the read models followed it: they were left untouched (run ptrack project to check them against the new file)`,
+        ),
+      );
+      return false;
+    }
+    this.logger.warn({ store: this.store.location }, 'the trade log file was replaced: reopening it and checking it against the read models');
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    // Close first: the old connection's WAL must not be taken for the new file's.
+    await this.store.close();
+    this.store = await openStore(this.owned.spec, this.owned.options);
+    this.storeFile = await this.identifyStoreFile();
+    this.head = await this.store.head();
+    const problem = await checkRegression(this.store, this.extents(), this.head);
+    if (problem) {
+      await this.fail(problem);
+      return false;
+    }
+    this.subscribe();
+    return true;
+  }
+
+  private reportUnexpected(error: unknown, what: string): void {
+    if (error instanceof LogRegressionError || this.failure) return;
+    this.logger.error({ err: error, stateDir: this.opts.stateDir }, `${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  /** Stops everything without writing, alerts, and settles `done` with the error. */
+  async fail(error: TrackerError): Promise<void> {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.state = 'failed';
+    this.failure = error;
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.logger.fatal(
+      { err: error, code: error.code, stateDir: this.opts.stateDir, store: this.store.location, readModels: this.slots.map((s) => ({ name: s.projection.name, checkpoint: s.persisted?.checkpoint ?? null })) },
+      `projections stopped: ${error.message}`,
+    );
+    try {
+      this.opts.onAlert?.({ error, stateDir: this.opts.stateDir, store: this.store.location });
+    } catch (alertError) {
+      this.logger.error({ err: alertError }, 'the onAlert callback threw');
+    }
+    for (const w of this.waiters) w.reject(error);
+    this.waiters = [];
+    if (this.owned) await this.store.close().catch(() => undefined);
+    this.emit();
+    this.subject.complete();
+    this.settle.reject(error);
+  }
+
+  private stopping: Promise<void> | null = null;
+
+  stop(): Promise<void> {
+    if (this.state === 'failed' || this.state === 'stopped') return Promise.resolve();
+    return (this.stopping ??= this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
+    this.state = 'stopping';
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.emit();
+    // A cycle under way ends at its next step (it sees the state); then the final write.
+    await this.tickRun?.catch(() => undefined);
+    try {
+      await this.flush();
+    } catch (error) {
+      if ((this.state as RunnerState) !== 'failed') await this.fail(error instanceof TrackerError ? error : new StoreError(`could not write the read models: ${String(error)}`, { cause: error, exitCode: 1 }));
+      throw error;
+    }
+    this.state = 'stopped';
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+    if (this.owned) await this.store.close();
+    this.emit();
+    this.subject.complete();
+    this.settle.resolve();
+  }
+}
+
+/**
+ * Read models that fold the same thing and stand at the same checkpoint get one fold between
+ * them (see Projection.sharedFold): it is folded once per event instead of once per model.
+ * One healed from 0 keeps its own until the next start.
+ */
+function shareFolds(slots: readonly Slot[]): void {
+  const folds = new Map<string, unknown>();
+  for (const slot of slots) {
+    const share = slot.projection.sharedFold;
+    if (share === undefined) continue;
+    const key = `${share.key}@${slot.checkpoint}`;
+    const fold = folds.get(key);
+    if (fold === undefined) folds.set(key, share.get(slot.state));
+    else share.set(slot.state, fold);
+  }
+}
+
+/**
+ * Starts the projection workers: loads each read model from `stateDir` (a missing, damaged
+ * or outdated one is rebuilt from the log, and the heal is logged), checks the files against
+ * the log (the corruption guard: a log that holds less than they were built from stops
+ * everything, alerts, and leaves the files untouched), then folds the log from the lowest
+ * checkpoint, catch-up then live. Writes are throttled (`persistEveryMs` / `persistEveryEvents`),
+ * always preceded by the guard, and flushed when caught up and on `stop()`.
+ *
+ * Rejects with a {@link LogRegressionError} (exit code 4) when the files are ahead of the log.
+ *
+ * @example
+ * ```ts
+ * const handle = await startProjections({ store: 'sqlite:./state/trades.db', stateDir: './state' });
+ * await handle.whenCaughtUp();
+ * handle.status$.subscribe((s) => console.log(s.state, s.projections.map((p) => p.checkpoint)));
+ * process.on('SIGTERM', () => void handle.stop());
+ * ```
+ */
+export async function startProjections(options: StartProjectionsOptions): Promise<ProjectionsHandle> {
+  const projections = options.projections ?? createProjections(options.options);
+  if (projections.length === 0) throw new ValidationError('startProjections: no projections to run');
+  const names = new Set<string>();
+  for (const p of projections) {
+    if (names.has(p.name)) throw new ValidationError(`startProjections: two projections are named "${p.name}"`);
+    names.add(p.name);
+  }
+  const models = new ReadModelStore(options.stateDir);
+  const logger = options.logger ?? lazyLogger();
+  const owned = typeof options.store === 'string' ? { spec: options.store, options: options.storeOptions ?? {} } : null;
+  const store = typeof options.store === 'string' ? await openStore(options.store, options.storeOptions) : options.store;
+  try {
+    const slots: Slot[] = [];
+    const evidence: ProjectedExtent[] = [];
+    for (const projection of projections) {
+      const fresh = (healing: string | null): Slot => ({
+        projection,
+        state: projection.initialState(),
+        checkpoint: 0,
+        eventCount: 0,
+        lastEvent: null,
+        persisted: null,
+        stamp: null,
+        dirty: true,
+        healing,
+        healed: null,
+      });
+      const load = await models.load(projection.name, projection.version);
+      if (load.status === 'ok' || load.status === 'version') {
+        const d = load.document;
+        evidence.push({ name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
+      }
+      if (options.rebuild) {
+        slots.push(fresh(null));
+        continue;
+      }
+      if (load.status !== 'ok') {
+        const healing = describeLoad(load);
+        logger.warn({ readModel: projection.name, file: models.pathOf(projection.name), reason: healing }, `${projection.name}.json is ${healing}: rebuilding it from the log`);
+        slots.push(fresh(healing));
+        continue;
+      }
+      const d = load.document;
+      let state: unknown;
+      try {
+        state = projection.fromJson(d.data);
+      } catch (error) {
+        const healing = `unreadable: ${(error as Error).message}`;
+        logger.warn({ readModel: projection.name, file: models.pathOf(projection.name), reason: healing }, `${projection.name}.json is ${healing}: rebuilding it from the log`);
+        slots.push(fresh(healing));
+        continue;
+      }
+      const extent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
+      slots.push({ projection, state, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null });
+    }
+    if (!options.acceptRegression) {
+      const problem = await checkRegression(store, evidence);
+      if (problem) {
+        logger.fatal({ err: problem, stateDir: options.stateDir, store: store.location }, `projections not started: ${problem.message}`);
+        try {
+          options.onAlert?.({ error: problem, stateDir: options.stateDir, store: store.location });
+        } catch (alertError) {
+          logger.error({ err: alertError }, 'the onAlert callback threw');
+        }
+        throw problem;
+      }
+    }
+    shareFolds(slots);
+    const runner = new Runner(store, owned, slots, { ...options, logger });
+    await runner.start();
+    return runner;
+  } catch (error) {
+    if (owned) await store.close().catch(() => undefined);
+    throw error;
+  }
+}
