@@ -9,7 +9,9 @@ import { recoverOnStartup } from '../reconcile/recovery.js';
 import { SimulatedExchange, type SimulatedExchangeState } from '../reconcile/simulatedExchange.js';
 import { readWholeStream } from '../store/iterate.js';
 import { openTracker, type Tracker } from '../tracker/openTracker.js';
-import { leakAudit, type LeakAudit } from './leakAudit.js';
+import { auditProjection, type AuditBook } from '../projections/audit.js';
+import { ProjectionOptions } from '../projections/options.js';
+import { foldProjection } from '../projections/projection.js';
 
 export interface DemoOptions {
   seed: number;
@@ -276,7 +278,9 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
     }
     const events: RecordedEvent[] = [];
     for await (const e of readWholeStream(w.tracker.store, bookStream(BOOK.book))) events.push(e);
-    printAudit(w.out, leakAudit(events, w.clock.now));
+    const audit = auditProjection(ProjectionOptions.parse({ equity: BOOK.equity }));
+    const book = audit.toJson(foldProjection(audit, events)).books[BOOK.book];
+    if (book) printAudit(w.out, book);
     return await printPortfolioAndVerdict(w, events.length);
   } finally {
     w.file.save(w.exchange);
@@ -284,16 +288,21 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
   }
 }
 
-function printAudit(out: (line: string) => void, audit: LeakAudit): void {
+/** The leak report of the audit read model (a fold of the log, as `ptrack audit` prints it). */
+function printAudit(out: (line: string) => void, audit: AuditBook): void {
+  const hm = (iso: string | null): string => (iso ? hhmm(Date.parse(iso)) : '--:--');
+  const leaks = [
+    ...audit.orphans.map((o) => ({ kind: 'orphan', id: o.positionId, from: o.detectedAt, to: o.resolvedAt, how: o.resolution, value: o.value, vm: o.valueSeconds / 60 })),
+    ...audit.phantoms.map((p) => ({ kind: 'phantom', id: p.positionId, from: p.suspectedAt, to: p.resolvedAt, how: p.resolution, value: p.value, vm: p.valueSeconds / 60 })),
+  ].sort((a, b) => a.from.localeCompare(b.from) || a.id.localeCompare(b.id));
   out('');
-  out('leak audit (from the trade log):');
+  out('leak audit (the audit read model, folded from the trade log):');
   out('  kind     position      detected  resolved  how        value     value x minutes');
-  for (const l of audit.leaks) {
-    out(
-      `  ${l.kind.padEnd(8)} ${l.positionId.padEnd(13)} ${hhmm(Date.parse(l.detectedAt))}     ${l.resolvedAt ? hhmm(Date.parse(l.resolvedAt)) : '--:--'}     ${l.resolution.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.valueMinutes).padStart(14)}`,
-    );
+  for (const l of leaks) {
+    out(`  ${l.kind.padEnd(8)} ${l.id.padEnd(13)} ${hm(l.from)}     ${hm(l.to)}     ${l.how.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.vm).padStart(14)}`);
   }
-  out(`  drift corrections: ${audit.driftCorrections} (moved ${money(audit.driftAmount)} in value); reconciliation runs: ${audit.runs}`);
+  const t = audit.totals;
+  out(`  drift corrections: ${t.drift.count} (moved ${money(t.drift.absDelta)} in value); reconciliation runs: ${t.reconciliations.count}`);
 }
 
 async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<boolean> {

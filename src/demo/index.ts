@@ -1,4 +1,2 @@
 export { runDemoPhase1, runDemoPhase2, demoSettings } from './demo.js';
 export type { DemoOptions, DemoSettings } from './demo.js';
-export { leakAudit } from './leakAudit.js';
-export type { Leak, LeakAudit } from './leakAudit.js';
