@@ -3,6 +3,7 @@ import { ExitCode, TrackerError, exitCodeOf } from '../errors/index.js';
 import { registerBookCommands } from './commands/book.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerProjectionCommands } from './commands/projections.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerReconcileCommands } from './commands/reconcile.js';
@@ -24,7 +25,7 @@ function buildProgram(io: Io): Command {
   const program = new Command('ptrack')
     .description('Track positions held in an outside system, from an append-only trade log.')
     .option('--config <file>', 'config file (default ./ptrack.config.json, or $PTRACK_CONFIG)')
-    .option('--store <store>', 'store string, overrides the config: sqlite:<file> or memory:')
+    .option('--store <store>', 'store string, overrides the config: sqlite:<file>, memory: or esdb://host:2113?tls=false')
     .option('--book <book>', 'book (one event stream), overrides the config')
     .option('--verbose', 'print the stack of an error')
     .configureOutput(outputFor(io))
@@ -35,6 +36,7 @@ function buildProgram(io: Io): Command {
   registerProjectionCommands(program, io);
   registerDemoCommand(program, io);
   registerReconcileCommands(program, io);
+  registerMigrateCommand(program, io);
   const inherit = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput(outputFor(io));

@@ -17,3 +17,7 @@ export type { SqliteEventStoreOptions } from './SqliteEventStore.js';
 export { openStore, parseStoreSpec } from './openStore.js';
 export type { StoreSpec, OpenStoreOptions } from './openStore.js';
 export { readAllEvents, readWholeStream } from './iterate.js';
+export { EventStoreDbStore, parseEsdbConnectionString } from './esdb/index.js';
+export type { EventStoreDbStoreOptions, EsdbConnection } from './esdb/index.js';
+export { migrateStore, MigrationConflictError } from './migrate.js';
+export type { MigrateOptions, MigrateProgress, MigrateReport, MigrationConflict } from './migrate.js';

@@ -1,17 +1,23 @@
 import { StoreError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 import type { EventCodec } from '../events/index.js';
+import { parseEsdbConnectionString, type EsdbConnection } from './esdb/connectionString.js';
+import type { EventStoreDbStoreOptions } from './esdb/EventStoreDbStore.js';
 import { MemoryEventStore } from './MemoryEventStore.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './SqliteEventStore.js';
 
 /** A parsed store string. */
-export type StoreSpec = { engine: 'sqlite'; path: string } | { engine: 'memory' };
+export type StoreSpec =
+  | { engine: 'sqlite'; path: string }
+  | { engine: 'memory' }
+  | { engine: 'eventstoredb'; connection: EsdbConnection };
 
 const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db) or 'memory:'";
 
 /**
- * Parses a store string: `sqlite:./state/trades.db`, `sqlite:/abs/trades.db`, `memory:`.
+ * Parses a store string: `sqlite:./state/trades.db`, `sqlite:/abs/trades.db`, `memory:`,
+ * `esdb://localhost:2113?tls=false`, `esdb://h1:2113,h2:2113,h3:2113`, `esdb+discover://dns:2113`.
  * A bad string is a StoreError naming the string and what was expected.
  *
  * @example
@@ -38,9 +44,15 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
       return { engine: 'memory' };
     case 'esdb':
     case 'esdb+discover':
+      return { engine: 'eventstoredb', connection: parseEsdbConnectionString(spec) };
     case 'kurrentdb':
+    case 'kurrentdb+discover':
     case 'kdb':
-      throw new StoreError(`store ${quote(spec)}: the eventstoredb engine is not part of this version; ${EXPECTED}`);
+    case 'kdb+discover': {
+      // The same server: this version's client reads only the esdb:// spelling.
+      const suggestion = parseEsdbConnectionString(spec.replace(/^(kurrentdb|kdb)/i, 'esdb')).display;
+      throw new StoreError(`store "${suggestion.replace(/^esdb/, scheme)}": this version reads KurrentDB addresses in the esdb:// form: ${suggestion}`);
+    }
     default:
       throw new StoreError(`store ${quote(spec)}: unknown store; ${EXPECTED}`);
   }
@@ -51,6 +63,8 @@ export interface OpenStoreOptions {
   now?: () => Date;
   pollIntervalMs?: number;
   busyTimeoutMs?: number;
+  /** Options of the eventstoredb engine (namespace, timeouts, resubscribing). */
+  eventstoredb?: Omit<EventStoreDbStoreOptions, 'codec' | 'now'>;
 }
 
 /**
@@ -69,6 +83,15 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       return SqliteEventStore.open(parsed.path, options);
     case 'memory':
       return new MemoryEventStore(options);
+    case 'eventstoredb': {
+      // Loaded on demand: the engine and its gRPC client cost about a second, which sqlite users never pay.
+      const { EventStoreDbStore } = await import('./esdb/EventStoreDbStore.js');
+      return EventStoreDbStore.open(parsed.connection, {
+        ...options.eventstoredb,
+        ...(options.codec ? { codec: options.codec } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+    }
     default: {
       const exhaustive: never = parsed;
       throw new StoreError(`unknown engine ${quote(exhaustive)}`);

@@ -1,0 +1,188 @@
+import { StoreError } from '../../errors/index.js';
+
+/** One node (or the DNS name of a cluster) a connection string names. */
+export interface EsdbEndpoint {
+  host: string;
+  port: number;
+}
+
+/** A parsed EventStoreDB connection string. */
+export interface EsdbConnection {
+  /** `esdb+discover://`: the host is a DNS name whose records list the cluster's nodes. */
+  discover: boolean;
+  /** One node, or several gossip seeds of a cluster. */
+  hosts: EsdbEndpoint[];
+  /** TLS is on unless the string says `tls=false` (an insecure development node). */
+  tls: boolean;
+  username?: string;
+  /** The query options, with their canonical names. */
+  options: Readonly<Record<string, string | number | boolean>>;
+  /** The string to hand to the client: canonical option names, nothing else changed. */
+  connectionString: string;
+  /** The string for messages and logs: the password replaced by `***`. */
+  display: string;
+}
+
+export const ESDB_EXPECTED =
+  "expected esdb://host:2113?tls=false (one node), esdb://host1:2113,host2:2113,host3:2113 (a cluster's gossip seeds) or esdb+discover://cluster.example.com:2113 (a cluster found through DNS)";
+
+type OptionKind = 'boolean' | 'integer' | 'string' | 'nodePreference';
+
+/** The options the client understands, by canonical name (the client matches them without case, `-` or `_`). */
+const OPTIONS: Readonly<Record<string, OptionKind>> = {
+  tls: 'boolean',
+  tlsVerifyCert: 'boolean',
+  tlsCAFile: 'string',
+  userCertFile: 'string',
+  userKeyFile: 'string',
+  connectionName: 'string',
+  maxDiscoverAttempts: 'integer',
+  discoveryInterval: 'integer',
+  gossipTimeout: 'integer',
+  nodePreference: 'nodePreference',
+  defaultDeadline: 'integer',
+  keepAliveInterval: 'integer',
+  keepAliveTimeout: 'integer',
+  throwOnAppendFailure: 'boolean',
+};
+
+const NODE_PREFERENCES: Readonly<Record<string, string>> = {
+  leader: 'leader',
+  follower: 'follower',
+  random: 'random',
+  readonlyreplica: 'read_only_replica',
+};
+
+const flat = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
+const CANONICAL = new Map(Object.keys(OPTIONS).map((k) => [flat(k), k]));
+
+// A DNS name or an IPv4 address: letters, digits, '-', '_' and dots between labels.
+const HOST = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/;
+
+function redact(spec: string): string {
+  return spec.replace(/^([^:]+:\/\/[^:@/?]*:)[^@/?]*@/, '$1***@');
+}
+
+/**
+ * Parses an EventStoreDB connection string before anything is loaded or dialled, so a typo
+ * is a clear error naming the part that is wrong, never a hang or an option silently ignored
+ * (the client itself only warns about unknown options).
+ *
+ * @example
+ * ```ts
+ * parseEsdbConnectionString('esdb://localhost:2113?tls=false')
+ * // { discover: false, hosts: [{ host: 'localhost', port: 2113 }], tls: false, ... }
+ * ```
+ */
+export function parseEsdbConnectionString(spec: string): EsdbConnection {
+  const display = redact(spec.trim());
+  const fail = (what: string): never => {
+    throw new StoreError(`store "${display}": ${what}; ${ESDB_EXPECTED}`);
+  };
+  const text = spec.trim();
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(text);
+  if (!m) return fail('not an EventStoreDB connection string');
+  const scheme = m[1]!;
+  if (scheme !== 'esdb' && scheme !== 'esdb+discover') {
+    return fail(`unknown scheme "${scheme}://"${scheme.toLowerCase().startsWith('esdb') ? ' (write it in lower case)' : ''}`);
+  }
+  const discover = scheme === 'esdb+discover';
+  let rest = m[2]!;
+
+  // user:password@
+  let username: string | undefined;
+  let credentials = '';
+  const at = /^([^:@/?]*):([^@/?]*)@/.exec(rest);
+  if (at) {
+    if (at[1] === '' || at[2] === '') fail('the credentials must be user:password@ with neither part empty');
+    try {
+      username = decodeURIComponent(at[1]!);
+      decodeURIComponent(at[2]!);
+    } catch {
+      fail('the credentials are not valid percent-encoding');
+    }
+    credentials = at[0];
+    rest = rest.slice(at[0].length);
+  } else if (/^[^/?]*@/.test(rest)) {
+    fail('credentials must be user:password@');
+  }
+
+  const q = rest.indexOf('?');
+  let hostPart = q < 0 ? rest : rest.slice(0, q);
+  const query = q < 0 ? '' : rest.slice(q + 1);
+  hostPart = hostPart.replace(/\/+$/, '');
+  if (hostPart.includes('/')) fail(`unexpected path "${hostPart.slice(hostPart.indexOf('/'))}" after the hosts`);
+  if (hostPart === '') fail('no host');
+
+  const hosts: EsdbEndpoint[] = hostPart.split(',').map((raw) => {
+    const h = raw.trim();
+    if (h === '') fail('an empty host in the list (two commas, or a trailing comma)');
+    if (h.startsWith('[') || h.split(':').length > 2) fail(`"${h}": IPv6 addresses are not supported by the client, use a host name`);
+    const [host, port] = h.split(':') as [string, string | undefined];
+    if (!HOST.test(host)) fail(`"${host}" is not a host name or IPv4 address`);
+    if (port === undefined) return { host, port: 2113 };
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) fail(`port "${port}" of ${host}: expected a number from 1 to 65535`);
+    return { host, port: Number(port) };
+  });
+  if (discover && hosts.length > 1) {
+    fail('esdb+discover:// takes one DNS name; to list several nodes use esdb://host1:2113,host2:2113,host3:2113');
+  }
+
+  const options: Record<string, string | number | boolean> = {};
+  const canonicalPairs: string[] = [];
+  if (q >= 0) {
+    if (query === '') fail('nothing after "?"');
+    for (const pair of query.split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) fail(`option "${pair}": expected key=value`);
+      const rawKey = pair.slice(0, eq);
+      const raw = pair.slice(eq + 1).trim();
+      const key = CANONICAL.get(flat(rawKey));
+      if (key === undefined) fail(`unknown option "${rawKey}" (known: ${Object.keys(OPTIONS).join(', ')})`);
+      const k = key!;
+      if (k in options) fail(`option "${k}" is given twice`);
+      let value: string | number | boolean;
+      switch (OPTIONS[k]!) {
+        case 'boolean':
+          if (raw !== 'true' && raw !== 'false') fail(`option ${k}: expected true or false, got "${raw}"`);
+          value = raw === 'true';
+          break;
+        case 'integer':
+          if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) fail(`option ${k}: expected a whole number, got "${raw}"`);
+          value = Number(raw);
+          break;
+        case 'nodePreference': {
+          const p = NODE_PREFERENCES[flat(raw)];
+          if (p === undefined) fail(`option nodePreference: expected leader, follower, random or read_only_replica, got "${raw}"`);
+          value = p!;
+          break;
+        }
+        case 'string':
+          try {
+            value = decodeURIComponent(raw);
+          } catch {
+            return fail(`option ${k}: not valid percent-encoding`);
+          }
+          break;
+      }
+      options[k] = value;
+      canonicalPairs.push(`${k}=${raw}`);
+    }
+  }
+  if (options.throwOnAppendFailure === false) {
+    fail('throwOnAppendFailure=false is not supported: the engine relies on a failed append raising its error');
+  }
+  if (options.defaultDeadline === 0) fail('option defaultDeadline: expected a positive number of milliseconds');
+
+  const hostsText = hosts.map((h) => `${h.host}:${h.port}`).join(',');
+  const connectionString = `${scheme}://${credentials}${hostsText}${canonicalPairs.length > 0 ? `?${canonicalPairs.join('&')}` : ''}`;
+  return {
+    discover,
+    hosts,
+    tls: options.tls !== false,
+    ...(username === undefined ? {} : { username }),
+    options,
+    connectionString,
+    display: redact(connectionString),
+  };
+}
