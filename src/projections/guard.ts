@@ -84,12 +84,13 @@ export async function checkRegression(store: EventStore, extents: readonly Proje
     const ref = e.lastEvent;
     if (ref === null || checked.has(ref.position)) continue;
     checked.add(ref.position);
-    const [event] = await store.readAll({ fromPosition: ref.position - 1, limit: 1 });
+    // By stream and revision, not by position - 1: positions are dense on SQLite but not elsewhere.
+    const [event] = await store.readStream(ref.stream, { fromRevision: ref.revision, limit: 1 });
     const found: EventRef | null =
-      event === undefined || event.position !== ref.position
+      event === undefined || event.revision !== ref.revision
         ? null
         : { position: event.position, stream: event.stream, revision: event.revision, type: event.type, recordedAt: event.metadata.recordedAt };
-    if (found === null || found.stream !== ref.stream || found.revision !== ref.revision || found.type !== ref.type || found.recordedAt !== ref.recordedAt) {
+    if (found === null || found.position !== ref.position || found.type !== ref.type || found.recordedAt !== ref.recordedAt) {
       return new LogRegressionError(
         `the log regressed: the read models were built up to position ${ref.position} (${describeRef(ref)}) but ` +
           `${found === null ? 'the log no longer holds that position' : `the log now holds ${describeRef(found)} there`}: it was cut and written again ${HINT}`,

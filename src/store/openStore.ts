@@ -13,7 +13,7 @@ export type StoreSpec =
   | { engine: 'memory' }
   | { engine: 'eventstoredb'; connection: EsdbConnection };
 
-const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db) or 'memory:'";
+const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'memory:' or 'esdb://host:2113?tls=false'";
 
 /**
  * Parses a store string: `sqlite:./state/trades.db`, `sqlite:/abs/trades.db`, `memory:`,
