@@ -107,15 +107,25 @@ export function planReconciliation(
   // Grace is measured from the snapshot's start, not from `now`: a slow look must not widen it.
   const { minPositionValue } = policy;
   const plan: ReconciliationPlan = { orphans: [], dust: [], phantoms: [], reappeared: [], drift: [], vanished: [], actions: [] };
-  const graceCutoff = (seconds: number): number => isoMinus(snapshot.startedAt, seconds);
-  const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > graceCutoff(graceSeconds);
-  const outside = new Map(snapshot.positions.map((p) => [p.id, p]));
+  const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > isoMinus(snapshot.startedAt, graceSeconds);
+  const outside = new Set<string>();
+  for (const p of snapshot.positions) outside.add(p.id);
+  // One resolved policy per symbol, not one object per position (100,000 positions: ~40 % of the plan).
+  const rulesBySymbol = new Map<string | undefined, ReturnType<typeof policyFor>>();
+  const rulesFor = (symbol: string | undefined): ReturnType<typeof policyFor> => {
+    let rules = rulesBySymbol.get(symbol);
+    if (rules === undefined) {
+      rules = policyFor(policy, symbol);
+      rulesBySymbol.set(symbol, rules);
+    }
+    return rules;
+  };
   const tag = runId === undefined ? {} : { runId };
 
   // Outside -> orphans, dust, drift, reappeared.
   for (const ext of snapshot.positions) {
     const local = book.positions.get(ext.id);
-    const rules = policyFor(policy, ext.symbol ?? local?.symbol);
+    const rules = rulesFor(ext.symbol ?? local?.symbol);
     if (local?.status === 'IN') {
       if (local.missedLooks > 0) {
         plan.reappeared.push({ positionId: local.id, looks: local.missedLooks });
@@ -237,7 +247,7 @@ export function planReconciliation(
   // Inside -> phantoms.
   for (const p of book.positions.values()) {
     if (p.status !== 'IN' || outside.has(p.id)) continue;
-    const rules = policyFor(policy, p.symbol);
+    const rules = rulesFor(p.symbol);
     const looks = p.missedLooks + 1;
     const finding: PhantomFinding = { positionId: p.id, value: p.value, looks, verdict: 'suspected', policy: rules.phantoms };
     if (p.symbol !== undefined) finding.symbol = p.symbol;

@@ -201,9 +201,6 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         options: projectionOptionsOf(config),
         logger: loggerFor(config),
         onProgress: progressPrinter(io),
-        // One write at the end: the documents are rewritten whole, so writing them while folding only slows a long rebuild.
-        persistEveryMs: 60_000,
-        persistEveryEvents: Number.MAX_SAFE_INTEGER,
         ...(opts.acceptRegression ? { acceptRegression: true } : {}),
       });
       let repaired: Awaited<ReturnType<typeof repairBookSnapshots>> = [];
