@@ -8,6 +8,10 @@ const dayCache = new Map<string, string>();
 
 /** The calendar day (YYYY-MM-DD) of an ISO time in an IANA time zone. */
 export function dayKey(iso: string, timeZone: string): string {
+  // A UTC time written with Z (how this product writes every time) carries its UTC day in front.
+  if (timeZone === 'UTC' && iso.length >= 20 && iso.charCodeAt(iso.length - 1) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */) {
+    return iso.slice(0, 10);
+  }
   const date = new Date(iso);
   if (timeZone === 'UTC') return date.toISOString().slice(0, 10);
   const bucket = `${timeZone}|${Math.floor(date.getTime() / 900_000)}`;

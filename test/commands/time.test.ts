@@ -5,6 +5,9 @@ describe('dayKey', () => {
   it.each([
     ['2026-01-05T23:59:59.999Z', 'UTC', '2026-01-05'],
     ['2026-01-06T00:00:00.000Z', 'UTC', '2026-01-06'],
+    // An offset other than Z is converted, not sliced.
+    ['2026-01-06T00:30:00+01:00', 'UTC', '2026-01-05'],
+    ['2026-01-05T23:30:00-01:00', 'UTC', '2026-01-06'],
     ['2026-01-06T04:59:59.999Z', 'America/New_York', '2026-01-05'],
     ['2026-01-06T05:00:00.000Z', 'America/New_York', '2026-01-06'],
     // Kathmandu is UTC+05:45: its midnight falls on a quarter hour.
