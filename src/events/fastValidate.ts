@@ -39,6 +39,10 @@ function bmpOnlyWhereBounded(node: unknown): void {
 }
 
 const compiled = new WeakMap<z.ZodType, ValidateFunction | null>();
+/** Uses per schema before it is compiled: compiling costs ~30 ms, so cold paths (a CLI command,
+ *  opening a book) stay on zod and only hot paths (appends, reads, rebuilds) pay once. */
+const uses = new WeakMap<z.ZodType, number>();
+const COMPILE_AFTER = 200;
 
 /** Whether the schema can be checked by the fast path (no transforms, no defaults). */
 function compile(schema: z.ZodType): ValidateFunction | null {
@@ -53,11 +57,14 @@ function compile(schema: z.ZodType): ValidateFunction | null {
 
 /**
  * True when `value` certainly satisfies `schema`; false means "ask zod" (for the verdict and
- * the message). Compiled on first use per schema, so start-up pays nothing.
+ * the message). A schema is compiled once it has been asked about often enough to be hot.
  */
 export function fastValid(schema: z.ZodType, value: unknown): boolean {
   let validate = compiled.get(schema);
   if (validate === undefined) {
+    const n = (uses.get(schema) ?? 0) + 1;
+    uses.set(schema, n);
+    if (n < COMPILE_AFTER) return false;
     validate = compile(schema);
     compiled.set(schema, validate);
   }

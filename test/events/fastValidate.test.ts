@@ -34,7 +34,14 @@ function validSample(type: (typeof eventTypes)[number]): Record<string, unknown>
   return base[type] ?? { positionId: 'P-1', source: 'local' };
 }
 
+/** The fast path compiles a schema only once it is hot: warm every schema first. */
+function warm(): void {
+  for (const type of eventTypes) for (let i = 0; i < 250; i++) fastValid(eventDataSchemas[type], {});
+  for (let i = 0; i < 250; i++) fastValid(EventMetadata, {});
+}
+
 describe('the compiled fast path agrees with zod', () => {
+  warm();
   it(`never accepts what zod refuses, for mutated events of every type (seed ${SEED})`, () => {
     console.log(`fastValidate property: seed ${SEED} (PTRACK_FC_SEED reproduces)`);
     fc.assert(
@@ -71,7 +78,14 @@ describe('the compiled fast path agrees with zod', () => {
     );
   });
 
-  it('is used for the ordinary event (not silently falling back to zod)', () => {
+  it('stays on zod for a cold schema, then compiles it', () => {
+    const schema = EventMetadata.extend({});
+    expect(fastValid(schema, { recordedAt: '2026-01-05T00:00:00.000Z', schemaVersion: 1 })).toBe(false);
+    for (let i = 0; i < 250; i++) fastValid(schema, {});
+    expect(fastValid(schema, { recordedAt: '2026-01-05T00:00:00.000Z', schemaVersion: 1 })).toBe(true);
+  });
+
+  it('is used for the ordinary event once hot (not silently falling back to zod)', () => {
     for (const type of ['PositionExited', 'PositionTracked', 'ReconciliationCompleted'] as const) {
       expect(fastValid(eventDataSchemas[type], validSample(type)), type).toBe(true);
     }
