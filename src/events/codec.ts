@@ -1,7 +1,7 @@
 import { ValidationError, EventSchemaError } from '../errors/index.js';
 import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
 import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
-import { fastValid } from './fastValidate.js';
+import { fastValid } from '../_internals/fastValidate.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
 import { eventDataSchemas, eventTypes, isEventType, type EventType } from './schemas.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventMetadata, eventDataSchemas, eventTypes } from '../../src/events/index.js';
-import { fastValid } from '../../src/events/fastValidate.js';
+import { fastValid } from '../../src/_internals/fastValidate.js';
 
 const SEED = Number(process.env.PTRACK_FC_SEED ?? 424242);
 

@@ -1,4 +1,6 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv/dist/2020.js';
+import type { Ajv2020 as Ajv2020Class, ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 
 /*
@@ -10,13 +12,21 @@ import { z } from 'zod';
  * test/events/fastValidate.test.ts pins that the two agree.
  */
 
-const ajv = new Ajv2020({
-  strict: true,
-  allowUnionTypes: true,
-  allErrors: false,
-  // The date-time format is also written as a pattern by zod; the pattern is what zod checks.
-  validateFormats: false,
-});
+let ajv: Ajv2020Class | undefined;
+/** Ajv is loaded when the first schema turns hot: a CLI command or a cold open never loads it. */
+function compiler(): Ajv2020Class {
+  if (!ajv) {
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof AjvModule;
+    ajv = new Ajv2020({
+      strict: true,
+      allowUnionTypes: true,
+      allErrors: false,
+      // The date-time format is also written as a pattern by zod; the pattern is what zod checks.
+      validateFormats: false,
+    });
+  }
+  return ajv;
+}
 
 /**
  * Ajv counts a string's length in code points, zod in UTF-16 units (string.length): for a
@@ -49,7 +59,7 @@ function compile(schema: z.ZodType): ValidateFunction | null {
   try {
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' });
     bmpOnlyWhereBounded(json);
-    return ajv.compile(json);
+    return compiler().compile(json);
   } catch {
     return null; // not representable: zod alone
   }
