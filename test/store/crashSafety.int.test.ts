@@ -66,8 +66,9 @@ describe('crash safety (SIGKILL during appends)', () => {
     const file = join(dir, 'trades.db');
     const acked = new Set<string>();
     const deadline = Date.now() + Math.max(60_000, KILLS * 1500);
+    let kills = 0;
     try {
-      for (let kill = 0; kill < KILLS && Date.now() < deadline; kill++) {
+      for (let kill = 0; kill < KILLS && Date.now() < deadline; kill++, kills++) {
         const ids = await runAndKill(file, `k${kill}`, Math.floor(random() * 40));
         ids.forEach((id) => acked.add(id));
 
@@ -86,7 +87,10 @@ describe('crash safety (SIGKILL during appends)', () => {
         }
         for (const id of acked) expect(batches.has(id), `acknowledged batch ${id} after kill ${kill}`).toBe(true);
       }
+      // The time bound keeps a stuck run from hanging CI; it must not shorten a run silently.
+      expect(kills, `only ${kills} of ${KILLS} kills fit in the time bound`).toBe(KILLS);
       expect(acked.size).toBeGreaterThan(0);
+      console.log(`crash safety: ${kills} kills, ${acked.size} acknowledged batches, all present and whole`);
     } finally {
       cleanup();
     }
