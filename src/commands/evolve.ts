@@ -38,6 +38,34 @@ function setDefined<T extends object, K extends keyof T>(target: T, key: K, valu
   if (value !== undefined) target[key] = value;
 }
 
+type OpenFields = Pick<InPosition, 'side' | 'value'> &
+  Partial<Pick<InPosition, 'symbol' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop'>> & { positionId: string };
+
+/** Puts a position IN (entered or adopted) and counts it in the open indexes. */
+function open(state: BookState, f: OpenFields, at: string, origin: InPosition['origin'], risk: number): void {
+  const p: InPosition = {
+    id: f.positionId,
+    status: 'IN',
+    side: f.side,
+    since: at,
+    origin,
+    costBasis: f.value,
+    value: f.value,
+    risk,
+    realizedPnl: 0,
+    missedLooks: 0,
+  };
+  setDefined(p, 'symbol', f.symbol);
+  setDefined(p, 'setup', f.setup);
+  setDefined(p, 'group', f.group);
+  setDefined(p, 'attributes', f.attributes);
+  setDefined(p, 'quantity', f.quantity);
+  setDefined(p, 'price', f.price);
+  setDefined(p, 'stop', f.stop);
+  state.positions.set(p.id, p);
+  addOpen(state, p);
+}
+
 /** Takes a position out of the open indexes if it was IN (the log may say anything: evolve never throws). */
 function leave(state: BookState, id: string): Position | undefined {
   const p = state.positions.get(id);
@@ -80,25 +108,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     case 'PositionEntered': {
       const d = event.data;
       const before = leave(state, d.positionId);
-      const p: InPosition = {
-        id: d.positionId,
-        status: 'IN',
-        ...commonOf(before),
-        side: d.side,
-        since: at,
-        origin: 'entered',
-        costBasis: d.value,
-        value: d.value,
-        risk: positionRisk(d.value, d.quantity, d.price, d.stop),
-        realizedPnl: 0,
-        missedLooks: 0,
-      };
-      setDefined(p, 'symbol', d.symbol);
-      setDefined(p, 'quantity', d.quantity);
-      setDefined(p, 'price', d.price);
-      setDefined(p, 'stop', d.stop);
-      state.positions.set(d.positionId, p);
-      addOpen(state, p);
+      open(state, { ...commonOf(before), ...d }, at, 'entered', positionRisk(d.value, d.quantity, d.price, d.stop));
       break;
     }
     case 'PositionValued': {
@@ -172,25 +182,8 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       const d = event.data;
       leave(state, d.positionId);
       state.orphans.delete(d.positionId);
-      const p: InPosition = {
-        id: d.positionId,
-        status: 'IN',
-        side: d.side,
-        since: at,
-        origin: 'adopted',
-        costBasis: d.value,
-        value: d.value,
-        risk: d.value,
-        realizedPnl: 0,
-        missedLooks: 0,
-      };
-      setDefined(p, 'symbol', d.symbol);
-      setDefined(p, 'setup', d.setup);
-      setDefined(p, 'group', d.group);
-      setDefined(p, 'quantity', d.quantity);
-      setDefined(p, 'price', d.price);
-      state.positions.set(d.positionId, p);
-      addOpen(state, p);
+      // Adopted without a stop: the whole value is at risk.
+      open(state, d, at, 'adopted', d.value);
       break;
     }
     case 'PhantomDismissed': {
