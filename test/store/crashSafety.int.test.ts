@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/events/index.js';
 import { SqliteEventStore, readWholeStream } from '../../src/store/index.js';
 import { childScript } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -58,6 +59,29 @@ function runAndKill(file: string, tag: string, delayAfterStartMs: number): Promi
   });
 }
 
+async function collect(store: SqliteEventStore, fromRevision: number): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of readWholeStream(store, 'tradelog-crash', { fromRevision })) out.push(e);
+  return out;
+}
+
+/** Groups events (starting at revision `from`) into batches: contiguous revisions, every batch whole. */
+function batchesOf(events: readonly RecordedEvent[], from: number, kill: number): Map<string, number> {
+  const batches = new Map<string, number[]>();
+  events.forEach((event, i) => {
+    expect(event.revision, `revision after kill ${kill}`).toBe(from + i);
+    const id = event.metadata.correlationId!;
+    batches.set(id, [...(batches.get(id) ?? []), event.revision]);
+  });
+  const sizes = new Map<string, number>();
+  for (const [id, revisions] of batches) {
+    expect(revisions.length, `batch ${id} after kill ${kill}`).toBe(BATCH);
+    expect(revisions[BATCH - 1]! - revisions[0]!, `batch ${id} is contiguous`).toBe(BATCH - 1);
+    sizes.set(id, revisions.length);
+  }
+  return sizes;
+}
+
 describe('crash safety (SIGKILL during appends)', () => {
   it(`keeps every acknowledged batch and no partial batch over ${KILLS} kills (seed ${SEED})`, async () => {
     console.log(`crash safety: ${KILLS} kills, seed ${SEED} (PTRACK_CRASH_SEED=${SEED} reproduces the kill timings)`);
@@ -65,6 +89,10 @@ describe('crash safety (SIGKILL during appends)', () => {
     const { dir, cleanup } = tempDir();
     const file = join(dir, 'trades.db');
     const acked = new Set<string>();
+    /** Whole batches seen so far (id -> events), and how many events of the stream were checked. */
+    const verified = new Map<string, number>();
+    let verifiedCount = 0;
+    let lastBatch: string | undefined;
     const deadline = Date.now() + Math.max(60_000, KILLS * 1500);
     let kills = 0;
     try {
@@ -72,20 +100,35 @@ describe('crash safety (SIGKILL during appends)', () => {
         const ids = await runAndKill(file, `k${kill}`, Math.floor(random() * 40));
         ids.forEach((id) => acked.add(id));
 
+        // Each kill checks what is new since the last check, and that the checked prefix is
+        // unchanged; every 100 kills and after the last one the whole stream is checked again.
         const store = SqliteEventStore.open(file);
-        const batches = new Map<string, number[]>();
-        let expected = 0;
-        for await (const event of readWholeStream(store, 'tradelog-crash')) {
-          expect(event.revision, `revision after kill ${kill}`).toBe(expected++);
-          const id = event.metadata.correlationId!;
-          batches.set(id, [...(batches.get(id) ?? []), event.revision]);
+        try {
+          const full = kill % 100 === 99 || kill === KILLS - 1;
+          if (full) {
+            const all = await collect(store, 0);
+            expect(all.length, `whole stream after kill ${kill}`).toBeGreaterThanOrEqual(verifiedCount);
+            const again = batchesOf(all, 0, kill);
+            for (const [id, n] of verified) expect(again.get(id), `batch ${id} still whole after kill ${kill}`).toBe(n);
+            again.forEach((n, id) => verified.set(id, n));
+            verifiedCount = all.length;
+          } else {
+            if (verifiedCount > 0) {
+              const [last] = await store.readStream('tradelog-crash', { fromRevision: verifiedCount - 1, limit: 1 });
+              expect(last?.metadata.correlationId, `the checked prefix after kill ${kill}`).toBe(lastBatch);
+            }
+            const fresh = await collect(store, verifiedCount);
+            const added = batchesOf(fresh, verifiedCount, kill);
+            for (const id of added.keys()) expect(verified.has(id), `batch ${id} split across kills`).toBe(false);
+            added.forEach((n, id) => verified.set(id, n));
+            verifiedCount += fresh.length;
+          }
+          const tail = await store.readStream('tradelog-crash', { fromRevision: Math.max(0, verifiedCount - 1), limit: 1 });
+          lastBatch = tail[0]?.metadata.correlationId;
+        } finally {
+          await store.close();
         }
-        await store.close();
-        for (const [id, revisions] of batches) {
-          expect(revisions.length, `batch ${id} after kill ${kill}`).toBe(BATCH);
-          expect(revisions[BATCH - 1]! - revisions[0]!, `batch ${id} is contiguous`).toBe(BATCH - 1);
-        }
-        for (const id of acked) expect(batches.has(id), `acknowledged batch ${id} after kill ${kill}`).toBe(true);
+        for (const id of ids) expect(verified.get(id), `acknowledged batch ${id} after kill ${kill}`).toBe(BATCH);
       }
       // The time bound keeps a stuck run from hanging CI; it must not shorten a run silently.
       expect(kills, `only ${kills} of ${KILLS} kills fit in the time bound`).toBe(KILLS);
