@@ -45,7 +45,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
       try {
         await runFirstLife(dir, seed, steps, io);
         const ok = await runDemoPhase2({ seed, steps, dir, out: io.out });
-        if (!ok) process.exitCode = 1;
+        // Exit 1 through main()'s one table: a demo that does not heal is a bug, not bad input.
+        if (!ok) throw new Error('the demo ended in a MISMATCH between the book and the exchange (see the VERDICT above)');
       } finally {
         if (!flags.dir) rmSync(dir, { recursive: true, force: true });
       }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import type { TrackerConfig } from '../../config/index.js';
-import { ExitCode, ValidationError } from '../../errors/index.js';
+import { ExternalError, ValidationError, type ExternalFailure } from '../../errors/index.js';
 import type { ExternalSystem } from '../../reconcile/externalSystem.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
@@ -82,6 +82,20 @@ function printReport(io: Io, r: ReconcileReport): void {
   io.out(lines.join('\n'));
 }
 
+/**
+ * A run the outside system failed (unreachable, garbage, refused) ends the command with
+ * exit 5, through the one error-to-exit-code table in main(), after the report is printed.
+ */
+function throwIfFailedOutside(r: ReconcileReport): void {
+  const failed = r.errors.filter((e) => e.failure !== undefined);
+  const first = failed[0];
+  if (first === undefined) return;
+  throw new ExternalError(
+    `reconcile ${r.runId}: the outside system failed ${failed.length} time(s), first at ${first.stage}${first.positionId ? ` ${first.positionId}` : ''}: ${first.message}`,
+    first.failure as ExternalFailure,
+  );
+}
+
 /** Registers `ptrack reconcile` and `ptrack recover`. */
 export function registerReconcileCommands(program: Command, io: Io): void {
   program
@@ -119,12 +133,11 @@ export function registerReconcileCommands(program: Command, io: Io): void {
         const runOnce = (): Promise<ReconcileReport> =>
           reconcile({ handler: tracker.handler, external, policy: parsed.data, dryRun: flags.dryRun ?? false });
         const show = (r: ReconcileReport): void => (flags.json ? io.out(JSON.stringify(r)) : printReport(io, r));
-        const failedOutside = (r: ReconcileReport): boolean => r.errors.some((e) => e.failure !== undefined);
 
         if (everySeconds === undefined) {
           const report = await runOnce();
           show(report);
-          if (failedOutside(report)) process.exitCode = ExitCode.external;
+          throwIfFailedOutside(report);
           return;
         }
         const scheduler = scheduleReconciliation({
@@ -133,16 +146,25 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           ...(times === undefined ? {} : { maxRuns: times }),
           onAlert: (a) => io.err(`ptrack: ALERT: ${a.message}`),
         });
+        let last: ReconcileReport | undefined;
         const sub = scheduler.status$.subscribe((s) => {
-          if (s.lastReport && !s.running) show(s.lastReport);
+          if (s.lastReport && !s.running && s.lastReport !== last) {
+            last = s.lastReport;
+            show(s.lastReport);
+          }
         });
         const stop = (): void => scheduler.stop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
-        await scheduler.done;
-        sub.unsubscribe();
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        try {
+          await scheduler.done;
+        } finally {
+          sub.unsubscribe();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+        // The last run decides: a scheduler that healed after a failure ends well.
+        if (last) throwIfFailedOutside(last);
       });
     });
 
