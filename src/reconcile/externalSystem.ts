@@ -136,6 +136,10 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         if (raw === null || raw === undefined) return null;
         const r = ExternalPosition.safeParse(raw);
         if (!r.success) throw malformed(`getPosition(${id})`, r.error, raw);
+        // An answer about another position says nothing about this one.
+        if (r.data.id !== id) {
+          throw new ExternalError(`getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${r.data.id}"`, 'malformed');
+        }
         return r.data;
       });
     },

@@ -57,6 +57,38 @@ export interface ReconcileOptions extends AlertSink {
   runId?: string;
 }
 
+type LookResult =
+  | { open: Map<string, boolean> }
+  | { failed: { stage: 'getPosition' | 'listPositions'; positionId?: string; error: unknown }; ids: string[] };
+
+/**
+ * The reads a plan needs before it acts: a direct look for each phantom to verify, and a second
+ * look (direct, or one more list for all of them) for each orphan to close. Returns whether each
+ * id is open outside, or the first read that failed and the ids it was about.
+ */
+async function lookAgain(external: GuardedExternal, actions: readonly PlannedAction[]): Promise<LookResult> {
+  const direct = actions.flatMap((a) => (a.kind === 'verify' || (a.kind === 'close' && external.canVerify) ? [a.positionId] : []));
+  const byList = actions.flatMap((a) => (a.kind === 'close' && !external.canVerify ? [a.positionId] : []));
+  const open = new Map<string, boolean>();
+  for (const id of direct) {
+    try {
+      open.set(id, (await external.getPosition(id)) !== null);
+    } catch (error) {
+      return { failed: { stage: 'getPosition', positionId: id, error }, ids: [id] };
+    }
+  }
+  if (byList.length > 0) {
+    let listed: Set<string>;
+    try {
+      listed = new Set((await external.listPositions()).map((p) => p.id));
+    } catch (error) {
+      return { failed: { stage: 'listPositions', ...(byList.length === 1 ? { positionId: byList[0]! } : {}), error }, ids: byList };
+    }
+    for (const id of byList) open.set(id, listed.has(id));
+  }
+  return { open };
+}
+
 function isGuarded(x: ExternalSystem | GuardedExternal): x is GuardedExternal {
   return 'stats' in x && 'canVerify' in x;
 }
@@ -140,6 +172,24 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const phantom = (id: string) => report.phantoms.find((p) => p.positionId === id && p.outcome !== 'reappeared');
   const drift = (id: string) => report.drift.find((d) => d.positionId === id);
 
+  // Look first, then act: every read of the outside (the direct looks that confirm phantoms, the
+  // second looks before a close) is done before the first change, so a read that fails changes nothing.
+  const looked = await lookAgain(external, plan.actions);
+  if ('failed' in looked) {
+    const { stage, positionId, error } = looked.failed;
+    const e = error instanceof ExternalError ? error : new ExternalError(String(error), 'unreachable');
+    report.errors.push({ stage, ...(positionId === undefined ? {} : { positionId }), failure: e.failure, message: e.message });
+    for (const id of looked.ids) {
+      const o = orphan(id);
+      if (o) o.outcome = 'failed';
+      const p = phantom(id);
+      if (p) p.outcome = 'failed';
+    }
+    report.completedAt = now().toISOString();
+    return report; // nothing learned for sure: nothing changes, nothing is appended
+  }
+  const openOutside = looked.open;
+
   const runCommand = async (command: CommandInput): Promise<'ok' | 'skipped' | 'failed'> => {
     try {
       const result = await handler.handle(command, { source: 'reconcile', correlationId: runId });
@@ -193,18 +243,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       }
       case 'close': {
         const o = orphan(action.positionId);
-        // A second look: close only what is still open outside, so nothing is closed twice.
-        let still: boolean;
-        try {
-          still = external.canVerify
-            ? (await external.getPosition(action.positionId)) !== null
-            : (await external.listPositions()).some((p) => p.id === action.positionId);
-        } catch (error) {
-          externalFailure(external.canVerify ? 'getPosition' : 'listPositions', action.positionId, error);
-          if (o) o.outcome = 'failed';
-          return;
-        }
-        if (!still) {
+        // The second look: close only what is still open outside, so nothing is closed twice.
+        if (openOutside.get(action.positionId) !== true) {
           if (o) o.outcome = 'gone on second look';
           await runCommand({ type: 'CloseOrphan', positionId: action.positionId, value: action.value, reason: 'gone on a second look' });
           return;
@@ -229,15 +269,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       }
       case 'verify': {
         const p = phantom(action.positionId);
-        let found;
-        try {
-          found = await external.getPosition(action.positionId);
-        } catch (error) {
-          externalFailure('getPosition', action.positionId, error);
-          if (p) p.outcome = 'failed';
-          return;
-        }
-        if (found !== null) {
+        if (openOutside.get(action.positionId) === true) {
           // The list missed it but it is there: not a phantom.
           if (p) p.outcome = 'reappeared';
           return;

@@ -78,7 +78,7 @@ describe('faults from outside leave the log unchanged', () => {
       expect(adapter.calls).toBe(1); // a malformed answer is not retried
     });
 
-    it('a malformed direct look fails that step only: the phantom is not cleared', async () => {
+    it('a malformed direct look stops the run before any change: the phantom is not cleared, nothing is appended', async () => {
       const w = await worldWithWork();
       const adapter: ExternalSystem = {
         listPositions: () => w.exchange.listPositions(),
@@ -93,6 +93,7 @@ describe('faults from outside leave the log unchanged', () => {
       const appended = (await eventsAfter(w.store, before)).map((e) => e.type);
       expect(appended).not.toContain('PhantomSuspected');
       expect(appended).not.toContain('PhantomCleared');
+      expect(appended).toEqual([]);
     });
   });
 
