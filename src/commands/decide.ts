@@ -135,6 +135,20 @@ function checkEntryRisk(state: BookState, p: Position, cmd: CommandOf<'Enter'>, 
       );
     }
   }
+  if (policy.maxGroupRiskPct !== null) {
+    const equity = equityOf(state, policy);
+    const added = positionRisk(cmd.value, cmd.quantity, cmd.price, cmd.stop);
+    // A percentage of no equity is negative or infinite and compares as "under the cap":
+    // with nothing left to lose, any new risk is over every cap, grouped or not.
+    if (equity <= 0 && added > 0) {
+      refuse(
+        'equity',
+        0,
+        Math.round(equity * 100) / 100,
+        `no equity is left to risk (equity ${money(equity)}: starting ${money(policy.equity)}, realized ${money(state.realizedPnl)}), and this entry adds ${money(added)} of risk`,
+      );
+    }
+  }
   if (policy.maxGroupRiskPct !== null && p.group !== undefined) {
     const equity = equityOf(state, policy);
     const current = state.groupRisk.get(p.group) ?? 0;
@@ -183,16 +197,21 @@ function decideExit(state: BookState, p: InPosition, cmd: CommandOf<'Exit'>, ctx
   if (policy.dailyLossLimitPct !== null && realizedPnl < 0 && !breakerActive(state, now)) {
     const day = dayKey(now, state.limits.timeZone);
     const dailyPnl = (state.today.day === day ? state.today.pnl : 0) + realizedPnl;
-    const limit = (policy.dailyLossLimitPct / 100) * equityOf(state, policy);
+    const equity = equityOf(state, policy);
+    // With no equity left the limit is nothing (not a negative amount): any loss trips it.
+    const limit = equity > 0 ? (policy.dailyLossLimitPct / 100) * equity : 0;
     if (dailyPnl <= -limit) {
       events.push({
         type: 'CircuitBreakerTripped',
         data: {
           trigger: 'daily_loss',
-          reason: `daily realized loss ${money(-dailyPnl)} reached the limit ${money(limit)} (${pct(policy.dailyLossLimitPct)} of equity)`,
+          reason:
+            equity > 0
+              ? `daily realized loss ${money(-dailyPnl)} reached the limit ${money(limit)} (${pct(policy.dailyLossLimitPct)} of equity)`
+              : `daily realized loss ${money(-dailyPnl)} with no equity left (equity ${money(equity)} before this exit)`,
           until: addSeconds(now, policy.circuitBreakerSeconds),
           dailyPnl,
-          limit: -limit,
+          limit: limit > 0 ? -limit : 0,
           source,
         },
       });
