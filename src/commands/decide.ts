@@ -1,5 +1,6 @@
 import { InvalidTransitionError, RiskLimitError, ValidationError } from '../errors/index.js';
 import type { EventData, EventType, Source } from '../events/index.js';
+import { breakerActive } from './breaker.js';
 import { decideReconcile } from './decideReconcile.js';
 import { positionRisk } from './evolve.js';
 import type { BookPolicy } from './policy.js';
@@ -87,10 +88,6 @@ function equityOf(state: BookState, policy: BookPolicy): number {
   return policy.equity + state.realizedPnl;
 }
 
-function breakerActive(state: BookState, now: string): boolean {
-  return state.breaker.status === 'TRIPPED' && (state.breaker.until === undefined || isBefore(now, state.breaker.until));
-}
-
 /** The correlation group of a symbol in the policy's map. */
 export function groupOfSymbol(policy: BookPolicy, symbol: string | undefined): string | undefined {
   if (symbol === undefined) return undefined;
@@ -103,7 +100,7 @@ function checkEntryRisk(state: BookState, p: Position, cmd: CommandOf<'Enter'>, 
   const refuse = (rule: string, limit: number | string, current: number | string, detail: string): never => {
     throw new RiskLimitError(`cannot enter "${p.id}": rule ${rule}: ${detail}`, rule, limit, current);
   };
-  if (breakerActive(state, now) && state.breaker.status === 'TRIPPED') {
+  if (breakerActive(state.breaker, now) && state.breaker.status === 'TRIPPED') {
     const b = state.breaker;
     refuse('circuitBreaker', b.until ?? 'until reset', 'tripped', `the circuit breaker is tripped (${b.reason}) ${b.until ? `until ${b.until}` : 'until reset'}`);
   }
@@ -194,7 +191,7 @@ function decideExit(state: BookState, p: InPosition, cmd: CommandOf<'Exit'>, ctx
   const events: DecidedEvent[] = [exited];
 
   const { policy } = ctx;
-  if (policy.dailyLossLimitPct !== null && realizedPnl < 0 && !breakerActive(state, now)) {
+  if (policy.dailyLossLimitPct !== null && realizedPnl < 0 && !breakerActive(state.breaker, now)) {
     const day = dayKey(now, state.limits.timeZone);
     const dailyPnl = (state.today.day === day ? state.today.pnl : 0) + realizedPnl;
     const equity = equityOf(state, policy);

@@ -26,5 +26,6 @@ export type { FoldableEvent } from './evolve.js';
 export { decide, groupOfSymbol } from './decide.js';
 export type { DecidedEvent, DecideContext } from './decide.js';
 export { dayKey } from './time.js';
+export { breakerActive } from './breaker.js';
 export { CommandHandler } from './handler.js';
 export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';

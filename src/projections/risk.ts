@@ -1,4 +1,4 @@
-import type { BookStateJson } from '../commands/index.js';
+import { breakerActive, type BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { BookFold, byKey, foldLimits, laterOf, sortedPositions, sharedFoldOf } from './_internals/bookFold.js';
 import { dayKey, weekKey } from './_internals/time.js';
@@ -140,7 +140,7 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
           ? { status: 'OK' }
           : {
               ...breaker,
-              active: breaker.until === undefined || state.asOf === null || Date.parse(state.asOf) < Date.parse(breaker.until),
+              active: state.asOf === null || breakerActive(breaker, state.asOf),
             },
       cooldowns: [...fold.cooldowns.keys()]
         .sort(byKey)

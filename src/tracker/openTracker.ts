@@ -1,4 +1,5 @@
 import { CommandHandler, type CommandResult, type HandleOptions, type HandlerLogger } from '../commands/handler.js';
+import { breakerActive } from '../commands/breaker.js';
 import type { BookState, Position, PositionStatus } from '../commands/state.js';
 import type { CommandInput } from '../commands/schemas.js';
 import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/schema.js';
@@ -36,7 +37,8 @@ export interface RiskSummary {
   realizedPnl: number;
   equity: number;
   todayPnl: { day: string; pnl: number };
-  breaker: BookState['breaker'];
+  /** The breaker as the log left it, and whether it refuses entries now (a timed trip expires by itself). */
+  breaker: BookState['breaker'] & { active: boolean };
   cooldowns: { symbol: string; until: string }[];
   groupRisk: { group: string; risk: number; pct: number }[];
   lossStreaks: { symbol: string; day: string; count: number }[];
@@ -192,7 +194,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
         realizedPnl: state.realizedPnl,
         equity,
         todayPnl: state.today,
-        breaker: state.breaker,
+        breaker: { ...state.breaker, active: breakerActive(state.breaker, (now ?? (() => new Date()))()) },
         cooldowns: [...state.cooldowns].map(([symbol, until]) => ({ symbol, until })),
         groupRisk: [...state.groupRisk].map(([group, risk]) => ({ group, risk, pct: (risk / equity) * 100 })),
         lossStreaks: [...state.lossStreaks].map(([symbol, s]) => ({ symbol, ...s })),

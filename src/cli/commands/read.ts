@@ -50,8 +50,13 @@ export function registerReadCommands(program: Command, io: Io): void {
         if (sorted.length > 0) {
           lines.push('', table(['id', 'status', 'symbol', 'side', 'group', 'value', 'cost', 'pnl', 'since'], sorted.map(positionRow)));
         }
+        const b = risk.breaker;
         const breaker =
-          risk.breaker.status === 'OK' ? 'ok' : `TRIPPED (${risk.breaker.trigger}: ${risk.breaker.reason})${risk.breaker.until ? ` until ${risk.breaker.until}` : ' until reset'}`;
+          b.status === 'OK'
+            ? 'ok'
+            : b.active
+              ? `TRIPPED (${b.trigger}: ${b.reason})${b.until ? ` until ${b.until}` : ' until reset'}`
+              : `ok (the trip (${b.trigger}: ${b.reason}) expired at ${b.until ?? ''})`;
         lines.push(
           '',
           `risk: ${risk.open}/${risk.maxPositions} IN, equity ${fmt(risk.equity)}, realized P&L ${fmt(risk.realizedPnl)}, ` +
