@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../errors/index.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { resolveStoreSpec } from '../store/openStore.js';
+import { parseJsoncObject } from './parseJsonc.js';
 import { TrackerConfig, type TrackerConfigInput } from './schema.js';
 
 export const CONFIG_FILE = 'ptrack.config.json';
@@ -13,23 +14,25 @@ export interface LoadedConfig {
   file: string | null;
 }
 
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+/**
+ * A config file's relative paths (`store` as `sqlite:<file>`, `stateDir`) resolved against the
+ * file's own directory, so the same file names the same log from any working directory.
+ * Values of the wrong type are left for the schema to refuse.
+ */
+function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const out = { ...raw };
+  if (typeof raw.store === 'string') out.store = resolveStoreSpec(raw.store, dir);
+  if (typeof raw.stateDir === 'string' && raw.stateDir.trim() !== '') out.stateDir = resolve(dir, raw.stateDir);
+  return out;
 }
 
-/** Parses config text (JSON with comments) and validates it; errors name the file, key and value. */
+/**
+ * Parses config text (JSON with comments) and validates it; errors name the file, key and value.
+ * Relative paths in the text resolve against `file`'s directory; `overrides` are taken as given.
+ */
 export function parseConfigText(text: string, file: string, overrides: TrackerConfigInput = {}): TrackerConfig {
-  const errors: ParseError[] = [];
-  const raw: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length > 0) {
-    const e = errors[0]!;
-    throw new ValidationError(`${file}: not valid JSON at ${lineAndColumn(text, e.offset)}: ${printParseErrorCode(e.error)}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ValidationError(`${file}: expected a JSON object of settings`);
-  }
-  const merged = { ...(raw as Record<string, unknown>), ...stripUndefined(overrides) };
+  const raw = resolvePaths(parseJsoncObject(text, file), dirname(resolve(file)));
+  const merged = { ...raw, ...stripUndefined(overrides) };
   const result = TrackerConfig.safeParse(merged);
   if (!result.success) {
     const issues = describeIssues(result.error, merged);

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { StoreError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 import type { EventCodec } from '../events/index.js';
@@ -56,6 +57,23 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
     default:
       throw new StoreError(`store ${quote(spec)}: unknown store; ${EXPECTED}`);
   }
+}
+
+/**
+ * A store string with a relative `sqlite:` path resolved against `baseDir` (a config file's
+ * directory); every other string, and an absolute path, is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * resolveStoreSpec('sqlite:./state/trades.db', '/etc/ptrack') // 'sqlite:/etc/ptrack/state/trades.db'
+ * ```
+ */
+export function resolveStoreSpec(spec: string, baseDir: string): string {
+  const m = /^sqlite:(?:\/\/)?(.*)$/is.exec(spec);
+  if (!m) return spec;
+  const path = m[1]!;
+  if (path.trim() === '' || path.includes('\0') || isAbsolute(path)) return spec;
+  return `sqlite:${resolve(baseDir, path)}`;
 }
 
 export interface OpenStoreOptions {
