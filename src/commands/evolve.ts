@@ -266,9 +266,10 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
   const commandId = event.metadata.commandId;
   if (commandId !== undefined && state.limits.idempotencyWindow > 0) {
     const seen = state.commands.get(commandId);
-    if (seen) state.commands.set(commandId, { from: seen.from, to: state.revision });
+    if (seen) state.commands.set(commandId, { ...seen, to: state.revision });
     else {
-      state.commands.set(commandId, { from: state.revision, to: state.revision });
+      const fingerprint = event.metadata.commandHash;
+      state.commands.set(commandId, fingerprint === undefined ? { from: state.revision, to: state.revision } : { from: state.revision, to: state.revision, fingerprint });
       if (state.commands.size > state.limits.idempotencyWindow) {
         state.commands.delete(state.commands.keys().next().value!);
       }

@@ -1,8 +1,10 @@
-import { ConcurrencyError, CorruptionError } from '../errors/index.js';
+import { ConcurrencyError, CorruptionError, ValidationError } from '../errors/index.js';
+import { quote } from '../_internals/zodIssues.js';
 import { bookStream, CURRENT_SCHEMA_VERSION, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { decide, type DecidedEvent } from './decide.js';
 import { evolve } from './evolve.js';
+import { commandFingerprint, fingerprintType } from './fingerprint.js';
 import { parseCommand } from './parseCommand.js';
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandInput } from './schemas.js';
@@ -13,7 +15,22 @@ import {
   initialBookState,
   type BookState,
   type BookStateJson,
+  type CommandRecord,
 } from './state.js';
+
+/** Same command id, another command: refused, naming both, rather than answered with the other's result. */
+function reusedCommandId(command: Command, seen: CommandRecord): ValidationError {
+  const id = command.commandId!;
+  const revisions = seen.from === seen.to ? `revision ${seen.from}` : `revisions ${seen.from}-${seen.to}`;
+  const about = 'positionId' in command && command.positionId !== undefined ? ` ${quote(command.positionId)}` : '';
+  const firstType = fingerprintType(seen.fingerprint!);
+  const same = firstType === command.type ? ` (another ${firstType}, with different fields)` : '';
+  return new ValidationError(
+    `commandId ${quote(id)} was already used for a ${firstType} command (${revisions}) and is now given to ${command.type}${about}${same}: ` +
+      'a commandId names one command; use a new commandId for a new command',
+    [{ path: 'commandId', message: `already used for a different command (${firstType})`, value: id }],
+  );
+}
 
 /** Where log lines go; a pino logger fits. */
 export interface HandlerLogger {
@@ -165,9 +182,15 @@ export class CommandHandler {
           continue;
         }
         const { command, options } = job;
+        const fingerprint = command.commandId === undefined ? undefined : commandFingerprint(command);
         const seen = command.commandId === undefined ? undefined : state.commands.get(command.commandId);
         if (seen) {
-          outcomes.push({ job, kind: 'duplicate', from: seen.from, to: seen.to });
+          // Events written before fingerprints carry none: such a repeat can only be taken on trust.
+          if (seen.fingerprint !== undefined && seen.fingerprint !== fingerprint) {
+            outcomes.push({ job, kind: 'error', error: reusedCommandId(command, seen) });
+          } else {
+            outcomes.push({ job, kind: 'duplicate', from: seen.from, to: seen.to });
+          }
           continue;
         }
         let decided: DecidedEvent[];
@@ -180,7 +203,7 @@ export class CommandHandler {
         }
         const metadata = {
           recordedAt: at.toISOString(),
-          ...(command.commandId === undefined ? {} : { commandId: command.commandId }),
+          ...(command.commandId === undefined ? {} : { commandId: command.commandId, commandHash: fingerprint }),
           ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
           ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
         };

@@ -57,6 +57,13 @@ export interface SkippedPosition extends PositionBase {
 export type Position = WatchingPosition | InPosition | ExitedPosition | SkippedPosition;
 export type PositionStatus = Position['status'];
 
+/** What the idempotency window remembers of a command: where its events are, and what it was (absent for events written before fingerprints). */
+export interface CommandRecord {
+  from: number;
+  to: number;
+  fingerprint?: string;
+}
+
 export type CircuitBreaker =
   | { status: 'OK' }
   | { status: 'TRIPPED'; trigger: 'daily_loss' | 'manual'; reason: string; since: string; until?: string };
@@ -88,8 +95,8 @@ export interface BookState {
   cooldowns: Map<string, string>;
   /** Orphans detected outside and not yet resolved (adopted or closed), by position id. */
   orphans: Map<string, { detectedAt: string; value: number }>;
-  /** Recent command ids -> the revisions their events took (oldest first, bounded by the window). */
-  commands: Map<string, { from: number; to: number }>;
+  /** Recent command ids -> the revisions their events took and the command's fingerprint (oldest first, bounded by the window). */
+  commands: Map<string, CommandRecord>;
   lastHeartbeatAt?: string;
   /** The last operator acknowledgement (a Heartbeat from `operator`), for manual recovery. */
   lastOperatorAckAt?: string;
@@ -138,7 +145,7 @@ export interface BookStateJson {
   breaker: CircuitBreaker;
   cooldowns: [string, string][];
   orphans: [string, { detectedAt: string; value: number }][];
-  commands: [string, { from: number; to: number }][];
+  commands: [string, CommandRecord][];
   lastHeartbeatAt?: string;
   lastOperatorAckAt?: string;
   lastReconciledAt?: string;
