@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExternalError, type ExternalFailure } from '../errors/index.js';
+import { withTimeout } from '../_internals/timeout.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
 import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
 
@@ -23,29 +24,36 @@ const PositionList = z.array(ExternalPosition).superRefine((list, ctx) => {
   });
 });
 
+/** What every call to an adapter receives: `signal` is aborted when the call times out. */
+export interface ExternalCallOptions {
+  signal: AbortSignal;
+}
+
 /**
  * The port to the outside system (exchange, broker, cloud, any API). Responses are parsed
  * with zod at the boundary: a malformed answer is an ExternalError and the run changes nothing.
  * Throw `ExternalError` with a failure kind to say what went wrong; anything else thrown is
- * treated as "unreachable".
+ * treated as "unreachable". Every method receives `{ signal }` as its last argument; the signal
+ * is aborted when the call times out: pass it on (to `fetch`, to the client library) so a call
+ * that timed out, a close above all, does not land later.
  *
  * @example
  * ```ts
  * const broker: ExternalSystem = {
- *   async listPositions() { return (await fetch(url).then((r) => r.json())).positions; },
- *   async closePosition(id) { await fetch(`${url}/${id}`, { method: 'DELETE' }); },
+ *   async listPositions({ signal }) { return (await fetch(url, { signal }).then((r) => r.json())).positions; },
+ *   async closePosition(id, { signal }) { await fetch(`${url}/${id}`, { method: 'DELETE', signal }); },
  * };
  * ```
  */
 export interface ExternalSystem {
-  listPositions(): Promise<unknown>;
-  closePosition(id: string): Promise<unknown>;
+  listPositions(options: ExternalCallOptions): Promise<unknown>;
+  closePosition(id: string, options: ExternalCallOptions): Promise<unknown>;
   /** Optional direct look at one position: the position, or null when it is not open. */
-  getPosition?(id: string): Promise<unknown>;
+  getPosition?(id: string, options: ExternalCallOptions): Promise<unknown>;
 }
 
 export interface GuardOptions {
-  /** Per call (ms). Default 5000. */
+  /** Per call (ms). Default 5000. When it runs out the call's `signal` is aborted. */
   timeoutMs?: number;
   /**
    * Retries after a retryable failure (unreachable, rate limited, timeout). Default 2.
@@ -80,14 +88,6 @@ function classify(operation: string, error: unknown): ExternalError {
   return new ExternalError(`${operation} failed: ${message}`, 'unreachable', { cause: error });
 }
 
-function withTimeout<T>(operation: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ExternalError(`${operation} timed out after ${ms} ms`, 'timeout')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Wraps an adapter: every call has a timeout and bounded retries with exponential back-off;
  * failures are typed (unreachable, rate_limited, rejected, malformed, timeout).
@@ -99,12 +99,12 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const stats = { calls: 0, retries: 0 };
 
-  async function call<T>(operation: string, run: () => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {
+  async function call<T>(operation: string, run: (options: ExternalCallOptions) => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       stats.calls += 1;
       let raw: unknown;
       try {
-        raw = await withTimeout(operation, Promise.resolve().then(run), timeoutMs);
+        raw = await withTimeout(timeoutMs, (signal) => run({ signal }), () => new ExternalError(`${operation} timed out after ${timeoutMs} ms`, 'timeout'));
       } catch (error) {
         const typed = classify(operation, error);
         if (!retryable.includes(typed.failure) || attempt >= retries) throw typed;
@@ -123,16 +123,16 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
     canVerify: typeof system.getPosition === 'function',
     stats,
     listPositions: () =>
-      call('listPositions', () => system.listPositions(), (raw) => {
+      call('listPositions', (o) => system.listPositions(o), (raw) => {
         const r = PositionList.safeParse(raw);
         if (!r.success) throw malformed('listPositions', r.error, raw);
         return r.data;
       }),
-    closePosition: (id) => call(`closePosition(${id})`, () => system.closePosition(id), () => undefined, RETRYABLE_WRITE),
+    closePosition: (id) => call(`closePosition(${id})`, (o) => system.closePosition(id, o), () => undefined, RETRYABLE_WRITE),
     getPosition: (id) => {
       if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
       const get = system.getPosition.bind(system);
-      return call(`getPosition(${id})`, () => get(id), (raw) => {
+      return call(`getPosition(${id})`, (o) => get(id, o), (raw) => {
         if (raw === null || raw === undefined) return null;
         const r = ExternalPosition.safeParse(raw);
         if (!r.success) throw malformed(`getPosition(${id})`, r.error, raw);

@@ -1,5 +1,5 @@
 export { ExternalPosition, guardExternal } from './externalSystem.js';
-export type { ExternalSystem, GuardedExternal, GuardOptions } from './externalSystem.js';
+export type { ExternalCallOptions, ExternalSystem, GuardedExternal, GuardOptions } from './externalSystem.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';
 export { planReconciliation, confirmedPhantom } from './plan.js';

@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ExternalError } from '../errors/index.js';
 import { SeededRandom } from '../_internals/random.js';
-import type { ExternalSystem } from './externalSystem.js';
+import type { ExternalCallOptions, ExternalSystem } from './externalSystem.js';
 
 /** Probabilities (0..1) that a call to the outside system fails in each way. */
 export interface FaultRates {
@@ -57,7 +58,8 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * `fill` / `closeByBot`; reconciliation reads it through the ExternalSystem methods. Faults on
  * demand: fills the bot never recorded (`injectOrphan`), positions liquidated outside
  * (`liquidate`), value drift (`drift`), dust rewards (`dustReward`), and per-call errors,
- * timeouts, malformed answers and rate limits (`setFaults`), latency and lag.
+ * timeouts, malformed answers and rate limits (`setFaults`), latency and lag. It honours the
+ * call's `signal`: a call aborted during its latency (it timed out) changes nothing.
  *
  * @example
  * ```ts
@@ -200,8 +202,10 @@ export class SimulatedExchange implements ExternalSystem {
     return Date.parse(p.openedAt) <= this.clock().getTime() - this.lagSeconds * 1000;
   }
 
-  private async call(operation: string): Promise<'ok' | 'malformed'> {
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+  /** One call's latency and fault roll. An aborted call (it timed out) stops here and changes nothing. */
+  private async call(operation: string, signal: AbortSignal | undefined): Promise<'ok' | 'malformed'> {
+    if (this.latencyMs > 0) await delay(this.latencyMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+    signal?.throwIfAborted();
     const f = this.faults;
     const roll = this.random.next();
     if (roll < f.error) throw new ExternalError(`${operation}: connection refused (simulated)`, 'unreachable');
@@ -211,8 +215,8 @@ export class SimulatedExchange implements ExternalSystem {
     return 'ok';
   }
 
-  async listPositions(): Promise<unknown> {
-    if ((await this.call('listPositions')) === 'malformed') {
+  async listPositions(options?: ExternalCallOptions): Promise<unknown> {
+    if ((await this.call('listPositions', options?.signal)) === 'malformed') {
       return [{ id: 42, value: 'lots' }]; // what a broken gateway might send
     }
     return [...this.positions.values()]
@@ -220,15 +224,15 @@ export class SimulatedExchange implements ExternalSystem {
       .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) }));
   }
 
-  async getPosition(id: string): Promise<unknown> {
-    if ((await this.call(`getPosition(${id})`)) === 'malformed') return { id, value: -1 };
+  async getPosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
+    if ((await this.call(`getPosition(${id})`, options?.signal)) === 'malformed') return { id, value: -1 };
     const p = this.positions.get(id);
     if (!p || !this.visible(p)) return null;
     return { id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) };
   }
 
-  async closePosition(id: string): Promise<unknown> {
-    await this.call(`closePosition(${id})`);
+  async closePosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
+    await this.call(`closePosition(${id})`, options?.signal);
     if (!this.positions.has(id)) {
       this.badCloses.push(id);
       throw new ExternalError(`closePosition(${id}): no such open position`, 'rejected');

@@ -258,11 +258,11 @@ function faultStep(w: Story): void {
 /** An adapter whose lists leave out each open position with probability `rate` while `flaky.on`. */
 function leaky(system: ExternalSystem, random: SeededRandom, rate: number, flaky: { on: boolean }): ExternalSystem {
   const leaking: ExternalSystem = {
-    listPositions: async () => {
-      const list = await system.listPositions();
+    listPositions: async (o) => {
+      const list = await system.listPositions(o);
       return flaky.on && rate > 0 && Array.isArray(list) ? list.filter(() => !random.chance(rate)) : list;
     },
-    closePosition: (id) => system.closePosition(id),
+    closePosition: (id, o) => system.closePosition(id, o),
   };
   if (system.getPosition) leaking.getPosition = system.getPosition.bind(system);
   return leaking;

@@ -79,8 +79,8 @@ export async function eventsAfter(store: EventStore, position: number): Promise<
 /** The exchange behind an adapter without `getPosition`: phantoms are confirmed by looks only. */
 export function withoutDirectLook(exchange: ExternalSystem): ExternalSystem {
   return {
-    listPositions: () => exchange.listPositions(),
-    closePosition: (id) => exchange.closePosition(id),
+    listPositions: (o) => exchange.listPositions(o),
+    closePosition: (id, o) => exchange.closePosition(id, o),
   };
 }
 
@@ -88,20 +88,20 @@ export function withoutDirectLook(exchange: ExternalSystem): ExternalSystem {
 export function counting(system: ExternalSystem): { system: ExternalSystem; calls: { list: number; get: number; close: string[] } } {
   const calls = { list: 0, get: 0, close: [] as string[] };
   const counted: ExternalSystem = {
-    listPositions: () => {
+    listPositions: (o) => {
       calls.list += 1;
-      return system.listPositions();
+      return system.listPositions(o);
     },
-    closePosition: (id) => {
+    closePosition: (id, o) => {
       calls.close.push(id);
-      return system.closePosition(id);
+      return system.closePosition(id, o);
     },
   };
   if (system.getPosition) {
     const get = system.getPosition.bind(system);
-    counted.getPosition = (id) => {
+    counted.getPosition = (id, o) => {
       calls.get += 1;
-      return get(id);
+      return get(id, o);
     };
   }
   return { system: counted, calls };

@@ -1,0 +1,34 @@
+/*
+ * The one timeout mechanism for calls that leave the process (adapters, their factories): the
+ * work gets an AbortSignal that is aborted when the time is up, so a call that timed out is told
+ * to stop instead of landing later.
+ */
+
+/** The longest delay `setTimeout` honours; a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Runs `work(signal)` and settles with it, or rejects with `onTimeout()` after `ms` and aborts
+ * `signal` with that same error as its reason. The work must honour the signal to really stop;
+ * either way its late result is ignored. `ms` is clamped to what a timer can wait.
+ *
+ * @example
+ * ```ts
+ * const list = await withTimeout(5000, (signal) => fetch(url, { signal }), () => new ExternalError('list timed out', 'timeout'));
+ * ```
+ */
+export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T> | T, onTimeout: () => Error): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const error = onTimeout();
+        controller.abort(error);
+        reject(error);
+      },
+      Math.min(Math.max(0, Number.isFinite(ms) ? ms : MAX_TIMER_MS), MAX_TIMER_MS),
+    );
+  });
+  return Promise.race([Promise.resolve().then(() => work(controller.signal)), timedOut]).finally(() => clearTimeout(timer));
+}
