@@ -1,3 +1,4 @@
+import { InvalidArgumentError, type Command } from 'commander';
 import { ValidationError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 
@@ -45,4 +46,24 @@ export function asFlagError(error: unknown): unknown {
   if (!(error instanceof ValidationError) || error.issues.length === 0) return error;
   const parts = error.issues.map((i) => `${FLAGS[i.path] ?? i.path}: ${i.message}`);
   return new ValidationError(parts.join('; '), error.issues, { cause: error });
+}
+
+/**
+ * Makes a command strict about its usage, in one place for every command: excess arguments are
+ * refused, and so is a second value of a single-value option (`--value 100 --value 5` would
+ * otherwise enter at 5). Both are commander usage errors, so exit 2 with one line. Applied by
+ * main() to every command once all are registered; options' own parsers (e.g. choices) still run.
+ */
+export function strictUsage(command: Command): void {
+  command.allowExcessArguments(false);
+  for (const option of command.options) {
+    if (option.variadic || !(option.required || option.optional)) continue; // flags and lists may repeat
+    const inner = option.parseArg;
+    let first: string | undefined;
+    option.argParser((value: string, previous: unknown) => {
+      if (first !== undefined) throw new InvalidArgumentError(`${option.long ?? option.flags} is given twice (first ${quote(first)}): give it once`);
+      first = value;
+      return inner ? inner(value, previous) : value;
+    });
+  }
 }

@@ -7,6 +7,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerProjectionCommands } from './commands/projections.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerReconcileCommands } from './commands/reconcile.js';
+import { strictUsage } from './args.js';
 import { processIo, type Io } from './io.js';
 
 /**
@@ -38,6 +39,7 @@ function buildProgram(io: Io): Command {
   registerReconcileCommands(program, io);
   registerMigrateCommand(program, io);
   const inherit = (cmd: Command): void => {
+    strictUsage(cmd);
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput(outputFor(io));
       inherit(sub);
