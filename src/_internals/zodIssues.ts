@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ValidationError } from '../errors/index.js';
 
 export interface IssueDescription {
   path: string;
@@ -56,4 +57,15 @@ export function formatIssues(issues: readonly IssueDescription[]): string {
     .map((i) => `${i.path}: ${i.message}`)
     .concat(issues.length > 5 ? [`and ${issues.length - 5} more`] : [])
     .join('; ');
+}
+
+/**
+ * Parse-or-throw at a boundary: the parsed value, or a ValidationError `label: field: message,
+ * got value` carrying the issues (never a raw ZodError).
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = describeIssues(result.error, input);
+  throw new ValidationError(`${label}: ${formatIssues(issues)}`, issues);
 }

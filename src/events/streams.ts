@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { quote } from '../_internals/zodIssues.js';
+import { ValidationError } from '../errors/index.js';
 
 export const STREAM_PREFIX = 'tradelog-';
 
@@ -8,7 +10,8 @@ export const BookId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be 1-100 letters, digits or _ . : - (starting with a letter or digit)');
 
 /**
- * The one helper that names streams: one book = one stream `tradelog-<bookId>`.
+ * The one helper that names streams: one book = one stream `tradelog-<bookId>`. A bad book
+ * name is a ValidationError naming it.
  *
  * @example
  * ```ts
@@ -16,7 +19,12 @@ export const BookId = z
  * ```
  */
 export function bookStream(bookId: string): string {
-  return `${STREAM_PREFIX}${BookId.parse(bookId)}`;
+  const parsed = BookId.safeParse(bookId);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? 'invalid';
+    throw new ValidationError(`book: ${message}, got ${quote(bookId)}`, [{ path: 'book', message, value: bookId }]);
+  }
+  return `${STREAM_PREFIX}${parsed.data}`;
 }
 
 /** The book id of a trade-log stream name, or null for another stream. */

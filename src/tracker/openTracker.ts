@@ -4,7 +4,8 @@ import type { BookState, Position, PositionStatus } from '../commands/state.js';
 import type { CommandInput } from '../commands/schemas.js';
 import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/schema.js';
 import { ValidationError } from '../errors/index.js';
-import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { parseOrThrow, quote } from '../_internals/zodIssues.js';
+import { z } from 'zod';
 import type { Side } from '../events/index.js';
 import { openStore, type OpenStoreOptions } from '../store/openStore.js';
 import type { EventStore } from '../store/port.js';
@@ -93,15 +94,32 @@ function clean<T extends object>(o: T): T {
   return out as T;
 }
 
-/** Opens a tracker on a store and book. Options are validated with the config schema. */
+const STORE_EXPECTED = "must be a store string (sqlite:<file>, memory:, esdb://host:2113) or an open EventStore";
+const isEventStore = (v: unknown): v is EventStore =>
+  typeof v === 'object' &&
+  v !== null &&
+  (['append', 'readStream', 'readAll', 'subscribe', 'head', 'close'] as const).every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The options of {@link openTracker}: the config's keys, plus the store (a string or an open store), clock and logger. */
+const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
+  store: z.union([z.string().min(1), z.custom<EventStore>(isEventStore)], { error: STORE_EXPECTED }).optional(),
+  now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function returning the current Date').optional(),
+  logger: z
+    .custom<HandlerLogger>((v) => isObject(v) && typeof (v as HandlerLogger).debug === 'function' && typeof (v as HandlerLogger).warn === 'function', 'must be an object with debug() and warn()')
+    .optional(),
+  storeOptions: z.custom<OpenStoreOptions>(isObject, 'must be an object').optional(),
+});
+
+/**
+ * Opens a tracker on a store and book. Every option is parsed at the boundary with the config
+ * schema: a wrong type (`store: 5`, `store: null`) or an unknown key is a ValidationError naming it.
+ */
 export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
-  const { store: storeOption, now, logger, storeOptions, ...rest } = options;
-  const parsed = TrackerConfig.safeParse(clean({ ...rest, store: typeof storeOption === 'string' ? storeOption : undefined }));
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error, rest);
-    throw new ValidationError(`openTracker: ${formatIssues(issues)}`, issues);
-  }
-  const config = parsed.data;
+  if (!isObject(options)) throw new ValidationError(`openTracker: expected an object of options, got ${quote(options)}`);
+  const input = clean(options);
+  const { store: storeOption, now, logger, storeOptions, ...configPart } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
+  const config: TrackerConfig = { ...configPart, store: typeof storeOption === 'string' ? storeOption : TrackerConfig.shape.store.parse(undefined) };
   const ownsStore = typeof storeOption !== 'object';
   const store = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
   const handler = new CommandHandler({
