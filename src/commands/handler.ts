@@ -1,4 +1,4 @@
-import { ConcurrencyError, CorruptionError, ValidationError } from '../errors/index.js';
+import { ConcurrencyError, CorruptionError, StoreError, ValidationError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 import { bookStream, CURRENT_SCHEMA_VERSION, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
@@ -99,6 +99,9 @@ export class CommandHandler {
   private snapshotRevision = -1;
   private readonly pending: Job[] = [];
   private draining = false;
+  /** Set by close(): new work is refused, what was accepted still runs. */
+  private closing = false;
+  private readonly whenIdle: (() => void)[] = [];
   private readonly opts: Required<Omit<CommandHandlerOptions, 'logger'>> & { logger?: HandlerLogger };
 
   constructor(options: CommandHandlerOptions) {
@@ -134,12 +137,29 @@ export class CommandHandler {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'load', resolve, reject }));
   }
 
+  /**
+   * Stops taking work and waits for what was accepted: every command queued before the call
+   * is decided and appended (or refused by its rules) as usual, and every command or load
+   * after it is refused with a StoreError saying the book is closing. Call it before closing
+   * the store.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    if (!this.draining && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenIdle.push(resolve));
+  }
+
   /** Forgets the cached state: the next call loads from the snapshot and the log again. */
   reset(): void {
     this.state = null;
   }
 
   private enqueue(job: Job): void {
+    if (this.closing) {
+      const what = job.kind === 'command' ? `${job.command.type} was not run` : 'the book was not loaded';
+      job.reject(new StoreError(`the handler of ${this.stream} is closing: ${what} (closing finishes the commands accepted before it, and refuses new ones)`));
+      return;
+    }
     this.pending.push(job);
     if (this.draining) return;
     this.draining = true;
@@ -161,6 +181,7 @@ export class CommandHandler {
       }
     } finally {
       this.draining = false;
+      if (this.closing) for (const resolve of this.whenIdle.splice(0)) resolve();
     }
   }
 
@@ -239,6 +260,8 @@ export class CommandHandler {
         await this.maybeSnapshot(state);
       }
 
+      // Repeats of commands from earlier batches are answered from the log: part of the batch, so close() waits for them.
+      const reads: Promise<void>[] = [];
       for (const o of outcomes) {
         if (o.kind === 'load') (o.job as Extract<Job, { kind: 'load' }>).resolve(state);
         else if (o.kind === 'error') o.job.reject(o.error);
@@ -250,13 +273,16 @@ export class CommandHandler {
             // Its first run is in this very batch.
             job.resolve({ events: appended.slice(o.from - base - 1, o.to - base), state, duplicate: true });
           } else {
-            store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
-              (events) => job.resolve({ events, state, duplicate: true }),
-              job.reject,
+            reads.push(
+              store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
+                (events) => job.resolve({ events, state, duplicate: true }),
+                job.reject,
+              ),
             );
           }
         }
       }
+      await Promise.all(reads);
       return;
     }
   }

@@ -84,6 +84,10 @@ export interface Tracker {
   risk(): Promise<RiskSummary>;
   /** The whole book, caught up with the log (read-only). */
   state(): Promise<BookState>;
+  /**
+   * Finishes the commands already accepted (queued ones included), refuses new ones with a
+   * StoreError, then closes the store if the tracker opened it. Calling it again waits for the same close.
+   */
   close(): Promise<void>;
 }
 
@@ -131,6 +135,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     ...(logger ? { logger } : {}),
   });
 
+  let closing: Promise<void> | undefined;
   const run = async (command: CommandInput, call: CallOptions = {}, id?: string): Promise<TrackerResult> => {
     const { commandId, ...handleOptions } = call;
     const result = await handler.handle(clean({ ...command, commandId }) as CommandInput, handleOptions);
@@ -220,7 +225,9 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     },
     state: () => handler.load(),
     close: async () => {
-      if (ownsStore) await store.close();
+      // Queued commands were accepted: finish them before the store goes (new ones are refused).
+      closing ??= handler.close().then(() => (ownsStore ? store.close() : undefined));
+      await closing;
     },
   };
 }
