@@ -3,10 +3,11 @@ import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import type { TrackerConfig } from '../../config/index.js';
 import { ExternalError, ValidationError, type ExternalFailure } from '../../errors/index.js';
-import type { ExternalSystem } from '../../reconcile/externalSystem.js';
+import type { ExternalCallOptions, ExternalSystem } from '../../reconcile/externalSystem.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
 import { scheduleReconciliation } from '../../reconcile/scheduler.js';
+import { withTimeout } from '../../_internals/timeout.js';
 import { describeIssues, formatIssues } from '../../_internals/zodIssues.js';
 import { durationFlag, numberFlag } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
@@ -30,20 +31,46 @@ function isExternal(x: unknown): x is ExternalSystem {
   return typeof x === 'object' && x !== null && typeof (x as ExternalSystem).listPositions === 'function' && typeof (x as ExternalSystem).closePosition === 'function';
 }
 
+/** How long loading an adapter (its import and its factory) may take: the bound of one outside call. */
+export const ADAPTER_LOAD_TIMEOUT_MS = 5000;
+
+const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+
 /**
  * Loads a user's adapter module: its default export (or `adapter` export) is an ExternalSystem,
- * or a function (sync or async) that receives the config and returns one.
+ * or a function (sync or async) that receives the config and `{ signal }` and returns one.
+ * A module that cannot be imported or exports no adapter is bad input (ValidationError); a
+ * factory that throws, or loading that takes longer than `timeoutMs` (the signal is aborted
+ * then), is a failure of the outside system (ExternalError).
+ *
+ * @example
+ * ```ts
+ * const external = await loadAdapter('./broker-adapter.mjs', tracker.config);
+ * ```
  */
-export async function loadAdapter(path: string, config: TrackerConfig): Promise<ExternalSystem> {
+export async function loadAdapter(path: string, config: TrackerConfig, options: { timeoutMs?: number } = {}): Promise<ExternalSystem> {
   const file = resolve(path);
+  const timeoutMs = options.timeoutMs ?? ADAPTER_LOAD_TIMEOUT_MS;
+  let timedOut: ExternalError | undefined;
+  const tooSlow = (what: string) => () => (timedOut = new ExternalError(`--adapter: ${what} ${file} did not finish within ${timeoutMs} ms`, 'timeout'));
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await withTimeout(timeoutMs, () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>, tooSlow('loading'));
   } catch (error) {
-    throw new ValidationError(`--adapter: cannot load ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, [], { cause: error });
+    if (error === timedOut) throw error;
+    throw new ValidationError(`--adapter: cannot load ${file}: ${firstLine(error)}`, [], { cause: error });
   }
   let candidate = mod.default ?? mod.adapter;
-  if (typeof candidate === 'function') candidate = await (candidate as (c: TrackerConfig) => unknown)(config);
+  if (typeof candidate === 'function') {
+    const factory = candidate as (c: TrackerConfig, o: ExternalCallOptions) => unknown;
+    try {
+      candidate = await withTimeout(timeoutMs, (signal) => factory(config, { signal }), tooSlow('the adapter factory of'));
+    } catch (error) {
+      if (error === timedOut) throw error;
+      const failure = error instanceof ExternalError ? error.failure : 'unreachable';
+      throw new ExternalError(`--adapter: the adapter factory of ${file} failed: ${firstLine(error)}`, failure, { cause: error });
+    }
+  }
   if (!isExternal(candidate)) {
     throw new ValidationError(
       `--adapter: ${file} must export an ExternalSystem { listPositions(), closePosition(id), getPosition?(id) } as its default export or as "adapter" (or a function returning one)`,
