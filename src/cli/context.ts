@@ -27,8 +27,11 @@ export function configFor(globals: GlobalOptions): LoadedConfig {
   });
 }
 
-/** Opens the tracker the configuration names, runs `work`, and always closes it. */
-export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>): Promise<T> {
+/**
+ * Opens the tracker the configuration names, runs `work`, and always closes it. A command that
+ * only reads passes `{ readOnly: true }`: its store is opened to read and never created.
+ */
+export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>, mode: { readOnly?: boolean } = {}): Promise<T> {
   const { config } = configFor(globals);
   // pino is loaded only when something is logged: most commands log nothing.
   let logger: ReturnType<typeof createLogger> | undefined;
@@ -36,6 +39,7 @@ export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tra
   const tracker = await openTracker({
     ...config,
     logger: { debug: (obj, msg) => log().debug(obj, msg), warn: (obj, msg) => log().warn(obj, msg) },
+    ...(mode.readOnly ? { storeOptions: { readOnly: true } } : {}),
   });
   try {
     return await work(tracker);

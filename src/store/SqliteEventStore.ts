@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
@@ -39,6 +39,11 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** How long a writer waits for another process's lock before failing (ms). Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Open an existing trade log to read it: nothing is created, initialised or migrated, and the
+   * connection is read-only. A missing or empty file is a StoreError (exit 2) naming the path.
+   */
+  readOnly?: boolean;
 }
 
 type Row = [position: number, stream: string, revision: number, type: string, data: string, metadata: string];
@@ -64,15 +69,32 @@ function openFailure(path: string, error: unknown): StoreError {
   return new StoreError(`cannot open the trade log at ${path}: ${reason}`, { cause: error, exitCode: 1 });
 }
 
+/** What is at a trade log's path, as far as opening it is concerned. */
+type Existing = 'missing' | 'empty' | 'log';
+
+const KINDS: [keyof Stats, string][] = [
+  ['isCharacterDevice', 'character device'],
+  ['isBlockDevice', 'block device'],
+  ['isFIFO', 'named pipe'],
+  ['isSocket', 'socket'],
+];
+
 /**
- * Looks at an existing file without writing to it: refuses anything that is not a trade log
- * (not SQLite, another application's database) or one written by a newer schema.
+ * Looks at what is at `path` without writing to it: refuses a directory or anything that is not
+ * a regular file (`/dev/null`: SQLite would write `/dev/null-journal` beside it), anything that
+ * is not a trade log (not SQLite, another application's database) or one written by a newer
+ * schema. Returns whether the file is missing, empty (an empty file or SQLite database: ours to
+ * initialise) or a trade log.
  */
-function inspectExisting(path: string): void {
-  if (!existsSync(path)) return;
+function inspectExisting(path: string): Existing {
+  if (!existsSync(path)) return 'missing';
   const stat = statSync(path);
   if (stat.isDirectory()) throw new StoreError(`${path} is a directory, not a trade log file: name a file inside it (e.g. ${path}/trades.db)`);
-  if (stat.size === 0) return;
+  if (!stat.isFile()) {
+    const kind = KINDS.find(([test]) => (stat[test] as () => boolean).call(stat))?.[1] ?? 'special file';
+    throw new StoreError(`${path} is a ${kind}, not a regular file: a trade log is a file (e.g. ./state/trades.db); nothing was written`);
+  }
+  if (stat.size === 0) return 'empty';
   let db: Database.Database | undefined;
   let applicationId: number;
   let userVersion: number;
@@ -93,9 +115,9 @@ function inspectExisting(path: string): void {
         `${path} was written by a newer position-tracker (schema ${userVersion}; this build reads up to ${SCHEMA_VERSION}): upgrade, nothing was written`,
       );
     }
-    return;
+    return userVersion < SCHEMA_VERSION ? 'empty' : 'log';
   }
-  if (applicationId === 0 && tables.length === 0) return; // an empty SQLite file: ours to initialise
+  if (applicationId === 0 && tables.length === 0) return 'empty'; // an empty SQLite file: ours to initialise
   throw new StoreError(
     `${path} is not a trade log: it is an SQLite database of another application (application_id ${applicationId}, tables: ${
       tables.slice(0, 5).join(', ') || 'none'
@@ -177,10 +199,14 @@ export class SqliteEventStore implements EventStore {
     this.appendTx = (stream, expected, events) => tx.immediate(stream, expected, events);
   }
 
-  /** Opens (creating when missing) the trade log at `path`. Throws StoreError with what to do. */
+  /**
+   * Opens (creating when missing) the trade log at `path`; with `readOnly`, only an existing
+   * one, for reading. Throws StoreError with what to do.
+   */
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     const file = resolve(path);
-    inspectExisting(file);
+    const existing = inspectExisting(file);
+    if (options.readOnly) return SqliteEventStore.openToRead(file, existing, options);
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -191,6 +217,23 @@ export class SqliteEventStore implements EventStore {
       const sync = db.pragma('synchronous', { simple: true });
       if (sync !== 2) throw new StoreError(`cannot set synchronous=FULL on ${file} (got ${String(sync)})`);
       migrate(db, file);
+      return new SqliteEventStore(file, db, options);
+    } catch (error) {
+      db?.close();
+      throw openFailure(file, error);
+    }
+  }
+
+  private static openToRead(file: string, existing: Existing, options: SqliteEventStoreOptions): SqliteEventStore {
+    if (existing === 'missing') {
+      throw new StoreError(`no trade log at ${file}: nothing was created (check the store path; \`ptrack init\` or a command that writes creates one)`);
+    }
+    if (existing === 'empty') {
+      throw new StoreError(`${file} is not a trade log yet (an empty file): nothing to read, nothing was written (\`ptrack init\` or a command that writes initialises it)`);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
       return new SqliteEventStore(file, db, options);
     } catch (error) {
       db?.close();

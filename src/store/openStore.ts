@@ -81,6 +81,12 @@ export interface OpenStoreOptions {
   now?: () => Date;
   pollIntervalMs?: number;
   busyTimeoutMs?: number;
+  /**
+   * Open to read, never to create: sqlite opens an existing trade log read-only and refuses a
+   * missing or empty file (StoreError, exit 2, naming the path). `memory:` and eventstoredb
+   * create nothing by reading, so they open as usual.
+   */
+  readOnly?: boolean;
   /** Options of the eventstoredb engine (namespace, timeouts, resubscribing). */
   eventstoredb?: Omit<EventStoreDbStoreOptions, 'codec' | 'now'>;
 }

@@ -80,7 +80,7 @@ export function registerMigrateCommand(program: Command, io: Io): void {
       const stores: EventStore[] = [];
       const printer = progressPrinter(io);
       try {
-        const from = await openStore(opts.from);
+        const from = await openStore(opts.from, { readOnly: true }); // the source is only read: never created
         stores.push(from);
         const to = await openStore(opts.to);
         stores.push(to);

@@ -236,7 +236,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const opts = command.opts<{ until: string; position?: string; json?: boolean }>();
       const until = parseReplayPoint(opts.until);
       const { config } = configFor(globals);
-      const store = await openStore(config.store);
+      const store = await openStore(config.store, { readOnly: true });
       let result: Awaited<ReturnType<typeof replayAt>>;
       try {
         result = await replayAt(store, { until, config });
@@ -353,7 +353,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const json = command.opts<{ json?: boolean }>().json;
       const { config } = configFor(globals);
-      const store = await openStore(config.store);
+      const store = await openStore(config.store, { readOnly: true });
       const started = performance.now();
       let report: Awaited<ReturnType<typeof verifyLog>>;
       try {

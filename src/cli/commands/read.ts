@@ -8,6 +8,9 @@ import { fmt, table } from '../format.js';
 import type { Io } from '../io.js';
 import { numberFlag } from '../args.js';
 
+/** These commands only read: the store is opened to read, never created. */
+const READ = { readOnly: true } as const;
+
 const ORDER: PositionStatus[] = ['IN', 'WATCHING', 'EXITED', 'SKIPPED'];
 
 function positionRow(p: Position): (string | number)[] {
@@ -66,7 +69,7 @@ export function registerReadCommands(program: Command, io: Io): void {
         for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
         for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
         io.out(lines.join('\n'));
-      });
+      }, READ);
     });
 
   program
@@ -81,7 +84,7 @@ export function registerReadCommands(program: Command, io: Io): void {
       const limit = numberFlag('--limit', opts.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError(`--limit: expected a whole number >= 1, got ${opts.limit}`);
       const { config } = configFor(globals);
-      const store = await openStore(config.store);
+      const store = await openStore(config.store, READ);
       try {
         let events: RecordedEvent[] = [];
         for await (const e of readWholeStream(store, bookStream(config.book))) {
@@ -116,7 +119,7 @@ export function registerReadCommands(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const json = command.opts<{ json?: boolean }>().json;
       const { config } = configFor(globals);
-      const store = await openStore(config.store);
+      const store = await openStore(config.store, READ);
       try {
         const head = await store.head();
         if (json) io.out(JSON.stringify({ store: store.location, engine: store.engine, ...head }));
