@@ -3,7 +3,7 @@ import type { CommandInput } from '../../commands/index.js';
 import type { TrackerResult } from '../../tracker/index.js';
 import { asFlagError, durationFlag, numberFlag, requiredNumberFlag } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
-import { fmt } from '../format.js';
+import { fmt, num } from '../format.js';
 import type { Io } from '../io.js';
 
 interface Flags {
@@ -33,7 +33,7 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'PositionValued':
         return `${e.data.positionId}: valued at ${fmt(e.data.value)}`;
       case 'PositionExited':
-        return `${e.data.positionId}: ${e.data.full ? 'EXITED' : `exited ${fmt(e.data.fraction * 100)}%, still IN`}, realized P&L ${fmt(e.data.realizedPnl)}`;
+        return `${e.data.positionId}: ${e.data.full ? 'EXITED' : `exited ${num(e.data.fraction * 100)}%, still IN`}, realized P&L ${fmt(e.data.realizedPnl)}`;
       case 'PositionSkipped':
         return `${e.data.positionId}: SKIPPED`;
       case 'PositionArchived':

@@ -26,7 +26,7 @@ import {
 import { openStore, parseStoreSpec } from '../../store/index.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
-import { fmt, table } from '../format.js';
+import { fmt, num, table } from '../format.js';
 import type { Io } from '../io.js';
 
 /** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
@@ -121,7 +121,7 @@ function positionLine(p: Position): string {
   if (p.group) parts.push(`group ${p.group}`);
   if (p.status === 'IN') {
     parts.push(`value ${fmt(p.value)}`, `entry value ${fmt(p.costBasis)}`, `realized ${fmt(p.realizedPnl)}`);
-    if (p.quantity !== undefined) parts.push(`qty ${fmt(p.quantity)}`);
+    if (p.quantity !== undefined) parts.push(`qty ${num(p.quantity)}`);
   }
   if (p.status === 'WATCHING' && p.value !== undefined) parts.push(`value ${fmt(p.value)}`);
   if (p.status === 'EXITED') parts.push(`realized ${fmt(p.realizedPnl)}`, `closed by ${p.closedBy}`);

@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors/index.js';
 import { bookStream, type RecordedEvent } from '../../events/index.js';
 import { openStore, readWholeStream } from '../../store/index.js';
 import { configFor, globalsOf, withTracker } from '../context.js';
-import { fmt, table } from '../format.js';
+import { fmt, num, table } from '../format.js';
 import type { Io } from '../io.js';
 import { numberFlag } from '../args.js';
 
@@ -21,13 +21,16 @@ function positionRow(p: Position): (string | number)[] {
   return [p.id, p.status, p.symbol ?? '', p.side, p.group ?? '', typeof value === 'number' ? fmt(value) : value, typeof cost === 'number' ? fmt(cost) : cost, typeof pnl === 'number' ? fmt(pnl) : pnl, p.since];
 }
 
+/** The details that are money (two decimals); the other numbers keep their precision. */
+const MONEY = new Set(['value', 'realizedPnl', 'externalValue']);
+
 /** What one event says, in a few words. */
 function describe(e: RecordedEvent): string {
   const d = e.data as Record<string, unknown>;
   const keys = ['symbol', 'side', 'value', 'fraction', 'realizedPnl', 'from', 'reason', 'until', 'trigger', 'looks', 'externalValue'];
   return keys
     .filter((k) => d[k] !== undefined)
-    .map((k) => `${k}=${typeof d[k] === 'number' ? fmt(d[k] as number) : String(d[k])}`)
+    .map((k) => `${k}=${typeof d[k] === 'number' ? (MONEY.has(k) ? fmt(d[k] as number) : num(d[k] as number)) : String(d[k])}`)
     .join(' ');
 }
 
