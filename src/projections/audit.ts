@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../events/index.js';
 import { BookFold, byKey, foldLimits, laterOf, secondsFrom, sharedFoldOf } from './_internals/bookFold.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, type Projection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 const SHAPE = 1;
 
@@ -349,18 +350,19 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       return state;
     },
     toJson(state: AuditState): AuditData {
-      const books: Record<string, AuditBook> = {};
       const asOf = state.asOf ?? '';
-      for (const id of [...state.audit.keys()].sort(byKey)) {
-        const b = state.audit.get(id)!;
-        const book = {
-          orphans: b.orphans.map((e) => render(e, e.detectedAt, asOf)),
-          phantoms: b.phantoms.map((e) => render(e, e.suspectedAt, asOf)),
-          drift: b.drift.map((r) => ({ ...r })),
-          reconciliations: b.reconciliations.map((r) => ({ ...r, counts: { ...r.counts } })),
-        };
-        books[id] = { ...book, totals: totalsOf(book) };
-      }
+      const books = recordFrom(
+        [...state.audit.keys()].sort(byKey).map((id): [string, AuditBook] => {
+          const b = state.audit.get(id)!;
+          const book = {
+            orphans: b.orphans.map((e) => render(e, e.detectedAt, asOf)),
+            phantoms: b.phantoms.map((e) => render(e, e.suspectedAt, asOf)),
+            drift: b.drift.map((r) => ({ ...r })),
+            reconciliations: b.reconciliations.map((r) => ({ ...r, counts: { ...r.counts } })),
+          };
+          return [id, { ...book, totals: totalsOf(book) }];
+        }),
+      );
       return { asOf: state.asOf, books, fold: state.fold.toJson() };
     },
     fromJson(data: unknown): AuditState {

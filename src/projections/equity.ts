@@ -4,6 +4,7 @@ import { BookFold, byKey, foldLimits, laterOf, secondsFrom, sharedFoldOf } from 
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, type Projection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 const SHAPE = 1;
 
@@ -231,8 +232,7 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       return state;
     },
     toJson(state: EquityState): EquityData {
-      const books: Record<string, EquityBook> = {};
-      for (const id of [...state.equity.keys()].sort(byKey)) books[id] = render(state.equity.get(id)!, base, state.asOf ?? '', options.drawdownBands);
+      const books = recordFrom([...state.equity.keys()].sort(byKey).map((id) => [id, render(state.equity.get(id)!, base, state.asOf ?? '', options.drawdownBands)] as const));
       return { asOf: state.asOf, base, bands: options.drawdownBands, books, fold: state.fold.toJson() };
     },
     fromJson(data: unknown): EquityState {

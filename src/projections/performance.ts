@@ -4,6 +4,7 @@ import { BookFold, byKey, foldLimits, sharedFoldOf } from './_internals/bookFold
 import { closedTrade, outcomeOf } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, type Projection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 const SHAPE = 1;
 
@@ -118,7 +119,7 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
       return state;
     },
     toJson(state: PerformanceState): PerformanceData {
-      const books: PerformanceData['books'] = {};
+      const books = new Map<string, PerformanceData['books'][string]>();
       for (const id of [...state.setups.keys()].sort(byKey)) {
         const setups = state.setups.get(id)!;
         const total = empty();
@@ -128,9 +129,9 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
           for (const k of ['trades', 'wins', 'losses', 'breakeven', 'grossProfit', 'grossLoss'] as const) total[k] += s[k];
           rows.push({ setup: key === '' ? null : key, ...derive(s) });
         }
-        books[id] = { setups: rows.sort(byExpectancy), totals: derive(total) };
+        books.set(id, { setups: rows.sort(byExpectancy), totals: derive(total) });
       }
-      return { books, fold: state.fold.toJson() };
+      return { books: recordFrom(books), fold: state.fold.toJson() };
     },
     fromJson(data: unknown): PerformanceState {
       const d = data as Partial<PerformanceData> | null;

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../events/index.js';
 import { BookFold, byKey, foldLimits, laterOf, sharedFoldOf, sortedPositions, unrealizedOf } from './_internals/bookFold.js';
 import { groupOf, type ProjectionOptions } from './options.js';
 import { projectionVersion, type Projection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 /** Shape of portfolio.json's data; bump when it changes. */
 const SHAPE = 1;
@@ -225,7 +226,7 @@ export function portfolioProjection(options: ProjectionOptions): Projection<Port
       return state;
     },
     toJson(state: PortfolioState): PortfolioData {
-      const books: Record<string, PortfolioBook> = {};
+      const books = new Map<string, PortfolioBook>();
       const totals: PortfolioData['totals'] = {
         books: 0,
         watching: 0,
@@ -241,13 +242,13 @@ export function portfolioProjection(options: ProjectionOptions): Projection<Port
       };
       for (const id of [...state.fold.books.keys()].sort(byKey)) {
         const book = renderBook(state.fold.books.get(id)!, options);
-        books[id] = book;
+        books.set(id, book);
         totals.books += 1;
         for (const k of ['watching', 'open', 'exited', 'skipped', 'entryValue', 'value', 'risk', 'realizedPnl', 'unrealizedPnl', 'pnl'] as const) {
           totals[k] += book.totals[k];
         }
       }
-      return { asOf: state.asOf, books, totals, fold: state.fold.toJson() };
+      return { asOf: state.asOf, books: recordFrom(books), totals, fold: state.fold.toJson() };
     },
     fromJson(data: unknown): PortfolioState {
       const d = data as Partial<PortfolioData> | null;

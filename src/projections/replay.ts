@@ -9,6 +9,7 @@ import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js'
 import { createProjections } from './createProjections.js';
 import { projectionOptionsOf } from './options.js';
 import type { AnyProjection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 /** A moment in the log: a global position, or an ISO-8601 time. */
 export type ReplayPoint = { position: number } | { time: string };
@@ -84,7 +85,6 @@ export async function replayAt(store: EventStore, options: ReplayOptions): Promi
     last = event;
     events += 1;
   }
-  const readModels: Record<string, unknown> = {};
-  projections.forEach((p, i) => (readModels[p.name] = p.toJson(states[i])));
+  const readModels = recordFrom(projections.map((p, i) => [p.name, p.toJson(states[i]) as unknown] as const));
   return { position: last?.position ?? 0, at: last?.metadata.recordedAt ?? null, events, book, readModels };
 }

@@ -5,6 +5,7 @@ import { dayKey, weekKey } from './_internals/time.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import { groupOf, type ProjectionOptions } from './options.js';
 import { projectionVersion, type Projection } from './projection.js';
+import { recordFrom } from '../_internals/records.js';
 
 const SHAPE = 1;
 
@@ -207,8 +208,7 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
       return state;
     },
     toJson(state: RiskState): RiskData {
-      const books: Record<string, RiskBook> = {};
-      for (const id of [...state.risk.keys()].sort(byKey)) books[id] = render(state.risk.get(id)!, state, id);
+      const books = recordFrom([...state.risk.keys()].sort(byKey).map((id) => [id, render(state.risk.get(id)!, state, id)] as const));
       return { asOf: state.asOf, timeZone: options.timeZone, weekStartsOn: options.weekStartsOn, books, fold: state.fold.toJson() };
     },
     fromJson(data: unknown): RiskState {

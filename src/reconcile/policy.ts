@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownValue } from '../_internals/records.js';
 
 const Choices = z.strictObject({
   orphans: z.enum(['adopt', 'close', 'manual']).optional(),
@@ -35,7 +36,7 @@ export type ReconcilePolicyInput = z.input<typeof ReconcilePolicy>;
 
 /** The policy in force for one symbol. */
 export function policyFor(policy: ReconcilePolicy, symbol: string | undefined): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl'> {
-  const o = symbol === undefined ? undefined : policy.perSymbol[symbol];
+  const o = symbol === undefined ? undefined : ownValue(policy.perSymbol, symbol);
   return {
     orphans: o?.orphans ?? policy.orphans,
     phantoms: o?.phantoms ?? policy.phantoms,

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExternalError } from '../errors/index.js';
 import { SeededRandom } from '../_internals/random.js';
+import { recordFrom } from '../_internals/records.js';
 import type { ExternalCallOptions, ExternalSystem } from './externalSystem.js';
 
 /** Probabilities (0..1) that a call to the outside system fails in each way. */
@@ -74,9 +75,9 @@ export class SimulatedExchange implements ExternalSystem {
   private readonly clock: () => Date;
   private readonly lagSeconds: number;
   private readonly latencyMs: number;
-  private prices: Record<string, number>;
+  private prices: Map<string, number>;
   private positions = new Map<string, SimPosition>();
-  private closes: Record<string, number> = {};
+  private closes = new Map<string, number>();
   private badCloses: string[] = [];
   private counter = 0;
   private faults: FaultRates;
@@ -86,11 +87,11 @@ export class SimulatedExchange implements ExternalSystem {
     this.lagSeconds = options.lagSeconds ?? 0;
     this.latencyMs = options.latencyMs ?? 0;
     this.random = new SeededRandom(state?.random ?? options.seed);
-    this.prices = state?.prices ?? { ...(options.symbols ?? { BTC: 60_000, ETH: 3_000, SOL: 150, AAPL: 200, MSFT: 420, NVDA: 130 }) };
+    this.prices = new Map(Object.entries(state?.prices ?? options.symbols ?? { BTC: 60_000, ETH: 3_000, SOL: 150, AAPL: 200, MSFT: 420, NVDA: 130 }));
     this.faults = state?.faults ?? { ...NO_FAULTS, ...options.faults };
     if (state) {
       for (const p of state.positions) this.positions.set(p.id, { ...p });
-      this.closes = { ...state.closes };
+      this.closes = new Map(Object.entries(state.closes));
       this.badCloses = [...state.badCloses];
       this.counter = state.counter;
     }
@@ -100,9 +101,9 @@ export class SimulatedExchange implements ExternalSystem {
   snapshot(): SimulatedExchangeState {
     return {
       random: this.random.seedState,
-      prices: { ...this.prices },
+      prices: recordFrom(this.prices),
       positions: [...this.positions.values()].map((p) => ({ ...p })),
-      closes: { ...this.closes },
+      closes: recordFrom(this.closes),
       badCloses: [...this.badCloses],
       counter: this.counter,
       faults: { ...this.faults },
@@ -110,11 +111,11 @@ export class SimulatedExchange implements ExternalSystem {
   }
 
   get symbols(): string[] {
-    return Object.keys(this.prices);
+    return [...this.prices.keys()];
   }
 
   price(symbol: string): number {
-    const p = this.prices[symbol];
+    const p = this.prices.get(symbol);
     if (p === undefined) throw new ExternalError(`unknown symbol ${symbol}`, 'rejected');
     return p;
   }
@@ -136,7 +137,7 @@ export class SimulatedExchange implements ExternalSystem {
 
   /** How many times the reconciler closed each id; and closes of ids that were not open. */
   closeLog(): { closes: Readonly<Record<string, number>>; badCloses: readonly string[] } {
-    return { closes: this.closes, badCloses: this.badCloses };
+    return { closes: recordFrom(this.closes), badCloses: this.badCloses };
   }
 
   setFaults(faults: Partial<FaultRates>): void {
@@ -145,9 +146,9 @@ export class SimulatedExchange implements ExternalSystem {
 
   /** Prices take a random step of up to ±`pct` %. */
   tick(pct = 1): void {
-    for (const s of Object.keys(this.prices)) {
+    for (const [s, price] of this.prices) {
       const step = 1 + ((this.random.next() * 2 - 1) * pct) / 100;
-      this.prices[s] = round2(this.prices[s]! * step);
+      this.prices.set(s, round2(price * step));
     }
   }
 
@@ -238,7 +239,7 @@ export class SimulatedExchange implements ExternalSystem {
       throw new ExternalError(`closePosition(${id}): no such open position`, 'rejected');
     }
     this.positions.delete(id);
-    this.closes[id] = (this.closes[id] ?? 0) + 1;
+    this.closes.set(id, (this.closes.get(id) ?? 0) + 1);
     return { closed: id };
   }
 }

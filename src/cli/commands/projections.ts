@@ -28,6 +28,7 @@ import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
 import { fmt, num, table } from '../format.js';
 import type { Io } from '../io.js';
+import { ownValue } from '../../_internals/records.js';
 
 /** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
 export function stateDirOf(config: TrackerConfig): string {
@@ -261,8 +262,8 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const lines = [`${head}:`];
       if (positions.length === 0) lines.push('no positions');
       for (const p of positions) lines.push(`  ${positionLine(p)}`);
-      const equity = (result.readModels.equity as EquityData | undefined)?.books[config.book];
-      const risk = (result.readModels.risk as RiskData | undefined)?.books[config.book];
+      const equity = ownValue((result.readModels.equity as EquityData | undefined)?.books, config.book);
+      const risk = ownValue((result.readModels.risk as RiskData | undefined)?.books, config.book);
       if (equity) {
         lines.push(
           `equity ${fmt(equity.equity)} (realized ${fmt(equity.realizedPnl)}, return ${fmt(equity.returnPct)}%), drawdown ${fmt(equity.drawdown.pct)}% (${equity.band})` +
@@ -302,7 +303,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const load = await new ReadModelStore(stateDir).load('audit', audit.version);
       if (load.status !== 'ok') throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
       const data = load.document.data as AuditData;
-      const book = data.books[config.book];
+      const book = ownValue(data.books, config.book);
       if (json) {
         io.out(JSON.stringify({ book: config.book, asOf: data.asOf, checkpoint: load.document.checkpoint, ...(book ?? { orphans: [], phantoms: [], drift: [], reconciliations: [], totals: null }) }));
         return;

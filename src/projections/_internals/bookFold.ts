@@ -9,6 +9,7 @@ import {
   type Position,
 } from '../../commands/index.js';
 import { bookOfStream, type RecordedEvent } from '../../events/index.js';
+import { recordFrom } from '../../_internals/records.js';
 
 /*
  * Every read model needs the positions as the book sees them (which setup an exit belongs
@@ -88,9 +89,7 @@ export class BookFold {
 
   /** The books in the book snapshot's JSON form, sorted by book id. */
   toJson(): Record<string, BookStateJson> {
-    const out: Record<string, BookStateJson> = {};
-    for (const id of [...this.books.keys()].sort()) out[id] = bookStateToJson(this.books.get(id)!);
-    return out;
+    return recordFrom([...this.books.keys()].sort().map((id) => [id, bookStateToJson(this.books.get(id)!)] as const));
   }
 
   /** Reads the books back; throws on a shape that is not the one `toJson` writes under these limits. */
