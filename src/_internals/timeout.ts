@@ -4,8 +4,10 @@
  * to stop instead of landing later.
  */
 
+import { clampTimerMs, MAX_TIMER_MS } from './timers.js';
+
 /** The longest delay `setTimeout` honours; a longer one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 
 /**
  * Runs `work(signal)` and settles with it, or rejects with `onTimeout()` after `ms` and aborts
@@ -27,7 +29,7 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
         controller.abort(error);
         reject(error);
       },
-      Math.min(Math.max(0, Number.isFinite(ms) ? ms : MAX_TIMER_MS), MAX_TIMER_MS),
+      clampTimerMs(ms),
     );
   });
   return Promise.race([Promise.resolve().then(() => work(controller.signal)), timedOut]).finally(() => clearTimeout(timer));

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { z } from 'zod';
 import { ValidationError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 
@@ -24,6 +25,13 @@ export function durationFlag(flag: string, raw: string | undefined): number | un
   if (!m) throw new ValidationError(`${flag}: expected a duration like 90, 90s, 5m, 2h or 1d, got ${quote(raw)}`);
   const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
+}
+
+/** A flag's value checked with a schema (bounds live in the schema); the error names the flag and what was typed. */
+export function parseFlagValue<T>(flag: string, schema: z.ZodType<T>, value: unknown, raw: string | undefined): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ValidationError(`${flag}: ${r.error.issues[0]?.message ?? 'invalid'}, got ${quote(raw ?? value)}`);
 }
 
 const FLAGS: Record<string, string> = {

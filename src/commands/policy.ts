@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { Tag } from '../events/primitives.js';
+import { DurationSeconds, Tag } from '../events/primitives.js';
 
-const Seconds = z.number().finite().nonnegative();
+// Bounded: a duration added to now must stay a valid Date (#10.15).
+const Seconds = DurationSeconds;
 const Pct = z.number().finite().positive().max(100);
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   Attributes,
   NonNegative,
+  PositiveDurationSeconds,
   PositionId,
   Quantity,
   Reason,
@@ -16,7 +17,7 @@ import {
  */
 
 const CommandId = z.string().min(1).max(200).optional();
-const Seconds = z.number().finite().positive();
+const Seconds = PositiveDurationSeconds;
 
 /** Start watching a position (WATCHING). */
 export const Track = z.strictObject({

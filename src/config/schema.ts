@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BookPolicy } from '../commands/policy.js';
 import { ReconcilePolicy } from '../reconcile/policy.js';
 import { BookId } from '../events/streams.js';
+import { PositiveDurationSeconds } from '../events/primitives.js';
 
 /**
  * The whole configuration: where the log lives, which book, and the book's rules.
@@ -23,7 +24,7 @@ export const TrackerConfig = z.strictObject({
   recovery: z
     .strictObject({
       mode: z.enum(['sync', 'restore', 'close_all', 'manual']).default('sync'),
-      maxStateAgeSeconds: z.number().finite().positive().default(3600),
+      maxStateAgeSeconds: PositiveDurationSeconds.default(3600),
     })
     .default({ mode: 'sync', maxStateAgeSeconds: 3600 }),
   /** Where the read models (portfolio.json, equity.json, ...) live; null = the SQLite file's directory (./state for memory:). */

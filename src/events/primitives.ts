@@ -31,3 +31,26 @@ export const Attributes = z.record(
   z.string(),
   z.union([z.string(), z.number().finite(), z.boolean(), z.null()]),
 );
+
+/**
+ * The longest duration anywhere (a rule, a command, a config key, a flag): 100 years, in
+ * seconds. Far beyond any real rule, and `now` plus it is always a valid Date (above about
+ * 8.6e12 s, `new Date(...)` is "Invalid time value" and an exit that trips the breaker failed).
+ */
+export const MAX_DURATION_SECONDS = 100 * 365 * 86_400;
+const TOO_LONG = `must be at most ${MAX_DURATION_SECONDS} seconds (100 years)`;
+/** A duration in seconds that may be 0 (0 usually means "off"), bounded by {@link MAX_DURATION_SECONDS}. */
+export const DurationSeconds = z.number().finite().nonnegative().max(MAX_DURATION_SECONDS, TOO_LONG);
+/** A duration in seconds greater than 0, bounded by {@link MAX_DURATION_SECONDS}. */
+export const PositiveDurationSeconds = z.number().finite().positive().max(MAX_DURATION_SECONDS, TOO_LONG);
+/**
+ * The longest delay one timer can wait: 2^31 - 1 ms (24.8 days). Node fires a longer one after
+ * 1 ms, so a longer wait is chained (see `_internals/timers`) and a longer period is refused.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A period in whole milliseconds, at least 1 and at most {@link MAX_TIMER_MS}. */
+export const TimerMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(1, 'must be at least 1 ms')
+  .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (24.8 days)`);

@@ -10,6 +10,7 @@ import { readWholeStream } from '../store/iterate.js';
 import type { EventStore, LogHead } from '../store/port.js';
 import { ReadModelStore } from './readModelStore.js';
 import { startProjections, type StartProjectionsOptions } from './runner.js';
+import { setRepeating } from '../_internals/timers.js';
 
 export interface RebuildProgress {
   /** Events folded so far (by the read model furthest behind). */
@@ -60,7 +61,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     const elapsedMs = performance.now() - started;
     return { processed, total, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (processed / elapsedMs) * 1000 : 0, done };
   };
-  const timer = options.onProgress ? setInterval(() => options.onProgress!(progress(false)), options.progressEveryMs ?? 250) : null;
+  const timer = options.onProgress ? setRepeating(() => options.onProgress!(progress(false)), options.progressEveryMs ?? 250) : null;
   try {
     await handle.whenCaughtUp();
     const final = progress(true);

@@ -10,6 +10,13 @@ import { checkRegression, LogRegressionError, type ProjectedExtent } from './gua
 import type { ProjectionOptionsInput } from './options.js';
 import type { AnyProjection } from './projection.js';
 import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp, type PreparedDocument } from './readModelStore.js';
+import { z } from 'zod';
+import { TimerMs } from '../events/primitives.js';
+import { setRepeating } from '../_internals/timers.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
+
+/** How often the read models may be written (a longer period would overflow the timer). */
+const PersistEvery = z.object({ persistEveryMs: TimerMs.default(1000) });
 
 /** Where the runner logs; a pino logger fits. */
 export interface ProjectionLogger {
@@ -229,7 +236,7 @@ class Runner implements ProjectionsHandle {
     this.storeFile = await this.identifyStoreFile();
     this.head = await this.store.head();
     this.subscribe();
-    this.timer = setInterval(() => {
+    this.timer = setRepeating(() => {
       if (!this.ticking) this.tickRun = this.tick();
     }, this.everyMs);
     // The first catch-up is flushed as soon as it is done, whatever the throttle says.
@@ -606,6 +613,7 @@ function shareFolds(slots: readonly Slot[]): void {
  * ```
  */
 export async function startProjections(options: StartProjectionsOptions): Promise<ProjectionsHandle> {
+  parseOrThrow(PersistEvery, { persistEveryMs: options.persistEveryMs }, 'startProjections');
   const projections = options.projections ?? createProjections(options.options);
   if (projections.length === 0) throw new ValidationError('startProjections: no projections to run');
   const names = new Set<string>();

@@ -1,4 +1,5 @@
 import type { Alert } from './plan.js';
+import { clampTimerMs } from '../_internals/timers.js';
 
 /** Where alerts go: a callback, and optionally a webhook that receives each alert as JSON. */
 export interface AlertSink {
@@ -21,7 +22,7 @@ export async function deliverAlert(sink: AlertSink, alert: Alert, context: { run
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...alert, ...context }),
-      signal: AbortSignal.timeout(sink.webhookTimeoutMs ?? 5000),
+      signal: AbortSignal.timeout(clampTimerMs(sink.webhookTimeoutMs ?? 5000, 1)),
     });
     if (!response.ok) return `webhook ${sink.webhookUrl} answered ${response.status}`;
     return null;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExternalError, type ExternalFailure } from '../errors/index.js';
 import { withTimeout } from '../_internals/timeout.js';
+import { sleep as sleep_ } from '../_internals/timers.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
 import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
 
@@ -96,7 +97,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const timeoutMs = options.timeoutMs ?? 5000;
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 200;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? sleep_;
   const stats = { calls: 0, retries: 0 };
 
   async function call<T>(operation: string, run: (options: ExternalCallOptions) => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {

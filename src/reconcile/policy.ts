@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DurationSeconds } from '../events/primitives.js';
 import { ownValue } from '../_internals/records.js';
 
 const Choices = z.strictObject({
@@ -26,7 +27,7 @@ export const ReconcilePolicy = z.strictObject({
   /** Consecutive looks that must miss an IN position before it is a confirmed phantom (a direct getPosition confirms sooner). */
   phantomConfirmLooks: z.number().int().positive().default(2),
   /** Positions that changed locally this recently before the snapshot are not judged (seconds). */
-  graceSeconds: z.number().finite().nonnegative().default(30),
+  graceSeconds: DurationSeconds.default(30),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** POST every alert as JSON to this URL (optional). */
   webhookUrl: z.url().optional(),

@@ -1,4 +1,8 @@
-import { BehaviorSubject, defer, from, repeat, timer, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, defer, from, Observable, repeat, type Subscription } from 'rxjs';
+import { z } from 'zod';
+import { MAX_DURATION_SECONDS } from '../events/primitives.js';
+import { setTimer } from '../_internals/timers.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import type { Alert } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
 
@@ -34,6 +38,34 @@ export interface ReconcileScheduler {
   stop(): void;
 }
 
+const MAX_DELAY_MS = MAX_DURATION_SECONDS * 1000;
+const DelayMs = z.number().finite().min(1, 'must be at least 1 ms').max(MAX_DELAY_MS, `must be at most ${MAX_DELAY_MS} ms (100 years)`);
+/** The scheduler's numbers, parsed at the boundary: `everyMs: 0` would run continuously. */
+const SchedulerTiming = z.strictObject({
+  everyMs: DelayMs,
+  alertAfterFailures: z.number().int().positive().optional(),
+  maxBackoffMs: DelayMs.optional(),
+  maxRuns: z.number().int().positive().optional(),
+});
+
+/** `ptrack reconcile --every`: at least a second (`--every 0` ran continuously, appending a report each time). */
+export const ReconcileEverySeconds = z
+  .number()
+  .finite()
+  .min(1, 'must be at least 1 second')
+  .max(MAX_DURATION_SECONDS, `must be at most ${MAX_DURATION_SECONDS} seconds (100 years)`);
+
+/** Emits once after `ms`, through the one timer helper (clamped and chained past 24.8 days). */
+function wait(ms: number): Observable<0> {
+  return new Observable<0>((subscriber) => {
+    const t = setTimer(() => {
+      subscriber.next(0);
+      subscriber.complete();
+    }, ms);
+    return () => t.cancel();
+  });
+}
+
 /**
  * Reconciles every `everyMs`: never two runs at once (the next is scheduled only after the
  * last finished), backs off exponentially while the outside system fails, and alerts after
@@ -45,9 +77,12 @@ export interface ReconcileScheduler {
  * s.status$.subscribe((st) => console.log(st.runs, st.consecutiveFailures));
  * ```
  */
-export function scheduleReconciliation(options: SchedulerOptions): ReconcileScheduler {
+export function scheduleReconciliation(input: SchedulerOptions): ReconcileScheduler {
+  const { run, onAlert, ...timing } = input;
+  const parsed = parseOrThrow(SchedulerTiming, timing, 'scheduleReconciliation');
+  const options = { ...parsed, run, ...(onAlert ? { onAlert } : {}) };
   const alertAfter = options.alertAfterFailures ?? 3;
-  const maxBackoff = options.maxBackoffMs ?? options.everyMs * 10;
+  const maxBackoff = Math.min(options.maxBackoffMs ?? options.everyMs * 10, MAX_DELAY_MS);
   const status = new BehaviorSubject<SchedulerStatus>({ runs: 0, consecutiveFailures: 0, running: false, nextDelayMs: 0 });
   const update = (patch: Partial<SchedulerStatus>): void => status.next({ ...status.value, ...patch });
 
@@ -70,7 +105,7 @@ export function scheduleReconciliation(options: SchedulerOptions): ReconcileSche
     .pipe(
       repeat({
         ...(options.maxRuns === undefined ? {} : { count: options.maxRuns }),
-        delay: () => timer(status.value.nextDelayMs),
+        delay: () => wait(status.value.nextDelayMs),
       }),
     )
     .subscribe({

@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { RecordedEvent } from '../events/index.js';
+import { setRepeating } from '../_internals/timers.js';
 
 export interface PollingSubscriptionOptions {
   /** Deliver events after this position (exclusive). */
@@ -75,7 +76,7 @@ export function pollingSubscription(options: PollingSubscriptionOptions): Observ
     const timer =
       options.pollIntervalMs === undefined
         ? undefined
-        : setInterval(() => {
+        : setRepeating(() => {
             if (!options.hasChanged || options.hasChanged()) wake();
           }, options.pollIntervalMs);
 

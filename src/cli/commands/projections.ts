@@ -24,6 +24,8 @@ import {
   type RiskData,
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec } from '../../store/index.js';
+import { MAX_TIMER_MS } from '../../events/primitives.js';
+import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
 import { fmt, num, table } from '../format.js';
@@ -49,9 +51,9 @@ function loggerFor(config: TrackerConfig): ProjectionLogger {
   };
 }
 
-function positiveFlag(flag: string, raw: string | undefined): number | undefined {
+function positiveFlag(flag: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = numberFlag(flag, raw);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new ValidationError(`${flag}: expected a whole number >= 1, got ${raw}`);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > max)) throw new ValidationError(`${flag}: expected a whole number from 1 to ${max}, got ${quote(raw)}`);
   return n;
 }
 
@@ -149,7 +151,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
       const opts = command.opts<{ follow?: boolean; persistEveryMs?: string; persistEveryEvents?: string; json?: boolean }>();
-      const persistEveryMs = positiveFlag('--persist-every-ms', opts.persistEveryMs);
+      const persistEveryMs = positiveFlag('--persist-every-ms', opts.persistEveryMs, MAX_TIMER_MS);
       const persistEveryEvents = positiveFlag('--persist-every-events', opts.persistEveryEvents);
       const { config } = configFor(globals);
       const stateDir = stateDirOf(config);

@@ -6,10 +6,10 @@ import { ExternalError, ValidationError, type ExternalFailure } from '../../erro
 import type { ExternalCallOptions, ExternalSystem } from '../../reconcile/externalSystem.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
-import { scheduleReconciliation } from '../../reconcile/scheduler.js';
+import { ReconcileEverySeconds, scheduleReconciliation } from '../../reconcile/scheduler.js';
 import { withTimeout } from '../../_internals/timeout.js';
 import { describeIssues, formatIssues } from '../../_internals/zodIssues.js';
-import { durationFlag, numberFlag } from '../args.js';
+import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
 import { table } from '../format.js';
 import type { Io } from '../io.js';
@@ -142,6 +142,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const flags = command.opts<Flags>();
       const everySeconds = durationFlag('--every', flags.every);
+      if (everySeconds !== undefined) parseFlagValue('--every', ReconcileEverySeconds, everySeconds, flags.every);
       const times = numberFlag('--times', flags.times);
       if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new ValidationError(`--times: expected a whole number >= 1, got ${flags.times}`);
       const tolerance = numberFlag('--tolerance', flags.tolerance);

@@ -42,6 +42,7 @@ import {
   type EsdbPosition,
 } from './positions.js';
 import { resilientSubscription, type BackoffOptions, type RetryInfo } from './resilientSubscription.js';
+import { clampTimerMs } from '../../_internals/timers.js';
 
 type ClientModule = typeof EsdbClient;
 
@@ -100,7 +101,7 @@ async function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error, c
       } finally {
         reject(onTimeout());
       }
-    }, ms);
+    }, clampTimerMs(ms));
   });
   try {
     return await Promise.race([work, timeout]);

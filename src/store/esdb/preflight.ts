@@ -2,6 +2,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ExitCode, StoreError } from '../../errors/index.js';
 import type { EsdbConnection, EsdbEndpoint } from './connectionString.js';
+import { clampTimerMs } from '../../_internals/timers.js';
 
 /** Opens one connection (TLS when asked: the handshake must finish) and closes it, within `timeoutMs`. */
 function reach(endpoint: EsdbEndpoint, tls: boolean, timeoutMs: number): Promise<void> {
@@ -15,7 +16,7 @@ function reach(endpoint: EsdbEndpoint, tls: boolean, timeoutMs: number): Promise
       if (error) reject(error);
       else resolve();
     };
-    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs / 1000} s`)), clampTimerMs(timeoutMs));
     if (tls) {
       // Only "does it speak TLS in time": the client verifies the certificate itself.
       socket = tlsConnect({

@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { clampTimerMs } from '../../_internals/timers.js';
 
 /** One attempt at a subscription: its items in order, and a way to stop it. */
 export interface SubscriptionSource<T> {
@@ -57,7 +58,7 @@ export interface ResilientSubscriptionOptions<T, P> {
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, clampTimerMs(ms));
     function done(): void {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
