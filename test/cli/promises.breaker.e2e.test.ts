@@ -12,14 +12,16 @@ describe('the circuit breaker as shown is the circuit breaker as enforced', () =
     const run = (...args: string[]) => ptrack(args, { cwd: dir, env: ENV, timeoutMs: 60_000 });
     expect((await run('init')).code).toBe(0);
     expect((await run('track', 'B-1', '--symbol', 'B')).code).toBe(0);
-    const trip = await run('breaker', 'trip', '--reason', 'short pause', '--for', '1s');
+    // Long enough for two commands to run inside it on a loaded machine.
+    const trip = await run('breaker', 'trip', '--reason', 'short pause', '--for', '6s');
     expect(trip.code, trip.stderr).toBe(0);
+    const until = Date.parse(/until (\S+)/.exec(trip.stdout)![1]!);
     // While it runs, status says TRIPPED and an entry is refused.
     const during = await run('status');
     expect(during.stdout).toMatch(/circuit breaker TRIPPED \(manual: short pause\) until /);
     expect((await run('enter', 'B-1', '--value', '10')).code).toBe(3);
 
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 50));
     const after = await run('status');
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).not.toMatch(/TRIPPED/);
