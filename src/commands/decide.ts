@@ -2,6 +2,7 @@ import { InvalidTransitionError, RiskLimitError, ValidationError } from '../erro
 import type { EventData, EventType, Source } from '../events/index.js';
 import { breakerActive } from './breaker.js';
 import { decideReconcile } from './decideReconcile.js';
+import { checkRecoveryGate, decideRecovery } from './decideRecovery.js';
 import { positionRisk } from './evolve.js';
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandOf } from './schemas.js';
@@ -41,6 +42,8 @@ const verbs: Record<Command['type'], string> = {
   CorrectDrift: 'correct drift',
   CompleteReconciliation: 'complete a reconciliation',
   RecordHeartbeat: 'record a heartbeat',
+  RequireRecovery: 'require a recovery',
+  AcknowledgeRecovery: 'acknowledge a recovery',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {
@@ -237,6 +240,8 @@ export function decide(command: Command, state: BookState, context: DecideContex
   const now = context.now.toISOString();
   const source = context.source ?? 'local';
   const { policy } = context;
+  const target = (command as { positionId?: string }).positionId;
+  checkRecoveryGate(command.type, state, target === undefined ? verbs[command.type] : `${verbs[command.type]} "${target}"`);
 
   switch (command.type) {
     case 'Track': {
@@ -358,6 +363,9 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'CompleteReconciliation':
     case 'RecordHeartbeat':
       return decideReconcile(command, state, now, source);
+    case 'RequireRecovery':
+    case 'AcknowledgeRecovery':
+      return decideRecovery(command, state, source);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

@@ -240,7 +240,15 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       break;
     case 'Heartbeat':
       state.lastHeartbeatAt = event.data.at;
-      if (event.data.process === 'operator') state.lastOperatorAckAt = event.data.at;
+      break;
+    case 'RecoveryRequired':
+      // A second one while the gate is open keeps the first one's time: it has waited since then.
+      if (state.recovery.status !== 'REQUIRED') {
+        state.recovery = { status: 'REQUIRED', mode: event.data.mode, reason: event.data.reason, since: at };
+      }
+      break;
+    case 'RecoveryAcknowledged':
+      state.recovery = { status: 'CLEAR' };
       break;
     case 'OrphanDetected':
       // The book's positions do not change; the orphan stays on the books until resolved.

@@ -20,6 +20,7 @@ export type {
   ExitedPosition,
   SkippedPosition,
   CircuitBreaker,
+  RecoveryGate,
 } from './state.js';
 export { evolve, positionRisk } from './evolve.js';
 export type { FoldableEvent } from './evolve.js';
@@ -27,5 +28,6 @@ export { decide, groupOfSymbol } from './decide.js';
 export type { DecidedEvent, DecideContext } from './decide.js';
 export { dayKey } from './time.js';
 export { breakerActive } from './breaker.js';
+export { allowedWhileRecoveryPending, recoveryPending } from './decideRecovery.js';
 export { CommandHandler } from './handler.js';
 export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';

@@ -214,7 +214,23 @@ export const CompleteReconciliation = z.strictObject({
   report: z.record(z.string(), z.unknown()),
 });
 
-/** Proof of life; `operator` acknowledges a manual recovery. */
+/** Open the recovery gate: refuse what moves positions or risk until an operator acknowledges. */
+export const RequireRecovery = z.strictObject({
+  type: z.literal('RequireRecovery'),
+  commandId: CommandId,
+  mode: z.enum(['manual']).default('manual'),
+  reason: Reason,
+  process: z.string().min(1).max(200).optional(),
+});
+
+/** An operator's acknowledgement of a pending recovery (`ptrack recover --ack`). */
+export const AcknowledgeRecovery = z.strictObject({
+  type: z.literal('AcknowledgeRecovery'),
+  commandId: CommandId,
+  reason: Reason.optional(),
+});
+
+/** Proof of life. */
 export const RecordHeartbeat = z.strictObject({
   type: z.literal('RecordHeartbeat'),
   commandId: CommandId,
@@ -241,6 +257,8 @@ export const Command = z.discriminatedUnion('type', [
   CorrectDrift,
   CompleteReconciliation,
   RecordHeartbeat,
+  RequireRecovery,
+  AcknowledgeRecovery,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

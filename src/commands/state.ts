@@ -68,6 +68,12 @@ export type CircuitBreaker =
   | { status: 'OK' }
   | { status: 'TRIPPED'; trigger: 'daily_loss' | 'manual'; reason: string; since: string; until?: string };
 
+/**
+ * The recovery gate: `REQUIRED` from a RecoveryRequired until the next RecoveryAcknowledged.
+ * A fact of the log, so every process that loads the book sees the same gate.
+ */
+export type RecoveryGate = { status: 'CLEAR' } | { status: 'REQUIRED'; mode: 'manual'; reason: string; since: string };
+
 /** Settings that change how events fold (so they are part of the state and of its snapshot). */
 export interface BookLimits {
   idempotencyWindow: number;
@@ -97,9 +103,9 @@ export interface BookState {
   orphans: Map<string, { detectedAt: string; value: number }>;
   /** Recent command ids -> the revisions their events took and the command's fingerprint (oldest first, bounded by the window). */
   commands: Map<string, CommandRecord>;
+  /** Whether a startup recovery waits for an operator. */
+  recovery: RecoveryGate;
   lastHeartbeatAt?: string;
-  /** The last operator acknowledgement (a Heartbeat from `operator`), for manual recovery. */
-  lastOperatorAckAt?: string;
   lastReconciledAt?: string;
 }
 
@@ -125,6 +131,7 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     today: { day: '', pnl: 0 },
     realizedPnl: 0,
     breaker: { status: 'OK' },
+    recovery: { status: 'CLEAR' },
     cooldowns: new Map(),
     orphans: new Map(),
     commands: new Map(),
@@ -146,8 +153,9 @@ export interface BookStateJson {
   cooldowns: [string, string][];
   orphans: [string, { detectedAt: string; value: number }][];
   commands: [string, CommandRecord][];
+  /** Absent in snapshots written before the gate existed (their logs hold no RecoveryRequired). */
+  recovery?: RecoveryGate;
   lastHeartbeatAt?: string;
-  lastOperatorAckAt?: string;
   lastReconciledAt?: string;
 }
 
@@ -163,8 +171,8 @@ export function bookStateToJson(state: BookState): BookStateJson {
     cooldowns: [...state.cooldowns],
     orphans: [...state.orphans],
     commands: [...state.commands],
+    recovery: state.recovery,
     ...(state.lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt: state.lastHeartbeatAt }),
-    ...(state.lastOperatorAckAt === undefined ? {} : { lastOperatorAckAt: state.lastOperatorAckAt }),
     ...(state.lastReconciledAt === undefined ? {} : { lastReconciledAt: state.lastReconciledAt }),
   };
 }
@@ -185,7 +193,7 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.orphans = new Map(json.orphans);
   state.commands = new Map(json.commands);
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
-  if (json.lastOperatorAckAt !== undefined) state.lastOperatorAckAt = json.lastOperatorAckAt;
+  if (json.recovery !== undefined) state.recovery = json.recovery;
   if (json.lastReconciledAt !== undefined) state.lastReconciledAt = json.lastReconciledAt;
   return state;
 }

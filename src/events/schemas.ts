@@ -215,6 +215,25 @@ export const Heartbeat = z.strictObject({
   source: Source,
 });
 
+/**
+ * A start in manual recovery mode: the book waits for an operator. From here until a
+ * RecoveryAcknowledged, the decider refuses every command that moves positions or loosens risk.
+ */
+export const RecoveryRequired = z.strictObject({
+  /** The startup recovery mode that asked for it (only `manual` does today). */
+  mode: z.enum(['manual']),
+  reason: Reason,
+  /** The process that started and is now waiting. */
+  process: z.string().min(1).max(200).optional(),
+  source: Source,
+});
+
+/** An operator checked the book and let it go on: the pending recovery is over. */
+export const RecoveryAcknowledged = z.strictObject({
+  reason: Reason.optional(),
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -235,6 +254,8 @@ export const eventDataSchemas = {
   CircuitBreakerReset,
   CooldownStarted,
   Heartbeat,
+  RecoveryRequired,
+  RecoveryAcknowledged,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

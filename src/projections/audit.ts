@@ -335,6 +335,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'CircuitBreakerReset':
         case 'CooldownStarted':
         case 'Heartbeat':
+        case 'RecoveryRequired':
+        case 'RecoveryAcknowledged':
           break;
         default: {
           const _exhaustive: never = event;

@@ -1,3 +1,4 @@
+import { recoveryPending } from '../commands/decideRecovery.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { CommandInput } from '../commands/schemas.js';
 import { ExternalError, InvalidTransitionError, RiskLimitError, TrackerError } from '../errors/index.js';
@@ -103,6 +104,8 @@ function capped<T>(list: readonly T[], max = 200): { items: T[]; total: number }
  * the adapter, alert what is left to a person, and append ReconciliationCompleted with the
  * report. A failed or malformed read changes nothing and shows up in `errors`. Steps that the
  * book refuses because it moved since the look are `skipped`, so running a plan twice does no harm.
+ * While the book waits for an operator (a pending manual recovery) a run that would change
+ * anything throws RecoveryPendingError before it acts: the adapter is not asked to close anything.
  *
  * @example
  * ```ts
@@ -147,6 +150,11 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   }
 
   const state = await handler.load();
+  if (!report.dryRun) {
+    // Closing outside is not a command the decider could refuse: the gate is checked before any act.
+    const pending = recoveryPending(state, 'reconcile');
+    if (pending) throw pending;
+  }
   const plan: ReconciliationPlan = planReconciliation(
     state,
     { positions, startedAt, canVerify: external.canVerify },

@@ -1,3 +1,4 @@
+import { recoveryPending } from '../commands/decideRecovery.js';
 import type { CommandHandler } from '../commands/handler.js';
 import { ExternalError, InvalidTransitionError, RiskLimitError } from '../errors/index.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
@@ -9,7 +10,8 @@ import { reconcile, type ReconcileReport } from './reconcile.js';
  * - `sync`: reconcile with the outside system before accepting commands;
  * - `restore`: trust the log as it is;
  * - `close_all`: close everything open outside and in the book (a flat start);
- * - `manual`: refuse commands until an operator acknowledges (`ptrack recover --ack`).
+ * - `manual`: append RecoveryRequired, so the book refuses what moves positions or risk until an
+ *   operator acknowledges (`ptrack recover --ack`, `tracker.acknowledgeRecovery()`).
  * A heartbeat older than `maxStateAgeSeconds` turns `restore` into `sync` (the log is too old to trust).
  */
 export type RecoveryMode = 'sync' | 'restore' | 'close_all' | 'manual';
@@ -35,14 +37,20 @@ export interface RecoveryOutcome {
   report?: ReconcileReport;
   /** Positions closed by close_all. */
   closed: string[];
-  /** For `manual`: resolves once an operator acknowledged; `check()` looks at the log now. */
+  /**
+   * The recovery gate: locked while the log holds a RecoveryRequired with no later
+   * RecoveryAcknowledged (for `manual`, until an operator acknowledges). `check()` reads the
+   * log now and returns true once the gate is open.
+   */
   gate: { locked: boolean; check(): Promise<boolean> };
   errors: string[];
 }
 
 /**
- * Runs startup recovery and writes a heartbeat. With `manual`, the returned gate stays locked
- * until an operator's acknowledgement (a Heartbeat from `operator` after this start) is in the log.
+ * Runs startup recovery and writes a heartbeat. With `manual`, it appends RecoveryRequired: the
+ * decider then refuses every command that moves positions or loosens risk (RecoveryPendingError)
+ * until a RecoveryAcknowledged is in the log, in this process and every other. A start in another
+ * mode while such a gate is still open changes nothing and throws RecoveryPendingError.
  *
  * @example
  * ```ts
@@ -55,6 +63,10 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
   const startedAt = now();
   const external = 'stats' in options.external ? options.external : guardExternal(options.external, options.guard);
   const state = await handler.load();
+  if (options.mode !== 'manual') {
+    const pending = recoveryPending(state, `run startup recovery (${options.mode})`);
+    if (pending) throw pending;
+  }
   const maxAge = options.maxStateAgeSeconds ?? 3600;
   const stateAgeSeconds = state.lastHeartbeatAt === undefined ? null : (startedAt.getTime() - Date.parse(state.lastHeartbeatAt)) / 1000;
   const stale = state.revision >= 0 && (stateAgeSeconds === null || stateAgeSeconds > maxAge);
@@ -111,11 +123,15 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
       }
     }
   } else if (mode === 'manual') {
+    const processName = options.processName ?? 'tracker';
+    await handler.handle(
+      { type: 'RequireRecovery', mode: 'manual', reason: `manual startup recovery of ${processName} at ${startedAt.toISOString()}`, process: processName },
+      { source: 'recovery' },
+    );
     const check = async (): Promise<boolean> => {
-      const s = await handler.load();
-      const acked = s.lastOperatorAckAt !== undefined && Date.parse(s.lastOperatorAckAt) >= startedAt.getTime();
-      outcome.gate.locked = !acked;
-      return acked;
+      const open = (await handler.load()).recovery.status === 'CLEAR';
+      outcome.gate.locked = !open;
+      return open;
     };
     outcome.gate = { locked: true, check };
   }

@@ -7,6 +7,8 @@ import { ValidationError } from '../errors/index.js';
 import { parseOrThrow, quote } from '../_internals/zodIssues.js';
 import { z } from 'zod';
 import type { Side } from '../events/index.js';
+import type { ExternalSystem, GuardedExternal } from '../reconcile/externalSystem.js';
+import { recoverOnStartup, type RecoveryOptions, type RecoveryOutcome } from '../reconcile/recovery.js';
 import { openStore, type OpenStoreOptions } from '../store/openStore.js';
 import type { EventStore } from '../store/port.js';
 
@@ -17,7 +19,15 @@ export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
   now?: () => Date;
   logger?: HandlerLogger;
   storeOptions?: OpenStoreOptions;
+  /**
+   * The outside system, for a bot that starts here: startup recovery runs before openTracker
+   * returns, in the config's `recovery.mode` with its `maxStateAgeSeconds` (see `tracker.recover`).
+   */
+  external?: ExternalSystem | GuardedExternal;
 }
+
+/** What `tracker.recover` takes besides the outside system: anything of recoverOnStartup's but the handler. */
+export type TrackerRecoveryOptions = Partial<Omit<RecoveryOptions, 'handler' | 'external'>>;
 
 /** Per-call options: a `commandId` makes a repeated call return the first result and append nothing. */
 export interface CallOptions extends HandleOptions {
@@ -75,6 +85,16 @@ export interface Tracker {
   tripCircuitBreaker(reason: string, opts?: { seconds?: number } & CallOptions): Promise<TrackerResult>;
   resetCircuitBreaker(opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
   startCooldown(symbol: string, seconds: number, opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
+  /**
+   * Startup recovery against `external`, in the config's `recovery.mode` and
+   * `recovery.maxStateAgeSeconds` with its `reconcile` policy (each overridable). With `manual` the
+   * book then refuses what moves positions or risk (RecoveryPendingError) until acknowledged.
+   */
+  recover(external: ExternalSystem | GuardedExternal, opts?: TrackerRecoveryOptions): Promise<RecoveryOutcome>;
+  /** An operator's acknowledgement of a pending recovery: appends RecoveryAcknowledged. */
+  acknowledgeRecovery(opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
+  /** What startup recovery did when openTracker was given `external`; null otherwise. */
+  readonly recovery: RecoveryOutcome | null;
   /** Runs any command object. */
   execute(command: CommandInput, opts?: HandleOptions): Promise<CommandResult>;
   /** A position by id, or null when unknown or archived. */
@@ -113,6 +133,12 @@ const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
     .custom<HandlerLogger>((v) => isObject(v) && typeof (v as HandlerLogger).debug === 'function' && typeof (v as HandlerLogger).warn === 'function', 'must be an object with debug() and warn()')
     .optional(),
   storeOptions: z.custom<OpenStoreOptions>(isObject, 'must be an object').optional(),
+  external: z
+    .custom<ExternalSystem | GuardedExternal>(
+      (v) => isObject(v) && typeof (v as ExternalSystem).listPositions === 'function' && typeof (v as ExternalSystem).closePosition === 'function',
+      'must be an ExternalSystem with listPositions() and closePosition(id)',
+    )
+    .optional(),
 });
 
 /**
@@ -122,7 +148,7 @@ const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
 export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
   if (!isObject(options)) throw new ValidationError(`openTracker: expected an object of options, got ${quote(options)}`);
   const input = clean(options);
-  const { store: storeOption, now, logger, storeOptions, ...configPart } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
+  const { store: storeOption, now, logger, storeOptions, external, ...configPart } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
   const config: TrackerConfig = { ...configPart, store: typeof storeOption === 'string' ? storeOption : TrackerConfig.shape.store.parse(undefined) };
   const ownsStore = typeof storeOption !== 'object';
   const store = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
@@ -151,7 +177,8 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     return [restOpts, clean({ commandId, correlationId, causationId, source })];
   };
 
-  return {
+  const tracker: Tracker = {
+    recovery: null,
     book: config.book,
     store,
     config,
@@ -201,6 +228,20 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       const [f, c] = split(o);
       return run({ type: 'StartCooldown', symbol, seconds, ...clean(f) }, c);
     },
+    recover: (external, o = {}) =>
+      recoverOnStartup({
+        handler,
+        external,
+        mode: config.recovery.mode,
+        maxStateAgeSeconds: config.recovery.maxStateAgeSeconds,
+        policy: config.reconcile,
+        ...(now ? { now } : {}),
+        ...o,
+      }),
+    acknowledgeRecovery: (o) => {
+      const [f, c] = split(o);
+      return run({ type: 'AcknowledgeRecovery', ...clean(f) }, { source: 'recovery', ...c });
+    },
     execute: (command, o) => handler.handle(command, o),
     get: async (id) => (await handler.load()).positions.get(id) ?? null,
     list: async (filter = {}) => {
@@ -230,4 +271,11 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       await closing;
     },
   };
+  if (external === undefined) return tracker;
+  try {
+    return { ...tracker, recovery: await tracker.recover(external) };
+  } catch (error) {
+    await tracker.close();
+    throw error;
+  }
 }

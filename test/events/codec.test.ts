@@ -13,12 +13,12 @@ const row = (type: string, data: unknown, metadata: unknown) => ({
 const meta = (schemaVersion: number) => ({ recordedAt: '2026-01-01T00:00:00.000Z', schemaVersion });
 
 describe('event codec', () => {
-  it('knows the eighteen event types of the trade log', () => {
+  it('knows the twenty event types of the trade log', () => {
     expect(eventTypes).toEqual([
       'PositionTracked', 'PositionEntered', 'PositionValued', 'PositionExited', 'PositionSkipped',
       'PositionArchived', 'OrphanDetected', 'OrphanAdopted', 'OrphanClosed', 'PhantomSuspected',
       'PhantomDismissed', 'PhantomCleared', 'DriftCorrected', 'ReconciliationCompleted', 'CircuitBreakerTripped',
-      'CircuitBreakerReset', 'CooldownStarted', 'Heartbeat',
+      'CircuitBreakerReset', 'CooldownStarted', 'Heartbeat', 'RecoveryRequired', 'RecoveryAcknowledged',
     ]);
   });
 

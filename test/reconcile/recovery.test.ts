@@ -149,11 +149,12 @@ describe('recoverOnStartup', () => {
     expect(await w.tracker.get('BOT-2')).toMatchObject({ status: 'EXITED', closedBy: 'phantom' });
   });
 
-  it('manual: the gate stays locked until an operator heartbeat is appended after the start', async () => {
+  it('manual: the gate stays locked until a RecoveryAcknowledged is appended after the start', async () => {
     const w = await crashedWorld(600);
     // An acknowledgement from an earlier incident must not open this gate.
     w.advance(-60);
-    await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'operator' });
+    await w.tracker.handler.handle({ type: 'RequireRecovery', reason: 'an earlier incident' });
+    await w.tracker.acknowledgeRecovery();
     w.advance(60);
     const before = await allEvents(w.store);
     const { system, calls } = counting(w.exchange);
@@ -161,17 +162,21 @@ describe('recoverOnStartup', () => {
     expect(outcome).toMatchObject({ requested: 'manual', mode: 'manual', closed: [], errors: [] });
     expect(outcome.report).toBeUndefined();
     expect(calls).toEqual({ list: 0, get: 0, close: [] });
-    expect(typesAndSources((await allEvents(w.store)).slice(before.length))).toEqual([['Heartbeat', 'recovery']]);
+    expect(typesAndSources((await allEvents(w.store)).slice(before.length))).toEqual([
+      ['RecoveryRequired', 'recovery'],
+      ['Heartbeat', 'recovery'],
+    ]);
 
     expect(outcome.gate.locked).toBe(true);
     expect(await outcome.gate.check()).toBe(false);
     w.advance(5);
-    await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'tracker' });
-    expect(await outcome.gate.check()).toBe(false);
-    expect(outcome.gate.locked).toBe(true);
-
-    w.advance(5);
+    // Neither a heartbeat nor one from a process called 'operator' opens it: only the acknowledgement.
     await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'operator' });
+    expect(await outcome.gate.check()).toBe(false);
+    expect(outcome.gate.locked).toBe(true);
+
+    w.advance(5);
+    await w.tracker.acknowledgeRecovery({ reason: 'checked the broker' });
     expect(await outcome.gate.check()).toBe(true);
     expect(outcome.gate.locked).toBe(false);
   });

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import type { TrackerConfig } from '../../config/index.js';
-import { ExternalError, ValidationError, type ExternalFailure } from '../../errors/index.js';
+import { recoveryPending } from '../../commands/index.js';
+import { ExternalError, RecoveryPendingError, ValidationError, type ExternalFailure } from '../../errors/index.js';
 import type { ExternalCallOptions, ExternalSystem } from '../../reconcile/externalSystem.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
@@ -158,9 +159,25 @@ export function registerReconcileCommands(program: Command, io: Io): void {
         const parsed = ReconcilePolicy.safeParse(overrides);
         if (!parsed.success) throw new ValidationError(`reconcile: ${formatIssues(describeIssues(parsed.error, overrides))}`);
         const external = await loadAdapter(flags.adapter, tracker.config);
+        const show = (r: ReconcileReport): void => (flags.json ? io.out(JSON.stringify(r)) : printReport(io, r));
+        // A bot starts here: startup recovery first, as the config's recovery section says (a dry
+        // run changes nothing, so it skips it). A gate left locked refuses the run (exit 3).
+        if (!(flags.dryRun ?? false)) {
+          const recovery = await tracker.recover(external, { policy: parsed.data, processName: 'ptrack reconcile' });
+          if (recovery.gate.locked) {
+            const state = await tracker.state();
+            throw recoveryPending(state, 'reconcile') ?? new RecoveryPendingError('cannot reconcile: the book waits for an operator (run ptrack recover --ack)');
+          }
+          if (recovery.report && everySeconds === undefined) {
+            // The recovery's sync was this run's reconciliation: not a second one right after it.
+            show(recovery.report);
+            throwIfFailedOutside(recovery.report);
+            return;
+          }
+          if (recovery.report) show(recovery.report);
+        }
         const runOnce = (): Promise<ReconcileReport> =>
           reconcile({ handler: tracker.handler, external, policy: parsed.data, dryRun: flags.dryRun ?? false });
-        const show = (r: ReconcileReport): void => (flags.json ? io.out(JSON.stringify(r)) : printReport(io, r));
 
         if (everySeconds === undefined) {
           const report = await runOnce();
@@ -205,10 +222,11 @@ export function registerReconcileCommands(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const json = command.opts<{ json?: boolean }>().json;
       await withTracker(globals, async (tracker) => {
-        const r = await tracker.handler.handle({ type: 'RecordHeartbeat', process: 'operator' }, { source: 'recovery' });
-        const at = r.events[0]?.type === 'Heartbeat' ? r.events[0].data.at : '';
-        if (json) io.out(JSON.stringify({ acknowledged: true, at, position: r.events[0]?.position }));
-        else io.out(`acknowledged at ${at}: trackers waiting for an operator on book ${tracker.book} may go on`);
+        const r = await tracker.acknowledgeRecovery();
+        const event = r.events[0];
+        const at = event?.metadata.recordedAt ?? '';
+        if (json) io.out(JSON.stringify({ acknowledged: true, at, position: event?.position }));
+        else io.out(`acknowledged at ${at}: book ${tracker.book} accepts commands again`);
       });
     });
 }
