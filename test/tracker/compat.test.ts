@@ -96,7 +96,7 @@ describe('openTracker', () => {
     await tracker.tripCircuitBreaker('manual stop', { seconds: 3600 });
     expect((await tracker.risk()).breaker).toMatchObject({ status: 'TRIPPED', trigger: 'manual', until: '2026-01-05T11:01:01.000Z' });
     await tracker.resetCircuitBreaker({ reason: 'ok again' });
-    expect((await tracker.risk()).breaker).toEqual({ status: 'OK' });
+    expect((await tracker.risk()).breaker).toEqual({ status: 'OK', active: false });
     await tracker.close();
   });
 
