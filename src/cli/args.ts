@@ -18,13 +18,36 @@ export function requiredNumberFlag(flag: string, raw: string | undefined): numbe
   return n;
 }
 
-/** Duration like 90, 90s, 5m, 2h, 1d in seconds. */
+const UNIT_SECONDS = new Map([
+  ['d', 86_400],
+  ['h', 3600],
+  ['m', 60],
+  ['s', 1],
+]);
+const UNITS = [...UNIT_SECONDS.keys()];
+
+/**
+ * A duration in seconds: `90` (seconds), `90s`, `5m`, `2h`, `1d`, or compound as ptrack prints
+ * them: `1d 2h`, `1m 30s`, `2h30m` (units largest first, each once). Anything else is a
+ * ValidationError naming the flag and the value.
+ */
 export function durationFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(raw.trim());
-  if (!m) throw new ValidationError(`${flag}: expected a duration like 90, 90s, 5m, 2h or 1d, got ${quote(raw)}`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  const text = raw.trim();
+  const bad = (): ValidationError =>
+    new ValidationError(`${flag}: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h (units d, h, m, s, largest first, each once), got ${quote(raw)}`);
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([dhms])\s*/gy)];
+  if (parts.length === 0 || parts.map((m) => m[0]).join('').length !== text.length) throw bad();
+  let seconds = 0;
+  let last = -1;
+  for (const [, amount, unit] of parts) {
+    const rank = UNITS.indexOf(unit!);
+    if (rank <= last) throw bad();
+    last = rank;
+    seconds += Number(amount) * UNIT_SECONDS.get(unit!)!;
+  }
+  return seconds;
 }
 
 /** A flag's value checked with a schema (bounds live in the schema); the error names the flag and what was typed. */
@@ -34,25 +57,29 @@ export function parseFlagValue<T>(flag: string, schema: z.ZodType<T>, value: unk
   throw new ValidationError(`${flag}: ${r.error.issues[0]?.message ?? 'invalid'}, got ${quote(raw ?? value)}`);
 }
 
-const FLAGS: Record<string, string> = {
-  positionId: '<id>',
-  value: '--value',
-  quantity: '--qty',
-  price: '--price',
-  stop: '--stop',
-  fraction: '--fraction',
-  symbol: '--symbol',
-  side: '--side',
-  setup: '--setup',
-  group: '--group',
-  reason: '--reason',
-  seconds: '--seconds',
-};
+const FLAGS = new Map<string, string>([
+  ['positionId', '<id>'],
+  ['value', '--value'],
+  ['quantity', '--qty'],
+  ['price', '--price'],
+  ['stop', '--stop'],
+  ['fraction', '--fraction'],
+  ['symbol', '--symbol'],
+  ['side', '--side'],
+  ['setup', '--setup'],
+  ['group', '--group'],
+  ['reason', '--reason'],
+]);
 
-/** Rewrites a command's ValidationError so it names CLI flags instead of fields. */
-export function asFlagError(error: unknown): unknown {
+/**
+ * Rewrites a command's ValidationError so it names CLI flags instead of fields. `names` gives
+ * the command's own spelling of a field where it differs from the usual flag (cooldown's symbol
+ * is its `<symbol>` argument; the breaker's and cooldown's seconds come from `--for`).
+ */
+export function asFlagError(error: unknown, names: Readonly<Record<string, string>> = {}): unknown {
   if (!(error instanceof ValidationError) || error.issues.length === 0) return error;
-  const parts = error.issues.map((i) => `${FLAGS[i.path] ?? i.path}: ${i.message}`);
+  const flag = (path: string): string => (Object.hasOwn(names, path) ? names[path]! : (FLAGS.get(path) ?? path));
+  const parts = error.issues.map((i) => `${flag(i.path)}: ${i.message}`);
   return new ValidationError(parts.join('; '), error.issues, { cause: error });
 }
 

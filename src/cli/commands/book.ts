@@ -55,7 +55,8 @@ function summary(result: TrackerResult, id: string | undefined): string {
 
 /** Registers the commands that change the book. */
 export function registerBookCommands(program: Command, io: Io): void {
-  const act = (cmd: Command, build: (id: string | undefined, f: Flags) => CommandInput | 'archive'): void => {
+  /** `names`: how this command spells a field when it is not the usual flag (see asFlagError). */
+  const act = (cmd: Command, build: (id: string | undefined, f: Flags) => CommandInput | 'archive', names: Readonly<Record<string, string>> = {}): void => {
     cmd.option('--command-id <id>', 'idempotency key: repeating it returns the first result and appends nothing');
     cmd.option('--json', 'print the appended events and the position as JSON');
     cmd.action(async (...args: unknown[]) => {
@@ -68,7 +69,7 @@ export function registerBookCommands(program: Command, io: Io): void {
         try {
           input = build(id, flags);
         } catch (error) {
-          throw asFlagError(error);
+          throw asFlagError(error, names);
         }
         const call = flags.commandId === undefined ? {} : { commandId: flags.commandId };
         let result: TrackerResult;
@@ -82,7 +83,7 @@ export function registerBookCommands(program: Command, io: Io): void {
             result = { events: r.events, position: pid === undefined ? null : (r.state.positions.get(pid) ?? null), duplicate: r.duplicate };
           }
         } catch (error) {
-          throw asFlagError(error);
+          throw asFlagError(error, names);
         }
         if (globals.json) io.out(JSON.stringify(result));
         else io.out(summary(result, id));
@@ -210,6 +211,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       const seconds = durationFlag('--for', (f as Flags & { for?: string }).for);
       return { type: 'TripCircuitBreaker', reason: f.reason!, ...(seconds === undefined ? {} : { seconds }) };
     },
+    { seconds: '--for' },
   );
   act(breaker.command('reset').description('allow entries again').option('--reason <text>', 'why'), (_id, f) => ({
     type: 'ResetCircuitBreaker',
@@ -228,5 +230,6 @@ export function registerBookCommands(program: Command, io: Io): void {
       seconds: durationFlag('--for', (f as Flags & { for?: string }).for)!,
       ...(f.reason === undefined ? {} : { reason: f.reason }),
     }),
+    { symbol: '<symbol>', seconds: '--for' },
   );
 }
