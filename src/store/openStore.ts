@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { StoreError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
 import type { EventCodec } from '../events/index.js';
-import { parseEsdbConnectionString, type EsdbConnection } from './esdb/connectionString.js';
+import { parseEsdbConnectionString, redactStoreString, type EsdbConnection } from './esdb/connectionString.js';
 import type { EventStoreDbStoreOptions } from './esdb/EventStoreDbStore.js';
 import { MemoryEventStore } from './MemoryEventStore.js';
 import type { EventStore } from './port.js';
@@ -27,8 +27,10 @@ const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'mem
  * ```
  */
 export function parseStoreSpec(spec: unknown): StoreSpec {
+  // Redacted before anything is parsed: an error must never print a password.
+  const shown = typeof spec === 'string' ? redactStoreString(spec) : spec;
   if (typeof spec !== 'string' || spec.trim() === '') {
-    throw new StoreError(`store: ${EXPECTED}, got ${quote(spec)}`);
+    throw new StoreError(`store: ${EXPECTED}, got ${quote(shown)}`);
   }
   const colon = spec.indexOf(':');
   const scheme = colon < 0 ? '' : spec.slice(0, colon).toLowerCase();
@@ -36,12 +38,12 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
   switch (scheme) {
     case 'sqlite': {
       const path = rest.startsWith('//') ? rest.slice(2) : rest;
-      if (path.trim() === '') throw new StoreError(`store ${quote(spec)}: the sqlite engine needs a file path; ${EXPECTED}`);
-      if (path.includes('\0')) throw new StoreError(`store ${quote(spec)}: the path contains a NUL byte`);
+      if (path.trim() === '') throw new StoreError(`store ${quote(shown)}: the sqlite engine needs a file path; ${EXPECTED}`);
+      if (path.includes('\0')) throw new StoreError(`store ${quote(shown)}: the path contains a NUL byte`);
       return { engine: 'sqlite', path };
     }
     case 'memory':
-      if (rest !== '' && rest !== '//') throw new StoreError(`store ${quote(spec)}: 'memory:' takes nothing after the colon`);
+      if (rest !== '' && rest !== '//') throw new StoreError(`store ${quote(shown)}: 'memory:' takes nothing after the colon`);
       return { engine: 'memory' };
     case 'esdb':
     case 'esdb+discover':
@@ -55,7 +57,7 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
       throw new StoreError(`store "${suggestion.replace(/^esdb/, scheme)}": this version reads KurrentDB addresses in the esdb:// form: ${suggestion}`);
     }
     default:
-      throw new StoreError(`store ${quote(spec)}: unknown store; ${EXPECTED}`);
+      throw new StoreError(`store ${quote(shown)}: unknown store; ${EXPECTED}`);
   }
 }
 

@@ -59,9 +59,35 @@ const CANONICAL = new Map(Object.keys(OPTIONS).map((k) => [flat(k), k]));
 // A DNS name or an IPv4 address: letters, digits, '-', '_' and dots between labels.
 const HOST = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/;
 
-function redact(spec: string): string {
-  return spec.replace(/^([^:]+:\/\/[^:@/?]*:)[^@/?]*@/, '$1***@');
+/**
+ * A store string safe to print: whatever stands before the last `@` after the scheme (the
+ * credentials) becomes `user:***`, on the raw text, before any parsing, whatever the scheme
+ * (`esdb://`, a mistyped `esdbs://` or `tcp://`, no `//`, a leading space) and whatever the
+ * password holds (`/`, `?`, `@`). Hosts never hold `@`, so cutting at the last one can only
+ * hide too much, never too little. `sqlite:` and `memory:` strings carry no credentials and are
+ * returned as they are.
+ *
+ * @example
+ * ```ts
+ * redactStoreString('esdbs://admin:p@ss/w?rd@db:2113') // 'esdbs://admin:***@db:2113'
+ * ```
+ */
+export function redactStoreString(spec: string): string {
+  const m = /^(\s*)([A-Za-z][A-Za-z0-9+.-]*):(\/*)(.*)$/s.exec(spec);
+  if (!m) {
+    const at = spec.lastIndexOf('@');
+    return at < 0 ? spec : `***${spec.slice(at)}`;
+  }
+  const [, lead, scheme, slashes, rest] = m as unknown as [string, string, string, string, string];
+  if (/^(sqlite|memory)$/i.test(scheme)) return spec;
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return spec;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  return `${lead}${scheme}:${slashes}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}${rest.slice(at)}`;
 }
+
+const redact = redactStoreString;
 
 /**
  * Parses an EventStoreDB connection string before anything is loaded or dialled, so a typo
@@ -89,22 +115,26 @@ export function parseEsdbConnectionString(spec: string): EsdbConnection {
   const discover = scheme === 'esdb+discover';
   let rest = m[2]!;
 
-  // user:password@
+  // user:password@ : everything before the last '@' (hosts never hold one), so no piece of a
+  // password can reach a later message as a "host" or a "path".
   let username: string | undefined;
   let credentials = '';
-  const at = /^([^:@/?]*):([^@/?]*)@/.exec(rest);
-  if (at) {
-    if (at[1] === '' || at[2] === '') fail('the credentials must be user:password@ with neither part empty');
+  const lastAt = rest.lastIndexOf('@');
+  if (lastAt >= 0) {
+    const userinfo = rest.slice(0, lastAt);
+    if (/[/?@]/.test(userinfo)) fail('the user name or password holds "/", "?" or "@": percent-encode them (%2F, %3F, %40)');
+    const colon = userinfo.indexOf(':');
+    if (colon < 0) fail('credentials must be user:password@');
+    const [user, password] = [userinfo.slice(0, colon), userinfo.slice(colon + 1)];
+    if (user === '' || password === '') fail('the credentials must be user:password@ with neither part empty');
     try {
-      username = decodeURIComponent(at[1]!);
-      decodeURIComponent(at[2]!);
+      username = decodeURIComponent(user);
+      decodeURIComponent(password);
     } catch {
       fail('the credentials are not valid percent-encoding');
     }
-    credentials = at[0];
-    rest = rest.slice(at[0].length);
-  } else if (/^[^/?]*@/.test(rest)) {
-    fail('credentials must be user:password@');
+    credentials = `${userinfo}@`;
+    rest = rest.slice(lastAt + 1);
   }
 
   const q = rest.indexOf('?');
