@@ -43,10 +43,11 @@ export function quote(value: unknown): string {
 export function describeIssues(error: z.ZodError, input: unknown, prefix = ''): IssueDescription[] {
   return error.issues.map((issue) => {
     const path = renderPath(issue.path, prefix);
-    const value = valueAt(input, issue.path);
-    const found =
-      issue.code === 'unrecognized_keys' ? '' : `, got ${quote(value)}`;
-    return { path, message: `${issue.message}${found}`, value };
+    // A schema that holds secrets (a webhook URL) quotes what it may show itself: `params.quoted`.
+    const secret = issue.code === 'custom' && (issue.params as { quoted?: unknown } | undefined)?.quoted === true;
+    const value = secret ? undefined : valueAt(input, issue.path);
+    const found = issue.code === 'unrecognized_keys' || secret ? '' : `, got ${quote(value)}`;
+    return { path, message: `${issue.message}${found}`, ...(secret ? {} : { value }) };
   });
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSeconds } from '../events/primitives.js';
+import { WebhookUrl } from './alerts.js';
 import { ownValue } from '../_internals/records.js';
 
 const Choices = z.strictObject({
@@ -30,7 +31,7 @@ export const ReconcilePolicy = z.strictObject({
   graceSeconds: DurationSeconds.default(30),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** POST every alert as JSON to this URL (optional). */
-  webhookUrl: z.url().optional(),
+  webhookUrl: WebhookUrl.optional(),
 });
 export type ReconcilePolicy = z.infer<typeof ReconcilePolicy>;
 export type ReconcilePolicyInput = z.input<typeof ReconcilePolicy>;

@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import { recoveryPending } from '../commands/decideRecovery.js';
 import type { CommandHandler } from '../commands/handler.js';
 import type { CommandInput } from '../commands/schemas.js';
 import { ExternalError, InvalidTransitionError, RiskLimitError, TrackerError } from '../errors/index.js';
 import { bookOfStream } from '../events/index.js';
-import { deliverAlert, type AlertSink } from './alerts.js';
+import { deliverAlert, WebhookUrl, type AlertSink } from './alerts.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
 import {
   confirmedPhantom,
@@ -115,7 +117,8 @@ function capped<T>(list: readonly T[], max = 200): { items: T[]; total: number }
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
   const { handler } = options;
-  const policy = ReconcilePolicy.parse(options.policy ?? {});
+  const policy = parseOrThrow(ReconcilePolicy, options.policy ?? {}, 'reconcile policy');
+  if (options.webhookUrl !== undefined) parseOrThrow(z.object({ webhookUrl: WebhookUrl }), { webhookUrl: options.webhookUrl }, 'reconcile');
   const now = options.now ?? (() => new Date());
   const external = isGuarded(options.external) ? options.external : guardExternal(options.external, options.guard);
   const startedAt = now();
