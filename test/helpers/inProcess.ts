@@ -11,13 +11,13 @@ export interface InProcessResult {
  * Runs `ptrack` in this process through main(), with stdout and stderr captured: as the binary
  * sees them, without a child process (cheaper for the many small cases of the CLI's promises).
  */
-export async function runMain(argv: string[], options: { isTTY?: boolean } = {}): Promise<InProcessResult> {
+export async function runMain(argv: string[], options: { liveStderr?: boolean } = {}): Promise<InProcessResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
     out: (t) => (stdout += t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => (stderr += t.endsWith('\n') ? t : `${t}\n`),
-    isTTY: options.isTTY ?? false,
+    liveStderr: options.liveStderr ?? false,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

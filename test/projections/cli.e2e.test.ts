@@ -144,7 +144,7 @@ describe('rebuild progress', () => {
 
   it('is one line rewritten in place on a TTY', () => {
     const lines: string[] = [];
-    const print = progressPrinter({ out: () => undefined, err: (t) => lines.push(t), isTTY: true });
+    const print = progressPrinter({ out: () => undefined, err: (t) => lines.push(t), liveStderr: true });
     print(progress(100, 100));
     print(progress(500, 200));
     print(progress(1000, 400, true));
@@ -157,7 +157,7 @@ describe('rebuild progress', () => {
 
   it('is a plain line at most every second otherwise, and always at the end', () => {
     const lines: string[] = [];
-    const print = progressPrinter({ out: () => undefined, err: (t) => lines.push(t), isTTY: false });
+    const print = progressPrinter({ out: () => undefined, err: (t) => lines.push(t), liveStderr: false });
     for (const ms of [250, 500, 750, 1000, 1250, 2300]) print(progress(Math.floor(ms / 4), ms));
     print(progress(1000, 2400, true));
     expect(lines).toEqual([
