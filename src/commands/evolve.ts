@@ -34,6 +34,11 @@ function commonOf(p: Position | undefined): Pick<Position, 'symbol' | 'setup' | 
   return out;
 }
 
+/** Positions are values: frozen when they enter the map, replaced (never changed) by later events. */
+function putPosition(state: BookState, id: string, p: Position): void {
+  state.positions.set(id, Object.freeze(p));
+}
+
 function setDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) target[key] = value;
 }
@@ -62,7 +67,7 @@ function open(state: BookState, f: OpenFields, at: string, origin: InPosition['o
   setDefined(p, 'quantity', f.quantity);
   setDefined(p, 'price', f.price);
   setDefined(p, 'stop', f.stop);
-  state.positions.set(p.id, p);
+  putPosition(state, p.id, p);
   addOpen(state, p);
 }
 
@@ -102,7 +107,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       setDefined(p, 'setup', d.setup);
       setDefined(p, 'group', d.group);
       setDefined(p, 'attributes', d.attributes);
-      state.positions.set(d.positionId, p);
+      putPosition(state, d.positionId, p);
       break;
     }
     case 'PositionEntered': {
@@ -117,9 +122,9 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       if (p?.status === 'IN') {
         const next: InPosition = { ...p, value: d.value };
         setDefined(next, 'price', d.price);
-        state.positions.set(d.positionId, next);
+        putPosition(state, d.positionId, next);
       } else if (p?.status === 'WATCHING') {
-        state.positions.set(d.positionId, { ...p, value: d.value });
+        putPosition(state, d.positionId, { ...p, value: d.value });
       }
       break;
     }
@@ -131,7 +136,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       if (d.full) {
         removeOpen(state, p);
         const lifecyclePnl = p.realizedPnl + d.realizedPnl;
-        state.positions.set(d.positionId, {
+        putPosition(state, d.positionId, {
           id: p.id,
           status: 'EXITED',
           ...commonOf(p),
@@ -161,7 +166,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
         };
         if (p.quantity !== undefined) next.quantity = p.quantity * keep;
         if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
-        state.positions.set(d.positionId, next);
+        putPosition(state, d.positionId, next);
       }
       break;
     }
@@ -170,7 +175,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       const p = leave(state, d.positionId);
       const next: Position = { id: d.positionId, status: 'SKIPPED', ...commonOf(p), side: p?.side ?? 'long', since: at };
       setDefined(next, 'reason', d.reason);
-      state.positions.set(d.positionId, next);
+      putPosition(state, d.positionId, next);
       break;
     }
     case 'PositionArchived': {
@@ -188,12 +193,12 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     }
     case 'PhantomDismissed': {
       const p = state.positions.get(event.data.positionId);
-      if (p?.status === 'IN') state.positions.set(p.id, { ...p, missedLooks: 0 });
+      if (p?.status === 'IN') putPosition(state, p.id, { ...p, missedLooks: 0 });
       break;
     }
     case 'PhantomSuspected': {
       const p = state.positions.get(event.data.positionId);
-      if (p?.status === 'IN') state.positions.set(p.id, { ...p, missedLooks: event.data.looks });
+      if (p?.status === 'IN') putPosition(state, p.id, { ...p, missedLooks: event.data.looks });
       break;
     }
     case 'PhantomCleared': {
@@ -201,7 +206,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       const p = leave(state, d.positionId);
       recordPnl(state, at, d.realizedPnl);
       if (p?.status === 'IN') {
-        state.positions.set(d.positionId, {
+        putPosition(state, d.positionId, {
           id: p.id,
           status: 'EXITED',
           ...commonOf(p),
@@ -219,7 +224,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       if (p?.status === 'IN') {
         const next: InPosition = { ...p, value: d.externalValue, missedLooks: 0 };
         setDefined(next, 'quantity', d.externalQuantity);
-        state.positions.set(p.id, next);
+        putPosition(state, p.id, next);
       }
       break;
     }

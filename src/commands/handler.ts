@@ -11,6 +11,8 @@ import type { Command, CommandInput } from './schemas.js';
 import {
   BOOK_STATE_VERSION,
   bookStateFromJson,
+  forkBookState,
+  freezeBookState,
   bookStateToJson,
   initialBookState,
   type BookState,
@@ -67,7 +69,7 @@ export interface HandleOptions {
 export interface CommandResult {
   /** The events appended (or, for a repeated commandId, the ones the first run appended). */
   events: RecordedEvent[];
-  /** The book after the command. Read-only: the handler owns it. */
+  /** The book after the command, frozen: a value that later commands never change. */
   state: BookState;
   /** True when the commandId was seen before and nothing was appended. */
   duplicate: boolean;
@@ -188,8 +190,12 @@ export class CommandHandler {
   private async runBatch(batch: Job[]): Promise<void> {
     const { store, maxRetries, backoffMs, random, now } = this.opts;
     for (let attempt = 0; ; attempt++) {
-      let state = await this.catchUp();
-      const base = state.revision;
+      // The committed book: frozen, handed out as it is, never changed. The batch is decided
+      // against a working fork of it, made only once a command has events the next one must see.
+      const committed = await this.catchUp();
+      const base = committed.revision;
+      let working = committed;
+      let unfolded: Parameters<typeof evolve>[1][] = [];
       const toAppend: NewEvent[] = [];
       type Outcome =
         | { job: Job; kind: 'load' }
@@ -202,6 +208,13 @@ export class CommandHandler {
           outcomes.push({ job, kind: 'load' });
           continue;
         }
+        if (unfolded.length > 0) {
+          // The next command of the batch is decided against the results of the ones before it.
+          if (working === committed) working = forkBookState(committed, 'scratch');
+          for (const e of unfolded) working = evolve(working, e);
+          unfolded = [];
+        }
+        const state = working;
         const { command, options } = job;
         const fingerprint = command.commandId === undefined ? undefined : commandFingerprint(command);
         const seen = command.commandId === undefined ? undefined : state.commands.get(command.commandId);
@@ -230,10 +243,8 @@ export class CommandHandler {
         };
         outcomes.push({ job, kind: 'events', from: toAppend.length, count: decided.length });
         for (const e of decided) {
-          const event = { ...e, metadata } as NewEvent;
-          toAppend.push(event);
-          // The next command of the batch is decided against this one's result.
-          state = evolve(state, {
+          toAppend.push({ ...e, metadata } as NewEvent);
+          unfolded.push({
             ...e,
             metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION[e.type] },
             revision: base + toAppend.length,
@@ -241,14 +252,14 @@ export class CommandHandler {
         }
       }
 
+      let state = committed;
       let appended: RecordedEvent[] = [];
       if (toAppend.length > 0) {
         try {
           const result = await store.append(this.stream, toAppend, { expectedRevision: base < 0 ? 'no_stream' : base });
           appended = result.events;
         } catch (error) {
-          // The cached state holds events that were never stored: start over from the log.
-          this.state = null;
+          // Nothing of the batch reached the committed book: callers holding it see no ghost.
           if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
           this.opts.logger?.debug({ stream: this.stream, attempt, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again');
           // Full jitter: a random wait up to an exponentially growing ceiling.
@@ -256,7 +267,8 @@ export class CommandHandler {
           await new Promise((r) => setTimeout(r, random() * ceiling));
           continue;
         }
-        this.state = state;
+        // The book moves on by what the store says it stored, and only now.
+        state = this.commit(committed, appended);
         await this.maybeSnapshot(state);
       }
 
@@ -287,19 +299,34 @@ export class CommandHandler {
     }
   }
 
+  /** The next committed book: `events` (as stored) folded into a fork of `from`, frozen, and cached. */
+  private commit(from: BookState, events: readonly RecordedEvent[]): BookState {
+    let next = forkBookState(from);
+    for (const e of events) next = evolve(next, e);
+    this.state = freezeBookState(next);
+    return this.state;
+  }
+
   /** Loads or catches up the cached state from the log. */
   private async catchUp(): Promise<BookState> {
     const { store } = this.opts;
     let state = this.state;
     if (state === null) {
       state = await this.fromSnapshot();
+      // Not handed out yet: the first pages may be folded into it in place.
+      for (;;) {
+        const page = await store.readStream(this.stream, { fromRevision: state.revision + 1, limit: 10_000 });
+        for (const e of page) state = evolve(state, e);
+        if (page.length < 10_000) break;
+      }
+      this.state = freezeBookState(state);
+      return this.state;
     }
     for (;;) {
       const page = await store.readStream(this.stream, { fromRevision: state.revision + 1, limit: 10_000 });
-      for (const e of page) state = evolve(state, e);
+      if (page.length > 0) state = this.commit(state, page);
       if (page.length < 10_000) break;
     }
-    this.state = state;
     return state;
   }
 

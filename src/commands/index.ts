@@ -6,6 +6,8 @@ export {
   initialBookState,
   bookStateToJson,
   bookStateFromJson,
+  forkBookState,
+  freezeBookState,
   BOOK_STATE_VERSION,
   defaultLimits,
 } from './state.js';

@@ -1,3 +1,4 @@
+import { CowMap } from '../_internals/cowMap.js';
 import type { Side } from '../events/primitives.js';
 
 /*
@@ -84,25 +85,25 @@ export interface BookState {
   /** Revision of the last event folded in; -1 for a new book. */
   revision: number;
   limits: BookLimits;
-  positions: Map<string, Position>;
+  positions: CowMap<string, Position>;
   /** How many positions are IN. */
   open: number;
   /** Open positions per symbol. */
-  openBySymbol: Map<string, number>;
+  openBySymbol: CowMap<string, number>;
   /** Open risk per correlation group. */
-  groupRisk: Map<string, number>;
+  groupRisk: CowMap<string, number>;
   /** Losing full exits in a row per symbol, on the day of the last one. */
-  lossStreaks: Map<string, { day: string; count: number }>;
+  lossStreaks: CowMap<string, { day: string; count: number }>;
   /** Realized P&L of the day of the last exit. */
   today: { day: string; pnl: number };
   realizedPnl: number;
   breaker: CircuitBreaker;
   /** Symbol -> until (ISO-8601). */
-  cooldowns: Map<string, string>;
+  cooldowns: CowMap<string, string>;
   /** Orphans detected outside and not yet resolved (adopted or closed), by position id. */
-  orphans: Map<string, { detectedAt: string; value: number }>;
+  orphans: CowMap<string, { detectedAt: string; value: number }>;
   /** Recent command ids -> the revisions their events took and the command's fingerprint (oldest first, bounded by the window). */
-  commands: Map<string, CommandRecord>;
+  commands: CowMap<string, CommandRecord>;
   /** Whether a startup recovery waits for an operator. */
   recovery: RecoveryGate;
   lastHeartbeatAt?: string;
@@ -123,19 +124,65 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
   return {
     revision: -1,
     limits: { ...limits },
-    positions: new Map(),
+    positions: new CowMap(),
     open: 0,
-    openBySymbol: new Map(),
-    groupRisk: new Map(),
-    lossStreaks: new Map(),
+    openBySymbol: new CowMap(),
+    groupRisk: new CowMap(),
+    lossStreaks: new CowMap(),
     today: { day: '', pnl: 0 },
     realizedPnl: 0,
     breaker: { status: 'OK' },
     recovery: { status: 'CLEAR' },
-    cooldowns: new Map(),
-    orphans: new Map(),
-    commands: new Map(),
+    cooldowns: new CowMap(),
+    orphans: new CowMap(),
+    commands: new CowMap(),
   };
+}
+
+/**
+ * A writable next state that shares the unchanged part of `state` (copy-on-write maps: about
+ * O(sqrt n) for a book of n positions, not a copy of the book). `evolve` it, and leave `state`
+ * as it was: that is what lets a state handed to a caller stay a value. `'scratch'` makes a
+ * throw-away working copy in O(1) that must not itself be forked or handed out.
+ *
+ * @example
+ * ```ts
+ * const next = evolve(forkBookState(committed), event); // committed is unchanged
+ * ```
+ */
+export function forkBookState(state: BookState, use: 'keep' | 'scratch' = 'keep'): BookState {
+  // A scratch state (decided against, then dropped) only layers over the frozen one: O(1).
+  const fork = <K, V>(map: CowMap<K, V>): CowMap<K, V> => (use === 'scratch' ? map.overlay() : map.fork());
+  return {
+    ...state,
+    positions: fork(state.positions),
+    openBySymbol: fork(state.openBySymbol),
+    groupRisk: fork(state.groupRisk),
+    lossStreaks: fork(state.lossStreaks),
+    cooldowns: fork(state.cooldowns),
+    orphans: fork(state.orphans),
+    commands: fork(state.commands),
+  };
+}
+
+/**
+ * Makes a state read-only, maps included (writing them throws a TypeError), before it is handed
+ * out: a caller holding it sees it as it was, whatever comes next. Returns the same object.
+ *
+ * @example
+ * ```ts
+ * const shown = freezeBookState(state);
+ * ```
+ */
+export function freezeBookState(state: BookState): BookState {
+  for (const map of [state.positions, state.openBySymbol, state.groupRisk, state.lossStreaks, state.cooldowns, state.orphans, state.commands]) {
+    map.freeze();
+  }
+  Object.freeze(state.today);
+  Object.freeze(state.breaker);
+  Object.freeze(state.recovery);
+  Object.freeze(state.limits);
+  return Object.freeze(state);
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
@@ -182,16 +229,16 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   const state = initialBookState(json.limits);
   state.revision = json.revision;
   for (const p of json.positions) {
-    state.positions.set(p.id, p);
+    state.positions.set(p.id, Object.freeze(p));
     if (p.status === 'IN') addOpen(state, p);
   }
-  state.lossStreaks = new Map(json.lossStreaks);
+  state.lossStreaks = new CowMap(json.lossStreaks);
   state.today = json.today;
   state.realizedPnl = json.realizedPnl;
   state.breaker = json.breaker;
-  state.cooldowns = new Map(json.cooldowns);
-  state.orphans = new Map(json.orphans);
-  state.commands = new Map(json.commands);
+  state.cooldowns = new CowMap(json.cooldowns);
+  state.orphans = new CowMap(json.orphans);
+  state.commands = new CowMap(json.commands);
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
   if (json.recovery !== undefined) state.recovery = json.recovery;
   if (json.lastReconciledAt !== undefined) state.lastReconciledAt = json.lastReconciledAt;

@@ -103,7 +103,7 @@ export interface Tracker {
   /** Positions, optionally of some statuses. */
   list(filter?: { status?: PositionStatus | readonly PositionStatus[] }): Promise<Position[]>;
   risk(): Promise<RiskSummary>;
-  /** The whole book, caught up with the log (read-only). */
+  /** The whole book, caught up with the log: frozen, a value later commands never change. */
   state(): Promise<BookState>;
   /**
    * Finishes the commands already accepted (queued ones included), refuses new ones with a

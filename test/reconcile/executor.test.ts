@@ -263,7 +263,7 @@ describe('reconcile (the executor)', () => {
 
     it('hands every manual item to the callback and heals nothing', async () => {
       const w = await needsAPerson();
-      const before = structuredClone((await w.tracker.state()).positions);
+      const before = new Map(structuredClone([...(await w.tracker.state()).positions]));
       const received: Alert[] = [];
       let report;
       const appended = await appendedBy(w, async () => (report = await run(w, { policy: manual, onAlert: (a) => void received.push(a) })));

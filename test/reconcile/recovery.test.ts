@@ -70,7 +70,7 @@ describe('recoverOnStartup', () => {
   it('restore: trusts the log; the outside is not even read', async () => {
     const w = await crashedWorld(600);
     const before = (await w.store.head()).position;
-    const positions = structuredClone((await w.tracker.state()).positions);
+    const positions = structuredClone([...(await w.tracker.state()).positions]);
     const { system, calls } = counting(w.exchange);
     const outcome = await recover(w, system, { mode: 'restore', maxStateAgeSeconds: 3600, processName: 'bot-7' });
     expect(outcome).toMatchObject({ requested: 'restore', mode: 'restore', stateAgeSeconds: 600, closed: [], errors: [] });
@@ -79,7 +79,7 @@ describe('recoverOnStartup', () => {
     const appended = await eventsAfter(w.store, before);
     expect(typesAndSources(appended)).toEqual([['Heartbeat', 'recovery']]);
     expect(appended[0]!.data).toMatchObject({ process: 'bot-7', at: w.now().toISOString() });
-    expect((await w.tracker.state()).positions).toEqual(positions);
+    expect([...(await w.tracker.state()).positions]).toEqual(positions);
   });
 
   it('restore with a heartbeat older than maxStateAgeSeconds runs sync instead', async () => {
