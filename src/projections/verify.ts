@@ -1,12 +1,13 @@
-import { EventSchemaError } from '../errors/index.js';
+import { CorruptionError, EventSchemaError } from '../errors/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { MAX_PAGE, type EventStore, type LogHead } from '../store/port.js';
 
-export type VerifyProblemKind = 'unparseable' | 'position' | 'revision';
+export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision';
 
 /** The first thing wrong with the log. */
 export interface VerifyProblem {
   kind: VerifyProblemKind;
+  /** Where it is; 0 for damage the engine's integrity check found in the file rather than in one event. */
   position: number;
   stream?: string;
   revision?: number;
@@ -23,13 +24,16 @@ export interface VerifyReport {
   /** Positions skipped between events (allowed by the port; SQLite has none unless rows were deleted). */
   positionGaps: number;
   head: LogHead;
+  /** What the engine's own integrity check found (empty: sound); null for an engine without one. */
+  integrity: string[] | null;
   problem: VerifyProblem | null;
 }
 
 /**
- * Checks the log itself, streaming it: every event parses (schema and upcasting), global
- * positions strictly increase, and revisions are contiguous per stream from 0. Stops at the
- * first problem and says where it is.
+ * Checks the log itself: first the engine's own integrity check of its files (SQLite's
+ * `PRAGMA integrity_check`), then, streaming the log, that every event parses (schema and
+ * upcasting), global positions strictly increase, and revisions are contiguous per stream
+ * from 0. Stops at the first problem and says where it is.
  *
  * @example
  * ```ts
@@ -38,7 +42,14 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyLog(store: EventStore, options: { onProgress?: (events: number) => void } = {}): Promise<VerifyReport> {
-  const head = await store.head();
+  const integrity = store.checkIntegrity ? await store.checkIntegrity() : null;
+  let head: LogHead = { position: 0, count: 0 };
+  try {
+    head = await store.head();
+  } catch (error) {
+    // A damaged file may not even give its head; the integrity check says what is wrong.
+    if (!(error instanceof CorruptionError) || integrity === null || integrity.length === 0) throw error;
+  }
   const revisions = new Map<string, number>();
   let events = 0;
   let firstPosition: number | null = null;
@@ -55,8 +66,18 @@ export async function verifyLog(store: EventStore, options: { onProgress?: (even
     lastPosition,
     positionGaps,
     head,
+    integrity,
     problem,
   });
+
+  if (integrity !== null && integrity.length > 0) {
+    const shown = integrity.slice(0, 5).join('; ');
+    return report({
+      kind: 'damaged',
+      position: 0,
+      message: `the ${store.engine} integrity check of ${store.location} found damage: ${shown}${integrity.length > 5 ? ` (and ${integrity.length - 5} more)` : ''}`,
+    });
+  }
 
   const check = (e: RecordedEvent): VerifyProblem | null => {
     if (e.position <= lastPosition) {
@@ -90,6 +111,7 @@ export async function verifyLog(store: EventStore, options: { onProgress?: (even
     try {
       page = await store.readAll({ fromPosition: after, limit });
     } catch (error) {
+      if (error instanceof CorruptionError) return report({ kind: 'damaged', position: after + 1, message: error.message });
       if (!(error instanceof EventSchemaError)) throw error;
       if (limit > 1) {
         // Narrow down: one event at a time up to the bad one (it is within this page), so that

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
-import { StoreError, TrackerError } from '../errors/index.js';
+import { CorruptionError, StoreError, TrackerError } from '../errors/index.js';
 import {
   defaultCodec,
   type EncodedEvent,
@@ -52,9 +52,78 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
 
-/** Turns a driver or file-system error at open time into a StoreError that says what to do. */
-function openFailure(path: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
+/** The 16 bytes every SQLite database file starts with. */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+function startsLikeSqlite(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(SQLITE_MAGIC.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SQLITE_MAGIC);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Runs SQLite's `integrity_check` or `quick_check` pragma: its findings one per line (the tree
+ * numbers named after their table or index where SQLite can still say), empty when sound.
+ * Throws what the driver throws when the check cannot run.
+ */
+function integrityFindings(db: Database.Database, pragma: 'integrity_check' | 'quick_check', max: number): string[] {
+  const rows = db.prepare(`PRAGMA ${pragma}(${max})`).pluck().all() as string[];
+  if (rows.length === 1 && rows[0] === 'ok') return [];
+  let names = new Map<number, string>();
+  try {
+    const objects = db.prepare('SELECT rootpage, name FROM sqlite_master WHERE rootpage > 0').raw().all() as [number, string][];
+    names = new Map(objects);
+  } catch {
+    // the schema itself is damaged: the page numbers are all there is
+  }
+  return rows
+    .flatMap((row) => row.split('\n'))
+    .filter((line) => line.trim() !== '' && !line.startsWith('*** in database'))
+    .map((line) => line.replace(/^Tree (\d+)/, (all, root: string) => (names.has(Number(root)) ? `${all} (${names.get(Number(root))})` : all)))
+    .slice(0, max);
+}
+
+/** What SQLite's quick check says is wrong (at most a few findings), or null when it cannot tell. */
+function quickCheck(db: Database.Database | undefined): string | null {
+  if (db === undefined || !db.open) return null;
+  try {
+    const found = integrityFindings(db, 'quick_check', 3);
+    return found.length === 0 ? null : found.join('; ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A driver error that says the file is physically damaged (SQLITE_CORRUPT, or SQLITE_NOTADB for
+ * a file that starts like an SQLite database, or that opened as one before) as a CorruptionError
+ * (exit 4) naming the file, what SQLite found and what to do; null for any other error.
+ */
+function damage(path: string, error: unknown, doing: string, db?: Database.Database, opened = false): CorruptionError | null {
+  const code = sqliteCode(error) ?? '';
+  const corrupt = code.startsWith('SQLITE_CORRUPT') || (code === 'SQLITE_NOTADB' && (opened || startsLikeSqlite(path)));
+  if (!corrupt) return null;
+  const reason = error instanceof Error ? error.message : String(error);
+  const found = quickCheck(db);
+  return new CorruptionError(
+    `the trade log ${path} is damaged (${code}: ${reason}${found === null ? '' : `; SQLite's check: ${found}`}) while ${doing}: ` +
+      'nothing was written; restore it from a backup (`ptrack verify` runs the full integrity check)',
+    { cause: error },
+  );
+}
+
+/** Turns a driver or file-system error at open time into a StoreError (or CorruptionError for a damaged file) that says what to do. */
+function openFailure(path: string, error: unknown, db?: Database.Database): StoreError | CorruptionError {
+  if (error instanceof StoreError || error instanceof CorruptionError) return error;
+  const damaged = damage(path, error, 'opening it', db);
+  if (damaged !== null) return damaged;
   const code = sqliteCode(error) ?? '';
   const reason = error instanceof Error ? error.message : String(error);
   if (code === 'SQLITE_NOTADB') {
@@ -105,7 +174,7 @@ function inspectExisting(path: string): Existing {
     userVersion = db.pragma('user_version', { simple: true }) as number;
     tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
   } catch (error) {
-    throw openFailure(path, error);
+    throw openFailure(path, error, db);
   } finally {
     db?.close();
   }
@@ -219,8 +288,9 @@ export class SqliteEventStore implements EventStore {
       migrate(db, file);
       return new SqliteEventStore(file, db, options);
     } catch (error) {
+      const failure = openFailure(file, error, db);
       db?.close();
-      throw openFailure(file, error);
+      throw failure;
     }
   }
 
@@ -236,8 +306,9 @@ export class SqliteEventStore implements EventStore {
       db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
       return new SqliteEventStore(file, db, options);
     } catch (error) {
+      const failure = openFailure(file, error, db);
       db?.close();
-      throw openFailure(file, error);
+      throw failure;
     }
   }
 
@@ -273,6 +344,8 @@ export class SqliteEventStore implements EventStore {
 
   private writeFailure(error: unknown): unknown {
     if (error instanceof TrackerError) return error;
+    const damaged = damage(this.location, error, 'writing to it', this.db, true);
+    if (damaged !== null) return damaged;
     const code = sqliteCode(error) ?? '';
     const reason = error instanceof Error ? error.message : String(error);
     if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
@@ -282,6 +355,16 @@ export class SqliteEventStore implements EventStore {
       return new StoreError(`the trade log ${this.location} is read-only: ${reason}`, { cause: error });
     }
     return new StoreError(`append to ${this.location} failed, nothing was written: ${reason}`, { cause: error, exitCode: 1 });
+  }
+
+  /** Runs a read; a damaged file is a CorruptionError (exit 4), not a driver error. */
+  private reading<T>(doing: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof TrackerError) throw error;
+      throw damage(this.location, error, doing, this.db, true) ?? error;
+    }
   }
 
   private decodeRows(rows: Row[]): RecordedEvent[] {
@@ -298,7 +381,7 @@ export class SqliteEventStore implements EventStore {
     validateStream(stream);
     const from = validateNonNegativeInt('fromRevision', options.fromRevision, 0);
     const limit = validateLimit(options.limit);
-    return this.decodeRows(this.stmt.readStream.all(stream, from, limit));
+    return this.decodeRows(this.reading(`reading stream ${stream}`, () => this.stmt.readStream.all(stream, from, limit)));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -311,7 +394,7 @@ export class SqliteEventStore implements EventStore {
   /** One page after `after`, synchronously. */
   readAllSync(after: number, limit: number): RecordedEvent[] {
     assertOpen(this.closed, this.location);
-    return this.decodeRows(this.stmt.readAll.all(after, limit));
+    return this.decodeRows(this.reading(`reading the log after position ${after}`, () => this.stmt.readAll.all(after, limit)));
   }
 
   subscribe(options: SubscribeOptions = {}): Observable<RecordedEvent> {
@@ -326,7 +409,7 @@ export class SqliteEventStore implements EventStore {
       pollIntervalMs: this.pollIntervalMs,
       // data_version changes when another connection commits: a cheap look before a read.
       hasChanged: () => {
-        const version = this.stmt.dataVersion.get()!;
+        const version = this.reading('looking for new events', () => this.stmt.dataVersion.get()!);
         const changed = version !== seen;
         seen = version;
         return changed;
@@ -351,18 +434,20 @@ export class SqliteEventStore implements EventStore {
 
   headSync(): LogHead {
     assertOpen(this.closed, this.location);
-    const [position, count] = this.stmt.head.get()!;
+    const [position, count] = this.reading("reading the log's head", () => this.stmt.head.get()!);
     return { position, count };
   }
 
   async streamRevision(stream: string): Promise<number> {
     assertOpen(this.closed, this.location);
-    return this.stmt.revision.get(validateStream(stream)) ?? -1;
+    const name = validateStream(stream);
+    return this.reading(`reading the revision of ${name}`, () => this.stmt.revision.get(name)) ?? -1;
   }
 
   async readSnapshot(stream: string): Promise<Snapshot | null> {
     assertOpen(this.closed, this.location);
-    const row = this.stmt.readSnapshot.get(validateStream(stream));
+    const name = validateStream(stream);
+    const row = this.reading(`reading the snapshot of ${name}`, () => this.stmt.readSnapshot.get(name));
     if (!row) return null;
     try {
       return { revision: row[0], version: row[1], state: JSON.parse(row[2]) };
@@ -384,6 +469,25 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       throw this.writeFailure(error);
     }
+  }
+
+  /**
+   * SQLite's `PRAGMA integrity_check` (its first 20 findings): empty when the file is sound.
+   * On a damaged file the check can stop partway (SQLite raises SQLITE_CORRUPT once it walks
+   * into the damage): then the quick check, asked for fewer findings, says what it can.
+   */
+  async checkIntegrity(): Promise<string[]> {
+    assertOpen(this.closed, this.location);
+    let stopped: unknown;
+    for (const [pragma, max] of [['integrity_check', 20], ['quick_check', 20], ['quick_check', 3], ['quick_check', 1]] as const) {
+      try {
+        return integrityFindings(this.db, pragma, max);
+      } catch (error) {
+        if (damage(this.location, error, 'checking its integrity', undefined, true) === null) throw error;
+        stopped ??= error;
+      }
+    }
+    return [`the check itself stopped: ${sqliteCode(stopped)}: ${stopped instanceof Error ? stopped.message : String(stopped)}`];
   }
 
   /**

@@ -104,6 +104,12 @@ export interface EventStore {
   readSnapshot(stream: string): Promise<Snapshot | null>;
   writeSnapshot(stream: string, snapshot: Snapshot): Promise<void>;
 
+  /**
+   * The engine's own check of its files (SQLite: `PRAGMA integrity_check`): what is damaged,
+   * an empty list when sound. Left out by engines that have none (memory, servers).
+   */
+  checkIntegrity?(): Promise<string[]>;
+
   /** Releases files, timers and connections. Further calls fail. */
   close(): Promise<void>;
 }

@@ -44,6 +44,7 @@ describe('verify', () => {
       lastPosition: 12,
       positionGaps: 0,
       head: { position: 12, count: 12 },
+      integrity: [],
       problem: null,
     });
   });
@@ -86,7 +87,7 @@ describe('verify', () => {
   it('ptrack verify: exit 0 with a summary, exit 4 naming the first problem', async () => {
     const ok = await ptrack(['verify', '--store', `sqlite:${file}`]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^the log is sound: 12 events in 2 streams, positions 1\.\.12, every event parses, revisions contiguous \(checked in \d+ ms\)\n$/);
+    expect(ok.stdout).toMatch(/^the log is sound: 12 events in 2 streams, positions 1\.\.12, every event parses, revisions contiguous, SQLite's integrity check ok \(checked in \d+ ms\)\n$/);
     sql('DELETE FROM events WHERE position = ?', 4);
     const bad = await ptrack(['verify', '--store', `sqlite:${file}`]);
     expect(bad).toMatchObject({ code: 4, stdout: '' });

@@ -353,7 +353,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
 
   program
     .command('verify')
-    .description('check the log itself: every event parses, positions strictly increase, revisions are contiguous per stream (exit 4 on the first problem)')
+    .description("check the log itself: SQLite's integrity check, every event parses, positions strictly increase, revisions are contiguous per stream (exit 4 on the first problem)")
     .option('--json', 'print the report as JSON')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
@@ -372,14 +372,14 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       if (report.problem !== null) {
         const p = report.problem;
         throw new CorruptionError(
-          p.kind === 'unparseable' ? `the log is damaged: ${p.message}` : `the log is damaged at position ${p.position}: ${p.message}`,
+          p.kind === 'unparseable' || p.kind === 'damaged' ? `the log is damaged: ${p.message}` : `the log is damaged at position ${p.position}: ${p.message}`,
         );
       }
       if (!json) {
         io.out(
           `the log is sound: ${count(report.events)} events in ${report.streams} stream${report.streams === 1 ? '' : 's'}` +
             (report.events > 0 ? `, positions ${report.firstPosition}..${report.lastPosition}${report.positionGaps > 0 ? ` (${report.positionGaps} gaps)` : ''}` : '') +
-            `, every event parses, revisions contiguous (checked in ${Math.round(ms)} ms)`,
+            `, every event parses, revisions contiguous${report.integrity === null ? '' : `, ${store.engine === 'sqlite' ? "SQLite's " : ''}integrity check ok`} (checked in ${Math.round(ms)} ms)`,
         );
       }
     });
