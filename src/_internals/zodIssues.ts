@@ -36,6 +36,9 @@ export function quote(value: unknown): string {
   } catch {
     text = String(value);
   }
+  // JSON escapes C0 controls but not C1, direction marks or separators: escape those too, so a
+  // value quoted in a message never reaches a terminal raw.
+  text = text.replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -9,6 +9,7 @@ import {
   Side,
   SymbolCode,
   Tag,
+  withoutControls,
 } from '../events/primitives.js';
 
 /*
@@ -16,7 +17,7 @@ import {
  * idempotency. One zod schema per command is the single definition of its shape.
  */
 
-const CommandId = z.string().min(1).max(200).optional();
+const CommandId = withoutControls(z.string().min(1).max(200)).optional();
 const Seconds = PositiveDurationSeconds;
 
 /** Start watching a position (WATCHING). */
@@ -141,7 +142,7 @@ export const StartCooldown = z.strictObject({
  * Reconciliation's commands: the reconciler writes through the decider like everyone else,
  * so a plan carried out against a book that moved since is refused, not applied blindly.
  */
-const RunId = z.string().min(1).max(200);
+const RunId = withoutControls(z.string().min(1).max(200));
 
 /** Record an orphan seen outside (idempotent while it stays unresolved). */
 export const DetectOrphan = z.strictObject({

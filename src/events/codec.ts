@@ -3,7 +3,11 @@ import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js'
 import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
 import { fastValid } from '../_internals/fastValidate.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
+import { CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from './primitives.js';
 import { eventDataSchemas, eventTypes, isEventType, type EventType } from './schemas.js';
+
+/** The fields of event data that hold ids and symbols (checked for control characters on append). */
+const ID_FIELDS = ['positionId', 'symbol', 'runId'] as const;
 
 /**
  * Reads data written under an older `schemaVersion` of `type` as the next version's shape.
@@ -94,6 +98,15 @@ export class EventCodec {
         throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
       }
       validData = dataResult.data;
+    }
+    // New appends refuse control characters in ids and symbols; the stored schemas stay
+    // lenient so a log written before this rule is still read back.
+    for (const key of ID_FIELDS) {
+      const value = (validData as Record<string, unknown> | null)?.[key];
+      if (typeof value === 'string' && CONTROL_CHARACTERS.test(value)) {
+        const issues = [{ path: `data.${key}`, message: `${NO_CONTROLS_MESSAGE}, got ${quote(value)}`, value }];
+        throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
+      }
     }
     let metaInput = (metadata ?? {}) as EventMetadataInput;
     if (!fastValid(EventMetadataInput, metaInput)) {

@@ -1,13 +1,32 @@
 import { z } from 'zod';
 
-/** Identifier of a position: what the bot or the outside system calls it. */
-export const PositionId = z
+/**
+ * Characters that must never come in from outside in an id or a symbol: C0 controls (NUL, BEL,
+ * ESC ...), DEL, C1 controls, and the invisible marks that reorder or hide text (right-to-left
+ * and isolate marks, zero-width characters, line/paragraph separators, BOM). Printed raw they
+ * drive the terminal or make one id look like another.
+ */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const NO_CONTROLS = new RegExp(`^[^${CONTROL_CHARACTERS.source.slice(1, -1)}]*$`);
+export const NO_CONTROLS_MESSAGE = 'must not contain control characters (ESC, BEL, NUL, ...) or direction marks';
+/** The string schema with control characters refused (a pattern, so the compiled fast path agrees). */
+export function withoutControls(schema: z.ZodString): z.ZodString {
+  return schema.regex(NO_CONTROLS, NO_CONTROLS_MESSAGE);
+}
+
+/** A position id as stored: what older versions could append is still read back. */
+export const StoredPositionId = z
   .string()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
   .regex(/^[^\s]+$/, 'must not contain white space');
+/** Identifier of a position: what the bot or the outside system calls it; no control characters. */
+export const PositionId = withoutControls(StoredPositionId);
 
-export const SymbolCode = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+/** A symbol as stored (see {@link StoredPositionId}). */
+export const StoredSymbolCode = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+/** A symbol (`AAPL`, `BTC/USDT`); no control characters. */
+export const SymbolCode = withoutControls(StoredSymbolCode);
 export const Side = z.enum(['long', 'short']);
 export type Side = z.infer<typeof Side>;
 

@@ -4,12 +4,12 @@ import {
   IsoTime,
   Money,
   NonNegative,
-  PositionId,
+  StoredPositionId as PositionId,
   Quantity,
   Reason,
   Side,
   Source,
-  SymbolCode,
+  StoredSymbolCode as SymbolCode,
   Tag,
 } from './primitives.js';
 
