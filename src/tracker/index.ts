@@ -1,5 +1,4 @@
 export { openTracker } from './openTracker.js';
 export type { Tracker, OpenTrackerOptions, CallOptions, TrackerResult, RiskSummary, TrackerRecoveryOptions } from './openTracker.js';
-export { acceptLogAsItIs, highWaterMarkPathOf } from './highWaterMark.js';
 export { compat, LEGACY_ACTIONS } from './compat.js';
 export type { LegacyTracker, LegacyAction } from './compat.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { migrateStore, openStore, type EventStore, type MigrateProgress, type MigrateReport } from '../../store/index.js';
-import type { Io } from '../io.js';
+import { lineInPlace, type Io } from '../io.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -20,20 +20,19 @@ function progressLine(p: MigrateProgress): string {
 }
 
 /**
- * Progress on stderr: on a terminal one line rewritten in place, otherwise a line at most
+ * Progress on stderr: on a live terminal one line rewritten in place, otherwise a line at most
  * every second and at each change of phase (so a log file stays readable).
  */
-function progressPrinter(io: Io): { update: (p: MigrateProgress) => void; done: () => void } {
-  const tty = io.isTTY && Boolean(process.stderr.isTTY);
+export function migrateProgressPrinter(io: Io): { update: (p: MigrateProgress) => void; done: () => void } {
+  const tty = io.liveStderr;
+  const draw = lineInPlace(io);
   let lastPhase: MigrateProgress['phase'] | undefined;
   let lastAt = 0;
   let pending: MigrateProgress | undefined;
-  let drawn = false;
   return {
     update: (p) => {
       if (tty) {
-        process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
-        drawn = true;
+        draw(progressLine(p));
         return;
       }
       const now = Date.now();
@@ -48,9 +47,8 @@ function progressPrinter(io: Io): { update: (p: MigrateProgress) => void; done: 
       }
     },
     done: () => {
-      if (tty && drawn) process.stderr.write('\r\x1b[2K');
-      else if (pending) io.err(progressLine(pending));
-      drawn = false;
+      // On a terminal the last line drawn stays: it is the final count.
+      if (!tty && pending) io.err(progressLine(pending));
       pending = undefined;
     },
   };
@@ -78,7 +76,7 @@ export function registerMigrateCommand(program: Command, io: Io): void {
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.opts<{ from: string; to: string; dryRun?: boolean; json?: boolean }>();
       const stores: EventStore[] = [];
-      const printer = progressPrinter(io);
+      const printer = migrateProgressPrinter(io);
       try {
         const from = await openStore(opts.from, { readOnly: true }); // the source is only read: never created
         stores.push(from);

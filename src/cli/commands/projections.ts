@@ -24,13 +24,12 @@ import {
   type RiskData,
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec } from '../../store/index.js';
-import { acceptLogAsItIs } from '../../tracker/index.js';
 import { MAX_TIMER_MS } from '../../events/primitives.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
 import { fmt, num, table } from '../format.js';
-import type { Io } from '../io.js';
+import { lineInPlace, type Io } from '../io.js';
 import { ownValue } from '../../_internals/records.js';
 
 /** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
@@ -100,17 +99,15 @@ function summary(handle: ProjectionsHandle, stateDir: string, json: boolean | un
   return lines.join('\n');
 }
 
-/** A single updating line on a TTY, a plain line at most every second otherwise (on stderr: stdout stays for results). */
+/** A single line rewritten in place on a live stderr, a plain line at most every second otherwise (on stderr: stdout stays for results). */
 export function progressPrinter(io: Io): (p: RebuildProgress) => void {
-  let printed = false;
+  const draw = lineInPlace(io);
   let lastAt = Number.NEGATIVE_INFINITY;
   return (p) => {
     const pct = p.total > 0 ? Math.floor((p.processed / p.total) * 100) : 100;
     const line = `rebuild: ${count(p.processed)}/${count(p.total)} events (${pct}%), ${count(p.eventsPerSecond)} events/s`;
-    if (io.isTTY) {
-      // Cursor up and clear: the line is rewritten in place.
-      io.err(`${printed ? '\x1b[1A\x1b[2K' : ''}${line}`);
-      printed = true;
+    if (io.liveStderr) {
+      draw(line);
       return;
     }
     if (!p.done && p.elapsedMs - lastAt < 1000) return;
@@ -213,8 +210,6 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         const store = await openStore(config.store);
         try {
           repaired = await repairBookSnapshots(store, [...books].sort(), { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
-          // Book commands compare the log with its high-water mark: accepting the log accepts it there too.
-          await acceptLogAsItIs(store);
         } finally {
           await store.close();
         }
