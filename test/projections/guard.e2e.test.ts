@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -199,6 +199,11 @@ describe('the corruption guard', () => {
     raw.prepare('DELETE FROM events WHERE position > ?').run(5);
     raw.close();
 
+    // The high-water mark beside the file sees it first (#10.4); without the mark, the snapshot still does.
+    const marked = await ptrack(['status', '--store', `sqlite:${file}`], { cwd: dir });
+    expect(marked.code).toBe(4);
+    expect(marked.stderr).toMatch(/the log regressed: it holds 5 events \(last position 5\) but this installation has seen 9 events up to position 9/);
+    rmSync(`${file}.hwm`);
     const status = await ptrack(['status', '--store', `sqlite:${file}`], { cwd: dir });
     expect(status.code).toBe(4);
     expect(status.stderr).toMatch(/snapshot of tradelog-main is at revision \d+ but the log ends at revision 4/);
