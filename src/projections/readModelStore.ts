@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors/index.js';
@@ -144,6 +144,26 @@ export interface FileStamp {
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,100}$/;
+/** `.<name>.json.<pid>.<8 hex>.tmp`: what `prepare` writes before the rename. */
+const TEMPORARY = /^\.[A-Za-z0-9_-]{1,100}\.json\.(\d{1,10})\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * How long a temporary file of a process that is still alive may sit before it counts as
+ * abandoned (a pid can be reused; a real write takes seconds, and its file's mtime moves).
+ */
+export const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/** Whether a process with this pid runs (EPERM: it runs, as another user). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false; // 0 and below name process groups, never a writer
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * The read models' directory: one `<name>.json` per projection, each written atomically
@@ -237,6 +257,47 @@ export class ReadModelStore {
   /** Writes a document atomically and durably. */
   async save(name: string, doc: Omit<ReadModelDocument, 'checksum'>): Promise<FileStamp> {
     return this.commit(this.prepare(name, doc));
+  }
+
+  /**
+   * Removes the temporary files writers left when they were killed between `prepare` and the
+   * rename (`.<name>.json.<pid>.<rand>.tmp`, as large as the document): those whose process
+   * is gone, and those older than `maxAgeMs` (default {@link STALE_TEMPORARY_MS}) whatever
+   * their pid says. A live writer's file is never touched. Returns the paths removed.
+   *
+   * @example
+   * ```ts
+   * const removed = await new ReadModelStore('./state').removeStaleTemporaries();
+   * ```
+   */
+  async removeStaleTemporaries(options: { maxAgeMs?: number; now?: number } = {}): Promise<string[]> {
+    const maxAgeMs = options.maxAgeMs ?? STALE_TEMPORARY_MS;
+    const now = options.now ?? Date.now();
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const match = TEMPORARY.exec(name);
+      if (match === null) continue;
+      const path = join(this.dir, name);
+      if (processAlive(Number(match[1]))) {
+        let mtimeMs: number;
+        try {
+          mtimeMs = (await stat(path)).mtimeMs;
+        } catch {
+          continue; // renamed or removed meanwhile
+        }
+        if (now - mtimeMs <= maxAgeMs) continue;
+      }
+      await rm(path, { force: true });
+      removed.push(path);
+    }
+    return removed;
   }
 
   /** The file's size, mtime and inode; null when it does not exist. */

@@ -623,6 +623,9 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   }
   const models = new ReadModelStore(options.stateDir);
   const logger = options.logger ?? lazyLogger();
+  // Writers killed mid-write leave their temporary documents (as large as the read models): clear them.
+  const stale = await models.removeStaleTemporaries();
+  if (stale.length > 0) logger.info({ stateDir: options.stateDir, removed: stale }, `removed ${stale.length} temporary read-model file(s) left by writers that were killed`);
   const owned = typeof options.store === 'string' ? { spec: options.store, options: options.storeOptions ?? {} } : null;
   const store = typeof options.store === 'string' ? await openStore(options.store, options.storeOptions) : options.store;
   try {
