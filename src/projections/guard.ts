@@ -53,7 +53,16 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
  * if (problem) throw problem; // "the log regressed: it holds 120 events ..."
  * ```
  */
-export async function checkRegression(store: EventStore, extents: readonly ProjectedExtent[], head?: LogHead): Promise<LogRegressionError | null> {
+export async function checkRegression(
+  store: EventStore,
+  extents: readonly ProjectedExtent[],
+  head?: LogHead,
+  /** Who saw the log go further, and what to do: the read models by default. */
+  wording: { seen?: string; seenAt?: string; hint?: string } = {},
+): Promise<LogRegressionError | null> {
+  const seen = wording.seen ?? 'the read models were built from';
+  const seenAt = wording.seenAt ?? 'the read models were built';
+  const hint = wording.hint ?? HINT;
   if (extents.length === 0) return null;
   const h = head ?? (await store.head());
   let worst: ProjectedExtent | undefined;
@@ -73,8 +82,8 @@ export async function checkRegression(store: EventStore, extents: readonly Proje
         ? `${plural(missingEvents, 'event')} ${missingEvents === 1 ? 'is' : 'are'} missing`
         : `its last position is ${positionsBehind} behind the checkpoint`;
     return new LogRegressionError(
-      `the log regressed: it holds ${plural(h.count, 'event')} (last position ${h.position}) but the read models were built from ` +
-        `${plural(worst.eventCount, 'event')} up to position ${worst.checkpoint}: ${how} ${HINT}`,
+      `the log regressed: it holds ${plural(h.count, 'event')} (last position ${h.position}) but ${seen} ` +
+        `${plural(worst.eventCount, 'event')} up to position ${worst.checkpoint}: ${how} ${hint}`,
       { head: h, projected: worst, missingEvents, positionsBehind },
     );
   }
@@ -92,8 +101,8 @@ export async function checkRegression(store: EventStore, extents: readonly Proje
         : { position: event.position, stream: event.stream, revision: event.revision, type: event.type, recordedAt: event.metadata.recordedAt };
     if (found === null || found.position !== ref.position || found.type !== ref.type || found.recordedAt !== ref.recordedAt) {
       return new LogRegressionError(
-        `the log regressed: the read models were built up to position ${ref.position} (${describeRef(ref)}) but ` +
-          `${found === null ? 'the log no longer holds that position' : `the log now holds ${describeRef(found)} there`}: it was cut and written again ${HINT}`,
+        `the log regressed: ${seenAt} up to position ${ref.position} (${describeRef(ref)}) but ` +
+          `${found === null ? 'the log no longer holds that position' : `the log now holds ${describeRef(found)} there`}: it was cut and written again ${hint}`,
         { head: h, projected: e, missingEvents: 0, positionsBehind: 0, found },
       );
     }

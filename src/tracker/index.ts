@@ -1,4 +1,5 @@
 export { openTracker } from './openTracker.js';
 export type { Tracker, OpenTrackerOptions, CallOptions, TrackerResult, RiskSummary, TrackerRecoveryOptions } from './openTracker.js';
+export { acceptLogAsItIs, highWaterMarkPathOf } from './highWaterMark.js';
 export { compat, LEGACY_ACTIONS } from './compat.js';
 export type { LegacyTracker, LegacyAction } from './compat.js';

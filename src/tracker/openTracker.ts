@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Side } from '../events/index.js';
 import type { ExternalSystem, GuardedExternal } from '../reconcile/externalSystem.js';
 import { recoverOnStartup, type RecoveryOptions, type RecoveryOutcome } from '../reconcile/recovery.js';
-import { openStore, type OpenStoreOptions } from '../store/openStore.js';
+import { openStore, parseStoreSpec, type OpenStoreOptions } from '../store/openStore.js';
+import { assertLogNotGone, markingAppends, openHighWaterMark, type HighWaterMark } from './highWaterMark.js';
 import type { EventStore } from '../store/port.js';
 
 export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
@@ -151,7 +152,21 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
   const { store: storeOption, now, logger, storeOptions, external, ...configPart } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
   const config: TrackerConfig = { ...configPart, store: typeof storeOption === 'string' ? storeOption : TrackerConfig.shape.store.parse(undefined) };
   const ownsStore = typeof storeOption !== 'object';
-  const store = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
+  if (ownsStore) {
+    const spec = parseStoreSpec(config.store);
+    // A log deleted under a surviving high-water mark is refused before openStore creates an empty one.
+    if (spec.engine === 'sqlite') assertLogNotGone(spec.engine, spec.path);
+  }
+  const opened = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
+  // A book command on a log that is behind what this installation has seen of it is refused (exit 4).
+  let mark: HighWaterMark | null;
+  try {
+    mark = await openHighWaterMark(opened, { write: storeOptions?.readOnly !== true });
+  } catch (error) {
+    if (ownsStore) await opened.close().catch(() => undefined);
+    throw error;
+  }
+  const store = mark === null ? opened : markingAppends(opened, mark);
   const handler = new CommandHandler({
     store,
     bookId: config.book,

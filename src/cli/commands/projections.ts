@@ -24,6 +24,7 @@ import {
   type RiskData,
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec } from '../../store/index.js';
+import { acceptLogAsItIs } from '../../tracker/index.js';
 import { MAX_TIMER_MS } from '../../events/primitives.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
@@ -210,6 +211,8 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         const store = await openStore(config.store);
         try {
           repaired = await repairBookSnapshots(store, [...books].sort(), { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
+          // Book commands compare the log with its high-water mark: accepting the log accepts it there too.
+          await acceptLogAsItIs(store);
         } finally {
           await store.close();
         }
