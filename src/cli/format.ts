@@ -1,6 +1,31 @@
+import { CONTROL_CHARACTERS } from '../events/primitives.js';
+
+const ALL_CONTROLS = new RegExp(CONTROL_CHARACTERS.source, 'g');
+// The same set but line feed and tab, which a multi-line text may hold.
+const CONTROLS_BUT_LINES = new RegExp(`(?![\\n\\t])${CONTROL_CHARACTERS.source}`, 'g');
+const visible = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * Makes text safe for a terminal: every control character (ESC, BEL, NUL, CR, DEL, C1) and
+ * every invisible mark that reorders or hides text (right-to-left marks, isolates, zero-width
+ * characters) becomes a visible `\\u001b`-style escape. `lines` keeps line feeds and tabs (a
+ * whole multi-line output); without it they are escaped too (one table cell, one field). The
+ * escape is valid inside a JSON string and means the same character there, so JSON output
+ * stays the same data. Used by every printer: the Io's stdout and stderr, and table cells.
+ *
+ * @example
+ * ```ts
+ * escapeControls('AAPL\u001b[2J') // 'AAPL\\u001b[2J'
+ * ```
+ */
+export function escapeControls(text: string, options: { lines?: boolean } = {}): string {
+  return text.replace(options.lines ? CONTROLS_BUT_LINES : ALL_CONTROLS, visible);
+}
+
 /** A plain text table; numbers right-aligned. */
 export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
+  // Escaped before measuring, so what is printed is what is aligned.
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : escapeControls(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
   const line = (r: readonly string[]): string =>

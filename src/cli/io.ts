@@ -1,3 +1,5 @@
+import { escapeControls } from './format.js';
+
 /** Where the CLI writes: stdout for results, stderr for errors, logs and progress. */
 export interface Io {
   out: (text: string) => void;
@@ -15,12 +17,27 @@ export function isLiveStderr(stderr: { isTTY?: boolean }, env: NodeJS.ProcessEnv
   return Boolean(stderr.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
 }
 
-/** An Io on two streams, e.g. the process's own. */
+/** The one control sequence the CLI itself writes: cursor up and clear the line (progress on a live stderr). */
+export const REDRAW = '\x1b[1A\x1b[2K';
+
+const line = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
+
+/**
+ * An Io on two streams, e.g. the process's own. Everything written is passed through
+ * escapeControls, so text that came from outside (ids, symbols, reasons, an adapter's error
+ * message, a stored event) never drives the terminal, whichever printer wrote it; only the
+ * progress line's own REDRAW prefix goes out raw, and only on a live stderr.
+ */
 export function createIo(streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream & { isTTY?: boolean } }, env: NodeJS.ProcessEnv): Io {
+  const liveStderr = isLiveStderr(streams.stderr, env);
   return {
-    out: (text) => void streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => void streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-    liveStderr: isLiveStderr(streams.stderr, env),
+    out: (text) => void streams.stdout.write(line(escapeControls(text, { lines: true }))),
+    err: (text) => {
+      const redraw = liveStderr && text.startsWith(REDRAW);
+      const rest = redraw ? text.slice(REDRAW.length) : text;
+      streams.stderr.write(line(`${redraw ? REDRAW : ''}${escapeControls(rest, { lines: true })}`));
+    },
+    liveStderr,
   };
 }
 
@@ -33,7 +50,7 @@ export const processIo: Io = createIo(process, process.env);
 export function lineInPlace(io: Io): (line: string) => void {
   let drawn = false;
   return (line) => {
-    io.err(`${drawn ? '\x1b[1A\x1b[2K' : ''}${line}`);
+    io.err(`${drawn ? REDRAW : ''}${line}`);
     drawn = true;
   };
 }
