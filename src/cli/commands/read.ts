@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Position, PositionStatus } from '../../commands/index.js';
 import { ValidationError } from '../../errors/index.js';
 import { bookStream, type RecordedEvent } from '../../events/index.js';
-import { openStore, readWholeStream } from '../../store/index.js';
+import { openStore, readWholeStream, type EventStore } from '../../store/index.js';
 import { configFor, globalsOf, withTracker } from '../context.js';
 import { fmt, num, table } from '../format.js';
 import type { Io } from '../io.js';
@@ -32,6 +32,22 @@ function describe(e: RecordedEvent): string {
     .filter((k) => d[k] !== undefined)
     .map((k) => `${k}=${typeof d[k] === 'number' ? (MONEY.has(k) ? fmt(d[k] as number) : num(d[k] as number)) : String(d[k])}`)
     .join(' ');
+}
+
+/**
+ * The last `limit` events of a stream (all without a limit), oldest first, that `keep` accepts.
+ * Without `keep` only the tail is read (from revision last - limit + 1); with it the stream is
+ * read once and at most 2 x limit events are held: linear in the stream, whatever the limit.
+ */
+async function lastEvents(store: EventStore, stream: string, limit: number | undefined, keep?: (e: RecordedEvent) => boolean): Promise<RecordedEvent[]> {
+  const fromRevision = limit !== undefined && keep === undefined ? Math.max(0, (await store.streamRevision(stream)) - limit + 1) : 0;
+  let events: RecordedEvent[] = [];
+  for await (const e of readWholeStream(store, stream, { fromRevision })) {
+    if (keep !== undefined && !keep(e)) continue;
+    events.push(e);
+    if (limit !== undefined && events.length >= 2 * limit) events = events.slice(-limit);
+  }
+  return limit === undefined ? events : events.slice(-limit);
 }
 
 /** Registers the commands that read: status, log, head. */
@@ -89,12 +105,8 @@ export function registerReadCommands(program: Command, io: Io): void {
       const { config } = configFor(globals);
       const store = await openStore(config.store, READ);
       try {
-        let events: RecordedEvent[] = [];
-        for await (const e of readWholeStream(store, bookStream(config.book))) {
-          if (opts.position !== undefined && (e.data as { positionId?: string }).positionId !== opts.position) continue;
-          events.push(e);
-          if (limit !== undefined && events.length > limit) events = events.slice(-limit);
-        }
+        const about = opts.position === undefined ? undefined : (e: RecordedEvent): boolean => (e.data as { positionId?: string }).positionId === opts.position;
+        const events = await lastEvents(store, bookStream(config.book), limit, about);
         if (opts.json) {
           for (const e of events) io.out(JSON.stringify(e));
           return;
