@@ -1,4 +1,5 @@
 import { TrackerConfig } from './schema.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 
 /**
  * The comment `ptrack init` writes above each key. Typed by the schema's keys, so a key added
@@ -44,7 +45,8 @@ const WHEN_UNSET = new Map<string, unknown>([['logLevel', 'warn']]);
  * ```
  */
 export function defaultConfigText(overrides: { store?: string; book?: string } = {}): string {
-  const d = TrackerConfig.parse(overrides);
+  // The overrides come from --store / --book: a bad one is bad input, named, never a raw ZodError.
+  const d = parseOrThrow(TrackerConfig, overrides, 'settings');
   // Where and which book first, then the schema's order.
   const first: (keyof TrackerConfig)[] = ['store', 'book'];
   const keys = [...first, ...(Object.keys(TrackerConfig.shape) as (keyof TrackerConfig)[]).filter((k) => !first.includes(k))];

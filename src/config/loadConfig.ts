@@ -60,6 +60,7 @@ export function loadConfig(
 ): LoadedConfig {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  if (options.file !== undefined && options.file.trim() === '') throw new ValidationError('--config: expected a file name, got ""');
   const named = options.file ?? (env.PTRACK_CONFIG ? env.PTRACK_CONFIG : undefined);
   const file = named !== undefined ? resolve(cwd, named) : resolve(cwd, CONFIG_FILE);
   if (!existsSync(file)) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, defaultConfigText, parseConfigText } from '../../config/index.js';
@@ -18,7 +18,9 @@ export function registerInitCommand(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const opts = command.opts<{ force?: boolean; json?: boolean }>();
       // An empty PTRACK_CONFIG means unset, as loadConfig reads it (else this would resolve to the cwd itself).
+      if (globals.config !== undefined && globals.config.trim() === '') throw new ValidationError('--config: expected a file name, got ""');
       const file = resolve(globals.config ?? (process.env.PTRACK_CONFIG || CONFIG_FILE));
+      if (existsSync(file) && statSync(file).isDirectory()) throw new ValidationError(`${file} is a directory: name a config file`);
       if (existsSync(file) && !opts.force) {
         throw new ValidationError(`${file} already exists; use --force to overwrite it`);
       }
@@ -30,8 +32,12 @@ export function registerInitCommand(program: Command, io: Io): void {
       const store = await openStore(config.store);
       const head = await store.head();
       await store.close();
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, text);
+      } catch (error) {
+        throw new ValidationError(`cannot write config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], { cause: error });
+      }
       if (opts.json) io.out(JSON.stringify({ config: file, store: store.location, book: config.book, events: head.count }));
       else io.out(`wrote ${file}\nstore ${store.engine} ${store.location} ready (${head.count} events), book ${config.book}`);
     });
