@@ -6,17 +6,14 @@ import { decide, type DecidedEvent } from './decide.js';
 import { evolve } from './evolve.js';
 import { commandFingerprint, fingerprintType } from './fingerprint.js';
 import { parseCommand } from './parseCommand.js';
+import { BOOK_SNAPSHOT_VERSION, bookFromSnapshot, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandInput } from './schemas.js';
 import {
-  BOOK_STATE_VERSION,
-  bookStateFromJson,
   forkBookState,
   freezeBookState,
-  bookStateToJson,
   initialBookState,
   type BookState,
-  type BookStateJson,
   type CommandRecord,
 } from './state.js';
 
@@ -333,11 +330,21 @@ export class CommandHandler {
   private async fromSnapshot(): Promise<BookState> {
     const { store, policy } = this.opts;
     const fresh = initialBookState({ idempotencyWindow: policy.idempotencyWindow, timeZone: policy.timeZone });
+    this.snapshotRevision = -1;
     const snapshot = await store.readSnapshot(this.stream);
-    if (!snapshot || snapshot.version !== BOOK_STATE_VERSION) return fresh;
-    const json = snapshot.state as BookStateJson;
+    if (!snapshot || snapshot.version !== BOOK_SNAPSHOT_VERSION) return fresh;
+    const decoded = decodeBookSnapshot(snapshot);
+    if (!decoded.ok) {
+      // A snapshot is a cache: a bad one is dropped (and rewritten later), the log is the truth.
+      this.opts.logger?.warn(
+        { stream: this.stream, revision: snapshot.revision, reason: decoded.reason },
+        `discarded the snapshot of ${this.stream}: ${decoded.reason}; replaying the log`,
+      );
+      return fresh;
+    }
+    const json = decoded.json;
     // A snapshot folded under other limits would fold differently from here on: replay instead.
-    if (json.limits?.idempotencyWindow !== policy.idempotencyWindow || json.limits?.timeZone !== policy.timeZone) return fresh;
+    if (json.limits.idempotencyWindow !== policy.idempotencyWindow || json.limits.timeZone !== policy.timeZone) return fresh;
     const head = await store.streamRevision(this.stream);
     if (head < snapshot.revision) {
       throw new CorruptionError(
@@ -346,7 +353,7 @@ export class CommandHandler {
       );
     }
     this.snapshotRevision = snapshot.revision;
-    return bookStateFromJson(json);
+    return bookFromSnapshot(json);
   }
 
   private async maybeSnapshot(state: BookState): Promise<void> {
@@ -356,7 +363,7 @@ export class CommandHandler {
     const every = Math.max(this.opts.snapshotEvery, state.positions.size);
     if (state.revision - this.snapshotRevision < every) return;
     try {
-      await this.opts.store.writeSnapshot(this.stream, { revision: state.revision, version: BOOK_STATE_VERSION, state: bookStateToJson(state) });
+      await this.opts.store.writeSnapshot(this.stream, encodeBookSnapshot(state));
       this.snapshotRevision = state.revision;
     } catch (error) {
       // A snapshot is only a cache; the command itself succeeded.

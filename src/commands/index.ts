@@ -31,5 +31,7 @@ export type { DecidedEvent, DecideContext } from './decide.js';
 export { dayKey } from './time.js';
 export { breakerActive } from './breaker.js';
 export { allowedWhileRecoveryPending, recoveryPending } from './decideRecovery.js';
+export { BOOK_SNAPSHOT_VERSION, BookStateJsonSchema, bookFromSnapshot, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
+export type { DecodedBookSnapshot } from './snapshot.js';
 export { CommandHandler } from './handler.js';
 export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';

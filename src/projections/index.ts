@@ -33,5 +33,7 @@ export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.j
 export { replayAt, parseReplayPoint } from './replay.js';
 export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';
 export { verifyLog } from './verify.js';
+export { checkBookSnapshot } from './snapshotCheck.js';
+export type { BookSnapshotCheck } from './snapshotCheck.js';
 export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
 export { canonicalJson } from './_internals/canonicalJson.js';

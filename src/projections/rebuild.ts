@@ -1,6 +1,5 @@
 import {
-  BOOK_STATE_VERSION,
-  bookStateToJson,
+  encodeBookSnapshot,
   evolve,
   initialBookState,
   type BookLimits,
@@ -9,6 +8,7 @@ import { bookStream } from '../events/index.js';
 import { readWholeStream } from '../store/iterate.js';
 import type { EventStore, LogHead } from '../store/port.js';
 import { ReadModelStore } from './readModelStore.js';
+import { checkBookSnapshot } from './snapshotCheck.js';
 import { startProjections, type StartProjectionsOptions } from './runner.js';
 import { setRepeating } from '../_internals/timers.js';
 
@@ -93,28 +93,31 @@ export async function booksInReadModels(stateDir: string, names: readonly string
 }
 
 /**
- * After the log lost events, the book snapshots the command handler keeps may be ahead of
- * it (the handler then refuses to load the book). Rewrites every such snapshot from the log
- * as it is now, under the given limits (those the handler checks a snapshot against).
- * Returns the streams repaired.
+ * Rewrites from the log every book snapshot that cannot be trusted: ahead of the log (after
+ * the log lost events, the handler refuses to load the book), or of the wrong shape, with a
+ * checksum that does not match, or different from the fold of the log it claims (see
+ * {@link checkBookSnapshot}). The new snapshot is folded under the given limits (those the
+ * handler checks a snapshot against). Returns the streams repaired and why.
  *
  * @example
  * ```ts
  * await repairBookSnapshots(store, ['main'], { idempotencyWindow: 1000, timeZone: 'UTC' });
  * ```
  */
-export async function repairBookSnapshots(store: EventStore, books: readonly string[], limits: BookLimits): Promise<{ stream: string; from: number; to: number }[]> {
-  const repaired: { stream: string; from: number; to: number }[] = [];
+export async function repairBookSnapshots(
+  store: EventStore,
+  books: readonly string[],
+  limits: BookLimits,
+): Promise<{ stream: string; from: number; to: number; reason: string }[]> {
+  const repaired: { stream: string; from: number; to: number; reason: string }[] = [];
   for (const book of books) {
     const stream = bookStream(book);
-    const snapshot = await store.readSnapshot(stream);
-    if (snapshot === null) continue;
-    const head = await store.streamRevision(stream);
-    if (snapshot.revision <= head) continue;
+    const check = await checkBookSnapshot(store, stream);
+    if (check.status !== 'bad') continue;
     let state = initialBookState(limits);
     for await (const event of readWholeStream(store, stream)) state = evolve(state, event);
-    await store.writeSnapshot(stream, { revision: state.revision, version: BOOK_STATE_VERSION, state: bookStateToJson(state) });
-    repaired.push({ stream, from: snapshot.revision, to: state.revision });
+    await store.writeSnapshot(stream, encodeBookSnapshot(state));
+    repaired.push({ stream, from: check.revision, to: state.revision, reason: check.reason });
   }
   return repaired;
 }

@@ -1,13 +1,14 @@
 import { CorruptionError, EventSchemaError } from '../errors/index.js';
-import type { RecordedEvent } from '../events/index.js';
+import { bookOfStream, type RecordedEvent } from '../events/index.js';
 import { MAX_PAGE, type EventStore, type LogHead } from '../store/port.js';
+import { checkBookSnapshot } from './snapshotCheck.js';
 
-export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision';
+export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision' | 'snapshot';
 
 /** The first thing wrong with the log. */
 export interface VerifyProblem {
   kind: VerifyProblemKind;
-  /** Where it is; 0 for damage the engine's integrity check found in the file rather than in one event. */
+  /** Where it is; 0 for damage the engine's integrity check found in the file rather than in one event, and for a book snapshot. */
   position: number;
   stream?: string;
   revision?: number;
@@ -33,7 +34,8 @@ export interface VerifyReport {
  * Checks the log itself: first the engine's own integrity check of its files (SQLite's
  * `PRAGMA integrity_check`), then, streaming the log, that every event parses (schema and
  * upcasting), global positions strictly increase, and revisions are contiguous per stream
- * from 0. Stops at the first problem and says where it is.
+ * from 0; then that every book's snapshot parses and equals the fold of the log up to the
+ * revision it claims. Stops at the first problem and says where it is.
  *
  * @example
  * ```ts
@@ -139,6 +141,22 @@ export async function verifyLog(store: EventStore, options: { onProgress?: (even
       after = e.position;
     }
     options.onProgress?.(events);
-    if (page.length < limit) return report(null);
+    if (page.length < limit) break;
   }
+
+  // The log is sound; a book's snapshot is what commands start from, so it must agree with it.
+  for (const stream of revisions.keys()) {
+    if (bookOfStream(stream) === null) continue;
+    const snapshot = await checkBookSnapshot(store, stream);
+    if (snapshot.status === 'bad') {
+      return report({
+        kind: 'snapshot',
+        position: 0,
+        stream,
+        revision: snapshot.revision,
+        message: `the book snapshot of ${stream} (revision ${snapshot.revision}) cannot be trusted: ${snapshot.reason} (run ptrack rebuild --accept-regression to rewrite it from the log)`,
+      });
+    }
+  }
+  return report(null);
 }

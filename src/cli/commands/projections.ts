@@ -225,7 +225,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         `rebuilt ${result.readModels.length} read models from ${count(result.events)} events in ${(result.elapsedMs / 1000).toFixed(2)} s ` +
           `(${count(result.eventsPerSecond)} events/s) into ${stateDir}`,
       ];
-      for (const r of repaired) lines.push(`repaired the book snapshot of ${r.stream}: it was at revision ${r.from}, the log ends at ${r.to}`);
+      for (const r of repaired) lines.push(`repaired the book snapshot of ${r.stream}: it was at revision ${r.from}, the log ends at ${r.to} (${r.reason})`);
       io.out(lines.join('\n'));
     });
 
@@ -351,7 +351,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
 
   program
     .command('verify')
-    .description("check the log itself: SQLite's integrity check, every event parses, positions strictly increase, revisions are contiguous per stream (exit 4 on the first problem)")
+    .description("check the log itself: SQLite's integrity check, every event parses, positions strictly increase, revisions are contiguous per stream, and every book snapshot matches the log (exit 4 on the first problem)")
     .option('--json', 'print the report as JSON')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
@@ -370,7 +370,11 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       if (report.problem !== null) {
         const p = report.problem;
         throw new CorruptionError(
-          p.kind === 'unparseable' || p.kind === 'damaged' ? `the log is damaged: ${p.message}` : `the log is damaged at position ${p.position}: ${p.message}`,
+          p.kind === 'snapshot'
+            ? p.message
+            : p.kind === 'unparseable' || p.kind === 'damaged'
+              ? `the log is damaged: ${p.message}`
+              : `the log is damaged at position ${p.position}: ${p.message}`,
         );
       }
       if (!json) {
