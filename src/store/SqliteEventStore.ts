@@ -44,6 +44,12 @@ export interface SqliteEventStoreOptions {
    * connection is read-only. A missing or empty file is a StoreError (exit 2) naming the path.
    */
   readOnly?: boolean;
+  /**
+   * `false`: open an existing trade log read-write (for a reader that also checkpoints, like the
+   * projection runner) but never create or initialise one; missing or empty is refused as with
+   * `readOnly`. Default true.
+   */
+  create?: boolean;
 }
 
 type Row = [position: number, stream: string, revision: number, type: string, data: string, metadata: string];
@@ -194,6 +200,16 @@ function inspectExisting(path: string): Existing {
   );
 }
 
+/** For an open that must not create: a missing or empty file is refused, naming the path. */
+function requireLog(file: string, existing: Existing): void {
+  if (existing === 'missing') {
+    throw new StoreError(`no trade log at ${file}: nothing was created (check the store path; \`ptrack init\` or a command that writes creates one)`);
+  }
+  if (existing === 'empty') {
+    throw new StoreError(`${file} is not a trade log yet (an empty file): nothing to read, nothing was written (\`ptrack init\` or a command that writes initialises it)`);
+  }
+}
+
 /**
  * The default engine: one SQLite file, any number of processes.
  * WAL with `synchronous=FULL` (set on every open: a WAL database reopened by the driver falls
@@ -275,7 +291,8 @@ export class SqliteEventStore implements EventStore {
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     const file = resolve(path);
     const existing = inspectExisting(file);
-    if (options.readOnly) return SqliteEventStore.openToRead(file, existing, options);
+    if (options.readOnly || options.create === false) requireLog(file, existing);
+    if (options.readOnly) return SqliteEventStore.openToRead(file, options);
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -294,13 +311,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private static openToRead(file: string, existing: Existing, options: SqliteEventStoreOptions): SqliteEventStore {
-    if (existing === 'missing') {
-      throw new StoreError(`no trade log at ${file}: nothing was created (check the store path; \`ptrack init\` or a command that writes creates one)`);
-    }
-    if (existing === 'empty') {
-      throw new StoreError(`${file} is not a trade log yet (an empty file): nothing to read, nothing was written (\`ptrack init\` or a command that writes initialises it)`);
-    }
+  private static openToRead(file: string, options: SqliteEventStoreOptions): SqliteEventStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });

@@ -89,6 +89,11 @@ export interface OpenStoreOptions {
    * create nothing by reading, so they open as usual.
    */
   readOnly?: boolean;
+  /**
+   * `false`: never create or initialise a log, but open an existing one read-write (sqlite; a
+   * missing or empty file is refused as with `readOnly`). Default true.
+   */
+  create?: boolean;
   /** Options of the eventstoredb engine (namespace, timeouts, resubscribing). */
   eventstoredb?: Omit<EventStoreDbStoreOptions, 'codec' | 'now'>;
 }

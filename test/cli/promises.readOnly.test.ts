@@ -87,6 +87,25 @@ describe('#10.6 read-only commands never create a log', () => {
     }
   });
 
+  it('#10.6 project, rebuild and audit (they write only read models) never create a log either', async ({ onTestFinished }) => {
+    const dir = sandbox(onTestFinished);
+    const missing = join(dir, 'typo', 'trades.db');
+    for (const args of [['project'], ['rebuild'], ['rebuild', '--accept-regression'], ['audit']]) {
+      const r = await runMain(['--store', `sqlite:${missing}`, ...args]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(`no trade log at ${missing}`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    // On an existing log they work as before.
+    const store = `sqlite:${join(dir, 'trades.db')}`;
+    expect((await runMain(['--store', store, 'track', 'A1'])).code).toBe(0);
+    for (const args of [['project'], ['rebuild'], ['audit']]) {
+      const r = await runMain(['--store', store, ...args]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    await expect(openStore(`sqlite:${missing}`, { create: false })).rejects.toThrow(`no trade log at ${missing}`);
+  });
+
   it('#10.6 memory: opens to read as before (nothing to create there)', async () => {
     const head = await runMain(['--store', 'memory:', 'head', '--json']);
     expect(head.code, head.stderr).toBe(0);

@@ -40,6 +40,12 @@ export function stateDirOf(config: TrackerConfig): string {
   return spec.engine === 'sqlite' ? dirname(resolve(spec.path)) : resolve('state');
 }
 
+/**
+ * project, rebuild and audit read the log (and write only read models): they never create one.
+ * Read-write all the same, since the runner checkpoints a replaced file's WAL.
+ */
+const EXISTING = { create: false } as const;
+
 /** pino, loaded only when something is logged. */
 function loggerFor(config: TrackerConfig): ProjectionLogger {
   let logger: ReturnType<typeof createLogger> | undefined;
@@ -156,6 +162,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const stateDir = stateDirOf(config);
       const handle = await startProjections({
         store: config.store,
+        storeOptions: EXISTING,
         stateDir,
         options: projectionOptionsOf(config),
         logger: loggerFor(config),
@@ -199,6 +206,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const booksBefore = opts.acceptRegression ? await booksInReadModels(stateDir, READ_MODEL_NAMES) : [];
       const result = await rebuildReadModels({
         store: config.store,
+        storeOptions: EXISTING,
         stateDir,
         options: projectionOptionsOf(config),
         logger: loggerFor(config),
@@ -208,7 +216,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       let repaired: Awaited<ReturnType<typeof repairBookSnapshots>> = [];
       if (opts.acceptRegression) {
         const books = new Set([config.book, ...booksBefore, ...(await booksInReadModels(stateDir, READ_MODEL_NAMES))]);
-        const store = await openStore(config.store);
+        const store = await openStore(config.store, EXISTING);
         try {
           repaired = await repairBookSnapshots(store, [...books].sort(), { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
           // Book commands compare the log with its high-water mark: accepting the log accepts it there too.
@@ -294,7 +302,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const stateDir = stateDirOf(config);
       const options = projectionOptionsOf(config);
       // One cycle first, so the report is the log's as of now (and a damaged audit.json is healed).
-      const handle = await startProjections({ store: config.store, stateDir, options, logger: loggerFor(config) });
+      const handle = await startProjections({ store: config.store, storeOptions: EXISTING, stateDir, options, logger: loggerFor(config) });
       try {
         await handle.whenCaughtUp();
       } catch (error) {
