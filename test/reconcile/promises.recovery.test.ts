@@ -87,6 +87,18 @@ describe('#10.2 the recovery gate', () => {
     await expect(reconcile({ handler: w.tracker.handler, external: system, dryRun: true, now: w.now, guard: NO_SLEEP })).resolves.toMatchObject({ dryRun: true });
   });
 
+  it('#10.2 the gate is kept in the book snapshot: a tracker that starts from one still refuses', async () => {
+    const w = await openWorld({ seed: 9, book: { snapshotEvery: 2 } });
+    await w.tracker.track('W-1', { symbol: 'SOL' });
+    await recoverOnStartup({ handler: w.tracker.handler, external: w.exchange, mode: 'manual', now: w.now, guard: NO_SLEEP });
+    for (let i = 0; i < 4; i++) await w.tracker.execute({ type: 'RecordHeartbeat', process: 'bot' });
+    const snapshot = await w.store.readSnapshot(w.tracker.handler.stream);
+    expect(snapshot?.revision).toBeGreaterThanOrEqual(2);
+    const restarted = await openTracker({ ...LOOSE_BOOK, snapshotEvery: 2, store: w.store, now: w.now });
+    expect((await restarted.state()).recovery).toMatchObject({ status: 'REQUIRED', mode: 'manual' });
+    await expect(restarted.enter('W-1', { value: 100 })).rejects.toThrow(RecoveryPendingError);
+  });
+
   it("#10.2 openTracker({ external }) runs startup recovery in the config's recovery.mode and maxStateAgeSeconds", async () => {
     const w = await heldWorld();
     const manual = await openTracker({ ...LOOSE_BOOK, store: w.store, now: w.now, external: w.exchange, recovery: { mode: 'manual' } });
