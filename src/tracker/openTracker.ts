@@ -52,7 +52,8 @@ export interface RiskSummary {
   /** The breaker as the log left it, and whether it refuses entries now (a timed trip expires by itself). */
   breaker: BookState['breaker'] & { active: boolean };
   cooldowns: { symbol: string; until: string }[];
-  groupRisk: { group: string; risk: number; pct: number }[];
+  /** Open risk per group; `pct` of equity is null when no equity is left (a share of nothing is not a number). */
+  groupRisk: { group: string; risk: number; pct: number | null }[];
   lossStreaks: { symbol: string; day: string; count: number }[];
 }
 
@@ -275,7 +276,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
         todayPnl: state.today,
         breaker: { ...state.breaker, active: breakerActive(state.breaker, (now ?? (() => new Date()))()) },
         cooldowns: [...state.cooldowns].map(([symbol, until]) => ({ symbol, until })),
-        groupRisk: [...state.groupRisk].map(([group, risk]) => ({ group, risk, pct: (risk / equity) * 100 })),
+        groupRisk: [...state.groupRisk].map(([group, risk]) => ({ group, risk, pct: equity > 0 ? (risk / equity) * 100 : null })),
         lossStreaks: [...state.lossStreaks].map(([symbol, s]) => ({ symbol, ...s })),
       };
     },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BookPolicy, decide, parseCommand } from '../../src/commands/index.js';
 import { RiskLimitError } from '../../src/errors/index.js';
+import { MemoryEventStore } from '../../src/store/index.js';
+import { openTracker } from '../../src/tracker/index.js';
 import { deciderSpec, type GivenEvent } from '../../src/testing/index.js';
 import { NOW, entered, exited, expectRiskLimit, secondsFrom, tracked } from './fixtures.js';
 
@@ -60,5 +62,23 @@ describe('#10.3 risk rules when no equity is left', () => {
     expect(events[1]).toMatchObject({
       data: { trigger: 'daily_loss', dailyPnl: -10, limit: 0, reason: 'daily realized loss 10 with no equity left (equity -2000 before this exit)' },
     });
+  });
+});
+
+describe('#10.3 the risk summary when no equity is left', () => {
+  it('#10.3 tracker.risk() gives no percentage of equity for group risk (not a negative or infinite one)', async () => {
+    const tracker = await openTracker({ store: new MemoryEventStore(), maxGroupRiskPct: null, dailyLossLimitPct: null, correlationGroups: { tech: ['AAPL'] } });
+    try {
+      await tracker.track('A', { symbol: 'AAPL' });
+      await tracker.enter('A', { value: 100 });
+      await tracker.track('L', { symbol: 'MSFT' });
+      await tracker.enter('L', { value: 20_000 });
+      await tracker.exit('L', { value: 5_000 });
+      const risk = await tracker.risk();
+      expect(risk.equity).toBe(-5_000);
+      expect(risk.groupRisk).toEqual([{ group: 'tech', risk: 100, pct: null }]);
+    } finally {
+      await tracker.close();
+    }
   });
 });

@@ -84,7 +84,7 @@ export function registerReadCommands(program: Command, io: Io): void {
           `risk: ${risk.open}/${risk.maxPositions} IN, equity ${fmt(risk.equity)}, realized P&L ${fmt(risk.realizedPnl)}, ` +
             `day ${risk.todayPnl.day || '-'} P&L ${fmt(risk.todayPnl.pnl)}, circuit breaker ${breaker}`,
         );
-        for (const g of risk.groupRisk) lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${fmt(g.pct)}% of equity)`);
+        for (const g of risk.groupRisk) lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${g.pct === null ? 'no equity left' : `${fmt(g.pct)}% of equity`})`);
         for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
         for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
         io.out(lines.join('\n'));
