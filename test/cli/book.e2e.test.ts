@@ -359,7 +359,7 @@ describe.concurrent('ptrack: bad input exits 2 with one line', () => {
       [['exit', 'X-1', '--value', '5', '--fraction', '1.5'], /^ptrack: --fraction: must be at most 1, got 1\.5$/],
       [['enter', 'X-1', '--value', '5', '--bogus'], /^ptrack: unknown option '--bogus'/],
       [['track', 'X-1', '--side', 'up'], /^ptrack: option '--side <side>' argument 'up' is invalid/],
-      [['cooldown', 'SYM', '--for', 'soon'], /^ptrack: --for: expected a duration like 90, 90s, 5m, 2h or 1d, got "soon"$/],
+      [['cooldown', 'SYM', '--for', 'soon'], /^ptrack: --for: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h \(units d, h, m, s, largest first, each once\), got "soon"$/],
       [['log', '--limit', '0'], /^ptrack: --limit: expected a whole number >= 1, got 0$/],
     ];
     await ok('init');
