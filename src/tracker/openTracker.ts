@@ -283,7 +283,10 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     state: () => handler.load(),
     close: async () => {
       // Queued commands were accepted: finish them before the store goes (new ones are refused).
-      closing ??= handler.close().then(() => (ownsStore ? store.close() : undefined));
+      closing ??= handler.close().then(() => {
+        mark?.close();
+        return ownsStore ? store.close() : undefined;
+      });
       await closing;
     },
   };
