@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openTracker } from '../../src/tracker/index.js';
 import { ptrack } from '../helpers/cli.js';
@@ -12,16 +13,20 @@ describe('the circuit breaker as shown is the circuit breaker as enforced', () =
     const run = (...args: string[]) => ptrack(args, { cwd: dir, env: ENV, timeoutMs: 60_000 });
     expect((await run('init')).code).toBe(0);
     expect((await run('track', 'B-1', '--symbol', 'B')).code).toBe(0);
-    // Long enough for two commands to run inside it on a loaded machine.
-    const trip = await run('breaker', 'trip', '--reason', 'short pause', '--for', '6s');
+    // A trip that runs for a day: status says TRIPPED and an entry is refused.
+    const trip = await run('breaker', 'trip', '--reason', 'long pause', '--for', '1d');
     expect(trip.code, trip.stderr).toBe(0);
-    const until = Date.parse(/until (\S+)/.exec(trip.stdout)![1]!);
-    // While it runs, status says TRIPPED and an entry is refused.
     const during = await run('status');
-    expect(during.stdout).toMatch(/circuit breaker TRIPPED \(manual: short pause\) until /);
+    expect(during.stdout).toMatch(/circuit breaker TRIPPED \(manual: long pause\) until /);
     expect((await run('enter', 'B-1', '--value', '10')).code).toBe(3);
+    expect((await run('breaker', 'reset', '--reason', 'done')).code).toBe(0);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 50));
+    // A trip made two hours ago for one minute, recorded at its own time: expired now, whatever
+    // the machine's speed (no test waits on the clock).
+    const past = Date.now() - 2 * 3600_000;
+    const tracker = await openTracker({ store: `sqlite:${join(dir, 'state', 'trades.db')}`, now: () => new Date(past) });
+    await tracker.tripCircuitBreaker('short pause', { seconds: 60 });
+    await tracker.close();
     const after = await run('status');
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).not.toMatch(/TRIPPED/);
