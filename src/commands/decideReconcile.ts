@@ -1,8 +1,9 @@
-import { InvalidTransitionError } from '../errors/index.js';
 import type { EventData, Source } from '../events/index.js';
-import type { DecidedEvent } from './decide.js';
+import type { DecidedEvent } from './decided.js';
+import { pnlOf } from './pnl.js';
 import type { CommandOf } from './schemas.js';
-import type { BookState, InPosition } from './state.js';
+import type { BookState } from './state.js';
+import { requireIn, requireNotIn } from './transitions.js';
 
 export type ReconcileCommand = CommandOf<
   | 'DetectOrphan'
@@ -14,33 +15,6 @@ export type ReconcileCommand = CommandOf<
   | 'CompleteReconciliation'
   | 'RecordHeartbeat'
 >;
-
-function describe(state: BookState, id: string): string {
-  const p = state.positions.get(id);
-  return p ? p.status : 'not tracked (unknown or archived)';
-}
-
-function requireIn(state: BookState, id: string, verb: string): InPosition {
-  const p = state.positions.get(id);
-  if (p?.status === 'IN') return p;
-  throw new InvalidTransitionError(
-    `cannot ${verb} "${id}": it is ${describe(state, id)}, expected IN (the book changed since the outside system was read)`,
-    id,
-    p?.status ?? 'UNKNOWN',
-    ['IN'],
-  );
-}
-
-function requireNotIn(state: BookState, id: string, verb: string): void {
-  const p = state.positions.get(id);
-  if (p?.status !== 'IN') return;
-  throw new InvalidTransitionError(
-    `cannot ${verb} "${id}": it is IN here, so it is no orphan (the book changed since the outside system was read)`,
-    id,
-    'IN',
-    ['UNKNOWN', 'WATCHING', 'EXITED', 'SKIPPED'],
-  );
-}
 
 /**
  * The reconciler's commands. Each checks the book as it is at append time, so a plan made
@@ -81,7 +55,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
     }
     case 'ClearPhantom': {
       const p = requireIn(state, command.positionId, 'clear phantom');
-      const realizedPnl = p.side === 'long' ? p.value - p.costBasis : p.costBasis - p.value;
+      const realizedPnl = pnlOf(p.side, p.value, p.costBasis);
       const data: EventData<'PhantomCleared'> = {
         positionId: p.id,
         value: p.value,

@@ -1,6 +1,6 @@
 import { InvalidTransitionError, RecoveryPendingError } from '../errors/index.js';
 import type { EventData, Source } from '../events/index.js';
-import type { DecidedEvent } from './decide.js';
+import type { DecidedEvent } from './decided.js';
 import type { CommandOf, CommandType } from './schemas.js';
 import type { BookState } from './state.js';
 

@@ -284,7 +284,8 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       const fingerprint = event.metadata.commandHash;
       state.commands.set(commandId, fingerprint === undefined ? { from: state.revision, to: state.revision } : { from: state.revision, to: state.revision, fingerprint });
       if (state.commands.size > state.limits.idempotencyWindow) {
-        state.commands.delete(state.commands.keys().next().value!);
+        const oldest = state.commands.keys().next();
+        if (!oldest.done) state.commands.delete(oldest.value);
       }
     }
   }

@@ -2,7 +2,8 @@ import { ConcurrencyError, CorruptionError, StoreError, ValidationError } from '
 import { quote } from '../_internals/zodIssues.js';
 import { bookStream, CURRENT_SCHEMA_VERSION, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
-import { decide, type DecidedEvent } from './decide.js';
+import { decide } from './decide.js';
+import type { DecidedEvent } from './decided.js';
 import { evolve } from './evolve.js';
 import { commandFingerprint, fingerprintType } from './fingerprint.js';
 import { parseCommand } from './parseCommand.js';

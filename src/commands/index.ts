@@ -27,7 +27,9 @@ export type {
 export { evolve, positionRisk } from './evolve.js';
 export type { FoldableEvent } from './evolve.js';
 export { decide, groupOfSymbol } from './decide.js';
-export type { DecidedEvent, DecideContext } from './decide.js';
+export type { DecidedEvent, DecideContext } from './decided.js';
+export { pnlOf } from './pnl.js';
+export { groupOf } from './groupOf.js';
 export { dayKey } from './time.js';
 export { breakerActive } from './breaker.js';
 export { allowedWhileRecoveryPending, recoveryPending } from './decideRecovery.js';

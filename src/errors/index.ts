@@ -73,12 +73,23 @@ export class InvalidTransitionError extends TrackerError {
 }
 
 /** A risk rule refused a command; names the rule, the limit and the current value. */
+/** The risk rules a refusal can name (RiskLimitError.rule): a closed set, so a caller can switch on it. */
+export type RiskRule =
+  | 'circuitBreaker'
+  | 'cooldown'
+  | 'minPositionValue'
+  | 'maxPositions'
+  | 'duplicateSymbol'
+  | 'maxConsecutiveLossesPerSymbol'
+  | 'equity'
+  | 'maxGroupRiskPct';
+
 export class RiskLimitError extends TrackerError {
   readonly code = 'RISK_LIMIT' as const;
   readonly exitCode = ExitCode.rejected;
   constructor(
     message: string,
-    readonly rule: string,
+    readonly rule: RiskRule,
     readonly limit: number | string,
     readonly current: number | string,
   ) {

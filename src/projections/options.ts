@@ -28,9 +28,5 @@ export function projectionOptionsOf(config: TrackerConfig): ProjectionOptions {
   };
 }
 
-/** The correlation group of a symbol in a group map (group name -> symbols). */
-export function groupOf(groups: Readonly<Record<string, readonly string[]>>, symbol: string | undefined): string | undefined {
-  if (symbol === undefined) return undefined;
-  for (const [group, symbols] of Object.entries(groups)) if (symbols.includes(symbol)) return group;
-  return undefined;
-}
+/** The correlation group of a symbol: the book's one rule, so read models and entries agree. */
+export { groupOf } from '../commands/index.js';

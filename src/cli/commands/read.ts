@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Position, PositionStatus } from '../../commands/index.js';
+import { pnlOf, type Position, type PositionStatus } from '../../commands/index.js';
 import { ValidationError } from '../../errors/index.js';
 import { bookStream, type RecordedEvent } from '../../events/index.js';
 import { openStore, readWholeStream, type EventStore } from '../../store/index.js';
@@ -17,7 +17,7 @@ function positionRow(p: Position): (string | number)[] {
   const value = p.status === 'IN' ? p.value : p.status === 'WATCHING' ? (p.value ?? '') : '';
   const cost = p.status === 'IN' ? p.costBasis : '';
   const pnl =
-    p.status === 'IN' ? p.realizedPnl + (p.side === 'long' ? p.value - p.costBasis : p.costBasis - p.value) : p.status === 'EXITED' ? p.realizedPnl : '';
+    p.status === 'IN' ? p.realizedPnl + pnlOf(p.side, p.value, p.costBasis) : p.status === 'EXITED' ? p.realizedPnl : '';
   return [p.id, p.status, p.symbol ?? '', p.side, p.group ?? '', typeof value === 'number' ? fmt(value) : value, typeof cost === 'number' ? fmt(cost) : cost, typeof pnl === 'number' ? fmt(pnl) : pnl, p.since];
 }
 

@@ -3,6 +3,7 @@ import {
   bookStateToJson,
   evolve,
   initialBookState,
+  pnlOf,
   type BookLimits,
   type BookState,
   type BookStateJson,
@@ -132,7 +133,7 @@ export function sortedPositions(state: BookState): Position[] {
 
 /** Signed P&L of an open position if it were closed at its current value. */
 export function unrealizedOf(p: { side: 'long' | 'short'; value: number; costBasis: number }): number {
-  return p.side === 'long' ? p.value - p.costBasis : p.costBasis - p.value;
+  return pnlOf(p.side, p.value, p.costBasis);
 }
 
 /** The later of two ISO times (null counts as earliest); on a tie, the one already held. */
