@@ -2,6 +2,7 @@
  * position-tracker: the public API. Anything not exported here is private.
  */
 export * from './errors/index.js';
+export { ExitCode, exitCodeOf } from './cli/exitCodes.js';
 export * from './events/index.js';
 export * from './store/index.js';
 export * from './commands/index.js';

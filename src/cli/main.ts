@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode, TrackerError, exitCodeOf } from '../errors/index.js';
+import { TrackerError } from '../errors/index.js';
+import { ExitCode, exitCodeOf } from './exitCodes.js';
 import { registerBookCommands } from './commands/book.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';

@@ -1,19 +1,8 @@
 /**
  * Typed errors. Every error the product raises on purpose is a {@link TrackerError}
- * with a literal `code`; the CLI maps the code to an exit code (see README "Exit codes").
+ * with a literal `code`; only the CLI maps codes to exit codes (src/cli/exitCodes.ts, README "Exit codes").
  * Messages say what was wanted, what was found and what to do.
  */
-
-/** Exit codes of the `ptrack` CLI, one per family of error. */
-export const ExitCode = {
-  ok: 0,
-  unexpected: 1,
-  badInput: 2,
-  rejected: 3,
-  corruption: 4,
-  external: 5,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export type ErrorCode =
   | 'VALIDATION'
@@ -24,6 +13,9 @@ export type ErrorCode =
   | 'CORRUPTION'
   | 'EVENT_SCHEMA'
   | 'STORE'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_UNEXPECTED'
+  | 'MIGRATION_CONFLICT'
   | 'EXTERNAL'
   | 'RECOVERY_PENDING';
 
@@ -38,7 +30,6 @@ export type ErrorCode =
  */
 export abstract class TrackerError extends Error {
   abstract readonly code: ErrorCode;
-  abstract readonly exitCode: ExitCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -48,7 +39,6 @@ export abstract class TrackerError extends Error {
 /** Input from outside (CLI, config, API arguments) failed validation. */
 export class ValidationError extends TrackerError {
   readonly code = 'VALIDATION' as const;
-  readonly exitCode = ExitCode.badInput;
   constructor(
     message: string,
     readonly issues: readonly { path: string; message: string; value?: unknown }[] = [],
@@ -61,7 +51,6 @@ export class ValidationError extends TrackerError {
 /** A command asked for a transition the position's state does not allow. */
 export class InvalidTransitionError extends TrackerError {
   readonly code = 'INVALID_TRANSITION' as const;
-  readonly exitCode = ExitCode.rejected;
   constructor(
     message: string,
     readonly positionId: string,
@@ -86,7 +75,6 @@ export type RiskRule =
 
 export class RiskLimitError extends TrackerError {
   readonly code = 'RISK_LIMIT' as const;
-  readonly exitCode = ExitCode.rejected;
   constructor(
     message: string,
     readonly rule: RiskRule,
@@ -100,7 +88,6 @@ export class RiskLimitError extends TrackerError {
 /** An append's expected revision did not match the stream's actual revision. */
 export class ConcurrencyError extends TrackerError {
   readonly code = 'CONCURRENCY' as const;
-  readonly exitCode = ExitCode.rejected;
   constructor(
     readonly stream: string,
     readonly expected: string | number,
@@ -125,19 +112,16 @@ function describeExpected(expected: string | number): string {
 /** Something asked for does not exist. */
 export class NotFoundError extends TrackerError {
   readonly code = 'NOT_FOUND' as const;
-  readonly exitCode = ExitCode.badInput;
 }
 
 /** The log or a derived file is damaged or has regressed; work must stop. */
 export class CorruptionError extends TrackerError {
   readonly code = 'CORRUPTION' as const;
-  readonly exitCode = ExitCode.corruption;
 }
 
 /** A stored event does not match its schema. Never skipped silently. */
 export class EventSchemaError extends TrackerError {
   readonly code = 'EVENT_SCHEMA' as const;
-  readonly exitCode = ExitCode.corruption;
   constructor(
     message: string,
     readonly location: { stream?: string; revision?: number; position?: number; type?: string; field?: string },
@@ -147,14 +131,49 @@ export class EventSchemaError extends TrackerError {
   }
 }
 
-/** The store cannot be opened or written (bad path, read-only directory, not a trade log, newer schema). */
+/** Codes of the store errors: {@link StoreError} and the kinds below it. */
+export type StoreErrorCode = 'STORE' | 'STORE_UNAVAILABLE' | 'STORE_UNEXPECTED' | 'MIGRATION_CONFLICT';
+
+/**
+ * The store cannot be used as named: a bad path or store string, a file that is not a trade log,
+ * a newer schema, a read-only directory, refused credentials, a closed store. Fix what was given.
+ * Its subclasses say what else happened ({@link StoreUnavailableError}, {@link UnexpectedStoreError}).
+ *
+ * @example
+ * ```ts
+ * try { await openStore('sqlite:/no/such/dir/') } catch (e) { if (e instanceof StoreError) console.error(e.message) }
+ * ```
+ */
 export class StoreError extends TrackerError {
-  readonly code = 'STORE' as const;
-  readonly exitCode: ExitCode;
-  constructor(message: string, options?: { cause?: unknown; exitCode?: ExitCode }) {
+  readonly code: StoreErrorCode = 'STORE';
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.exitCode = options?.exitCode ?? ExitCode.badInput;
   }
+}
+
+/**
+ * The store's server cannot be reached or did not answer in time; trying again later may work.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof StoreUnavailableError) scheduleRetry() }
+ * ```
+ */
+export class StoreUnavailableError extends StoreError {
+  override readonly code = 'STORE_UNAVAILABLE' as const;
+}
+
+/**
+ * The store failed in a way nothing given could cause: a driver failure, a lock held past the busy
+ * timeout, an answer the server should not give, a copy that did not land, a store closed under a reader.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnexpectedStoreError) console.error(e.message, e.cause) }
+ * ```
+ */
+export class UnexpectedStoreError extends StoreError {
+  override readonly code = 'STORE_UNEXPECTED' as const;
 }
 
 export type ExternalFailure = 'unreachable' | 'rate_limited' | 'rejected' | 'malformed' | 'timeout';
@@ -162,7 +181,6 @@ export type ExternalFailure = 'unreachable' | 'rate_limited' | 'rejected' | 'mal
 /** The outside system failed or answered with something we cannot trust. */
 export class ExternalError extends TrackerError {
   readonly code = 'EXTERNAL' as const;
-  readonly exitCode = ExitCode.external;
   constructor(
     message: string,
     readonly failure: ExternalFailure,
@@ -172,13 +190,7 @@ export class ExternalError extends TrackerError {
   }
 }
 
-/** Exit code for any thrown value: a TrackerError's own, otherwise "unexpected". */
-export function exitCodeOf(error: unknown): ExitCode {
-  return error instanceof TrackerError ? error.exitCode : ExitCode.unexpected;
-}
-
 /** Commands are refused while a manual startup recovery waits for an operator's acknowledgement. */
 export class RecoveryPendingError extends TrackerError {
   readonly code = 'RECOVERY_PENDING' as const;
-  readonly exitCode = ExitCode.rejected;
 }

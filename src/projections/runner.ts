@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
-import { CorruptionError, StoreError, TrackerError, ValidationError } from '../errors/index.js';
+import { CorruptionError, TrackerError, UnexpectedStoreError, ValidationError } from '../errors/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { createLogger } from '../log.js';
 import { openStore, type OpenStoreOptions } from '../store/openStore.js';
@@ -255,10 +255,10 @@ class Runner implements ProjectionsHandle {
   private subscribe(): void {
     this.subscription = this.store.subscribe({ fromPosition: this.low }).subscribe({
       next: (event) => this.apply(event),
-      error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new StoreError(`reading the log failed: ${String(error)}`, { cause: error, exitCode: 1 })),
+      error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`reading the log failed: ${String(error)}`, { cause: error })),
       complete: () => {
         if (this.state === 'catching-up' || this.state === 'live') {
-          void this.fail(new StoreError(`the store ${this.store.location} was closed while the read models were following it`, { exitCode: 1 }));
+          void this.fail(new UnexpectedStoreError(`the store ${this.store.location} was closed while the read models were following it`));
         }
       },
     });
@@ -564,7 +564,7 @@ class Runner implements ProjectionsHandle {
     try {
       await this.flush();
     } catch (error) {
-      if ((this.state as RunnerState) !== 'failed') await this.fail(error instanceof TrackerError ? error : new StoreError(`could not write the read models: ${String(error)}`, { cause: error, exitCode: 1 }));
+      if ((this.state as RunnerState) !== 'failed') await this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`could not write the read models: ${String(error)}`, { cause: error }));
       throw error;
     }
     this.state = 'stopped';

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, type St
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
-import { CorruptionError, StoreError, TrackerError } from '../errors/index.js';
+import { CorruptionError, StoreError, TrackerError, UnexpectedStoreError } from '../errors/index.js';
 import {
   defaultCodec,
   type EncodedEvent,
@@ -141,7 +141,7 @@ function openFailure(path: string, error: unknown, db?: Database.Database): Stor
       { cause: error },
     );
   }
-  return new StoreError(`cannot open the trade log at ${path}: ${reason}`, { cause: error, exitCode: 1 });
+  return new UnexpectedStoreError(`cannot open the trade log at ${path}: ${reason}`, { cause: error });
 }
 
 /** What is at a trade log's path, as far as opening it is concerned. */
@@ -362,12 +362,12 @@ export class SqliteEventStore implements EventStore {
     const code = sqliteCode(error) ?? '';
     const reason = error instanceof Error ? error.message : String(error);
     if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
-      return new StoreError(`the trade log ${this.location} stayed locked by another writer: ${reason} (try again)`, { cause: error, exitCode: 1 });
+      return new UnexpectedStoreError(`the trade log ${this.location} stayed locked by another writer: ${reason} (try again)`, { cause: error });
     }
     if (code.startsWith('SQLITE_READONLY')) {
       return new StoreError(`the trade log ${this.location} is read-only: ${reason}`, { cause: error });
     }
-    return new StoreError(`append to ${this.location} failed, nothing was written: ${reason}`, { cause: error, exitCode: 1 });
+    return new UnexpectedStoreError(`append to ${this.location} failed, nothing was written: ${reason}`, { cause: error });
   }
 
   /** Runs a read; a damaged file is a CorruptionError (exit 4), not a driver error. */

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { CorruptionError, ExitCode, StoreError, ValidationError } from '../errors/index.js';
+import { CorruptionError, StoreError, UnexpectedStoreError, ValidationError } from '../errors/index.js';
 import type { NewEvent, RecordedEvent } from '../events/index.js';
 import { readWholeStream } from './iterate.js';
 import { MAX_PAGE, type EventStore } from './port.js';
@@ -62,8 +62,9 @@ export class MigrationConflictError extends StoreError {
     message: string,
     readonly conflicts: readonly MigrationConflict[],
   ) {
-    super(message, { exitCode: ExitCode.corruption });
+    super(message);
   }
+  override readonly code = 'MIGRATION_CONFLICT' as const;
 }
 
 const MAX_CONFLICTS = 100;
@@ -207,16 +208,12 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
     for (const [stream, length] of lengths) {
       const held = (await to.streamRevision(stream)) + 1;
       if (held !== length) {
-        throw new StoreError(`after the copy, "${stream}" holds ${held} events in the target and ${length} in the source: run migrate again`, {
-          exitCode: ExitCode.unexpected,
-        });
+        throw new UnexpectedStoreError(`after the copy, "${stream}" holds ${held} events in the target and ${length} in the source: run migrate again`);
       }
     }
     const events = [...lengths.values()].reduce((a, b) => a + b, 0);
     if (targetCount < events) {
-      throw new StoreError(`after the copy, the target holds ${targetCount} events, fewer than the ${events} copied from the source`, {
-        exitCode: ExitCode.unexpected,
-      });
+      throw new UnexpectedStoreError(`after the copy, the target holds ${targetCount} events, fewer than the ${events} copied from the source`);
     }
   }
   return {

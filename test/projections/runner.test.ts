@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/cli/exitCodes.js';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -198,7 +199,7 @@ describe('the projection runner', () => {
     const log = capture();
     const failure = await startProjections({ store: shorter, stateDir: dir, logger: log, onAlert: (a) => alerts.push(a) }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(LogRegressionError);
-    expect((failure as LogRegressionError).exitCode).toBe(4);
+    expect(exitCodeOf(failure)).toBe(4);
     expect((failure as Error).message).toBe(
       'the log regressed: it holds 25 events (last position 25) but the read models were built from 40 events up to position 40: ' +
         '15 events are missing (restore the log, or run ptrack rebuild --accept-regression to rebuild the read models from it)',

@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/cli/exitCodes.js';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors/index.js';
 import { parseEsdbConnectionString, parseStoreSpec } from '../../src/store/index.js';
@@ -83,7 +84,7 @@ describe('EventStoreDB connection strings', () => {
         }
       })();
       expect(error).toBeInstanceOf(StoreError);
-      expect((error as StoreError).exitCode).toBe(2);
+      expect(exitCodeOf(error)).toBe(2);
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toMatch(/expected esdb:\/\/host:2113\?tls=false \(one node\)/);
     });

@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/cli/exitCodes.js';
 import {
   AccessDeniedError,
   DeadlineExceededError,
@@ -11,7 +12,7 @@ import {
   convertToCommandError,
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError, CorruptionError, EventSchemaError, StoreError, ValidationError } from '../../src/errors/index.js';
+import { ConcurrencyError, CorruptionError, EventSchemaError, StoreError, StoreUnavailableError, ValidationError } from '../../src/errors/index.js';
 import { isUnavailable, mapEsdbError } from '../../src/store/esdb/index.js';
 
 /**
@@ -30,7 +31,8 @@ describe('mapping the client errors to ours', () => {
       const raw = new WrongExpectedVersionError(undefined, { streamName: 'ns-tradelog-a', expected: 3n, current: 5n });
       const mapped = mapEsdbError(raw, { ...context, stream: 'tradelog-a', expected: 3 });
       expect(mapped).toBeInstanceOf(ConcurrencyError);
-      expect(mapped).toMatchObject({ stream: 'tradelog-a', expected: 3, actual: 5, code: 'CONCURRENCY', exitCode: 3 });
+      expect(mapped).toMatchObject({ stream: 'tradelog-a', expected: 3, actual: 5, code: 'CONCURRENCY' });
+      expect(exitCodeOf(mapped)).toBe(3);
       expect(mapped.message).toBe('append to "tradelog-a" expected revision 3, but the stream is at revision 5 (reload and decide again)');
       expect(mapped.cause).toBe(raw);
     });
@@ -61,7 +63,7 @@ describe('mapping the client errors to ours', () => {
       expect(isUnavailable(raw)).toBe(true);
       const mapped = mapEsdbError(raw, context);
       expect(mapped).toBeInstanceOf(StoreError);
-      expect((mapped as StoreError).exitCode).toBe(5);
+      expect(exitCodeOf(mapped)).toBe(5);
       expect(mapped.message).toMatch(/^cannot reach EventStoreDB at esdb:\/\/localhost:2113\?tls=false \(append to "tradelog-a"\): /);
       expect(mapped.message).toMatch(/docker compose up -d/);
     });
@@ -84,7 +86,7 @@ describe('mapping the client errors to ours', () => {
     it('access denied: exit code 2, fix the credentials', () => {
       const mapped = mapEsdbError(new AccessDeniedError(undefined, 'Access denied'), context);
       expect(mapped).toBeInstanceOf(StoreError);
-      expect((mapped as StoreError).exitCode).toBe(2);
+      expect(exitCodeOf(mapped)).toBe(2);
       expect(mapped.message).toMatch(/access denied .*esdb:\/\/user:password@host:2113/);
       expect(isUnavailable(new AccessDeniedError(undefined, 'x'))).toBe(false);
     });
@@ -97,7 +99,7 @@ describe('mapping the client errors to ours', () => {
 
     it('a batch too large is bad input (exit code 2)', () => {
       const mapped = mapEsdbError(MaxAppendSizeExceededError.fromMaxAppendSize(1024), context);
-      expect(mapped).toMatchObject({ exitCode: 2 });
+      expect(exitCodeOf(mapped)).toBe(2);
       expect(mapped.message).toMatch(/larger than the server accepts/);
     });
 
@@ -105,7 +107,8 @@ describe('mapping the client errors to ours', () => {
       const raw = grpcFailure(12, '12 UNIMPLEMENTED: Received HTTP status code 404');
       expect(raw).toBeInstanceOf(UnknownError);
       expect(isUnavailable(raw)).toBe(false);
-      expect(mapEsdbError(raw, context)).toMatchObject({ exitCode: 5, message: expect.stringMatching(/not an EventStoreDB gRPC endpoint/) });
+      expect(exitCodeOf(mapEsdbError(raw, context))).toBe(5);
+      expect(mapEsdbError(raw, context)).toMatchObject({ message: expect.stringMatching(/not an EventStoreDB gRPC endpoint/) });
     });
 
     it('other client errors: StoreError with exit code 1 and the message', () => {
@@ -113,7 +116,7 @@ describe('mapping the client errors to ours', () => {
         expect(isUnavailable(raw)).toBe(false);
         const mapped = mapEsdbError(raw, context);
         expect(mapped).toBeInstanceOf(StoreError);
-        expect((mapped as StoreError).exitCode).toBe(1);
+        expect(exitCodeOf(mapped)).toBe(1);
         expect(mapped.message).toMatch(/^append to "tradelog-a" on EventStoreDB esdb:\/\/localhost:2113\?tls=false failed: /);
       }
     });
@@ -124,7 +127,7 @@ describe('mapping the client errors to ours', () => {
       const schema = new EventSchemaError('stored event at position 7: data.side', { position: 7 });
       expect(isUnavailable(schema)).toBe(false);
       expect(mapEsdbError(schema, context)).toBe(schema);
-      expect(isUnavailable(new StoreError('down', { exitCode: 5 }))).toBe(true);
+      expect(isUnavailable(new StoreUnavailableError('down'))).toBe(true);
       expect(isUnavailable(new StoreError('bad string'))).toBe(false);
     });
   });

@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/cli/exitCodes.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors/index.js';
@@ -92,7 +93,8 @@ describe('migrateStore: sqlite -> sqlite (a second file)', () => {
     const before = await all(target);
     const error = await migrateStore(source, target).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationConflictError);
-    expect(error).toMatchObject({ exitCode: 4, code: 'STORE', conflicts: [{ stream: 'tradelog-a', revision: 1 }] });
+    expect(exitCodeOf(error)).toBe(4);
+      expect(error).toMatchObject({ code: 'MIGRATION_CONFLICT', conflicts: [{ stream: 'tradelog-a', revision: 1 }] });
     expect((error as Error).message).toMatch(
       /^cannot migrate into sqlite .*target\.db: 1 stream disagrees with the source \(tradelog-a at revision 1: both PositionTracked, but their data differ\); nothing was written$/,
     );

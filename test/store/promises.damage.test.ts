@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/cli/exitCodes.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptionError } from '../../src/errors/index.js';
@@ -41,7 +42,7 @@ describe('#10.19 a damaged SQLite file is corruption', () => {
             (e: unknown) => e,
           );
           expect(error, name).toBeInstanceOf(CorruptionError);
-          expect((error as CorruptionError).exitCode).toBe(4);
+          expect(exitCodeOf(error)).toBe(4);
           expect((error as Error).message, name).toMatch(new RegExp(`^the trade log ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged \\(SQLITE_CORRUPT: `));
           expect((error as Error).message, name).toMatch(/\(events\)/);
         }

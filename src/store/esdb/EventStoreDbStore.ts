@@ -9,7 +9,7 @@ import type {
   RecordedEvent as EsdbRecordedEvent,
   ResolvedEvent,
 } from '@eventstore/db-client';
-import { ExitCode, StoreError, TrackerError, ValidationError } from '../../errors/index.js';
+import { StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError, ValidationError } from '../../errors/index.js';
 import { STREAM_PREFIX, defaultCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
 import { quote } from '../../_internals/zodIssues.js';
 import {
@@ -80,9 +80,8 @@ async function loadClient(): Promise<ClientModule> {
     const mod = (await import('@eventstore/db-client')) as ClientModule & { default?: ClientModule };
     return typeof mod.EventStoreDBClient === 'function' ? mod : (mod.default ?? mod);
   } catch (error) {
-    throw new StoreError(
-      `the eventstoredb engine needs the package @eventstore/db-client, which could not be loaded (${error instanceof Error ? error.message : String(error)}); run npm install`,
-      { cause: error, exitCode: ExitCode.unexpected },
+    throw new UnexpectedStoreError(
+      `the eventstoredb engine needs the package @eventstore/db-client, which could not be loaded (${error instanceof Error ? error.message : String(error)}); run npm install`, { cause: error },
     );
   }
 }
@@ -174,7 +173,7 @@ export class EventStoreDbStore implements EventStore {
 
   /**
    * Reaches a node, loads the client, and makes one cheap call (the last event of $all), each
-   * within `connectTimeoutMs`: an unreachable or silent server is a StoreError (exit code 5)
+   * within `connectTimeoutMs`: an unreachable or silent server is a StoreUnavailableError (exit code 5)
    * after a bounded wait, never a hang.
    */
   static async open(spec: string | EsdbConnection, options: EventStoreDbStoreOptions = {}): Promise<EventStoreDbStore> {
@@ -202,11 +201,10 @@ export class EventStoreDbStore implements EventStore {
         store.readAllPage(lib.END, 1, 'backwards', { timeoutMs: timeoutMs + 1000, operation: 'connect' }),
         timeoutMs,
         () =>
-          new StoreError(
+          new StoreUnavailableError(
             `no answer from EventStoreDB at ${connection.display} within ${timeoutMs / 1000} s (is the server running and reachable? docker compose up -d starts one${
               connection.tls ? '; a development node without TLS needs ?tls=false' : ''
             })`,
-            { exitCode: ExitCode.external },
           ),
       );
     } catch (error) {
@@ -255,7 +253,7 @@ export class EventStoreDbStore implements EventStore {
           for await (const item of read) out.push(item);
         })(),
         timeoutMs,
-        () => new StoreError(`${operation} on EventStoreDB ${this.location}: no answer within ${timeoutMs / 1000} s`, { exitCode: ExitCode.external }),
+        () => new StoreUnavailableError(`${operation} on EventStoreDB ${this.location}: no answer within ${timeoutMs / 1000} s`),
         () => read.cancel(),
       );
     } catch (error) {
@@ -339,9 +337,8 @@ export class EventStoreDbStore implements EventStore {
       const events = page.flatMap((r) => (r.event ? [this.decode(r.event)] : []));
       if (events.length === count && events.every((e, i) => e.revision === first + i)) return events;
       if (attempt >= 3) {
-        throw new StoreError(
+        throw new UnexpectedStoreError(
           `the append to "${stream}" succeeded, but reading revisions ${first}..${first + count - 1} back returned ${events.length} events`,
-          { exitCode: ExitCode.unexpected },
         );
       }
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
@@ -385,8 +382,7 @@ export class EventStoreDbStore implements EventStore {
         throw new StoreError(
           `position ${fromPosition} is not a position in this EventStoreDB log (a checkpoint taken from another store? rebuild the read models): ${
             error instanceof Error ? error.message : String(error)
-          }`,
-          { cause: error, exitCode: ExitCode.badInput },
+          }`, { cause: error },
         );
       }
     }

@@ -1,4 +1,4 @@
-import { ConcurrencyError, CorruptionError, ExitCode, StoreError, TrackerError } from '../../errors/index.js';
+import { ConcurrencyError, CorruptionError, StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError } from '../../errors/index.js';
 import type { ExpectedRevision } from '../port.js';
 import { fromEsdbActualRevision, fromEsdbExpectedRevision } from './positions.js';
 
@@ -61,7 +61,7 @@ function causeOf(error: unknown): string {
 
 /** Whether the server could not be reached or dropped the call: something a retry may cure. */
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof StoreError) return error.exitCode === ExitCode.external;
+  if (error instanceof StoreUnavailableError) return true;
   if (error instanceof TrackerError) return false;
   const type = typeOf(error);
   if (type !== undefined && UNAVAILABLE.has(type)) return true;
@@ -75,10 +75,10 @@ export function isUnavailable(error: unknown): boolean {
  * Turns whatever the client threw into one of ours:
  * - `WrongExpectedVersionError` -> {@link ConcurrencyError} with the stream, the expected
  *   revision (as the caller asked for it) and the actual one (-1 when the stream does not exist);
- * - unreachable, timed out, not the leader, discovery failed -> StoreError, exit code 5;
+ * - unreachable, timed out, not the leader, discovery failed -> StoreUnavailableError, exit code 5;
  * - access denied -> StoreError, exit code 2 (fix the credentials in the connection string);
  * - a deleted trade-log stream -> CorruptionError (the log lost events);
- * - our own errors pass through; anything else -> StoreError, exit code 1.
+ * - our own errors pass through; anything else -> UnexpectedStoreError, exit code 1.
  *
  * @example
  * ```ts
@@ -99,8 +99,7 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
   }
   if (type === 'access-denied') {
     return new StoreError(
-      `${at}: access denied (${reason}); put the credentials of a user allowed to read $all and write the trade-log streams in the connection string (esdb://user:password@host:2113)`,
-      { cause: error, exitCode: ExitCode.badInput },
+      `${at}: access denied (${reason}); put the credentials of a user allowed to read $all and write the trade-log streams in the connection string (esdb://user:password@host:2113)`, { cause: error },
     );
   }
   if (type === 'stream-deleted') {
@@ -110,15 +109,11 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
     );
   }
   if (type === 'maximum-append-size-exceeded') {
-    return new StoreError(`${at}: the batch is larger than the server accepts (${reason}); nothing was written`, {
-      cause: error,
-      exitCode: ExitCode.badInput,
-    });
+    return new StoreError(`${at}: the batch is larger than the server accepts (${reason}); nothing was written`, { cause: error });
   }
   if (grpcCode(error) === 12) {
-    return new StoreError(
-      `${at} failed: ${reason} (something answered at that address, but not an EventStoreDB gRPC endpoint: check the host and port)`,
-      { cause: error, exitCode: ExitCode.external },
+    return new StoreUnavailableError(
+      `${at} failed: ${reason} (something answered at that address, but not an EventStoreDB gRPC endpoint: check the host and port)`, { cause: error },
     );
   }
   if (isUnavailable(error)) {
@@ -126,10 +121,7 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
       context.tls !== false && /ECONNRESET|handshake|SSL|TLS|certificate|wrong version number/i.test(reason)
         ? ' (a development node without TLS needs ?tls=false in the connection string)'
         : ' (is the server running? docker compose up -d starts one)';
-    return new StoreError(`cannot reach EventStoreDB at ${context.location} (${context.operation}): ${causeOf(error)}${hint}`, {
-      cause: error,
-      exitCode: ExitCode.external,
-    });
+    return new StoreUnavailableError(`cannot reach EventStoreDB at ${context.location} (${context.operation}): ${causeOf(error)}${hint}`, { cause: error });
   }
-  return new StoreError(`${at} failed: ${reason}`, { cause: error, exitCode: ExitCode.unexpected });
+  return new UnexpectedStoreError(`${at} failed: ${reason}`, { cause: error });
 }

@@ -1,4 +1,4 @@
-import { StoreError } from '../../errors/index.js';
+import { StoreError, UnexpectedStoreError } from '../../errors/index.js';
 import type { ExpectedRevision } from '../port.js';
 
 /**
@@ -29,10 +29,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  */
 export function toSafeNumber(value: bigint, what: string): number {
   if (value < 0n || value > MAX_SAFE) {
-    throw new StoreError(
+    throw new UnexpectedStoreError(
       `${what} ${value.toString()} does not fit in a JavaScript number without losing precision ` +
         `(the limit is ${Number.MAX_SAFE_INTEGER}); refusing to read it rather than mis-order the log`,
-      { exitCode: 1 },
     );
   }
   return Number(value);
@@ -44,10 +43,9 @@ export function toSafeNumber(value: bigint, what: string): number {
  */
 export function toPublicPosition(position: EsdbPosition | undefined, what = 'position'): number {
   if (position === undefined || position.commit === NO_POSITION || position.prepare === NO_POSITION) {
-    throw new StoreError(
+    throw new UnexpectedStoreError(
       `the EventStoreDB server sent an event without its ${what} in $all: position-tracker needs a server that reports ` +
         'positions on every read (EventStoreDB 23.10 or newer, or KurrentDB)',
-      { exitCode: 1 },
     );
   }
   return toSafeNumber(position.commit, what);
@@ -94,7 +92,7 @@ export function fromEsdbActualRevision(value: unknown): number {
     if (n < 0n) return -1;
     return toRevision(n);
   }
-  throw new StoreError(`the EventStoreDB server reported an unreadable stream revision ${String(value)}`, { exitCode: 1 });
+  throw new UnexpectedStoreError(`the EventStoreDB server reported an unreadable stream revision ${String(value)}`);
 }
 
 /**
@@ -110,5 +108,5 @@ export function fromEsdbExpectedRevision(value: unknown): ExpectedRevision {
     if (n === -4n) return 'stream_exists';
     if (n >= 0n) return toRevision(n);
   }
-  throw new StoreError(`the EventStoreDB server reported an unreadable expected revision ${String(value)}`, { exitCode: 1 });
+  throw new UnexpectedStoreError(`the EventStoreDB server reported an unreadable expected revision ${String(value)}`);
 }

@@ -1,6 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ExitCode, StoreError } from '../../errors/index.js';
+import { StoreUnavailableError } from '../../errors/index.js';
 import type { EsdbConnection, EsdbEndpoint } from './connectionString.js';
 import { clampTimerMs } from '../../_internals/timers.js';
 
@@ -37,7 +37,7 @@ function reach(endpoint: EsdbEndpoint, tls: boolean, timeoutMs: number): Promise
 
 /**
  * Reaches at least one of the connection's nodes (or its DNS name) before the client is loaded,
- * within `timeoutMs`: a refused, unresolvable or silent address is a StoreError (exit code 5) at
+ * within `timeoutMs`: a refused, unresolvable or silent address is a StoreUnavailableError (exit code 5) at
  * once. It also spares the process a gRPC TLS handshake to a silent server, which the client never
  * abandons and which would keep the process alive after the error.
  */
@@ -54,9 +54,8 @@ export async function preflight(connection: EsdbConnection, timeoutMs: number): 
     );
   } catch {
     const tlsHint = connection.tls ? '; a development node without TLS needs ?tls=false' : '';
-    throw new StoreError(
+    throw new StoreUnavailableError(
       `cannot reach EventStoreDB at ${connection.display} (connect): ${failures.join('; ')} (is the server running? docker compose up -d starts one${tlsHint})`,
-      { exitCode: ExitCode.external },
     );
   }
 }
