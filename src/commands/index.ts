@@ -29,6 +29,8 @@ export type { FoldableEvent } from './evolve.js';
 export { decide, groupOfSymbol } from './decide.js';
 export type { DecidedEvent, DecideContext } from './decided.js';
 export { pnlOf } from './pnl.js';
+export { bookDecider } from './bookDecider.js';
+export type { BookDecider, Decider } from './bookDecider.js';
 export { groupOf } from './groupOf.js';
 export { dayKey } from './time.js';
 export { breakerActive } from './breaker.js';

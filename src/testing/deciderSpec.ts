@@ -1,10 +1,9 @@
 import { deepStrictEqual, fail } from 'node:assert/strict';
 import {
   BookPolicy,
-  decide,
-  evolve,
-  initialBookState,
+  bookDecider,
   parseCommand,
+  type BookDecider,
   type BookPolicyInput,
   type BookState,
   type CommandInput,
@@ -24,20 +23,8 @@ export interface DeciderSpecOptions {
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-/**
- * A test kit that reads as a specification of the book:
- * `given(events).when(command).then(events)` or `.thenThrows(ErrorClass, /message/)`.
- * Part of the public API so users can specify their own policies.
- *
- * @example
- * ```ts
- * const spec = deciderSpec({ policy: { maxPositions: 1 } });
- * spec.given([{ type: 'PositionTracked', data: { positionId: 'A', side: 'long', source: 'local' } }])
- *   .when({ type: 'Skip', positionId: 'A' })
- *   .then([{ type: 'PositionSkipped', data: { positionId: 'A', source: 'local' } }]);
- * ```
- */
-export function deciderSpec(options: DeciderSpecOptions = {}) {
+/** The kit for one decider: given events (folded by its evolve), when a command, then what its decide gives. */
+function specFor(decider: BookDecider, options: DeciderSpecOptions = {}) {
   const policy = BookPolicy.parse(options.policy ?? {});
   const defaultNow = options.now ?? new Date('2026-01-05T12:00:00.000Z');
   return {
@@ -45,20 +32,25 @@ export function deciderSpec(options: DeciderSpecOptions = {}) {
       const fold = (): BookState =>
         events.reduce(
           (state, e) =>
-            evolve(state, {
+            decider.evolve(state, {
               type: e.type,
               data: e.data,
               metadata: { schemaVersion: 1, recordedAt: defaultNow.toISOString(), ...e.metadata },
-            } as Parameters<typeof evolve>[1]),
-          initialBookState({ idempotencyWindow: policy.idempotencyWindow, timeZone: policy.timeZone }),
+            } as Parameters<BookDecider['evolve']>[1]),
+          decider.initialState({ idempotencyWindow: policy.idempotencyWindow, timeZone: policy.timeZone }),
         );
       return {
         when(command: CommandInput, at: { now?: Date } = {}) {
           const run = (): DecidedEvent[] =>
-            decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
+            decider.decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
           return {
             then(expected: readonly DecidedEvent[]): void {
               deepStrictEqual(run(), expected);
+            },
+            /** The command is accepted and produces no event (a repeat, nothing due). */
+            thenNothingHappened(): void {
+              const events = run();
+              if (events.length > 0) fail(`expected no events, but the command produced ${JSON.stringify(events)}`);
             },
             thenThrows(errorClass: ErrorClass, message?: RegExp): Error {
               try {
@@ -80,3 +72,23 @@ export function deciderSpec(options: DeciderSpecOptions = {}) {
     },
   };
 }
+
+/**
+ * A test kit that reads as a specification of the book:
+ * `given(events).when(command).then(events)`, `.thenNothingHappened()` or
+ * `.thenThrows(ErrorClass, /message/)`. Part of the public API so users can specify their
+ * own policies; `deciderSpec.for(decider, options)` runs the same kit against any decider
+ * of the book's types (the book itself is `bookDecider`, which `deciderSpec(options)` uses).
+ *
+ * @example
+ * ```ts
+ * const spec = deciderSpec({ policy: { maxPositions: 1 } });
+ * spec.given([{ type: 'PositionTracked', data: { positionId: 'A', side: 'long', source: 'local' } }])
+ *   .when({ type: 'Skip', positionId: 'A' })
+ *   .then([{ type: 'PositionSkipped', data: { positionId: 'A', source: 'local' } }]);
+ * deciderSpec.for(bookDecider).given([]).when({ type: 'Archive' }).thenNothingHappened();
+ * ```
+ */
+export const deciderSpec = Object.assign((options: DeciderSpecOptions = {}) => specFor(bookDecider, options), {
+  for: specFor,
+});
