@@ -32,8 +32,4 @@ export { rebuildReadModels, repairBookSnapshots, booksInReadModels } from './reb
 export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.js';
 export { replayAt, parseReplayPoint } from './replay.js';
 export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';
-export { verifyLog } from './verify.js';
-export { checkBookSnapshot } from './snapshotCheck.js';
-export type { BookSnapshotCheck } from './snapshotCheck.js';
-export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
 export { canonicalJson } from './_internals/canonicalJson.js';

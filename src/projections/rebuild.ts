@@ -8,7 +8,7 @@ import { bookStream } from '../events/index.js';
 import { readWholeStream } from '../store/iterate.js';
 import type { EventStore, LogHead } from '../store/port.js';
 import { ReadModelStore } from './readModelStore.js';
-import { checkBookSnapshot } from './snapshotCheck.js';
+import { checkBookSnapshot } from '../store/index.js';
 import { startProjections, type StartProjectionsOptions } from './runner.js';
 import { setRepeating } from '../_internals/timers.js';
 

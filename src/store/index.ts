@@ -21,3 +21,7 @@ export { EventStoreDbStore, parseEsdbConnectionString } from './esdb/index.js';
 export type { EventStoreDbStoreOptions, EsdbConnection } from './esdb/index.js';
 export { migrateStore, MigrationConflictError } from './migrate.js';
 export type { MigrateOptions, MigrateProgress, MigrateReport, MigrationConflict } from './migrate.js';
+export { verifyLog } from './verify.js';
+export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
+export { checkBookSnapshot } from './snapshotCheck.js';
+export type { BookSnapshotCheck } from './snapshotCheck.js';

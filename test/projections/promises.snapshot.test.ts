@@ -10,8 +10,8 @@ import {
 } from '../../src/commands/index.js';
 import { digest64 } from '../../src/_internals/digest.js';
 import { bookStream } from '../../src/events/index.js';
-import { checkBookSnapshot, repairBookSnapshots, verifyLog } from '../../src/projections/index.js';
-import { MemoryEventStore } from '../../src/store/index.js';
+import { repairBookSnapshots } from '../../src/projections/index.js';
+import { checkBookSnapshot, MemoryEventStore, verifyLog } from '../../src/store/index.js';
 
 /*
  * Issue 10 item 16: a snapshot is a cache read back from outside. One of the wrong shape must

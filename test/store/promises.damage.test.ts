@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptionError } from '../../src/errors/index.js';
 import { bookStream } from '../../src/events/index.js';
-import { verifyLog } from '../../src/projections/index.js';
+import { verifyLog } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { damagedLog } from '../helpers/damage.js';
 import { tempDir } from '../helpers/tmp.js';

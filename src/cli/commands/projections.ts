@@ -15,7 +15,6 @@ import {
   repairBookSnapshots,
   replayAt,
   startProjections,
-  verifyLog,
   type AuditData,
   type EquityData,
   type ProjectionLogger,
@@ -23,7 +22,7 @@ import {
   type RebuildProgress,
   type RiskData,
 } from '../../projections/index.js';
-import { openStore, parseStoreSpec } from '../../store/index.js';
+import { openStore, parseStoreSpec, verifyLog } from '../../store/index.js';
 import { acceptLogAsItIs } from '../../tracker/index.js';
 import { MAX_TIMER_MS } from '../../events/primitives.js';
 import { quote } from '../../_internals/zodIssues.js';

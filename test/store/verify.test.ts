@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyLog } from '../../src/projections/index.js';
+import { verifyLog } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { ptrack } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -7,8 +7,8 @@ import {
   type BookStateJson,
 } from '../commands/index.js';
 import { canonicalJson } from '../_internals/digest.js';
-import { readWholeStream } from '../store/iterate.js';
-import type { EventStore } from '../store/port.js';
+import { readWholeStream } from './iterate.js';
+import type { EventStore } from './port.js';
 
 /** What a book's stored snapshot is worth against its log. */
 export type BookSnapshotCheck =

@@ -1,6 +1,6 @@
 import { CorruptionError, EventSchemaError } from '../errors/index.js';
 import { bookOfStream, type RecordedEvent } from '../events/index.js';
-import { MAX_PAGE, type EventStore, type LogHead } from '../store/port.js';
+import { MAX_PAGE, type EventStore, type LogHead } from './port.js';
 import { checkBookSnapshot } from './snapshotCheck.js';
 
 export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision' | 'snapshot';
