@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BookPolicy } from '../commands/policy.js';
+import { ReadModelOptions } from '../projections/options.js';
 import { ReconcilePolicy } from '../reconcile/policy.js';
 import { BookId } from '../events/streams.js';
 import { PositiveDurationSeconds } from '../events/primitives.js';
@@ -29,17 +30,8 @@ export const TrackerConfig = z.strictObject({
     .default({ mode: 'sync', maxStateAgeSeconds: 3600 }),
   /** Where the read models (portfolio.json, equity.json, ...) live; null = the SQLite file's directory (./state for memory:). */
   stateDir: z.string().min(1).nullable().default(null),
-  /** Drawdown bands of the equity read model: % below the peak where each band starts. */
-  drawdownBands: z
-    .strictObject({
-      warning: z.number().finite().positive().default(5),
-      reduce: z.number().finite().positive().default(10),
-      stop: z.number().finite().positive().default(20),
-    })
-    .refine((b) => b.warning < b.reduce && b.reduce < b.stop, 'must rise: warning < reduce < stop')
-    .default({ warning: 5, reduce: 10, stop: 20 }),
-  /** First day of the week for the risk read model's weekly P&L: 0 = Sunday, 1 = Monday, ... 6. */
-  weekStartsOn: z.number().int().min(0).max(6).default(1),
+  /** The read models' own settings (drawdown bands, first day of the week), defined with them. */
+  ...ReadModelOptions.shape,
 });
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
 export type TrackerConfigInput = z.input<typeof TrackerConfig>;

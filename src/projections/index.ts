@@ -1,6 +1,6 @@
 export type { Projection, AnyProjection } from './projection.js';
 export { projectionVersion, foldProjection } from './projection.js';
-export { ProjectionOptions, projectionOptionsOf } from './options.js';
+export { ProjectionOptions, ReadModelOptions, projectionOptionsOf } from './options.js';
 export type { ProjectionOptionsInput } from './options.js';
 export { createProjections, READ_MODEL_NAMES } from './createProjections.js';
 export type { ReadModelName } from './createProjections.js';
