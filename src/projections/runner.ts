@@ -1,10 +1,10 @@
-import { stat } from 'node:fs/promises';
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
 import { CorruptionError, TrackerError, UnexpectedStoreError, ValidationError } from '../errors/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import { createLogger } from '../log.js';
 import { openStore, type OpenStoreOptions } from '../store/openStore.js';
 import type { EventStore, LogHead } from '../store/port.js';
+import { followReplacedFile, type FollowedStore } from '../store/followReplacedFile.js';
 import { createProjections } from './createProjections.js';
 import { checkRegression, LogRegressionError, type ProjectedExtent } from './guard.js';
 import type { ProjectionOptionsInput } from './options.js';
@@ -127,11 +127,6 @@ function describeLoad(load: Exclude<DocumentLoad, { status: 'ok' }>): string {
   }
 }
 
-/** A SQLite store: its WAL can be emptied (see SqliteEventStore.checkpointWal). */
-function isWalStore(store: EventStore): store is EventStore & { checkpointWal(): boolean } {
-  return store.engine === 'sqlite' && typeof (store as { checkpointWal?: unknown }).checkpointWal === 'function';
-}
-
 const refOf = (e: RecordedEvent): EventRef => ({
   position: e.position,
   stream: e.stream,
@@ -169,13 +164,13 @@ class Runner implements ProjectionsHandle {
   private ticking = false;
   private tickRun: Promise<void> | null = null;
   private failure: TrackerError | null = null;
-  private storeFile: { dev: number; ino: number } | null = null;
   private waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
-    private store: EventStore,
-    private readonly owned: { spec: string; options: OpenStoreOptions } | null,
+    private readonly store: FollowedStore,
+    /** The runner opened the store: it closes it (and may reopen it when its file is replaced). */
+    private readonly owned: boolean,
     private readonly slots: Slot[],
     private readonly opts: StartProjectionsOptions,
   ) {
@@ -233,7 +228,6 @@ class Runner implements ProjectionsHandle {
 
   /** Starts following: called once the startup guard passed. */
   async start(): Promise<void> {
-    this.storeFile = await this.identifyStoreFile();
     this.head = await this.store.head();
     this.subscribe();
     this.timer = setRepeating(() => {
@@ -405,7 +399,7 @@ class Runner implements ProjectionsHandle {
     this.ticking = true;
     try {
       // Every await may see stop() or a failure: then the cycle ends there.
-      if (!(await this.checkStoreFile()) || !this.running) return;
+      if (!(await this.followStoreFile()) || !this.running) return;
       if (this.slots.some((s) => s.dirty)) {
         await this.flush();
       } else {
@@ -451,45 +445,35 @@ class Runner implements ProjectionsHandle {
     if (heal && this.running) await this.flush();
   }
 
-  private async identifyStoreFile(): Promise<{ dev: number; ino: number } | null> {
-    if (this.store.engine !== 'sqlite') return null;
-    const s = await stat(this.store.location);
-    return { dev: s.dev, ino: s.ino };
-  }
-
   /**
-   * SQLite only: is the file at the store's path still the one this connection reads? A
-   * restored backup renamed over it is another file: an owned store is reopened and checked
+   * Is the file at the store's path still the one this connection reads (see followReplacedFile)?
+   * A restored backup renamed over it is another file: an owned store is reopened and checked
    * by the guard; a store handed in cannot be, so the runner stops. False when it stopped.
    */
-  private async checkStoreFile(): Promise<boolean> {
-    if (this.storeFile === null) return true;
-    let now: { dev: number; ino: number } | null;
-    try {
-      const s = await stat(this.store.location);
-      now = { dev: s.dev, ino: s.ino };
-    } catch {
-      now = null;
+  private async followStoreFile(): Promise<boolean> {
+    const file = await this.store.checkFile();
+    switch (file.status) {
+      case 'same':
+        return true;
+      case 'gone':
+        await this.fail(new CorruptionError(`the trade log ${this.store.location} is gone: the read models were left untouched (restore the log)`));
+        return false;
+      case 'in-use':
+        await this.fail(
+          new CorruptionError(
+            `the trade log ${this.store.location} was replaced by another file while other processes still write to the old one: ` +
+              'the read models were left untouched (stop every process using the log, then run ptrack project)',
+          ),
+        );
+        return false;
+      case 'replaced':
+        break;
+      default: {
+        const _exhaustive: never = file;
+        return _exhaustive;
+      }
     }
-    if (now !== null && now.dev === this.storeFile.dev && now.ino === this.storeFile.ino) return true;
-    if (now === null) {
-      await this.fail(new CorruptionError(`the trade log ${this.store.location} is gone: the read models were left untouched (restore the log)`));
-      return false;
-    }
-    // SQLite keeps the WAL of a file that moved away when its connection closes, under the
-    // same name: the next connection would lay the old file's pages over the new one. Fold
-    // them into the old file (where they belong) first.
-    const emptied = isWalStore(this.store) ? this.store.checkpointWal() : true;
-    if (!emptied) {
-      await this.fail(
-        new CorruptionError(
-          `the trade log ${this.store.location} was replaced by another file while other processes still write to the old one: ` +
-            'the read models were left untouched (stop every process using the log, then run ptrack project)',
-        ),
-      );
-      return false;
-    }
-    if (this.owned === null) {
+    if (!file.reopenable) {
       await this.fail(
         new CorruptionError(
           `the trade log ${this.store.location} was replaced by another file while the read models followed it: they were left untouched (run ptrack project to check them against the new file)`,
@@ -500,10 +484,7 @@ class Runner implements ProjectionsHandle {
     this.logger.warn({ store: this.store.location }, 'the trade log file was replaced: reopening it and checking it against the read models');
     this.subscription?.unsubscribe();
     this.subscription = null;
-    // Close first: the old connection's WAL must not be taken for the new file's.
-    await this.store.close();
-    this.store = await openStore(this.owned.spec, this.owned.options);
-    this.storeFile = await this.identifyStoreFile();
+    await this.store.reopen();
     this.head = await this.store.head();
     const problem = await checkRegression(this.store, this.extents(), this.head);
     if (problem) {
@@ -626,9 +607,11 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   // Writers killed mid-write leave their temporary documents (as large as the read models): clear them.
   const stale = await models.removeStaleTemporaries();
   if (stale.length > 0) logger.info({ stateDir: options.stateDir, removed: stale }, `removed ${stale.length} temporary read-model file(s) left by writers that were killed`);
-  const owned = typeof options.store === 'string' ? { spec: options.store, options: options.storeOptions ?? {} } : null;
-  const store = typeof options.store === 'string' ? await openStore(options.store, options.storeOptions) : options.store;
+  const spec = options.store;
+  const owned = typeof spec === 'string';
+  const opened = typeof spec === 'string' ? await openStore(spec, options.storeOptions) : spec;
   try {
+    const store = await followReplacedFile(opened, typeof spec === 'string' ? () => openStore(spec, options.storeOptions) : undefined);
     const slots: Slot[] = [];
     const evidence: ProjectedExtent[] = [];
     for (const projection of projections) {
@@ -689,7 +672,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
     await runner.start();
     return runner;
   } catch (error) {
-    if (owned) await store.close().catch(() => undefined);
+    if (owned) await opened.close().catch(() => undefined);
     throw error;
   }
 }

@@ -25,3 +25,5 @@ export { verifyLog } from './verify.js';
 export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
 export { checkBookSnapshot } from './snapshotCheck.js';
 export type { BookSnapshotCheck } from './snapshotCheck.js';
+export { followReplacedFile, FollowedStore } from './followReplacedFile.js';
+export type { FileCheck } from './followReplacedFile.js';
