@@ -9,6 +9,7 @@ import { createProjections } from './createProjections.js';
 import { checkRegression, LogRegressionError, type ProjectedExtent } from './guard.js';
 import type { ProjectionOptionsInput } from './options.js';
 import type { AnyProjection } from './projection.js';
+import { describeLoad, planStart, type StartStep } from './startPlan.js';
 import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp, type PreparedDocument } from './readModelStore.js';
 import { z } from 'zod';
 import { TimerMs } from '../events/primitives.js';
@@ -108,23 +109,6 @@ interface Slot {
   dirty: boolean;
   healing: string | null;
   healed: string | null;
-}
-
-function describeLoad(load: Exclude<DocumentLoad, { status: 'ok' }>): string {
-  switch (load.status) {
-    case 'missing':
-      return 'missing';
-    case 'unreadable':
-      return `unreadable: ${load.reason}`;
-    case 'checksum':
-      return `damaged: ${load.reason}`;
-    case 'version':
-      return `of version ${load.found}, this build writes ${load.expected}`;
-    default: {
-      const _exhaustive: never = load;
-      return _exhaustive;
-    }
-  }
 }
 
 const refOf = (e: RecordedEvent): EventRef => ({
@@ -558,6 +542,36 @@ class Runner implements ProjectionsHandle {
   }
 }
 
+/** A step of the start plan, carried out: the slot the runner folds into. */
+async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
+  const { projection } = step;
+  switch (step.action) {
+    case 'load': {
+      const d = step.document;
+      const extent: ProjectedExtent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
+      return { projection, state: step.state, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null };
+    }
+    case 'heal':
+    case 'rebuild':
+      return {
+        projection,
+        state: projection.initialState(),
+        checkpoint: 0,
+        eventCount: 0,
+        lastEvent: null,
+        persisted: null,
+        stamp: null,
+        dirty: true,
+        healing: step.action === 'heal' ? step.reason : null,
+        healed: null,
+      };
+    default: {
+      const _exhaustive: never = step;
+      return _exhaustive;
+    }
+  }
+}
+
 /**
  * Read models that fold the same thing and stand at the same checkpoint get one fold between
  * them (see Projection.sharedFold): it is folded once per event instead of once per model.
@@ -612,60 +626,26 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   const opened = typeof spec === 'string' ? await openStore(spec, options.storeOptions) : spec;
   try {
     const store = await followReplacedFile(opened, typeof spec === 'string' ? () => openStore(spec, options.storeOptions) : undefined);
+    const loads: DocumentLoad[] = [];
+    for (const projection of projections) loads.push(await models.load(projection.name, projection.version));
+    const plan = planStart(projections, loads, { rebuild: options.rebuild === true, acceptRegression: options.acceptRegression === true });
     const slots: Slot[] = [];
-    const evidence: ProjectedExtent[] = [];
-    for (const projection of projections) {
-      const fresh = (healing: string | null): Slot => ({
-        projection,
-        state: projection.initialState(),
-        checkpoint: 0,
-        eventCount: 0,
-        lastEvent: null,
-        persisted: null,
-        stamp: null,
-        dirty: true,
-        healing,
-        healed: null,
-      });
-      const load = await models.load(projection.name, projection.version);
-      if (load.status === 'ok' || load.status === 'version') {
-        const d = load.document;
-        evidence.push({ name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
+    for (const step of plan.steps) {
+      if (step.action === 'heal') {
+        const { name } = step.projection;
+        logger.warn({ readModel: name, file: models.pathOf(name), reason: step.reason }, `${name}.json is ${step.reason}: rebuilding it from the log`);
       }
-      if (options.rebuild) {
-        slots.push(fresh(null));
-        continue;
-      }
-      if (load.status !== 'ok') {
-        const healing = describeLoad(load);
-        logger.warn({ readModel: projection.name, file: models.pathOf(projection.name), reason: healing }, `${projection.name}.json is ${healing}: rebuilding it from the log`);
-        slots.push(fresh(healing));
-        continue;
-      }
-      const d = load.document;
-      let state: unknown;
-      try {
-        state = projection.fromJson(d.data);
-      } catch (error) {
-        const healing = `unreadable: ${(error as Error).message}`;
-        logger.warn({ readModel: projection.name, file: models.pathOf(projection.name), reason: healing }, `${projection.name}.json is ${healing}: rebuilding it from the log`);
-        slots.push(fresh(healing));
-        continue;
-      }
-      const extent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
-      slots.push({ projection, state, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null });
+      slots.push(await slotOf(step, models));
     }
-    if (!options.acceptRegression) {
-      const problem = await checkRegression(store, evidence);
-      if (problem) {
-        logger.fatal({ err: problem, stateDir: options.stateDir, store: store.location }, `projections not started: ${problem.message}`);
-        try {
-          options.onAlert?.({ error: problem, stateDir: options.stateDir, store: store.location });
-        } catch (alertError) {
-          logger.error({ err: alertError }, 'the onAlert callback threw');
-        }
-        throw problem;
+    const problem = await checkRegression(store, plan.check);
+    if (problem) {
+      logger.fatal({ err: problem, stateDir: options.stateDir, store: store.location }, `projections not started: ${problem.message}`);
+      try {
+        options.onAlert?.({ error: problem, stateDir: options.stateDir, store: store.location });
+      } catch (alertError) {
+        logger.error({ err: alertError }, 'the onAlert callback threw');
       }
+      throw problem;
     }
     shareFolds(slots);
     const runner = new Runner(store, owned, slots, { ...options, logger });
