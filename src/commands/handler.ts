@@ -1,36 +1,14 @@
-import { ConcurrencyError, CorruptionError, StoreError, ValidationError } from '../errors/index.js';
-import { quote } from '../_internals/zodIssues.js';
-import { bookStream, CURRENT_SCHEMA_VERSION, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
+import { CorruptionError, StoreError } from '../errors/index.js';
+import { bookStream, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
-import { decide } from './decide.js';
-import type { DecidedEvent } from './decided.js';
+import { decideBatch, type BatchCommand, type BatchOutcome } from './decideBatch.js';
 import { evolve } from './evolve.js';
-import { commandFingerprint, fingerprintType } from './fingerprint.js';
 import { parseCommand } from './parseCommand.js';
+import { retryOnConflict } from './retryOnConflict.js';
 import { BOOK_SNAPSHOT_VERSION, bookFromSnapshot, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandInput } from './schemas.js';
-import {
-  forkBookState,
-  freezeBookState,
-  initialBookState,
-  type BookState,
-  type CommandRecord,
-} from './state.js';
-
-/** Same command id, another command: refused, naming both, rather than answered with the other's result. */
-function reusedCommandId(command: Command, seen: CommandRecord): ValidationError {
-  const id = command.commandId!;
-  const revisions = seen.from === seen.to ? `revision ${seen.from}` : `revisions ${seen.from}-${seen.to}`;
-  const about = 'positionId' in command && command.positionId !== undefined ? ` ${quote(command.positionId)}` : '';
-  const firstType = fingerprintType(seen.fingerprint!);
-  const same = firstType === command.type ? ` (another ${firstType}, with different fields)` : '';
-  return new ValidationError(
-    `commandId ${quote(id)} was already used for a ${firstType} command (${revisions}) and is now given to ${command.type}${about}${same}: ` +
-      'a commandId names one command; use a new commandId for a new command',
-    [{ path: 'commandId', message: `already used for a different command (${firstType})`, value: id }],
-  );
-}
+import { forkBookState, freezeBookState, initialBookState, type BookState } from './state.js';
 
 /** Where log lines go; a pino logger fits. */
 export interface HandlerLogger {
@@ -78,9 +56,11 @@ type Job =
   | { kind: 'load'; resolve: (s: BookState) => void; reject: (e: unknown) => void };
 
 /**
- * Runs commands against one book: load (snapshot, then the stream from its revision;
- * cached and caught up on each batch), decide, append with the expected revision, and on a
- * ConcurrencyError reload and decide again with bounded, jittered back-off.
+ * Runs commands against one book, a batch at a time, in four steps: aggregate (snapshot, then
+ * the stream from its revision; cached and caught up on each batch), decide the batch (pure,
+ * `decideBatch`), append with the expected revision, publish (the book evolved from the
+ * events the store returned, the callers answered, a snapshot when due). On a
+ * ConcurrencyError the first three run again, with bounded, jittered back-off.
  *
  * Group commit: commands that arrive while a batch is being decided and appended wait for
  * the next batch; a batch is decided in call order against the cached book (each command
@@ -185,116 +165,81 @@ export class CommandHandler {
     }
   }
 
+  /**
+   * One batch, as steps: aggregate (the committed book, caught up with the log) -> decide the
+   * batch (pure) -> append with the expected revision -> publish; the first three again, from a
+   * fresh read, when another writer got in first.
+   */
   private async runBatch(batch: Job[]): Promise<void> {
-    const { store, maxRetries, backoffMs, random, now } = this.opts;
-    for (let attempt = 0; ; attempt++) {
-      // The committed book: frozen, handed out as it is, never changed. The batch is decided
-      // against a working fork of it, made only once a command has events the next one must see.
-      const committed = await this.catchUp();
-      const base = committed.revision;
-      let working = committed;
-      let unfolded: Parameters<typeof evolve>[1][] = [];
-      const toAppend: NewEvent[] = [];
-      type Outcome =
-        | { job: Job; kind: 'load' }
-        | { job: Job; kind: 'error'; error: unknown }
-        | { job: Job; kind: 'events'; from: number; count: number }
-        | { job: Job; kind: 'duplicate'; from: number; to: number };
-      const outcomes: Outcome[] = [];
-      for (const job of batch) {
-        if (job.kind === 'load') {
-          outcomes.push({ job, kind: 'load' });
-          continue;
-        }
-        if (unfolded.length > 0) {
-          // The next command of the batch is decided against the results of the ones before it.
-          if (working === committed) working = forkBookState(committed, 'scratch');
-          for (const e of unfolded) working = evolve(working, e);
-          unfolded = [];
-        }
-        const state = working;
-        const { command, options } = job;
-        const fingerprint = command.commandId === undefined ? undefined : commandFingerprint(command);
-        const seen = command.commandId === undefined ? undefined : state.commands.get(command.commandId);
-        if (seen) {
-          // Events written before fingerprints carry none: such a repeat can only be taken on trust.
-          if (seen.fingerprint !== undefined && seen.fingerprint !== fingerprint) {
-            outcomes.push({ job, kind: 'error', error: reusedCommandId(command, seen) });
-          } else {
-            outcomes.push({ job, kind: 'duplicate', from: seen.from, to: seen.to });
-          }
-          continue;
-        }
-        let decided: DecidedEvent[];
-        const at = now();
-        try {
-          decided = decide(command, state, { now: at, policy: this.opts.policy, source: options.source ?? 'local' });
-        } catch (error) {
-          outcomes.push({ job, kind: 'error', error });
-          continue;
-        }
-        const metadata = {
-          recordedAt: at.toISOString(),
-          ...(command.commandId === undefined ? {} : { commandId: command.commandId, commandHash: fingerprint }),
-          ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
-          ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
-        };
-        outcomes.push({ job, kind: 'events', from: toAppend.length, count: decided.length });
-        for (const e of decided) {
-          toAppend.push({ ...e, metadata } as NewEvent);
-          unfolded.push({
-            ...e,
-            metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION[e.type] },
-            revision: base + toAppend.length,
-          } as Parameters<typeof evolve>[1]);
-        }
-      }
+    const { maxRetries, backoffMs, random, now, policy } = this.opts;
+    const commands: BatchCommand[] = [];
+    for (const job of batch) if (job.kind === 'command') commands.push({ ...job.options, command: job.command });
+    const attempt = await retryOnConflict(
+      async () => {
+        // The committed book: frozen, handed out as it is, never changed. The batch is decided
+        // against a working state layered over it.
+        const committed = await this.aggregate();
+        const decided = decideBatch(committed, commands, { now, policy });
+        const appended = await this.append(committed.revision, decided.events);
+        return { committed, decided, appended };
+      },
+      {
+        maxRetries,
+        backoffMs,
+        random,
+        onConflict: (error, n) =>
+          this.opts.logger?.debug({ stream: this.stream, attempt: n, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again'),
+      },
+    );
+    await this.publish(batch, attempt.committed, attempt.decided.outcomes, attempt.appended);
+  }
 
-      let state = committed;
-      let appended: RecordedEvent[] = [];
-      if (toAppend.length > 0) {
-        try {
-          const result = await store.append(this.stream, toAppend, { expectedRevision: base < 0 ? 'no_stream' : base });
-          appended = result.events;
-        } catch (error) {
-          // Nothing of the batch reached the committed book: callers holding it see no ghost.
-          if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
-          this.opts.logger?.debug({ stream: this.stream, attempt, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again');
-          // Full jitter: a random wait up to an exponentially growing ceiling.
-          const ceiling = backoffMs * 2 ** Math.min(attempt, 8);
-          await new Promise((r) => setTimeout(r, random() * ceiling));
-          continue;
-        }
-        // The book moves on by what the store says it stored, and only now.
-        state = this.commit(committed, appended);
-        await this.maybeSnapshot(state);
-      }
+  /**
+   * Appends a decided batch after revision `base`; nothing to append, no call. A failure leaves
+   * the committed book as it was: callers holding it see no ghost.
+   */
+  private async append(base: number, events: NewEvent[]): Promise<RecordedEvent[]> {
+    if (events.length === 0) return [];
+    const result = await this.opts.store.append(this.stream, events, { expectedRevision: base < 0 ? 'no_stream' : base });
+    return result.events;
+  }
 
-      // Repeats of commands from earlier batches are answered from the log: part of the batch, so close() waits for them.
-      const reads: Promise<void>[] = [];
-      for (const o of outcomes) {
-        if (o.kind === 'load') (o.job as Extract<Job, { kind: 'load' }>).resolve(state);
-        else if (o.kind === 'error') o.job.reject(o.error);
-        else if (o.kind === 'events') {
-          (o.job as Extract<Job, { kind: 'command' }>).resolve({ events: appended.slice(o.from, o.from + o.count), state, duplicate: false });
-        } else {
-          const job = o.job as Extract<Job, { kind: 'command' }>;
-          if (o.from > base) {
-            // Its first run is in this very batch.
-            job.resolve({ events: appended.slice(o.from - base - 1, o.to - base), state, duplicate: true });
-          } else {
-            reads.push(
-              store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
-                (events) => job.resolve({ events, state, duplicate: true }),
-                job.reject,
-              ),
-            );
-          }
-        }
-      }
-      await Promise.all(reads);
-      return;
+  /**
+   * After the commit: swaps in the book evolved from the events the store returned, writes a
+   * snapshot when one is due, then answers every job of the batch (in order).
+   */
+  private async publish(batch: Job[], committed: BookState, outcomes: readonly BatchOutcome[], appended: RecordedEvent[]): Promise<void> {
+    const base = committed.revision;
+    let state = committed;
+    if (appended.length > 0) {
+      // The book moves on by what the store says it stored, and only now.
+      state = this.commit(committed, appended);
+      await this.maybeSnapshot(state);
     }
+    // Repeats of commands from earlier batches are answered from the log: part of the batch, so close() waits for them.
+    const reads: Promise<void>[] = [];
+    let i = 0;
+    for (const job of batch) {
+      if (job.kind === 'load') {
+        job.resolve(state);
+        continue;
+      }
+      const o = outcomes[i++]!;
+      if (o.kind === 'error') job.reject(o.error);
+      else if (o.kind === 'events') job.resolve({ events: appended.slice(o.from, o.from + o.count), state, duplicate: false });
+      else if (o.from > base) {
+        // Its first run is in this very batch.
+        job.resolve({ events: appended.slice(o.from - base - 1, o.to - base), state, duplicate: true });
+      } else {
+        reads.push(
+          this.opts.store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
+            (events) => job.resolve({ events, state, duplicate: true }),
+            job.reject,
+          ),
+        );
+      }
+    }
+    await Promise.all(reads);
   }
 
   /** The next committed book: `events` (as stored) folded into a fork of `from`, frozen, and cached. */
@@ -305,8 +250,8 @@ export class CommandHandler {
     return this.state;
   }
 
-  /** Loads or catches up the cached state from the log. */
-  private async catchUp(): Promise<BookState> {
+  /** The aggregate: the committed book, loaded (snapshot + tail) or caught up with the log. */
+  private async aggregate(): Promise<BookState> {
     const { store } = this.opts;
     let state = this.state;
     if (state === null) {
