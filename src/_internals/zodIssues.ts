@@ -63,13 +63,31 @@ export function formatIssues(issues: readonly IssueDescription[]): string {
     .join('; ');
 }
 
+/** How {@link parseOrThrow} names the input and builds its error. */
+export interface ParseOrThrowOptions {
+  /** Where the input sits (`data`, `book`): prefixed to each issue's path instead of `(root)`. */
+  at?: string;
+  /** Appended to the message: what was expected, or what to do. */
+  hint?: string;
+  /** Builds the error from the whole message and the issues; a ValidationError unless given. */
+  error?: (message: string, issues: IssueDescription[]) => Error;
+}
+
 /**
- * Parse-or-throw at a boundary: the parsed value, or a ValidationError `label: field: message,
- * got value` carrying the issues (never a raw ZodError).
+ * Parse-or-throw at a boundary: the parsed value, or an error `label: field: message, got value`
+ * carrying the issues (never a raw ZodError). The one copy of safeParse -> describe -> throw:
+ * `at` names where the input sits, `hint` says what was expected, `error` picks the error class
+ * (a ValidationError by default). An empty label leaves the message at the issues.
+ *
+ * @example
+ * ```ts
+ * const config = parseOrThrow(TrackerConfig, raw, 'ptrack.config.json');
+ * ```
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, label: string, options: ParseOrThrowOptions = {}): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = describeIssues(result.error, input);
-  throw new ValidationError(`${label}: ${formatIssues(issues)}`, issues);
+  const issues = describeIssues(result.error, input, options.at);
+  const message = `${label === '' ? '' : `${label}: `}${formatIssues(issues)}${options.hint === undefined ? '' : ` ${options.hint}`}`;
+  throw options.error ? options.error(message, issues) : new ValidationError(message, issues);
 }

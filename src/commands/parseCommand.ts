@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors/index.js';
-import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
+import { parseOrThrow, quote } from '../_internals/zodIssues.js';
 import { Command, commandTypes, type CommandInput } from './schemas.js';
 
 /**
@@ -21,10 +21,5 @@ export function parseCommand(input: CommandInput | unknown): Command {
       { path: 'type', message: 'unknown command type', value: type },
     ]);
   }
-  const result = Command.safeParse(input);
-  if (!result.success) {
-    const issues = describeIssues(result.error, input);
-    throw new ValidationError(`${type}: ${formatIssues(issues)}`, issues);
-  }
-  return result.data;
+  return parseOrThrow(Command, input, type);
 }

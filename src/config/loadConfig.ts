@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../errors/index.js';
-import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import { resolveStoreSpec } from '../store/openStore.js';
 import { parseJsoncObject } from './parseJsonc.js';
 import { TrackerConfig, type TrackerConfigInput } from './schema.js';
@@ -33,12 +33,7 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
 export function parseConfigText(text: string, file: string, overrides: TrackerConfigInput = {}): TrackerConfig {
   const raw = resolvePaths(parseJsoncObject(text, file), dirname(resolve(file)));
   const merged = { ...raw, ...stripUndefined(overrides) };
-  const result = TrackerConfig.safeParse(merged);
-  if (!result.success) {
-    const issues = describeIssues(result.error, merged);
-    throw new ValidationError(`${file}: ${formatIssues(issues)}`, issues);
-  }
-  return result.data;
+  return parseOrThrow(TrackerConfig, merged, file);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -68,12 +63,7 @@ export function loadConfig(
       throw new ValidationError(`config file ${file} does not exist (named by ${options.file ? '--config' : 'PTRACK_CONFIG'})`);
     }
     const merged = stripUndefined(options.overrides ?? {});
-    const result = TrackerConfig.safeParse(merged);
-    if (!result.success) {
-      const issues = describeIssues(result.error, merged);
-      throw new ValidationError(`settings: ${formatIssues(issues)}`, issues);
-    }
-    return { config: result.data, file: null };
+    return { config: parseOrThrow(TrackerConfig, merged, 'settings'), file: null };
   }
   let text: string;
   try {

@@ -1,5 +1,5 @@
 import { ValidationError, EventSchemaError } from '../errors/index.js';
-import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
+import { formatIssues, parseOrThrow, quote, type IssueDescription } from '../_internals/zodIssues.js';
 import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
 import { fastValid } from '../_internals/fastValidate.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
@@ -91,14 +91,7 @@ export class EventCodec {
     }
     const schema = eventDataSchemas[type];
     let validData: unknown = data;
-    if (!fastValid(schema, data)) {
-      const dataResult = schema.safeParse(data);
-      if (!dataResult.success) {
-        const issues = describeIssues(dataResult.error, data, 'data');
-        throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
-      }
-      validData = dataResult.data;
-    }
+    if (!fastValid(schema, data)) validData = parseOrThrow(schema, data, `${where} (${type})`, { at: 'data' });
     // New appends refuse control characters in ids and symbols; the stored schemas stay
     // lenient so a log written before this rule is still read back.
     for (const key of ID_FIELDS) {
@@ -109,14 +102,7 @@ export class EventCodec {
       }
     }
     let metaInput = (metadata ?? {}) as EventMetadataInput;
-    if (!fastValid(EventMetadataInput, metaInput)) {
-      const metaResult = EventMetadataInput.safeParse(metaInput);
-      if (!metaResult.success) {
-        const issues = describeIssues(metaResult.error, metadata, 'metadata');
-        throw new ValidationError(`${where} (${type}): ${formatIssues(issues)}`, issues);
-      }
-      metaInput = metaResult.data;
-    }
+    if (!fastValid(EventMetadataInput, metaInput)) metaInput = parseOrThrow(EventMetadataInput, metaInput, `${where} (${type})`, { at: 'metadata' });
     const meta: EventMetadata = {
       ...metaInput,
       recordedAt: metaInput.recordedAt ?? recordedAt,
@@ -156,16 +142,9 @@ export class EventCodec {
     } catch (cause) {
       throw new EventSchemaError(`${at}: data is not valid JSON`, { ...loc, field: 'data' }, { cause });
     }
-    let metadata: EventMetadata;
-    if (fastValid(EventMetadata, rawMeta)) metadata = rawMeta as EventMetadata;
-    else {
-      const meta = EventMetadata.safeParse(rawMeta);
-      if (!meta.success) {
-        const issues = describeIssues(meta.error, rawMeta, 'metadata');
-        throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
-      }
-      metadata = meta.data;
-    }
+    // A stored event that does not parse is corruption, not bad input: the error names where it sits.
+    const corrupt = (message: string, issues: IssueDescription[]): Error => new EventSchemaError(message, { ...loc, field: issues[0]?.path });
+    const metadata = fastValid(EventMetadata, rawMeta) ? (rawMeta as EventMetadata) : parseOrThrow(EventMetadata, rawMeta, at, { at: 'metadata', error: corrupt });
     let version = metadata.schemaVersion;
     const current = this.versions[type];
     if (version > current) {
@@ -187,14 +166,7 @@ export class EventCodec {
     }
     const schema = eventDataSchemas[type];
     let data: unknown = rawData;
-    if (!fastValid(schema, rawData)) {
-      const parsed = schema.safeParse(rawData);
-      if (!parsed.success) {
-        const issues = describeIssues(parsed.error, rawData, 'data');
-        throw new EventSchemaError(`${at}: ${formatIssues(issues)}`, { ...loc, field: issues[0]?.path });
-      }
-      data = parsed.data;
-    }
+    if (!fastValid(schema, rawData)) data = parseOrThrow(schema, rawData, at, { at: 'data', error: corrupt });
     return {
       type,
       data,

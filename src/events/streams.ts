@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { quote } from '../_internals/zodIssues.js';
-import { ValidationError } from '../errors/index.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 
 export const STREAM_PREFIX = 'tradelog-';
 
@@ -19,12 +18,7 @@ export const BookId = z
  * ```
  */
 export function bookStream(bookId: string): string {
-  const parsed = BookId.safeParse(bookId);
-  if (!parsed.success) {
-    const message = parsed.error.issues[0]?.message ?? 'invalid';
-    throw new ValidationError(`book: ${message}, got ${quote(bookId)}`, [{ path: 'book', message, value: bookId }]);
-  }
-  return `${STREAM_PREFIX}${parsed.data}`;
+  return `${STREAM_PREFIX}${parseOrThrow(BookId, bookId, '', { at: 'book' })}`;
 }
 
 /** The book id of a trade-log stream name, or null for another stream. */

@@ -1,5 +1,4 @@
-import { ValidationError } from '../errors/index.js';
-import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import { auditProjection } from './audit.js';
 import { equityProjection } from './equity.js';
 import { ProjectionOptions, type ProjectionOptionsInput } from './options.js';
@@ -21,11 +20,8 @@ export type ReadModelName = (typeof READ_MODEL_NAMES)[number];
  * ```
  */
 export function createProjections(options: ProjectionOptionsInput | ProjectionOptions = {}): AnyProjection[] {
-  const parsed = ProjectionOptions.safeParse(options);
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error, options);
-    throw new ValidationError(`projection options: ${formatIssues(issues)} (expected equity, timeZone, weekStartsOn, drawdownBands, correlationGroups; projectionOptionsOf(config) picks them from a config)`, issues);
-  }
-  const o = parsed.data;
+  const o = parseOrThrow(ProjectionOptions, options, 'projection options', {
+    hint: '(expected equity, timeZone, weekStartsOn, drawdownBands, correlationGroups; projectionOptionsOf(config) picks them from a config)',
+  });
   return [portfolioProjection(o), equityProjection(o), riskProjection(o), performanceProjection(o), auditProjection(o)];
 }

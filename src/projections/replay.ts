@@ -5,7 +5,7 @@ import { ValidationError } from '../errors/index.js';
 import { bookStream, type RecordedEvent } from '../events/index.js';
 import { readAllEvents } from '../store/iterate.js';
 import type { EventStore } from '../store/port.js';
-import { describeIssues, formatIssues, quote } from '../_internals/zodIssues.js';
+import { parseOrThrow, quote } from '../_internals/zodIssues.js';
 import { createProjections } from './createProjections.js';
 import { projectionOptionsOf } from './options.js';
 import type { AnyProjection } from './projection.js';
@@ -64,12 +64,7 @@ export interface ReplayResult {
  * ```
  */
 export async function replayAt(store: EventStore, options: ReplayOptions): Promise<ReplayResult> {
-  const parsed = TrackerConfig.safeParse(options.config ?? {});
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error, options.config);
-    throw new ValidationError(`replay: ${formatIssues(issues)}`, issues);
-  }
-  const config = parsed.data;
+  const config = parseOrThrow(TrackerConfig, options.config ?? {}, 'replay');
   const point = typeof options.until === 'object' ? options.until : parseReplayPoint(options.until);
   const projections = options.projections ?? createProjections(projectionOptionsOf(config));
   const stream = bookStream(config.book);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExternalError, type ExternalFailure } from '../errors/index.js';
 import { withTimeout } from '../_internals/timeout.js';
 import { sleep as sleep_ } from '../_internals/timers.js';
-import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
 
 /** A position as the outside system reports it. Extra fields are ignored; missing or bad ones are an error. */
@@ -117,17 +117,15 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
     }
   }
 
-  const malformed = (operation: string, error: z.ZodError, raw: unknown): ExternalError =>
-    new ExternalError(`${operation} returned a malformed answer: ${formatIssues(describeIssues(error, raw))}`, 'malformed');
+  // An answer that does not parse is the outside system's fault: an ExternalError, not bad input.
+  const malformed = (message: string): ExternalError => new ExternalError(message, 'malformed');
 
   return {
     canVerify: typeof system.getPosition === 'function',
     stats,
     listPositions: () =>
       call('listPositions', (o) => system.listPositions(o), (raw) => {
-        const r = PositionList.safeParse(raw);
-        if (!r.success) throw malformed('listPositions', r.error, raw);
-        return r.data;
+        return parseOrThrow(PositionList, raw, 'listPositions returned a malformed answer', { error: malformed });
       }),
     closePosition: (id) => call(`closePosition(${id})`, (o) => system.closePosition(id, o), () => undefined, RETRYABLE_WRITE),
     getPosition: (id) => {
@@ -135,13 +133,12 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       const get = system.getPosition.bind(system);
       return call(`getPosition(${id})`, (o) => get(id, o), (raw) => {
         if (raw === null || raw === undefined) return null;
-        const r = ExternalPosition.safeParse(raw);
-        if (!r.success) throw malformed(`getPosition(${id})`, r.error, raw);
+        const position = parseOrThrow(ExternalPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed });
         // An answer about another position says nothing about this one.
-        if (r.data.id !== id) {
-          throw new ExternalError(`getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${r.data.id}"`, 'malformed');
+        if (position.id !== id) {
+          throw new ExternalError(`getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${position.id}"`, 'malformed');
         }
-        return r.data;
+        return position;
       });
     },
   };

@@ -9,7 +9,7 @@ import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/poli
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
 import { ReconcileEverySeconds, scheduleReconciliation } from '../../reconcile/scheduler.js';
 import { withTimeout } from '../../_internals/timeout.js';
-import { describeIssues, formatIssues } from '../../_internals/zodIssues.js';
+import { parseOrThrow } from '../../_internals/zodIssues.js';
 import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
 import { table } from '../format.js';
@@ -156,14 +156,13 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           ...(tolerance === undefined ? {} : { driftTolerancePct: tolerance }),
           ...(flags.webhook ? { webhookUrl: flags.webhook } : {}),
         };
-        const parsed = ReconcilePolicy.safeParse(overrides);
-        if (!parsed.success) throw new ValidationError(`reconcile: ${formatIssues(describeIssues(parsed.error, overrides))}`);
+        const policy = parseOrThrow(ReconcilePolicy, overrides, 'reconcile');
         const external = await loadAdapter(flags.adapter, tracker.config);
         const show = (r: ReconcileReport): void => (flags.json ? io.out(JSON.stringify(r)) : printReport(io, r));
         // A bot starts here: startup recovery first, as the config's recovery section says (a dry
         // run changes nothing, so it skips it). A gate left locked refuses the run (exit 3).
         if (!(flags.dryRun ?? false)) {
-          const recovery = await tracker.recover(external, { policy: parsed.data, processName: 'ptrack reconcile' });
+          const recovery = await tracker.recover(external, { policy, processName: 'ptrack reconcile' });
           if (recovery.gate.locked) {
             const state = await tracker.state();
             throw recoveryPending(state, 'reconcile') ?? new RecoveryPendingError('cannot reconcile: the book waits for an operator (run ptrack recover --ack)');
@@ -177,7 +176,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           if (recovery.report) show(recovery.report);
         }
         const runOnce = (): Promise<ReconcileReport> =>
-          reconcile({ handler: tracker.handler, external, policy: parsed.data, dryRun: flags.dryRun ?? false });
+          reconcile({ handler: tracker.handler, external, policy, dryRun: flags.dryRun ?? false });
 
         if (everySeconds === undefined) {
           const report = await runOnce();
