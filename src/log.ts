@@ -37,3 +37,33 @@ export function createLogger(options: { level?: string; pretty?: boolean; name?:
 export function silentLogger(): Logger {
   return createLogger({ level: 'silent', pretty: false });
 }
+
+/** The levels a {@link lazyLogger} takes lines at. */
+export type LogLevelMethods = Record<'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', (obj: object, msg?: string) => void>;
+
+/**
+ * A logger that loads pino only when the first line is logged: most commands and most runs
+ * log nothing, and pino is the slowest thing they would load. The one lazy logger: the CLI and
+ * the projection runner take theirs from here. `create` is for tests.
+ *
+ * @example
+ * ```ts
+ * const log = lazyLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'projections' });
+ * log.warn({ file }, 'read model healed'); // pino is created here, once
+ * ```
+ */
+export function lazyLogger(
+  options: { level?: string; pretty?: boolean; name?: string } = {},
+  create: (o: typeof options) => LogLevelMethods = createLogger,
+): LogLevelMethods {
+  let logger: LogLevelMethods | undefined;
+  const get = (): LogLevelMethods => (logger ??= create(options));
+  return {
+    trace: (o, m) => get().trace(o, m),
+    debug: (o, m) => get().debug(o, m),
+    info: (o, m) => get().info(o, m),
+    warn: (o, m) => get().warn(o, m),
+    error: (o, m) => get().error(o, m),
+    fatal: (o, m) => get().fatal(o, m),
+  };
+}

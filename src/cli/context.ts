@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
-import { createLogger } from '../log.js';
+import { lazyLogger } from '../log.js';
 import { openTracker, type Tracker } from '../tracker/index.js';
 
 /** Options every command accepts (defined on the program). */
@@ -33,12 +33,9 @@ export function configFor(globals: GlobalOptions): LoadedConfig {
  */
 export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>, mode: { readOnly?: boolean } = {}): Promise<T> {
   const { config } = configFor(globals);
-  // pino is loaded only when something is logged: most commands log nothing.
-  let logger: ReturnType<typeof createLogger> | undefined;
-  const log = (): ReturnType<typeof createLogger> => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }));
   const tracker = await openTracker({
     ...config,
-    logger: { debug: (obj, msg) => log().debug(obj, msg), warn: (obj, msg) => log().warn(obj, msg) },
+    logger: lazyLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }),
     ...(mode.readOnly ? { storeOptions: { readOnly: true } } : {}),
   });
   try {

@@ -1,7 +1,7 @@
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
 import { CorruptionError, TrackerError, UnexpectedStoreError, ValidationError } from '../errors/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { createLogger } from '../log.js';
+import { lazyLogger as lazyPino } from '../log.js';
 import { openStore, type OpenStoreOptions } from '../store/openStore.js';
 import type { EventStore, LogHead } from '../store/port.js';
 import { followReplacedFile, type FollowedStore } from '../store/followReplacedFile.js';
@@ -119,16 +119,7 @@ const refOf = (e: RecordedEvent): EventRef => ({
   recordedAt: e.metadata.recordedAt,
 });
 
-function lazyLogger(): ProjectionLogger {
-  let logger: ProjectionLogger | undefined;
-  const get = (): ProjectionLogger => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'projections' }));
-  return {
-    info: (o, m) => get().info(o, m),
-    warn: (o, m) => get().warn(o, m),
-    error: (o, m) => get().error(o, m),
-    fatal: (o, m) => get().fatal(o, m),
-  };
-}
+const lazyLogger = (): ProjectionLogger => lazyPino({ level: process.env.LOG_LEVEL ?? 'warn', name: 'projections' });
 
 class Runner implements ProjectionsHandle {
   readonly status$: Observable<ProjectionsStatus>;

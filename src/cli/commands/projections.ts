@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { bookStateToJson, type Position } from '../../commands/index.js';
 import type { TrackerConfig } from '../../config/index.js';
 import { CorruptionError, ValidationError } from '../../errors/index.js';
-import { createLogger } from '../../log.js';
+import { lazyLogger } from '../../log.js';
 import {
   booksInReadModels,
   createProjections,
@@ -46,16 +46,7 @@ export function stateDirOf(config: TrackerConfig): string {
 const EXISTING = { create: false } as const;
 
 /** pino, loaded only when something is logged. */
-function loggerFor(config: TrackerConfig): ProjectionLogger {
-  let logger: ReturnType<typeof createLogger> | undefined;
-  const get = (): ReturnType<typeof createLogger> => (logger ??= createLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }));
-  return {
-    info: (o, m) => get().info(o, m),
-    warn: (o, m) => get().warn(o, m),
-    error: (o, m) => get().error(o, m),
-    fatal: (o, m) => get().fatal(o, m),
-  };
-}
+const loggerFor = (config: TrackerConfig): ProjectionLogger => lazyLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' });
 
 function positiveFlag(flag: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = numberFlag(flag, raw);
