@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrackerConfig } from '../../src/config/index.js';
+import { intFromEnv } from '../helpers/env.js';
 import { runMain, type InProcessResult } from '../helpers/inProcess.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -20,14 +21,6 @@ import { tempDir } from '../helpers/tmp.js';
  *
  * Reproduce a failure: PTRACK_FC_SEED=<seed> [PTRACK_FC_RUNS=<n>] npx vitest run test/cli/boundary.property.test.ts
  */
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got "${raw}"`);
-  return n;
-}
 
 const seed = intFromEnv('PTRACK_FC_SEED', 20_261_201);
 const numRuns = intFromEnv('PTRACK_FC_RUNS', 800);

@@ -22,6 +22,7 @@ import {
 import { bookStream, type NewEvent } from '../../src/events/index.js';
 import { MemoryEventStore } from '../../src/store/MemoryEventStore.js';
 import { readWholeStream } from '../../src/store/iterate.js';
+import { intFromEnv } from '../helpers/env.js';
 
 /*
  * Model-based test of the book: random command sequences (valid and invalid) run against
@@ -32,14 +33,6 @@ import { readWholeStream } from '../../src/store/iterate.js';
  *
  * Reproduce a failure: PTRACK_FC_SEED=<seed> [PTRACK_FC_RUNS=<n>] npx vitest run test/commands/book.model.test.ts
  */
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got "${raw}"`);
-  return n;
-}
 
 const seed = intFromEnv('PTRACK_FC_SEED', 20_260_105);
 const numRuns = intFromEnv('PTRACK_FC_RUNS', 200);

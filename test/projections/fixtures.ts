@@ -18,19 +18,14 @@ import {
 } from '../../src/events/index.js';
 import { canonicalJson } from '../../src/projections/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
+import { intFromEnv } from '../helpers/env.js';
 
 /*
  * Building blocks for the projection tests: events written as facts (for specifications),
  * and random valid logs made by the real decider (for properties).
  */
 
-export function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got "${raw}"`);
-  return n;
-}
+export { intFromEnv };
 
 /** The property tests' seed: pinned, printed, and overridable (PTRACK_FC_SEED). */
 export const SEED = intFromEnv('PTRACK_FC_SEED', 20_261_121);
