@@ -2,6 +2,7 @@ import type { CommandInput } from '../commands/schemas.js';
 import type { BookState, InPosition, Position } from '../commands/state.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { policyFor, type ReconcilePolicy } from './policy.js';
+import type { PlanStep, Settles, Step } from './steps.js';
 
 /** What the outside system showed, and when the look started. */
 export interface ExternalSnapshot {
@@ -101,12 +102,29 @@ export function planReconciliation(
   book: BookState,
   snapshot: ExternalSnapshot,
   policy: PlanPolicy,
-  _now: Date,
+  now: Date,
   runId?: string,
 ): ReconciliationPlan {
+  return planSteps(book, snapshot, policy, now, runId).plan;
+}
+
+/** A plan and its actions as steps: the same actions, each with the finding it settles (for the executor). */
+export interface PlannedSteps {
+  plan: ReconciliationPlan;
+  /** One per `plan.actions`, in the same order. */
+  steps: PlanStep[];
+}
+
+/** {@link planReconciliation}, with each action wrapped in a step that carries its finding and outcome. */
+export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: PlanPolicy, _now: Date, runId?: string): PlannedSteps {
   // Grace is measured from the snapshot's start, not from `now`: a slow look must not widen it.
   const { minPositionValue } = policy;
   const plan: ReconciliationPlan = { orphans: [], dust: [], phantoms: [], reappeared: [], drift: [], vanished: [], actions: [] };
+  const steps: PlanStep[] = [];
+  const add = (action: PlannedAction, settles?: Settles, corrects?: true): void => {
+    plan.actions.push(action);
+    steps.push(settles === undefined ? (corrects ? { action, corrects } : { action }) : corrects ? { action, settles, corrects } : { action, settles });
+  };
   const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > isoMinus(snapshot.startedAt, graceSeconds);
   const outside = new Set<string>();
   for (const p of snapshot.positions) outside.add(p.id);
@@ -129,7 +147,7 @@ export function planReconciliation(
     if (local?.status === 'IN') {
       if (local.missedLooks > 0) {
         plan.reappeared.push({ positionId: local.id, looks: local.missedLooks });
-        plan.actions.push({ kind: 'command', command: { type: 'DismissPhantom', positionId: local.id }, about: `${local.id} is open outside again` });
+        add({ kind: 'command', command: { type: 'DismissPhantom', positionId: local.id }, about: `${local.id} is open outside again` });
       }
       const tolerance = Math.max(rules.driftToleranceAbs, (rules.driftTolerancePct / 100) * local.value);
       const valueDrift = Math.abs(ext.value - local.value) > tolerance + 1e-9;
@@ -146,29 +164,36 @@ export function planReconciliation(
       if (local.symbol !== undefined) finding.symbol = local.symbol;
       if (local.quantity !== undefined) finding.localQuantity = local.quantity;
       if (ext.quantity !== undefined) finding.externalQuantity = ext.quantity;
-      plan.drift.push(finding);
+      const driftAt = plan.drift.push(finding) - 1;
       if (finding.verdict === 'correct') {
-        plan.actions.push({
-          kind: 'command',
-          command: {
-            type: 'CorrectDrift',
-            positionId: local.id,
-            externalValue: ext.value,
-            tolerance,
-            ...(ext.quantity === undefined ? {} : { externalQuantity: ext.quantity }),
+        add(
+          {
+            kind: 'command',
+            command: {
+              type: 'CorrectDrift',
+              positionId: local.id,
+              externalValue: ext.value,
+              tolerance,
+              ...(ext.quantity === undefined ? {} : { externalQuantity: ext.quantity }),
+            },
+            about: `${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside`,
           },
-          about: `${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside`,
-        });
+          { list: 'drift', index: driftAt, outcome: 'corrected' },
+          true,
+        );
       } else if (finding.verdict === 'alert') {
-        plan.actions.push({
-          kind: 'alert',
-          alert: {
-            severity: 'warning',
-            kind: 'drift',
-            positionId: local.id,
-            message: `drift on ${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside (tolerance ${money(tolerance)})`,
+        add(
+          {
+            kind: 'alert',
+            alert: {
+              severity: 'warning',
+              kind: 'drift',
+              positionId: local.id,
+              message: `drift on ${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside (tolerance ${money(tolerance)})`,
+            },
           },
-        });
+          { list: 'drift', index: driftAt, outcome: 'alerted', always: true },
+        );
       }
       continue;
     }
@@ -186,10 +211,10 @@ export function planReconciliation(
     if (ext.symbol !== undefined) finding.symbol = ext.symbol;
     if (ext.side !== undefined) finding.side = ext.side;
     if (ext.quantity !== undefined) finding.quantity = ext.quantity;
-    plan.orphans.push(finding);
+    const orphanAt = plan.orphans.push(finding) - 1;
     if (finding.verdict === 'deferred') continue;
 
-    plan.actions.push({
+    add({
       kind: 'command',
       command: {
         type: 'DetectOrphan',
@@ -205,31 +230,39 @@ export function planReconciliation(
     });
     if (finding.verdict === 'adopt') {
       if (local !== undefined) {
-        plan.actions.push({ kind: 'command', command: { type: 'Archive', positionId: ext.id }, about: `archive the ${local.status} ${ext.id} before adopting it` });
+        add({ kind: 'command', command: { type: 'Archive', positionId: ext.id }, about: `archive the ${local.status} ${ext.id} before adopting it` });
       }
-      plan.actions.push({
-        kind: 'command',
-        command: {
-          type: 'AdoptOrphan',
-          positionId: ext.id,
-          value: ext.value,
-          reason: 'open outside, unknown here',
-          ...(ext.symbol ?? local?.symbol ? { symbol: (ext.symbol ?? local?.symbol)! } : {}),
-          ...(ext.side ?? local?.side ? { side: (ext.side ?? local?.side)! } : {}),
-          ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
-          ...(ext.price === undefined ? {} : { price: ext.price }),
-          ...(local?.setup === undefined ? {} : { setup: local.setup }),
-          ...(local?.group === undefined ? {} : { group: local.group }),
+      add(
+        {
+          kind: 'command',
+          command: {
+            type: 'AdoptOrphan',
+            positionId: ext.id,
+            value: ext.value,
+            reason: 'open outside, unknown here',
+            ...(ext.symbol ?? local?.symbol ? { symbol: (ext.symbol ?? local?.symbol)! } : {}),
+            ...(ext.side ?? local?.side ? { side: (ext.side ?? local?.side)! } : {}),
+            ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
+            ...(ext.price === undefined ? {} : { price: ext.price }),
+            ...(local?.setup === undefined ? {} : { setup: local.setup }),
+            ...(local?.group === undefined ? {} : { group: local.group }),
+          },
+          about: `adopt ${ext.id}`,
         },
-        about: `adopt ${ext.id}`,
-      });
+        { list: 'orphans', index: orphanAt, outcome: 'adopted' },
+        true,
+      );
     } else if (finding.verdict === 'close') {
-      plan.actions.push({ kind: 'close', positionId: ext.id, value: ext.value, ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }) });
+      // The outcome and the correction are the second look's to give (followUp).
+      add({ kind: 'close', positionId: ext.id, value: ext.value, ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }) }, { list: 'orphans', index: orphanAt, outcome: 'closed' }, true);
     } else {
-      plan.actions.push({
-        kind: 'alert',
-        alert: { severity: 'critical', kind: 'orphan', positionId: ext.id, message: `orphan ${ext.id}: open outside (value ${money(ext.value)}), not IN here; policy manual` },
-      });
+      add(
+        {
+          kind: 'alert',
+          alert: { severity: 'critical', kind: 'orphan', positionId: ext.id, message: `orphan ${ext.id}: open outside (value ${money(ext.value)}), not IN here; policy manual` },
+        },
+        { list: 'orphans', index: orphanAt, outcome: 'alerted', always: true },
+      );
     }
   }
 
@@ -237,11 +270,15 @@ export function planReconciliation(
   for (const [id, orphan] of book.orphans) {
     if (outside.has(id) || book.positions.get(id)?.status === 'IN') continue;
     plan.vanished.push({ positionId: id, value: orphan.value });
-    plan.actions.push({
-      kind: 'command',
-      command: { type: 'CloseOrphan', positionId: id, value: orphan.value, reason: 'no longer open outside' },
-      about: `orphan ${id} is gone outside`,
-    });
+    add(
+      {
+        kind: 'command',
+        command: { type: 'CloseOrphan', positionId: id, value: orphan.value, reason: 'no longer open outside' },
+        about: `orphan ${id} is gone outside`,
+      },
+      undefined,
+      true,
+    );
   }
 
   // Inside -> phantoms.
@@ -251,50 +288,77 @@ export function planReconciliation(
     const looks = p.missedLooks + 1;
     const finding: PhantomFinding = { positionId: p.id, value: p.value, looks, verdict: 'suspected', policy: rules.phantoms };
     if (p.symbol !== undefined) finding.symbol = p.symbol;
-    plan.phantoms.push(finding);
+    const phantomAt = plan.phantoms.push(finding) - 1;
     if (recent(p, rules.graceSeconds)) {
       finding.verdict = 'deferred';
       continue;
     }
     if (looks >= rules.phantomConfirmLooks) {
       finding.verdict = 'confirmed';
-      plan.actions.push(...confirmedPhantom(p, looks, rules.phantoms, tag));
+      for (const step of confirmedPhantomSteps(p, looks, rules.phantoms, tag, phantomAt)) add(step.action, step.settles, step.corrects);
     } else if (snapshot.canVerify) {
       finding.verdict = 'verify';
-      plan.actions.push({ kind: 'verify', positionId: p.id, looks, policy: rules.phantoms });
+      // What becomes of it is the direct look's to say (followUp).
+      add({ kind: 'verify', positionId: p.id, looks, policy: rules.phantoms }, { list: 'phantoms', index: phantomAt, outcome: 'suspected' });
     } else {
-      plan.actions.push({
-        kind: 'command',
-        command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
-        about: `${p.id} is IN here and missing outside (look ${looks} of ${rules.phantomConfirmLooks})`,
-      });
+      add(
+        {
+          kind: 'command',
+          command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
+          about: `${p.id} is IN here and missing outside (look ${looks} of ${rules.phantomConfirmLooks})`,
+        },
+        { list: 'phantoms', index: phantomAt, outcome: 'suspected' },
+      );
     }
   }
-  return plan;
+  return { plan, steps };
 }
 
 /** The actions for a confirmed phantom: record the looks, then clear it or hand it to a person. */
 export function confirmedPhantom(p: Pick<InPosition, 'id' | 'value'>, looks: number, policy: 'clear' | 'manual', tag: { runId?: string } = {}): PlannedAction[] {
-  const suspect: PlannedAction = {
-    kind: 'command',
-    command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
-    about: `${p.id} missing outside for ${looks} look(s)`,
-  };
+  return confirmedPhantomSteps(p, looks, policy, tag).map((s) => s.action);
+}
+
+/** {@link confirmedPhantom} as steps; with `phantomAt`, each settles that phantom of the plan. */
+export function confirmedPhantomSteps(
+  p: Pick<InPosition, 'id' | 'value'>,
+  looks: number,
+  policy: 'clear' | 'manual',
+  tag: { runId?: string } = {},
+  phantomAt?: number,
+): Step<Extract<PlannedAction, { kind: 'command' | 'alert' }>>[] {
+  const settles = (outcome: 'suspected' | 'cleared' | 'alerted', always?: true): { settles?: Settles } =>
+    phantomAt === undefined ? {} : { settles: { list: 'phantoms', index: phantomAt, outcome, ...(always ? { always } : {}) } };
+  const suspect = {
+    action: {
+      kind: 'command',
+      command: { type: 'SuspectPhantom', positionId: p.id, looks, ...tag },
+      about: `${p.id} missing outside for ${looks} look(s)`,
+    },
+    ...settles('suspected'),
+  } as const;
   if (policy === 'clear') {
     return [
       suspect,
       {
-        kind: 'command',
-        command: { type: 'ClearPhantom', positionId: p.id, looks, reason: `missing outside for ${looks} consecutive look(s)` },
-        about: `clear phantom ${p.id}`,
+        action: {
+          kind: 'command',
+          command: { type: 'ClearPhantom', positionId: p.id, looks, reason: `missing outside for ${looks} consecutive look(s)` },
+          about: `clear phantom ${p.id}`,
+        },
+        ...settles('cleared'),
+        corrects: true,
       },
     ];
   }
   return [
     suspect,
     {
-      kind: 'alert',
-      alert: { severity: 'critical', kind: 'phantom', positionId: p.id, message: `phantom ${p.id}: IN here (value ${money(p.value)}), gone outside; policy manual` },
+      action: {
+        kind: 'alert',
+        alert: { severity: 'critical', kind: 'phantom', positionId: p.id, message: `phantom ${p.id}: IN here (value ${money(p.value)}), gone outside; policy manual` },
+      },
+      ...settles('alerted', true),
     },
   ];
 }

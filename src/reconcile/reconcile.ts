@@ -1,30 +1,17 @@
 import { z } from 'zod';
 import { recoveryPending } from '../commands/decideRecovery.js';
 import type { CommandHandler } from '../commands/handler.js';
-import type { CommandInput } from '../commands/schemas.js';
-import { ExternalError, InvalidTransitionError, RiskLimitError, TrackerError } from '../errors/index.js';
 import { bookOfStream } from '../events/index.js';
-import { deliverAlert, WebhookUrl, type AlertSink } from './alerts.js';
+import { WebhookUrl, type AlertSink } from './alerts.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
+import { asExternalError, executePlan, type ReconcileError, type SkippedStep } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
-import {
-  confirmedPhantom,
-  planReconciliation,
-  type Alert,
-  type DriftFinding,
-  type OrphanFinding,
-  type PhantomFinding,
-  type PlannedAction,
-  type ReconciliationPlan,
-} from './plan.js';
+import { followUp, secondLooks } from './followUp.js';
+import { planSteps, type Alert, type DriftFinding, type OrphanFinding, type PhantomFinding, type PlannedAction, type ReconciliationPlan } from './plan.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
+import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
 
-export interface ReconcileError {
-  stage: 'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert';
-  positionId?: string;
-  failure?: string;
-  message: string;
-}
+export type { ReconcileError } from './executePlan.js';
 
 /** What one run found and did. */
 export interface ReconcileReport {
@@ -34,16 +21,16 @@ export interface ReconcileReport {
   completedAt: string;
   dryRun: boolean;
   /** Orphans with what became of them. */
-  orphans: (OrphanFinding & { outcome: 'adopted' | 'closed' | 'gone on second look' | 'alerted' | 'deferred' | 'skipped' | 'planned' | 'failed' })[];
-  phantoms: (PhantomFinding & { outcome: 'suspected' | 'cleared' | 'alerted' | 'reappeared' | 'deferred' | 'skipped' | 'planned' | 'failed' })[];
-  drift: (DriftFinding & { outcome: 'corrected' | 'alerted' | 'deferred' | 'skipped' | 'planned' | 'failed' })[];
+  orphans: (OrphanFinding & { outcome: OrphanOutcome })[];
+  phantoms: (PhantomFinding & { outcome: PhantomOutcome })[];
+  drift: (DriftFinding & { outcome: DriftOutcome })[];
   dust: { positionId: string; value: number }[];
   /** How many book changes healing made (adoptions, closes, clears, corrections). */
   corrected: number;
   alerts: Alert[];
   errors: ReconcileError[];
   /** Steps not taken because the book changed under the plan (a race, not a failure). */
-  skipped: { positionId?: string; reason: string }[];
+  skipped: SkippedStep[];
   /** The plan's actions, for --dry-run. */
   actions: PlannedAction[];
 }
@@ -70,8 +57,7 @@ type LookResult =
  * id is open outside, or the first read that failed and the ids it was about.
  */
 async function lookAgain(external: GuardedExternal, actions: readonly PlannedAction[]): Promise<LookResult> {
-  const direct = actions.flatMap((a) => (a.kind === 'verify' || (a.kind === 'close' && external.canVerify) ? [a.positionId] : []));
-  const byList = actions.flatMap((a) => (a.kind === 'close' && !external.canVerify ? [a.positionId] : []));
+  const { direct, byList } = secondLooks(actions, external.canVerify);
   const open = new Map<string, boolean>();
   for (const id of direct) {
     try {
@@ -94,6 +80,30 @@ async function lookAgain(external: GuardedExternal, actions: readonly PlannedAct
 
 function isGuarded(x: ExternalSystem | GuardedExternal): x is GuardedExternal {
   return 'stats' in x && 'canVerify' in x;
+}
+
+type Findings = Pick<ReconcileReport, 'orphans' | 'phantoms' | 'drift'>;
+
+/**
+ * The plan's findings with what became of them: `deferred` or `planned`, then, in order, what each
+ * step that settles one gave it (the last one wins), and `confirmed` for the phantoms a direct look confirmed.
+ */
+function findingsWithOutcomes(plan: ReconciliationPlan, settled: readonly Settles[] = [], confirmed: readonly number[] = []): Findings {
+  const start = (verdict: string) => (verdict === 'deferred' ? 'deferred' : 'planned') as 'deferred' | 'planned';
+  const orphans: OrphanOutcome[] = plan.orphans.map((o) => start(o.verdict));
+  const phantoms: PhantomOutcome[] = plan.phantoms.map((p) => start(p.verdict));
+  const drift: DriftOutcome[] = plan.drift.map((d) => start(d.verdict));
+  for (const s of settled) {
+    if (s.list === 'orphans') orphans[s.index] = s.outcome;
+    else if (s.list === 'phantoms') phantoms[s.index] = s.outcome;
+    else drift[s.index] = s.outcome;
+  }
+  const sure = new Set(confirmed);
+  return {
+    orphans: plan.orphans.map((o, i) => ({ ...o, outcome: orphans[i]! })),
+    phantoms: plan.phantoms.map((p, i) => ({ ...p, ...(sure.has(i) ? { verdict: 'confirmed' as const } : {}), outcome: phantoms[i]! })),
+    drift: plan.drift.map((d, i) => ({ ...d, outcome: drift[i]! })),
+  };
 }
 
 /** Keeps the report stored in the log bounded, whatever the size of the book. */
@@ -146,7 +156,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   try {
     positions = await external.listPositions();
   } catch (error) {
-    const e = error instanceof ExternalError ? error : new ExternalError(String(error), 'unreachable');
+    const e = asExternalError(error);
     report.errors.push({ stage: 'listPositions', failure: e.failure, message: e.message });
     report.completedAt = now().toISOString();
     return report; // nothing learned: nothing changes, nothing is appended
@@ -158,184 +168,94 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     const pending = recoveryPending(state, 'reconcile');
     if (pending) throw pending;
   }
-  const plan: ReconciliationPlan = planReconciliation(
+  const planned = planSteps(
     state,
     { positions, startedAt, canVerify: external.canVerify },
     { ...policy, minPositionValue: handler.policy.minPositionValue },
     now(),
     runId,
   );
+  const { plan } = planned;
   report.dust = plan.dust;
   report.actions = plan.actions;
-  report.orphans = plan.orphans.map((o) => ({ ...o, outcome: o.verdict === 'deferred' ? 'deferred' : 'planned' }));
-  report.phantoms = plan.phantoms.map((p) => ({ ...p, outcome: p.verdict === 'deferred' ? 'deferred' : 'planned' }));
-  report.drift = plan.drift.map((d) => ({ ...d, outcome: d.verdict === 'deferred' ? 'deferred' : 'planned' }));
-  for (const r of plan.reappeared) {
-    report.phantoms.push({ positionId: r.positionId, value: state.positions.get(r.positionId)?.status === 'IN' ? (state.positions.get(r.positionId) as { value: number }).value : 0, looks: r.looks, verdict: 'suspected', policy: policy.phantoms, outcome: 'reappeared' });
-  }
+  const reappeared: ReconcileReport['phantoms'] = plan.reappeared.map((r) => {
+    const p = state.positions.get(r.positionId);
+    return { positionId: r.positionId, value: p?.status === 'IN' ? p.value : 0, looks: r.looks, verdict: 'suspected', policy: policy.phantoms, outcome: 'reappeared' };
+  });
+  const settle = (findings: Findings): void => {
+    report.orphans = findings.orphans;
+    report.phantoms = [...findings.phantoms, ...reappeared];
+    report.drift = findings.drift;
+  };
   if (report.dryRun) {
+    settle(findingsWithOutcomes(plan));
     report.alerts = plan.actions.flatMap((a) => (a.kind === 'alert' ? [a.alert] : []));
     report.completedAt = now().toISOString();
     return report;
   }
-
-  const orphan = (id: string) => report.orphans.find((o) => o.positionId === id);
-  const phantom = (id: string) => report.phantoms.find((p) => p.positionId === id && p.outcome !== 'reappeared');
-  const drift = (id: string) => report.drift.find((d) => d.positionId === id);
 
   // Look first, then act: every read of the outside (the direct looks that confirm phantoms, the
   // second looks before a close) is done before the first change, so a read that fails changes nothing.
   const looked = await lookAgain(external, plan.actions);
   if ('failed' in looked) {
     const { stage, positionId, error } = looked.failed;
-    const e = error instanceof ExternalError ? error : new ExternalError(String(error), 'unreachable');
+    const e = asExternalError(error);
     report.errors.push({ stage, ...(positionId === undefined ? {} : { positionId }), failure: e.failure, message: e.message });
-    for (const id of looked.ids) {
-      const o = orphan(id);
-      if (o) o.outcome = 'failed';
-      const p = phantom(id);
-      if (p) p.outcome = 'failed';
-    }
+    const unsure = new Set(looked.ids);
+    const failed = planned.steps.flatMap(({ action, settles }) =>
+      settles !== undefined && (action.kind === 'verify' || action.kind === 'close') && unsure.has(action.positionId) ? [settledBy(settles, 'failed')] : [],
+    );
+    settle(findingsWithOutcomes(plan, failed));
     report.completedAt = now().toISOString();
     return report; // nothing learned for sure: nothing changes, nothing is appended
   }
-  const openOutside = looked.open;
 
-  const runCommand = async (command: CommandInput): Promise<'ok' | 'skipped' | 'failed'> => {
-    try {
-      const result = await handler.handle(command, { source: 'reconcile', correlationId: runId });
-      return result.events.length > 0 || result.duplicate ? 'ok' : 'skipped';
-    } catch (error) {
-      const id = (command as { positionId?: string }).positionId;
-      if (error instanceof InvalidTransitionError || error instanceof RiskLimitError) {
-        report.skipped.push({ ...(id === undefined ? {} : { positionId: id }), reason: error.message });
-        return 'skipped';
-      }
-      report.errors.push({ stage: 'command', ...(id === undefined ? {} : { positionId: id }), message: error instanceof Error ? error.message : String(error) });
-      if (!(error instanceof TrackerError)) throw error;
-      return 'failed';
-    }
-  };
-  const alert = async (a: Alert): Promise<void> => {
-    report.alerts.push(a);
-    const problem = await deliverAlert(sink, a, { runId, book });
-    if (problem) report.errors.push({ stage: 'alert', ...(a.positionId === undefined ? {} : { positionId: a.positionId }), message: problem });
-  };
-  const externalFailure = (stage: ReconcileError['stage'], positionId: string, error: unknown): void => {
-    const e = error instanceof ExternalError ? error : new ExternalError(String(error), 'unreachable');
-    report.errors.push({ stage, positionId, failure: e.failure, message: e.message });
-  };
-
-  const execute = async (action: PlannedAction): Promise<void> => {
-    switch (action.kind) {
-      case 'command': {
-        const c = action.command;
-        const outcome = await runCommand(c);
-        const id = (c as { positionId?: string }).positionId ?? '';
-        if (c.type === 'AdoptOrphan') {
-          const o = orphan(id);
-          if (o) o.outcome = outcome === 'ok' ? 'adopted' : outcome;
-          if (outcome === 'ok') report.corrected += 1;
-        } else if (c.type === 'ClearPhantom') {
-          const p = phantom(id);
-          if (p) p.outcome = outcome === 'ok' ? 'cleared' : outcome;
-          if (outcome === 'ok') report.corrected += 1;
-        } else if (c.type === 'SuspectPhantom') {
-          const p = phantom(id);
-          if (p && p.outcome === 'planned') p.outcome = outcome === 'ok' ? 'suspected' : outcome;
-        } else if (c.type === 'CorrectDrift') {
-          const d = drift(id);
-          if (d) d.outcome = outcome === 'ok' ? 'corrected' : outcome;
-          if (outcome === 'ok') report.corrected += 1;
-        } else if (c.type === 'CloseOrphan' && outcome === 'ok') {
-          report.corrected += 1;
-        }
-        return;
-      }
-      case 'close': {
-        const o = orphan(action.positionId);
-        // The second look: close only what is still open outside, so nothing is closed twice.
-        if (openOutside.get(action.positionId) !== true) {
-          if (o) o.outcome = 'gone on second look';
-          await runCommand({ type: 'CloseOrphan', positionId: action.positionId, value: action.value, reason: 'gone on a second look' });
-          return;
-        }
-        try {
-          await external.closePosition(action.positionId);
-        } catch (error) {
-          externalFailure('closePosition', action.positionId, error);
-          if (o) o.outcome = 'failed';
-          return;
-        }
-        const outcome = await runCommand({
-          type: 'CloseOrphan',
-          positionId: action.positionId,
-          value: action.value,
-          reason: 'closed by reconciliation (policy close)',
-          ...(action.symbol === undefined ? {} : { symbol: action.symbol }),
-        });
-        if (o) o.outcome = 'closed';
-        if (outcome === 'ok') report.corrected += 1;
-        return;
-      }
-      case 'verify': {
-        const p = phantom(action.positionId);
-        if (openOutside.get(action.positionId) === true) {
-          // The list missed it but it is there: not a phantom.
-          if (p) p.outcome = 'reappeared';
-          return;
-        }
-        if (p) p.verdict = 'confirmed';
-        const position = state.positions.get(action.positionId);
-        const value = position?.status === 'IN' ? position.value : 0;
-        for (const step of confirmedPhantom({ id: action.positionId, value }, action.looks, action.policy, { runId })) await execute(step);
-        return;
-      }
-      case 'alert': {
-        await alert(action.alert);
-        const id = action.alert.positionId;
-        if (id !== undefined) {
-          const o = action.alert.kind === 'orphan' ? orphan(id) : undefined;
-          if (o) o.outcome = 'alerted';
-          const p = action.alert.kind === 'phantom' ? phantom(id) : undefined;
-          if (p) p.outcome = 'alerted';
-          const d = action.alert.kind === 'drift' ? drift(id) : undefined;
-          if (d) d.outcome = 'alerted';
-        }
-        return;
-      }
-      default: {
-        const _exhaustive: never = action;
-        return _exhaustive;
-      }
-    }
-  };
-
-  for (const action of plan.actions) await execute(action);
+  const next = followUp(planned, looked.open, runId);
+  const execution = await executePlan(next.steps, { handler, external, meta: { source: 'reconcile', correlationId: runId }, alerts: { sink, runId, book } });
+  const settled = next.steps.flatMap(({ settles }, i) => (settles === undefined ? [] : [settledBy(settles, execution.results[i]!.result)]));
+  for (const index of next.reappeared) settled.push({ list: 'phantoms', index, outcome: 'reappeared' });
+  settle(findingsWithOutcomes(plan, settled, next.confirmed));
+  report.corrected = execution.results.filter((r) => r.healed).length;
+  report.alerts = execution.alerts;
+  report.errors.push(...execution.errors);
+  report.skipped.push(...execution.skipped);
 
   report.completedAt = now().toISOString();
-  await runCommand({
-    type: 'CompleteReconciliation',
-    runId,
-    startedAt: report.startedAt,
-    snapshotAt: report.startedAt,
-    counts: {
-      orphans: report.orphans.length,
-      phantoms: report.phantoms.length,
-      drift: report.drift.length,
-      corrected: report.corrected,
-      alerts: report.alerts.length,
-      errors: report.errors.length,
-    },
-    report: {
-      orphans: capped(report.orphans.map((o) => ({ id: o.positionId, value: o.value, outcome: o.outcome }))),
-      phantoms: capped(report.phantoms.map((p) => ({ id: p.positionId, value: p.value, looks: p.looks, outcome: p.outcome }))),
-      drift: capped(report.drift.map((d) => ({ id: d.positionId, local: d.localValue, external: d.externalValue, outcome: d.outcome }))),
-      dust: capped(report.dust.map((d) => ({ id: d.positionId, value: d.value }))),
-      alerts: capped(report.alerts.map((a) => a.message)),
-      errors: capped(report.errors.map((e) => `${e.stage}${e.positionId ? ` ${e.positionId}` : ''}: ${e.message}`)),
-      skipped: capped(report.skipped.map((s) => s.reason)),
-    },
-  });
+  const completion = await executePlan(
+    [
+      {
+        action: {
+          kind: 'command',
+          command: {
+            type: 'CompleteReconciliation',
+            runId,
+            startedAt: report.startedAt,
+            snapshotAt: report.startedAt,
+            counts: {
+              orphans: report.orphans.length,
+              phantoms: report.phantoms.length,
+              drift: report.drift.length,
+              corrected: report.corrected,
+              alerts: report.alerts.length,
+              errors: report.errors.length,
+            },
+            report: {
+              orphans: capped(report.orphans.map((o) => ({ id: o.positionId, value: o.value, outcome: o.outcome }))),
+              phantoms: capped(report.phantoms.map((p) => ({ id: p.positionId, value: p.value, looks: p.looks, outcome: p.outcome }))),
+              drift: capped(report.drift.map((d) => ({ id: d.positionId, local: d.localValue, external: d.externalValue, outcome: d.outcome }))),
+              dust: capped(report.dust.map((d) => ({ id: d.positionId, value: d.value }))),
+              alerts: capped(report.alerts.map((a) => a.message)),
+              errors: capped(report.errors.map((e) => `${e.stage}${e.positionId ? ` ${e.positionId}` : ''}: ${e.message}`)),
+              skipped: capped(report.skipped.map((s) => s.reason)),
+            },
+          },
+          about: `record run ${runId}`,
+        },
+      },
+    ],
+    { handler, external, meta: { source: 'reconcile', correlationId: runId } },
+  );
+  report.errors.push(...completion.errors);
+  report.skipped.push(...completion.skipped);
   return report;
 }
