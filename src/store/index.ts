@@ -27,3 +27,5 @@ export { checkBookSnapshot } from './snapshotCheck.js';
 export type { BookSnapshotCheck } from './snapshotCheck.js';
 export { followReplacedFile, FollowedStore } from './followReplacedFile.js';
 export type { FileCheck } from './followReplacedFile.js';
+export { PostgresEventStore, parsePostgresConnectionString } from './postgres/index.js';
+export type { PostgresEventStoreOptions, PostgresConnection } from './postgres/index.js';

@@ -5,6 +5,8 @@ import type { EventCodec } from '../events/index.js';
 import { parseEsdbConnectionString, redactStoreString, type EsdbConnection } from './esdb/connectionString.js';
 import type { EventStoreDbStoreOptions } from './esdb/EventStoreDbStore.js';
 import { MemoryEventStore } from './MemoryEventStore.js';
+import { parsePostgresConnectionString, type PostgresConnection } from './postgres/connectionString.js';
+import type { PostgresEventStoreOptions } from './postgres/PostgresEventStore.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './SqliteEventStore.js';
 
@@ -12,13 +14,16 @@ import { SqliteEventStore } from './SqliteEventStore.js';
 export type StoreSpec =
   | { engine: 'sqlite'; path: string }
   | { engine: 'memory' }
-  | { engine: 'eventstoredb'; connection: EsdbConnection };
+  | { engine: 'eventstoredb'; connection: EsdbConnection }
+  | { engine: 'postgres'; connection: PostgresConnection };
 
-const EXPECTED = "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'memory:' or 'esdb://host:2113?tls=false'";
+const EXPECTED =
+  "expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'memory:', 'postgres://user:password@host:5432/db' or 'esdb://host:2113?tls=false'";
 
 /**
  * Parses a store string: `sqlite:./state/trades.db`, `sqlite:/abs/trades.db`, `memory:`,
- * `esdb://localhost:2113?tls=false`, `esdb://h1:2113,h2:2113,h3:2113`, `esdb+discover://dns:2113`.
+ * `esdb://localhost:2113?tls=false`, `esdb://h1:2113,h2:2113,h3:2113`, `esdb+discover://dns:2113`,
+ * `postgres://user:password@host:5432/db?schema=ptrack` (or `postgresql://`).
  * A bad string is a StoreError naming the string and what was expected.
  *
  * @example
@@ -45,6 +50,9 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
     case 'memory':
       if (rest !== '' && rest !== '//') throw new StoreError(`store ${quote(shown)}: 'memory:' takes nothing after the colon`);
       return { engine: 'memory' };
+    case 'postgres':
+    case 'postgresql':
+      return { engine: 'postgres', connection: parsePostgresConnectionString(spec) };
     case 'esdb':
     case 'esdb+discover':
       return { engine: 'eventstoredb', connection: parseEsdbConnectionString(spec) };
@@ -94,6 +102,8 @@ export interface OpenStoreOptions {
    * missing or empty file is refused as with `readOnly`). Default true.
    */
   create?: boolean;
+  /** Options of the postgres engine (schema, pool size, timeouts). */
+  postgres?: Omit<PostgresEventStoreOptions, 'codec' | 'now' | 'readOnly' | 'create' | 'pollIntervalMs'>;
   /** Options of the eventstoredb engine (namespace, timeouts, resubscribing). */
   eventstoredb?: Omit<EventStoreDbStoreOptions, 'codec' | 'now'>;
 }
@@ -114,6 +124,18 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       return SqliteEventStore.open(parsed.path, options);
     case 'memory':
       return new MemoryEventStore(options);
+    case 'postgres': {
+      // Loaded on demand, like eventstoredb: sqlite users never load the driver.
+      const { PostgresEventStore } = await import('./postgres/PostgresEventStore.js');
+      return PostgresEventStore.open(parsed.connection, {
+        ...options.postgres,
+        ...(options.codec ? { codec: options.codec } : {}),
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+        ...(options.create !== undefined ? { create: options.create } : {}),
+      });
+    }
     case 'eventstoredb': {
       // Loaded on demand: the engine and its gRPC client cost about a second, which sqlite users never pay.
       const { EventStoreDbStore } = await import('./esdb/EventStoreDbStore.js');
