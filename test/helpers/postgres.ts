@@ -139,7 +139,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
   }
   let port = 0;
   const start = async (): Promise<void> => {
-    const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=60 -c shared_buffers=16MB`;
+    // fsync=off: a test cluster needs no protection from an OS crash, and an immediate stop
+    // (the crash tests) loses nothing with it, since every commit's WAL is written to the kernel
+    // before the commit returns (synchronous_commit stays on).
+    const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=60 -c shared_buffers=16MB -c fsync=off`;
     await exec('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
   };
   let destroyed = false;
@@ -194,4 +197,41 @@ export function describePostgres(name: string, body: () => void): void {
   describe.skip(`${name} (skipped: ${availability.reason})`, () => {
     it('needs PostgreSQL', () => {});
   });
+}
+
+/**
+ * A server for a suite: `PTRACK_POSTGRES_URL` when set, else a throwaway cluster started here.
+ * `schemaName()` gives a fresh schema per test (`ptrack_test_<run>_<n>`), so every test starts
+ * from an empty trade log on a server that keeps earlier runs; `dropSchema` removes one.
+ */
+export async function postgresForSuite(): Promise<{
+  url: string;
+  cluster: PostgresCluster | null;
+  schemaName: () => string;
+  dropSchema: (schema: string) => Promise<void>;
+  destroy: () => Promise<void>;
+}> {
+  const external = process.env.PTRACK_POSTGRES_URL;
+  const cluster = external ? null : await startPostgres();
+  const url = external ?? cluster!.url;
+  const runId = Math.random().toString(36).slice(2, 8);
+  let n = 0;
+  const { default: pg } = await import('pg');
+  return {
+    url,
+    cluster,
+    schemaName: () => `ptrack_test_${runId}_${++n}`,
+    dropSchema: async (schema) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+    destroy: async () => {
+      await cluster?.destroy();
+    },
+  };
 }
