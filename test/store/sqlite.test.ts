@@ -114,7 +114,7 @@ describe('sqlite engine', () => {
       ['', /store: expected 'sqlite:<file>'.*got ""/],
       ['trades.db', /store "trades.db": unknown store; expected 'sqlite:<file>'/],
       ['sqlite:', /the sqlite engine needs a file path/],
-      ['postgres://localhost/x', /unknown store/],
+      ['mysql://localhost/x', /unknown store/],
       ['memory:abc', /'memory:' takes nothing after the colon/],
     ])('refuses %j with a clear error', async (spec, message) => {
       await expect(openStore(spec)).rejects.toThrow(StoreError);
