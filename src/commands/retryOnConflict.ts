@@ -1,4 +1,5 @@
 import { ConcurrencyError } from '../errors/index.js';
+import { backoffDelay } from '../_internals/backoff.js';
 
 /*
  * The handler's one retry loop: optimistic concurrency means "another writer got in first,
@@ -8,7 +9,7 @@ import { ConcurrencyError } from '../errors/index.js';
 export interface RetryOnConflictOptions {
   /** Attempts after the first one before the ConcurrencyError is thrown. */
   maxRetries: number;
-  /** Base of the exponential back-off (ms). */
+  /** Ceiling of the first wait (ms), doubling per conflict up to 256 x. */
   backoffMs: number;
   /** Jitter source in [0, 1). */
   random: () => number;
@@ -33,9 +34,9 @@ export async function retryOnConflict<T>(attempt: (n: number) => Promise<T>, opt
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || n >= options.maxRetries) throw error;
       options.onConflict?.(error, n);
-      // Full jitter: a random wait up to an exponentially growing ceiling.
-      const ceiling = options.backoffMs * 2 ** Math.min(n, 8);
-      await new Promise((r) => setTimeout(r, options.random() * ceiling));
+      // Full jitter: competing writers spread out most, and a conflict costs only the wait.
+      const ms = backoffDelay(n, { baseMs: options.backoffMs, maxMs: options.backoffMs * 2 ** 8, jitter: 'full', random: options.random });
+      await new Promise((r) => setTimeout(r, ms));
     }
   }
 }

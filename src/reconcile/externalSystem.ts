@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ExternalError, type ExternalFailure } from '../errors/index.js';
+import { backoffDelay } from '../_internals/backoff.js';
 import { withTimeout } from '../_internals/timeout.js';
-import { sleep as sleep_ } from '../_internals/timers.js';
+import { MAX_TIMER_MS, sleep as sleep_ } from '../_internals/timers.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
 
@@ -62,10 +63,15 @@ export interface GuardOptions {
    * have gone through, and the next run's second look decides instead of a blind repeat.
    */
   retries?: number;
-  /** First back-off (ms), doubled per retry. Default 200. */
+  /**
+   * Ceiling of the first back-off (ms), doubled per retry. Default 200. Each wait is jittered:
+   * half the ceiling fixed, half random, so a rate-limited venue gets rest and callers spread out.
+   */
   backoffMs?: number;
   /** How to wait (simulations pass one that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
+  /** Randomness in [0, 1) for the jitter (tests pin it). Default Math.random. */
+  random?: () => number;
 }
 
 /** The outside system behind timeouts, bounded retries and parsing. */
@@ -90,7 +96,7 @@ function classify(operation: string, error: unknown): ExternalError {
 }
 
 /**
- * Wraps an adapter: every call has a timeout and bounded retries with exponential back-off;
+ * Wraps an adapter: every call has a timeout and bounded retries with jittered exponential back-off;
  * failures are typed (unreachable, rate_limited, rejected, malformed, timeout).
  */
 export function guardExternal(system: ExternalSystem, options: GuardOptions = {}): GuardedExternal {
@@ -98,6 +104,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 200;
   const sleep = options.sleep ?? sleep_;
+  const random = options.random ?? Math.random;
   const stats = { calls: 0, retries: 0 };
 
   async function call<T>(operation: string, run: (options: ExternalCallOptions) => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {
@@ -110,7 +117,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         const typed = classify(operation, error);
         if (!retryable.includes(typed.failure) || attempt >= retries) throw typed;
         stats.retries += 1;
-        await sleep(backoffMs * 2 ** attempt);
+        await sleep(backoffDelay(attempt, { baseMs: backoffMs, maxMs: MAX_TIMER_MS, jitter: 'equal', random }));
         continue;
       }
       return parse(raw);

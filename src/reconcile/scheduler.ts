@@ -1,6 +1,7 @@
 import { BehaviorSubject, defer, from, Observable, repeat, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { MAX_DURATION_SECONDS } from '../events/primitives.js';
+import { backoffDelay } from '../_internals/backoff.js';
 import { setTimer } from '../_internals/timers.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import type { Alert } from './plan.js';
@@ -26,6 +27,11 @@ export interface SchedulerOptions {
   alertAfterFailures?: number;
   /** Longest back-off (ms). Default 10 x everyMs. */
   maxBackoffMs?: number;
+  /**
+   * Randomness in [0, 1) for the back-off's jitter (tests pin it; `() => 1` gives the ceiling).
+   * Default Math.random.
+   */
+  random?: () => number;
   onAlert?: (alert: Alert) => void | Promise<void>;
   /** Stop after this many runs (the CLI's --times; tests). */
   maxRuns?: number;
@@ -68,7 +74,7 @@ function wait(ms: number): Observable<0> {
 
 /**
  * Reconciles every `everyMs`: never two runs at once (the next is scheduled only after the
- * last finished), backs off exponentially while the outside system fails, and alerts after
+ * last finished), backs off exponentially (with jitter) while the outside system fails, and alerts after
  * `alertAfterFailures` failures in a row (once per streak).
  *
  * @example
@@ -78,7 +84,7 @@ function wait(ms: number): Observable<0> {
  * ```
  */
 export function scheduleReconciliation(input: SchedulerOptions): ReconcileScheduler {
-  const { run, onAlert, ...timing } = input;
+  const { run, onAlert, random = Math.random, ...timing } = input;
   const parsed = parseOrThrow(SchedulerTiming, timing, 'scheduleReconciliation');
   const options = { ...parsed, run, ...(onAlert ? { onAlert } : {}) };
   const alertAfter = options.alertAfterFailures ?? 3;
@@ -111,7 +117,11 @@ export function scheduleReconciliation(input: SchedulerOptions): ReconcileSchedu
     .subscribe({
       next: ({ report, failed, error }) => {
         const failures = failed ? status.value.consecutiveFailures + 1 : 0;
-        const nextDelayMs = failed ? Math.min(maxBackoff, options.everyMs * 2 ** failures) : options.everyMs;
+        // After n failures in a row: about everyMs x 2^n, capped, half of it jittered so schedulers
+        // that failed together (one venue down for all) do not all come back at once.
+        const nextDelayMs = failed
+          ? Math.round(backoffDelay(failures - 1, { baseMs: options.everyMs * 2, maxMs: maxBackoff, jitter: 'equal', random }))
+          : options.everyMs;
         update({
           runs: status.value.runs + 1,
           consecutiveFailures: failures,

@@ -110,7 +110,7 @@ describe('faults from outside leave the log unchanged', () => {
         getPosition: (id) => w.exchange.getPosition(id),
       };
       const waits: number[] = [];
-      const guarded: GuardedExternal = guardExternal(flaky, { retries: 2, backoffMs: 100, sleep: async (ms) => void waits.push(ms) });
+      const guarded: GuardedExternal = guardExternal(flaky, { retries: 2, backoffMs: 100, random: () => 1, sleep: async (ms) => void waits.push(ms) });
       const report = await reconcile({ handler: w.tracker.handler, external: guarded, now: w.now });
       expect(report.errors).toEqual([]);
       expect(report.corrected).toBe(3);

@@ -103,6 +103,8 @@ describe('scheduleReconciliation', () => {
     const s = scheduleReconciliation({
       everyMs: 5,
       maxBackoffMs: 40,
+      // The jitter at its top: each wait is the back-off's ceiling.
+      random: () => 1,
       maxRuns: outcomes.length,
       alertAfterFailures: 99,
       run: async () => {

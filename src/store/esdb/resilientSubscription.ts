@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { backoffDelay as jitteredDelay } from '../../_internals/backoff.js';
 import { clampTimerMs } from '../../_internals/timers.js';
 
 /** One attempt at a subscription: its items in order, and a way to stop it. */
@@ -70,11 +71,10 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The delay before attempt `attempt` (1-based): exponential, capped, with "equal jitter" (half fixed, half random). */
 export function backoffDelay(attempt: number, backoff: BackoffOptions = {}, random: () => number = Math.random): number {
-  const initial = backoff.initialMs ?? 100;
-  const max = backoff.maxMs ?? 5000;
+  const baseMs = backoff.initialMs ?? 100;
+  const maxMs = backoff.maxMs ?? 5000;
   const factor = backoff.factor ?? 2;
-  const base = Math.min(max, initial * factor ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (base / 2) * random());
+  return Math.round(jitteredDelay(attempt - 1, { baseMs, maxMs, factor, jitter: 'equal', random }));
 }
 
 /**
