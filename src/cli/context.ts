@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { lazyLogger } from '../log.js';
 import { openTracker, type Tracker } from '../tracker/index.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 /** Options every command accepts (defined on the program). */
 export interface GlobalOptions {
@@ -19,10 +20,9 @@ export function globalsOf(command: Command): GlobalOptions {
 /** Reads the configuration with the command line's overrides. */
 export function configFor(globals: GlobalOptions): LoadedConfig {
   return loadConfig({
-    ...(globals.config === undefined ? {} : { file: globals.config }),
+    ...definedFields({ file: globals.config }),
     overrides: {
-      ...(globals.store === undefined ? {} : { store: globals.store }),
-      ...(globals.book === undefined ? {} : { book: globals.book }),
+      ...definedFields({ store: globals.store, book: globals.book }),
     },
   });
 }

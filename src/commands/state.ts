@@ -1,5 +1,6 @@
 import { CowMap } from '../_internals/cowMap.js';
 import type { Side } from '../events/primitives.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 /*
  * The book's state: a discriminated union per position on `status`, plus the book-wide
@@ -219,8 +220,7 @@ export function bookStateToJson(state: BookState): BookStateJson {
     orphans: [...state.orphans],
     commands: [...state.commands],
     recovery: state.recovery,
-    ...(state.lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt: state.lastHeartbeatAt }),
-    ...(state.lastReconciledAt === undefined ? {} : { lastReconciledAt: state.lastReconciledAt }),
+    ...definedFields({ lastHeartbeatAt: state.lastHeartbeatAt, lastReconciledAt: state.lastReconciledAt }),
   };
 }
 

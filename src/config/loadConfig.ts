@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../errors/index.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
+import { definedFields } from '../_internals/definedFields.js';
 import { resolveStoreSpec } from '../store/openStore.js';
 import { parseJsoncObject } from './parseJsonc.js';
 import { TrackerConfig, type TrackerConfigInput } from './schema.js';
@@ -32,12 +33,8 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
  */
 export function parseConfigText(text: string, file: string, overrides: TrackerConfigInput = {}): TrackerConfig {
   const raw = resolvePaths(parseJsoncObject(text, file), dirname(resolve(file)));
-  const merged = { ...raw, ...stripUndefined(overrides) };
+  const merged = { ...raw, ...definedFields(overrides) };
   return parseOrThrow(TrackerConfig, merged, file);
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -62,7 +59,7 @@ export function loadConfig(
     if (named !== undefined) {
       throw new ValidationError(`config file ${file} does not exist (named by ${options.file ? '--config' : 'PTRACK_CONFIG'})`);
     }
-    const merged = stripUndefined(options.overrides ?? {});
+    const merged = definedFields(options.overrides ?? {});
     return { config: parseOrThrow(TrackerConfig, merged, 'settings'), file: null };
   }
   let text: string;

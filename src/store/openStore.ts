@@ -9,6 +9,7 @@ import { parsePostgresConnectionString, type PostgresConnection } from './postgr
 import type { PostgresEventStoreOptions } from './postgres/PostgresEventStore.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './SqliteEventStore.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 /** A parsed store string. */
 export type StoreSpec =
@@ -141,8 +142,7 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       const { EventStoreDbStore } = await import('./esdb/EventStoreDbStore.js');
       return EventStoreDbStore.open(parsed.connection, {
         ...options.eventstoredb,
-        ...(options.codec ? { codec: options.codec } : {}),
-        ...(options.now ? { now: options.now } : {}),
+        ...definedFields({ codec: options.codec, now: options.now }),
       });
     }
     default: {

@@ -2,6 +2,7 @@ import { CorruptionError, EventSchemaError } from '../errors/index.js';
 import { bookOfStream, type RecordedEvent } from '../events/index.js';
 import { MAX_PAGE, type EventStore, type LogHead } from './port.js';
 import { checkBookSnapshot } from './snapshotCheck.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision' | 'snapshot';
 
@@ -125,8 +126,7 @@ export async function verifyLog(store: EventStore, options: { onProgress?: (even
       return report({
         kind: 'unparseable',
         position: where.position ?? after + 1,
-        ...(where.stream === undefined ? {} : { stream: where.stream }),
-        ...(where.revision === undefined ? {} : { revision: where.revision }),
+        ...definedFields({ stream: where.stream, revision: where.revision }),
         message: error.message,
       });
     }

@@ -5,6 +5,7 @@ import type { CommandInput } from '../commands/schemas.js';
 import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/schema.js';
 import { ValidationError } from '../errors/index.js';
 import { parseOrThrow, quote } from '../_internals/zodIssues.js';
+import { definedFields } from '../_internals/definedFields.js';
 import { z } from 'zod';
 import type { Side } from '../events/index.js';
 import type { ExternalSystem, GuardedExternal } from '../reconcile/externalSystem.js';
@@ -158,7 +159,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     // A log deleted under a surviving high-water mark is refused before openStore creates an empty one.
     if (spec.engine === 'sqlite') assertLogNotGone(spec.engine, spec.path);
   }
-  const opened = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...(now ? { now } : {}) });
+  const opened = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...definedFields({ now }) });
   // A book command on a log that is behind what this installation has seen of it is refused (exit 4).
   let mark: HighWaterMark | null;
   try {
@@ -173,8 +174,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     bookId: config.book,
     policy: policyOf(config),
     snapshotEvery: config.snapshotEvery,
-    ...(now ? { now } : {}),
-    ...(logger ? { logger } : {}),
+    ...definedFields({ now, logger }),
   });
 
   let closing: Promise<void> | undefined;
@@ -251,7 +251,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
         mode: config.recovery.mode,
         maxStateAgeSeconds: config.recovery.maxStateAgeSeconds,
         policy: config.reconcile,
-        ...(now ? { now } : {}),
+        ...definedFields({ now }),
         ...o,
       }),
     acknowledgeRecovery: (o) => {

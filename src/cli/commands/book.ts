@@ -5,6 +5,7 @@ import { asFlagError, durationFlag, numberFlag, requiredNumberFlag } from '../ar
 import { globalsOf, withTracker } from '../context.js';
 import { fmt, num } from '../format.js';
 import type { Io } from '../io.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 interface Flags {
   value?: string;
@@ -102,10 +103,7 @@ export function registerBookCommands(program: Command, io: Io): void {
     (id, f) => ({
       type: 'Track',
       positionId: id!,
-      ...(f.symbol === undefined ? {} : { symbol: f.symbol }),
-      ...(f.side === undefined ? {} : { side: f.side }),
-      ...(f.setup === undefined ? {} : { setup: f.setup }),
-      ...(f.group === undefined ? {} : { group: f.group }),
+      ...definedFields({ symbol: f.symbol, side: f.side, setup: f.setup, group: f.group }),
     }),
   );
 
@@ -165,13 +163,13 @@ export function registerBookCommands(program: Command, io: Io): void {
       positionId: id!,
       value: requiredNumberFlag('--value', f.value),
       ...withNumbers(f, [['fraction', 'fraction'], ['qty', 'quantity'], ['price', 'price']]),
-      ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...definedFields({ reason: f.reason }),
     }),
   );
 
   act(
     program.command('skip <id>').description('pass over a watched position (WATCHING -> SKIPPED)').option('--reason <text>', 'why'),
-    (id, f) => ({ type: 'Skip', positionId: id!, ...(f.reason === undefined ? {} : { reason: f.reason }) }),
+    (id, f) => ({ type: 'Skip', positionId: id!, ...definedFields({ reason: f.reason }) }),
   );
 
   act(
@@ -188,10 +186,9 @@ export function registerBookCommands(program: Command, io: Io): void {
       type: 'AdoptOrphan',
       positionId: id!,
       value: requiredNumberFlag('--value', f.value),
-      ...(f.symbol === undefined ? {} : { symbol: f.symbol }),
-      ...(f.side === undefined ? {} : { side: f.side }),
+      ...definedFields({ symbol: f.symbol, side: f.side }),
       ...withNumbers(f, [['qty', 'quantity'], ['price', 'price']]),
-      ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...definedFields({ reason: f.reason }),
     }),
   );
 
@@ -209,13 +206,13 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--for <duration>', 'e.g. 30m, 2h, 1d (default: until reset)'),
     (_id, f) => {
       const seconds = durationFlag('--for', (f as Flags & { for?: string }).for);
-      return { type: 'TripCircuitBreaker', reason: f.reason!, ...(seconds === undefined ? {} : { seconds }) };
+      return { type: 'TripCircuitBreaker', reason: f.reason!, ...definedFields({ seconds }) };
     },
     { seconds: '--for' },
   );
   act(breaker.command('reset').description('allow entries again').option('--reason <text>', 'why'), (_id, f) => ({
     type: 'ResetCircuitBreaker',
-    ...(f.reason === undefined ? {} : { reason: f.reason }),
+    ...definedFields({ reason: f.reason }),
   }));
 
   act(
@@ -228,7 +225,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       type: 'StartCooldown',
       symbol: symbol!,
       seconds: durationFlag('--for', (f as Flags & { for?: string }).for)!,
-      ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...definedFields({ reason: f.reason }),
     }),
     { symbol: '<symbol>', seconds: '--for' },
   );

@@ -6,6 +6,7 @@ import { ValidationError } from '../../errors/index.js';
 import { openStore } from '../../store/index.js';
 import { globalsOf } from '../context.js';
 import type { Io } from '../io.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 /** Registers `ptrack init`: a commented default config, and the store created. */
 export function registerInitCommand(program: Command, io: Io): void {
@@ -25,8 +26,7 @@ export function registerInitCommand(program: Command, io: Io): void {
         throw new ValidationError(`${file} already exists; use --force to overwrite it`);
       }
       const text = defaultConfigText({
-        ...(globals.store === undefined ? {} : { store: globals.store }),
-        ...(globals.book === undefined ? {} : { book: globals.book }),
+        ...definedFields({ store: globals.store, book: globals.book }),
       });
       const config = parseConfigText(text, file); // what we write must read back
       const store = await openStore(config.store);

@@ -31,6 +31,7 @@ import { configFor, globalsOf } from '../context.js';
 import { fmt, num, table } from '../format.js';
 import { lineInPlace, type Io } from '../io.js';
 import { ownValue } from '../../_internals/records.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 /** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
 export function stateDirOf(config: TrackerConfig): string {
@@ -156,8 +157,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         stateDir,
         options: projectionOptionsOf(config),
         logger: loggerFor(config),
-        ...(persistEveryMs === undefined ? {} : { persistEveryMs }),
-        ...(persistEveryEvents === undefined ? {} : { persistEveryEvents }),
+        ...definedFields({ persistEveryMs, persistEveryEvents }),
       });
       try {
         await handle.whenCaughtUp();

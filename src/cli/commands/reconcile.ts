@@ -14,6 +14,7 @@ import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
 import { table } from '../format.js';
 import type { Io } from '../io.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 interface Flags {
   adapter: string;
@@ -153,7 +154,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           ...(flags.orphans ? { orphans: flags.orphans } : {}),
           ...(flags.phantoms ? { phantoms: flags.phantoms } : {}),
           ...(flags.drift ? { drift: flags.drift } : {}),
-          ...(tolerance === undefined ? {} : { driftTolerancePct: tolerance }),
+          ...definedFields({ driftTolerancePct: tolerance }),
           ...(flags.webhook ? { webhookUrl: flags.webhook } : {}),
         };
         const policy = parseOrThrow(ReconcilePolicy, overrides, 'reconcile');
@@ -187,7 +188,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
         const scheduler = scheduleReconciliation({
           everyMs: everySeconds * 1000,
           run: runOnce,
-          ...(times === undefined ? {} : { maxRuns: times }),
+          ...definedFields({ maxRuns: times }),
           onAlert: (a) => io.err(`ptrack: ALERT: ${a.message}`),
         });
         let last: ReconcileReport | undefined;

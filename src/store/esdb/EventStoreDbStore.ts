@@ -43,6 +43,7 @@ import {
 } from './positions.js';
 import { resilientSubscription, type BackoffOptions, type RetryInfo } from './resilientSubscription.js';
 import { clampTimerMs } from '../../_internals/timers.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 type ClientModule = typeof EsdbClient;
 
@@ -429,9 +430,7 @@ export class EventStoreDbStore implements EventStore {
       isRetryable: isUnavailable,
       mapError: (error) => mapEsdbError(error, this.context('subscribe to $all')),
       until$: this.closing,
-      ...(backoff === undefined ? {} : { backoff }),
-      ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      ...(onRetry === undefined ? {} : { onRetry }),
+      ...definedFields({ backoff, maxAttempts, onRetry }),
     }).pipe(map((item) => item.event));
   }
 

@@ -1,4 +1,5 @@
 import { StoreError } from '../../errors/index.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 /** One node (or the DNS name of a cluster) a connection string names. */
 export interface EsdbEndpoint {
@@ -210,7 +211,7 @@ export function parseEsdbConnectionString(spec: string): EsdbConnection {
     discover,
     hosts,
     tls: options.tls !== false,
-    ...(username === undefined ? {} : { username }),
+    ...definedFields({ username }),
     options,
     connectionString,
     display: redact(connectionString),
