@@ -41,9 +41,10 @@ export interface DecidedBatch {
   /**
    * The book with `events` folded in (as decided, not as stored). `committed` itself when
    * nothing is appended; otherwise a scratch working state over it, to read and drop: the
-   * handler publishes the book evolved from the events the store returned instead.
+   * handler publishes the book evolved from the events the store returned instead. Folded
+   * when first read.
    */
-  next: BookState;
+  readonly next: BookState;
 }
 
 export interface DecideBatchContext {
@@ -131,6 +132,14 @@ export function decideBatch(committed: BookState, batch: readonly BatchCommand[]
       } as FoldableEvent);
     }
   }
-  fold();
-  return { events, outcomes, next: working };
+  return {
+    events,
+    outcomes,
+    // Folded on first read: the handler never reads it, and the last command's events would
+    // otherwise be folded twice per batch (here, and into the committed book).
+    get next(): BookState {
+      fold();
+      return working;
+    },
+  };
 }
