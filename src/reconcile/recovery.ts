@@ -1,7 +1,9 @@
 import { recoveryPending } from '../commands/decideRecovery.js';
 import type { CommandHandler } from '../commands/handler.js';
-import { ExternalError, InvalidTransitionError, RiskLimitError } from '../errors/index.js';
+import { ExternalError } from '../errors/index.js';
+import { executePlan } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
+import { planCloseAll } from './planCloseAll.js';
 import type { ReconcilePolicyInput } from './policy.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 
@@ -93,34 +95,15 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
       positions = null;
     }
     if (positions) {
-      const book = await handler.load();
-      for (const ext of positions) {
-        try {
-          await external.closePosition(ext.id);
-          outcome.closed.push(ext.id);
-        } catch (error) {
-          outcome.errors.push(error instanceof Error ? error.message : String(error));
-          continue;
-        }
-        const local = book.positions.get(ext.id);
-        const command =
-          local?.status === 'IN'
-            ? ({ type: 'Exit', positionId: ext.id, value: ext.value, reason: 'recovery: close_all' } as const)
-            : ({ type: 'CloseOrphan', positionId: ext.id, value: ext.value, reason: 'recovery: close_all' } as const);
-        try {
-          await handler.handle(command, { source: 'recovery' });
-        } catch (error) {
-          if (!(error instanceof InvalidTransitionError || error instanceof RiskLimitError)) throw error;
-          outcome.errors.push(error.message);
-        }
-      }
-      // IN here but not open outside: nothing to close there; clear them from the book.
-      const after = await handler.load();
-      const open = new Set(positions.map((p) => p.id));
-      for (const p of [...after.positions.values()]) {
-        if (p.status !== 'IN' || open.has(p.id)) continue;
-        await handler.handle({ type: 'ClearPhantom', positionId: p.id, looks: 0, reason: 'recovery: close_all, not open outside' }, { source: 'recovery' });
-      }
+      const steps = planCloseAll(await handler.load(), positions);
+      // A refusal by the book is not fatal: the flattening goes on; any other failure ends the start.
+      const execution = await executePlan(steps, { handler, external, meta: { source: 'recovery' }, fatal: () => true });
+      steps.forEach(({ action }, i) => {
+        const r = execution.results[i]!;
+        if (action.kind !== 'closeOutside') return; // a clear refused because it is no longer IN: already flat
+        if (r.result === 'ok') outcome.closed.push(action.positionId);
+        if (r.problem !== undefined) outcome.errors.push(r.problem);
+      });
     }
   } else if (mode === 'manual') {
     const processName = options.processName ?? 'tracker';
