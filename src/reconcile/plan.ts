@@ -123,7 +123,10 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
   const steps: PlanStep[] = [];
   const add = (action: PlannedAction, settles?: Settles, corrects?: true): void => {
     plan.actions.push(action);
-    steps.push(settles === undefined ? (corrects ? { action, corrects } : { action }) : corrects ? { action, settles, corrects } : { action, settles });
+    const step: PlanStep = { action };
+    if (settles !== undefined) step.settles = settles;
+    if (corrects) step.corrects = corrects;
+    steps.push(step);
   };
   const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > isoMinus(snapshot.startedAt, graceSeconds);
   const outside = new Set<string>();
