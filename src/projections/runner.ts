@@ -10,7 +10,8 @@ import { checkRegression, LogRegressionError, type ProjectedExtent } from './gua
 import type { ProjectionOptionsInput } from './options.js';
 import type { AnyProjection } from './projection.js';
 import { describeLoad, planStart, type StartStep } from './startPlan.js';
-import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp, type PreparedDocument } from './readModelStore.js';
+import { writeGuarded, type Written } from './writeReadModels.js';
+import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp } from './readModelStore.js';
 import { z } from 'zod';
 import { TimerMs } from '../events/primitives.js';
 import { setRepeating } from '../_internals/timers.js';
@@ -303,69 +304,43 @@ class Runner implements ProjectionsHandle {
   private async writeDirty(): Promise<void> {
     const dirty = this.slots.filter((s) => s.dirty);
     // What is written is captured now, to temporary files; events that arrive while the guard
-    // and the writes run go to the next write.
-    const docs: { slot: Slot; extent: ProjectedExtent; prepared: PreparedDocument }[] = [];
-    try {
-      for (const slot of dirty) {
-        const extent: ProjectedExtent = { name: slot.projection.name, checkpoint: slot.checkpoint, eventCount: slot.eventCount, lastEvent: slot.lastEvent };
-        const prepared = this.models.prepare(slot.projection.name, {
-          version: slot.projection.version,
-          checkpoint: slot.checkpoint,
-          eventCount: slot.eventCount,
-          lastEvent: slot.lastEvent,
-          data: slot.projection.toJson(slot.state),
-        });
-        docs.push({ slot, extent, prepared });
-        slot.dirty = false;
-      }
-    } catch (error) {
-      for (const d of docs) {
-        this.models.abort(d.prepared);
-        d.slot.dirty = true;
-      }
-      throw error;
+    // and the writes run go to the next write. A slot not written is handed back dirty.
+    for (const slot of dirty) slot.dirty = false;
+    const outcome = await writeGuarded(this.models, dirty, {
+      documentOf: (slot) => ({
+        name: slot.projection.name,
+        document: { version: slot.projection.version, checkpoint: slot.checkpoint, eventCount: slot.eventCount, lastEvent: slot.lastEvent, data: slot.projection.toJson(slot.state) },
+      }),
+      // The guard, before every write: the log must hold at least what the read models saw.
+      guard: async () => {
+        this.pending = 0;
+        this.head = await this.store.head();
+        return checkRegression(this.store, this.extents(), this.head);
+      },
+      committed: (slot, written, stamp) => this.committed(slot, written, stamp),
+      aborted: (slot) => {
+        slot.dirty = true;
+      },
+    });
+    if (outcome.status === 'refused') {
+      await this.fail(outcome.problem);
+      throw outcome.problem;
     }
-    this.pending = 0;
-    // The guard, before every write: the log must hold at least what the read models saw.
-    let problem: LogRegressionError | null;
-    try {
-      this.head = await this.store.head();
-      problem = await checkRegression(this.store, this.extents(), this.head);
-    } catch (error) {
-      for (const d of docs) {
-        this.models.abort(d.prepared);
-        d.slot.dirty = true;
-      }
-      throw error;
+    if (outcome.count > 0) this.emit();
+  }
+
+  private committed(slot: Slot, written: Written, stamp: FileStamp): void {
+    const extent: ProjectedExtent = { name: slot.projection.name, checkpoint: written.checkpoint, eventCount: written.eventCount, lastEvent: written.lastEvent };
+    slot.stamp = stamp;
+    slot.persisted = extent;
+    if (slot.healing !== null) {
+      this.logger.info(
+        { readModel: slot.projection.name, file: written.file, reason: slot.healing, checkpoint: extent.checkpoint, events: extent.eventCount },
+        `healed ${slot.projection.name}.json: rebuilt from the log (${extent.eventCount} events up to position ${extent.checkpoint}); it was ${slot.healing}`,
+      );
+      slot.healed = slot.healing;
+      slot.healing = null;
     }
-    if (problem) {
-      for (const d of docs) this.models.abort(d.prepared);
-      await this.fail(problem);
-      throw problem;
-    }
-    let i = 0;
-    try {
-      for (; i < docs.length; i++) {
-        const { slot, extent, prepared } = docs[i]!;
-        slot.stamp = await this.models.commit(prepared);
-        slot.persisted = extent;
-        if (slot.healing !== null) {
-          this.logger.info(
-            { readModel: slot.projection.name, file: prepared.file, reason: slot.healing, checkpoint: extent.checkpoint, events: extent.eventCount },
-            `healed ${slot.projection.name}.json: rebuilt from the log (${extent.eventCount} events up to position ${extent.checkpoint}); it was ${slot.healing}`,
-          );
-          slot.healed = slot.healing;
-          slot.healing = null;
-        }
-      }
-    } catch (error) {
-      for (const d of docs.slice(i)) {
-        this.models.abort(d.prepared);
-        d.slot.dirty = true;
-      }
-      throw error;
-    }
-    if (docs.length > 0) this.emit();
   }
 
   /** Every `persistEveryMs`: the log file, a write or the guard, and the files. */
