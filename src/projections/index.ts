@@ -26,8 +26,8 @@ export type {
   ProjectionStatus,
   ProjectionAlert,
   ProjectionLogger,
-  RunnerState,
 } from './runner.js';
+export type { RunnerState, RunnerLifecycle } from './lifecycle.js';
 export { rebuildReadModels, repairBookSnapshots, booksInReadModels } from './rebuild.js';
 export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.js';
 export { replayAt, parseReplayPoint } from './replay.js';

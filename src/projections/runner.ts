@@ -11,6 +11,7 @@ import type { ProjectionOptionsInput } from './options.js';
 import type { AnyProjection } from './projection.js';
 import { describeLoad, planStart, type StartStep } from './startPlan.js';
 import { writeGuarded, type Written } from './writeReadModels.js';
+import { isOver, isRunning, nextLifecycle, type LifecycleEvent, type RunnerLifecycle, type RunnerState } from './lifecycle.js';
 import { ReadModelStore, type DocumentLoad, type EventRef, type FileStamp } from './readModelStore.js';
 import { z } from 'zod';
 import { TimerMs } from '../events/primitives.js';
@@ -60,7 +61,6 @@ export interface StartProjectionsOptions {
   storeOptions?: OpenStoreOptions;
 }
 
-export type RunnerState = 'catching-up' | 'live' | 'stopping' | 'stopped' | 'failed';
 
 export interface ProjectionStatus {
   name: string;
@@ -130,7 +130,7 @@ class Runner implements ProjectionsHandle {
   private readonly logger: ProjectionLogger;
   private readonly everyMs: number;
   private readonly everyEvents: number;
-  private state: RunnerState = 'catching-up';
+  private lifecycle: RunnerLifecycle = { state: 'catching-up' };
   private head: LogHead = { position: 0, count: 0 };
   private subscription: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -139,7 +139,6 @@ class Runner implements ProjectionsHandle {
   private flushing: Promise<void> | null = null;
   private ticking = false;
   private tickRun: Promise<void> | null = null;
-  private failure: TrackerError | null = null;
   private waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
@@ -163,7 +162,7 @@ class Runner implements ProjectionsHandle {
 
   status(): ProjectionsStatus {
     const s: ProjectionsStatus = {
-      state: this.state,
+      state: this.lifecycle.state,
       head: { ...this.head },
       projections: this.slots.map((slot) => ({
         name: slot.projection.name,
@@ -175,8 +174,21 @@ class Runner implements ProjectionsHandle {
         healed: slot.healed,
       })),
     };
-    if (this.failure) s.error = this.failure;
+    if (this.lifecycle.state === 'failed') s.error = this.lifecycle.error;
     return s;
+  }
+
+  /** What stopped the runner, once it failed. */
+  private get failure(): TrackerError | null {
+    return this.lifecycle.state === 'failed' ? this.lifecycle.error : null;
+  }
+
+  /** Moves the lifecycle on (see nextLifecycle); false when the event does not apply. */
+  private move(event: LifecycleEvent): boolean {
+    const next = nextLifecycle(this.lifecycle, event);
+    if (next === this.lifecycle) return false;
+    this.lifecycle = next;
+    return true;
   }
 
   private emit(): void {
@@ -193,7 +205,7 @@ class Runner implements ProjectionsHandle {
   }
 
   private get running(): boolean {
-    return this.state === 'catching-up' || this.state === 'live';
+    return isRunning(this.lifecycle);
   }
 
   private get low(): number {
@@ -212,12 +224,9 @@ class Runner implements ProjectionsHandle {
     // The first catch-up is flushed as soon as it is done, whatever the throttle says.
     this.waitFor(this.head.position)
       .then(async () => {
-        if (this.state !== 'catching-up') return;
+        if (this.lifecycle.state !== 'catching-up') return;
         await this.flush();
-        if (this.state === 'catching-up') {
-          this.state = 'live';
-          this.emit();
-        }
+        if (this.move({ type: 'caught-up' })) this.emit();
       })
       .catch((error: unknown) => this.reportUnexpected(error, 'could not write the read models after catching up'));
   }
@@ -227,7 +236,7 @@ class Runner implements ProjectionsHandle {
       next: (event) => this.apply(event),
       error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`reading the log failed: ${String(error)}`, { cause: error })),
       complete: () => {
-        if (this.state === 'catching-up' || this.state === 'live') {
+        if (this.running) {
           void this.fail(new UnexpectedStoreError(`the store ${this.store.location} was closed while the read models were following it`));
         }
       },
@@ -235,7 +244,7 @@ class Runner implements ProjectionsHandle {
   }
 
   private apply(event: RecordedEvent): void {
-    if (this.state !== 'catching-up' && this.state !== 'live') return;
+    if (!this.running) return;
     let applied = false;
     for (const slot of this.slots) {
       // Idempotent: what the read model already holds is skipped.
@@ -276,7 +285,7 @@ class Runner implements ProjectionsHandle {
 
   async whenCaughtUp(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.state === 'stopped') return;
+    if (this.lifecycle.state === 'stopped') return;
     const head = await this.store.head();
     this.head = head;
     await this.waitFor(head.position);
@@ -289,7 +298,7 @@ class Runner implements ProjectionsHandle {
       while (this.flushing) await this.flushing.catch(() => undefined);
       if (this.failure) throw this.failure;
       // After stop() nothing is written (its own final write has run).
-      if (this.state === 'stopped') return;
+      if (this.lifecycle.state === 'stopped') return;
       const work = this.writeDirty();
       this.flushing = work;
       try {
@@ -452,9 +461,7 @@ class Runner implements ProjectionsHandle {
 
   /** Stops everything without writing, alerts, and settles `done` with the error. */
   async fail(error: TrackerError): Promise<void> {
-    if (this.state === 'failed' || this.state === 'stopped') return;
-    this.state = 'failed';
-    this.failure = error;
+    if (!this.move({ type: 'fail', error })) return;
     this.subscription?.unsubscribe();
     this.subscription = null;
     if (this.timer) clearInterval(this.timer);
@@ -479,12 +486,12 @@ class Runner implements ProjectionsHandle {
   private stopping: Promise<void> | null = null;
 
   stop(): Promise<void> {
-    if (this.state === 'failed' || this.state === 'stopped') return Promise.resolve();
+    if (isOver(this.lifecycle)) return Promise.resolve();
     return (this.stopping ??= this.stopNow());
   }
 
   private async stopNow(): Promise<void> {
-    this.state = 'stopping';
+    this.move({ type: 'stop' });
     this.subscription?.unsubscribe();
     this.subscription = null;
     if (this.timer) clearInterval(this.timer);
@@ -495,10 +502,11 @@ class Runner implements ProjectionsHandle {
     try {
       await this.flush();
     } catch (error) {
-      if ((this.state as RunnerState) !== 'failed') await this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`could not write the read models: ${String(error)}`, { cause: error }));
+      // fail() keeps the first failure: a write the guard refused has failed the runner already.
+      await this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`could not write the read models: ${String(error)}`, { cause: error }));
       throw error;
     }
-    this.state = 'stopped';
+    if (!this.move({ type: 'stopped' })) return;
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
     if (this.owned) await this.store.close();
