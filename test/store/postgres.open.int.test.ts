@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StoreError, StoreUnavailableError } from '../../src/errors/index.js';
 import { openStore, PostgresEventStore } from '../../src/store/index.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { tracked } from '../helpers/events.js';
 import { describePostgres, postgresForSuite } from '../helpers/postgres.js';
 
@@ -28,9 +29,10 @@ describePostgres('postgres: opening a schema', () => {
     await store.append('tradelog-a', [tracked(1)]);
     await store.close();
     expect(await tablesOf('ptrack')).toEqual(['events', 'head', 'meta', 'schema_migrations', 'snapshots']);
-    expect((await admin.query('SELECT version, name FROM ptrack.schema_migrations')).rows).toEqual([
-      { version: 1, name: expect.stringMatching(/trade log/) as unknown },
-    ]);
+    expect((await admin.query('SELECT version FROM ptrack.schema_migrations ORDER BY version')).rows).toEqual(
+      PG_MIGRATIONS.map((m) => ({ version: m.version })),
+    );
+    expect((await admin.query('SELECT schema_version FROM ptrack.meta')).rows).toEqual([{ schema_version: PG_SCHEMA_VERSION }]);
     const again = await openStore(server.url.replace('postgres://', 'postgresql://') + '?schema=ptrack');
     expect(await again.head()).toEqual({ position: 1, count: 1 });
     await again.close();
@@ -43,7 +45,7 @@ describePostgres('postgres: opening a schema', () => {
     await Promise.all(stores.map((s, i) => s.append(`tradelog-${i}`, [tracked(i)])));
     expect(await stores[0]!.head()).toEqual({ position: 5, count: 5 });
     await Promise.all(stores.map((s) => s.close()));
-    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)).rows[0]).toEqual({ n: 1 });
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)).rows[0]).toEqual({ n: PG_MIGRATIONS.length });
     await server.dropSchema(schema);
   });
 
@@ -61,9 +63,38 @@ describePostgres('postgres: opening a schema', () => {
     const schema = server.schemaName();
     await (await PostgresEventStore.open(server.url, { schema })).close();
     await admin.query(`UPDATE ${schema}.meta SET schema_version = 99`);
-    await expect(PostgresEventStore.open(server.url, { schema })).rejects.toThrow(/written by a newer position-tracker \(schema 99; this build reads up to 1\)/);
-    await admin.query(`UPDATE ${schema}.meta SET schema_version = 1, application = 'someone else'`);
+    await expect(PostgresEventStore.open(server.url, { schema })).rejects.toThrow(
+      new RegExp(`written by a newer position-tracker \\(schema 99; this build reads up to ${PG_SCHEMA_VERSION}\\)`),
+    );
+    await admin.query(`UPDATE ${schema}.meta SET schema_version = ${PG_SCHEMA_VERSION}, application = 'someone else'`);
     await expect(PostgresEventStore.open(server.url, { schema })).rejects.toThrow(/belongs to another application/);
+    await server.dropSchema(schema);
+  });
+
+  it('migrates a schema-1 log in place: its events kept, appends then notify', async () => {
+    const schema = server.schemaName();
+    const [v1] = PG_MIGRATIONS;
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${schema}.meta (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), application text NOT NULL, schema_version integer NOT NULL)`);
+    await admin.query(`CREATE TABLE ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
+    await admin.query(`INSERT INTO ${schema}.meta VALUES (true, 'position-tracker trade log', 1)`);
+    await admin.query(v1!.sql.replaceAll('{{schema}}', schema));
+    await admin.query(`INSERT INTO ${schema}.schema_migrations VALUES (1, $1, now())`, [v1!.name]);
+    await admin.query(`SELECT * FROM ${schema}.append_events('tradelog-a', 'any', NULL, ARRAY['Heartbeat'], ARRAY['{}'], ARRAY['{}'])`);
+    const store = await PostgresEventStore.open(server.url, { schema });
+    expect(await store.head()).toEqual({ position: 1, count: 1 });
+    expect((await admin.query(`SELECT schema_version FROM ${schema}.meta`)).rows).toEqual([{ schema_version: PG_SCHEMA_VERSION }]);
+    const listener = new pg.Client({ connectionString: server.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('LISTEN ptrack_appended');
+    await store.append('tradelog-b', [tracked(2)]);
+    const until = Date.now() + 5000;
+    while (heard.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(heard).toEqual([`${schema}:2`]);
+    await listener.end();
+    await store.close();
     await server.dropSchema(schema);
   });
 

@@ -1,5 +1,5 @@
 import type * as Pg from 'pg';
-import { Subject, type Observable } from 'rxjs';
+import { merge, Observable, Subject } from 'rxjs';
 import { ConcurrencyError, StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError } from '../../errors/index.js';
 import { defaultCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
 import {
@@ -21,7 +21,7 @@ import type {
 } from '../port.js';
 import { pollingSubscription } from '../subscription.js';
 import { parsePostgresConnectionString, type PostgresConnection } from './connectionString.js';
-import { APPLICATION, PG_MIGRATIONS, PG_SCHEMA_VERSION, WRONG_REVISION } from './schema.js';
+import { APPLICATION, NOTIFY_CHANNEL, PG_MIGRATIONS, PG_SCHEMA_VERSION, WRONG_REVISION } from './schema.js';
 
 export interface PostgresEventStoreOptions {
   codec?: EventCodec;
@@ -29,8 +29,13 @@ export interface PostgresEventStoreOptions {
   now?: () => Date;
   /** The schema holding the trade log, overriding the string's `?schema=`. Default `ptrack`. */
   schema?: string;
-  /** How often a subscription looks for other processes' commits (ms). Default 100. */
+  /**
+   * How often a subscription reads anyway (ms), for a notification lost on the way. Default 1000:
+   * other hosts' appends normally arrive at once through LISTEN/NOTIFY.
+   */
   pollIntervalMs?: number;
+  /** Longest wait between attempts while the server is unreachable (ms). Default 2000. */
+  maxRetryDelayMs?: number;
   /** Most connections in the pool. Default 10. */
   poolSize?: number;
   /** How long to wait for a connection (ms). Default 10000. */
@@ -82,7 +87,14 @@ export class PostgresEventStore implements EventStore {
   private readonly codec: EventCodec;
   private readonly now: () => Date;
   private readonly pollIntervalMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly connection: PostgresConnection;
   private readonly appended = new Subject<void>();
+  /** Fires when another connection's append to this schema commits, and after the listener reconnects. */
+  private readonly notified = new Subject<void>();
+  private listener: Listener | undefined;
+  private readonly stoppingListeners = new Set<Promise<void>>();
+  private subscribers = 0;
   private readonly closing = new Subject<void>();
   private readonly sql: { append: string; readStream: string; readAll: string; head: string; revision: string; readSnapshot: string; writeSnapshot: string };
   private closed = false;
@@ -93,7 +105,9 @@ export class PostgresEventStore implements EventStore {
     this.pool = pool;
     this.codec = options.codec ?? defaultCodec;
     this.now = options.now ?? (() => new Date());
-    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2000;
+    this.connection = connection;
     const s = quoteIdent(connection.schema);
     const columns = 'position, stream, revision, type, data, metadata';
     this.sql = {
@@ -217,19 +231,51 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Catch-up from the position, then live: this process's appends wake it at once, other
-   * processes' are found by polling every `pollIntervalMs`. Reads are plain `position >
-   * checkpoint` pages, which the commit-order positions make safe.
+   * Catch-up from the position, then live. This process's appends wake it at once; other hosts'
+   * wake it through LISTEN/NOTIFY (one listening connection per store, opened with the first
+   * subscription); it also reads every `pollIntervalMs` in case a notification was lost. A
+   * notification is only a wake-up: every read is `position > checkpoint`, which the
+   * commit-order positions make safe. While the server is unreachable (a dropped connection, a
+   * restart) the subscription waits and retries from its checkpoint, with backoff up to
+   * `maxRetryDelayMs`: no event is skipped or delivered twice. It ends with an error only for a
+   * failure that is not the server being away, and completes when the store closes.
    */
   subscribe(options: SubscribeOptions = {}): Observable<RecordedEvent> {
     assertOpen(this.closed, this.location);
     const from = validateNonNegativeInt('fromPosition', options.fromPosition, 0);
-    return pollingSubscription({
-      fromPosition: from,
-      readPage: (after, limit) => this.readPage(after, limit),
-      wake$: this.appended,
-      until$: this.closing,
-      pollIntervalMs: this.pollIntervalMs,
+    return new Observable<RecordedEvent>((subscriber) => {
+      let stopped = false;
+      this.subscribers += 1;
+      this.listener ??= new Listener(this.connection, this.notified, this.maxRetryDelayMs);
+      const readPage = async (after: number, limit: number): Promise<RecordedEvent[]> => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await this.readPage(after, limit);
+          } catch (error) {
+            if (!(error instanceof StoreUnavailableError) || stopped || this.closed) throw error;
+            await delay(Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10)));
+            if (stopped || this.closed) throw error;
+          }
+        }
+      };
+      const inner = pollingSubscription({
+        fromPosition: from,
+        readPage,
+        wake$: merge(this.appended, this.notified),
+        until$: this.closing,
+        pollIntervalMs: this.pollIntervalMs,
+      }).subscribe(subscriber);
+      return () => {
+        stopped = true;
+        inner.unsubscribe();
+        this.subscribers -= 1;
+        if (this.subscribers === 0 && this.listener) {
+          const stopping = this.listener.stop();
+          this.stoppingListeners.add(stopping);
+          void stopping.finally(() => this.stoppingListeners.delete(stopping));
+          this.listener = undefined;
+        }
+      };
     });
   }
 
@@ -272,7 +318,80 @@ export class PostgresEventStore implements EventStore {
     this.closing.next();
     this.closing.complete();
     this.appended.complete();
+    this.notified.complete();
+    await this.listener?.stop();
+    this.listener = undefined;
+    await Promise.all(this.stoppingListeners);
     await this.pool.end();
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * One connection that LISTENs on the store's channel and turns its schema's notifications into
+ * wake-ups. When the connection drops it reconnects with backoff, and wakes the subscribers once
+ * it is back (what was appended meanwhile was never notified to it).
+ */
+class Listener {
+  private client: Pg.Client | undefined;
+  private stopped = false;
+  private readonly running: Promise<void>;
+
+  constructor(
+    private readonly connection: PostgresConnection,
+    private readonly wake: Subject<void>,
+    private readonly maxRetryDelayMs: number,
+  ) {
+    this.running = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { default: driver } = await import('pg');
+    const prefix = `${this.connection.schema}:`;
+    for (let attempt = 0; !this.stopped; ) {
+      const client = new driver.Client({
+        connectionString: this.connection.connectionString,
+        application_name: 'ptrack-listen',
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+      });
+      const ended = new Promise<void>((resolve) => {
+        client.on('error', () => resolve());
+        client.on('end', () => resolve());
+      });
+      try {
+        await client.connect();
+        if (this.stopped) {
+          await client.end().catch(() => {});
+          return;
+        }
+        client.on('notification', (n) => {
+          if (n.channel === NOTIFY_CHANNEL && n.payload?.startsWith(prefix)) this.wake.next();
+        });
+        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        this.client = client;
+        // Listening now: read once, for what committed before (the first time, between the
+        // subscription's first read and the LISTEN; after a drop, while it was away).
+        this.wake.next();
+        attempt = 0;
+        await ended;
+      } catch {
+        // unreachable: try again below
+      }
+      this.client = undefined;
+      await client.end().catch(() => {});
+      if (this.stopped) return;
+      attempt += 1;
+      await delay(Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10)));
+    }
+  }
+
+  /** Stops listening; resolves once its connection is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client?.end().catch(() => {});
+    await this.running;
   }
 }
 
@@ -349,7 +468,7 @@ async function prepareSchema(pool: Pg.Pool, schema: string, where: string, mustE
     }
     for (const m of PG_MIGRATIONS) {
       if (m.version <= version) continue;
-      await client.query(m.sql.replaceAll('{{schema}}', s));
+      await client.query(m.sql.replaceAll('{{schema}}', s).replaceAll('{{schemaLiteral}}', `'${schema.replace(/'/g, "''")}'`));
       await client.query(`INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES ($1, $2, now())`, [m.version, m.name]);
     }
     await client.query(`UPDATE ${s}.meta SET schema_version = $1`, [PG_SCHEMA_VERSION]);

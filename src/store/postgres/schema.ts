@@ -1,13 +1,19 @@
 /** What `meta.application` holds in a trade log's schema: tells ours from any other schema of that name. */
 export const APPLICATION = 'position-tracker trade log';
 
+/**
+ * The channel `append_events` notifies on commit (payload `<schema>:<last position>`). Only a
+ * wake-up: a subscriber then reads from its checkpoint, so a lost notification costs latency, never an event.
+ */
+export const NOTIFY_CHANNEL = 'ptrack_appended';
+
 /** Application-specific SQLSTATE raised by `append_events` when the expected revision does not hold. */
 export const WRONG_REVISION = 'PTR01';
 
 export interface PgMigration {
   version: number;
   name: string;
-  /** SQL with `{{schema}}` standing for the quoted schema name. */
+  /** SQL with `{{schema}}` standing for the quoted schema name and `{{schemaLiteral}}` for it as a string literal. */
   sql: string;
 }
 
@@ -74,6 +80,41 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         INSERT INTO {{schema}}.events (position, stream, revision, type, data, metadata)
           SELECT pos - n + i, p_stream, cur + i, p_types[i], p_data[i], p_metadata[i]
           FROM generate_series(1, n) AS i;
+        current_revision := cur;
+        last_position := pos;
+        RETURN NEXT;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 2,
+    name: 'append_events notifies subscribers on commit (a wake-up only)',
+    sql: `
+      CREATE OR REPLACE FUNCTION {{schema}}.append_events(
+        p_stream text, p_mode text, p_expected bigint, p_types text[], p_data text[], p_metadata text[]
+      ) RETURNS TABLE (current_revision bigint, last_position bigint)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        n   integer := coalesce(array_length(p_types, 1), 0);
+        pos bigint;
+        cur bigint;
+      BEGIN
+        -- The one lock every append takes, held to commit: positions in commit order, no gaps.
+        UPDATE {{schema}}.head AS h SET last_position = h.last_position + n RETURNING h.last_position INTO pos;
+        SELECT coalesce(max(e.revision), -1) INTO cur FROM {{schema}}.events AS e WHERE e.stream = p_stream;
+        IF (p_mode = 'no_stream' AND cur <> -1)
+           OR (p_mode = 'stream_exists' AND cur = -1)
+           OR (p_mode = 'revision' AND cur <> p_expected) THEN
+          RAISE EXCEPTION USING ERRCODE = '${WRONG_REVISION}', MESSAGE = 'wrong expected revision', DETAIL = cur::text;
+        END IF;
+        INSERT INTO {{schema}}.events (position, stream, revision, type, data, metadata)
+          SELECT pos - n + i, p_stream, cur + i, p_types[i], p_data[i], p_metadata[i]
+          FROM generate_series(1, n) AS i;
+        IF n > 0 THEN
+          -- Delivered when the append commits, not before; dropped with it on a rollback.
+          PERFORM pg_notify('${NOTIFY_CHANNEL}', {{schemaLiteral}} || ':' || pos);
+        END IF;
         current_revision := cur;
         last_position := pos;
         RETURN NEXT;
