@@ -37,5 +37,7 @@ export { breakerActive } from './breaker.js';
 export { allowedWhileRecoveryPending, recoveryPending } from './decideRecovery.js';
 export { BOOK_SNAPSHOT_VERSION, BookStateJsonSchema, bookFromSnapshot, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
 export type { DecodedBookSnapshot } from './snapshot.js';
+export { checkBookSnapshot, repairBookSnapshots } from './snapshotRepair.js';
+export type { BookSnapshotCheck, RepairedSnapshot } from './snapshotRepair.js';
 export { CommandHandler } from './handler.js';
 export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';

@@ -28,7 +28,9 @@ export type {
   ProjectionLogger,
 } from './runner.js';
 export type { RunnerState, RunnerLifecycle } from './lifecycle.js';
-export { rebuildReadModels, repairBookSnapshots, booksInReadModels } from './rebuild.js';
+export { rebuildReadModels, booksInReadModels } from './rebuild.js';
+// Snapshot repair lives with the handler's snapshots; named here too, beside the rebuild that runs it.
+export { repairBookSnapshots } from '../commands/index.js';
 export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.js';
 export { replayAt, parseReplayPoint } from './replay.js';
 export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';

@@ -1,14 +1,8 @@
-import {
-  encodeBookSnapshot,
-  evolve,
-  initialBookState,
-  type BookLimits,
-} from '../commands/index.js';
-import { bookStream } from '../events/index.js';
-import { readWholeStream } from '../store/iterate.js';
-import type { EventStore, LogHead } from '../store/port.js';
+import { defaultLimits, repairBookSnapshots, type BookLimits, type RepairedSnapshot } from '../commands/index.js';
+import { openStore } from '../store/openStore.js';
+import type { LogHead } from '../store/port.js';
+import { READ_MODEL_NAMES } from './createProjections.js';
 import { ReadModelStore } from './readModelStore.js';
-import { checkBookSnapshot } from '../store/index.js';
 import { startProjections, type StartProjectionsOptions } from './runner.js';
 import { setRepeating } from '../_internals/timers.js';
 
@@ -26,6 +20,12 @@ export interface RebuildOptions extends Omit<StartProjectionsOptions, 'rebuild'>
   /** Called every `progressEveryMs` (default 250) and once at the end. */
   onProgress?: (progress: RebuildProgress) => void;
   progressEveryMs?: number;
+  /**
+   * With `acceptRegression`, the book snapshots are repaired after the rebuild (a snapshot ahead
+   * of the log would wedge the book): those of the books the read models name, before and after,
+   * and of `books`; folded under `limits` (default: the default limits).
+   */
+  snapshots?: { books?: readonly string[]; limits?: BookLimits };
 }
 
 export interface RebuildResult {
@@ -34,13 +34,17 @@ export interface RebuildResult {
   elapsedMs: number;
   eventsPerSecond: number;
   readModels: { name: string; checkpoint: number; eventCount: number }[];
+  /** The book snapshots repaired (only with `acceptRegression`). */
+  snapshotsRepaired: RepairedSnapshot[];
 }
 
 /**
  * Drops the read models and folds the whole log again, streaming it (one page in memory at a
  * time), then writes every read model. Without `acceptRegression` the files on disk are first
  * compared with the log, and a log that holds less than they were built from is refused with
- * a LogRegressionError (exit code 4): a rebuild must not hide a lost log by accident.
+ * a LogRegressionError (exit code 4): a rebuild must not hide a lost log by accident. With
+ * `acceptRegression` it also repairs the book snapshots the log no longer backs
+ * ({@link repairBookSnapshots}), as `ptrack rebuild --accept-regression` does.
  *
  * @example
  * ```ts
@@ -51,6 +55,8 @@ export interface RebuildResult {
  */
 export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
   const started = performance.now();
+  // The books are read before the rebuild rewrites the documents that name them.
+  const booksBefore = options.acceptRegression === true ? await booksInReadModels(options.stateDir, READ_MODEL_NAMES) : [];
   // One write at the end: the documents are rewritten whole (the equity curve alone is ~28 MB at
   // 1,000,000 events), so writing them while folding makes a long rebuild quadratic.
   const handle = await startProjections({ persistEveryMs: 60_000, persistEveryEvents: Number.MAX_SAFE_INTEGER, ...options, rebuild: true });
@@ -68,8 +74,9 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     const readModels = handle.status().projections.map((p) => ({ name: p.name, checkpoint: p.checkpoint, eventCount: p.eventCount }));
     const head = handle.status().head;
     await handle.stop();
+    const snapshotsRepaired = options.acceptRegression === true ? await repairSnapshots(options, booksBefore) : [];
     options.onProgress?.(final);
-    return { events: final.processed, head, elapsedMs: final.elapsedMs, eventsPerSecond: final.eventsPerSecond, readModels };
+    return { events: final.processed, head, elapsedMs: final.elapsedMs, eventsPerSecond: final.eventsPerSecond, readModels, snapshotsRepaired };
   } catch (error) {
     await handle.stop().catch(() => undefined);
     throw error;
@@ -92,32 +99,16 @@ export async function booksInReadModels(stateDir: string, names: readonly string
   return [...books].sort();
 }
 
-/**
- * Rewrites from the log every book snapshot that cannot be trusted: ahead of the log (after
- * the log lost events, the handler refuses to load the book), or of the wrong shape, with a
- * checksum that does not match, or different from the fold of the log it claims (see
- * {@link checkBookSnapshot}). The new snapshot is folded under the given limits (those the
- * handler checks a snapshot against). Returns the streams repaired and why.
- *
- * @example
- * ```ts
- * await repairBookSnapshots(store, ['main'], { idempotencyWindow: 1000, timeZone: 'UTC' });
- * ```
- */
-export async function repairBookSnapshots(
-  store: EventStore,
-  books: readonly string[],
-  limits: BookLimits,
-): Promise<{ stream: string; from: number; to: number; reason: string }[]> {
-  const repaired: { stream: string; from: number; to: number; reason: string }[] = [];
-  for (const book of books) {
-    const stream = bookStream(book);
-    const check = await checkBookSnapshot(store, stream);
-    if (check.status !== 'bad') continue;
-    let state = initialBookState(limits);
-    for await (const event of readWholeStream(store, stream)) state = evolve(state, event);
-    await store.writeSnapshot(stream, encodeBookSnapshot(state));
-    repaired.push({ stream, from: check.revision, to: state.revision, reason: check.reason });
+/** The snapshot repair of a rebuild that accepted the log: the books named before, after, and asked for. */
+async function repairSnapshots(options: RebuildOptions, booksBefore: readonly string[]): Promise<RepairedSnapshot[]> {
+  const after = await booksInReadModels(options.stateDir, READ_MODEL_NAMES);
+  const books = [...new Set([...(options.snapshots?.books ?? []), ...booksBefore, ...after])].sort();
+  const limits = options.snapshots?.limits ?? defaultLimits;
+  if (typeof options.store !== 'string') return repairBookSnapshots(options.store, books, limits);
+  const store = await openStore(options.store, options.storeOptions);
+  try {
+    return await repairBookSnapshots(store, books, limits);
+  } finally {
+    await store.close();
   }
-  return repaired;
 }

@@ -23,8 +23,9 @@ export { migrateStore, MigrationConflictError } from './migrate.js';
 export type { MigrateOptions, MigrateProgress, MigrateReport, MigrationConflict } from './migrate.js';
 export { verifyLog } from './verify.js';
 export type { VerifyReport, VerifyProblem, VerifyProblemKind } from './verify.js';
-export { checkBookSnapshot } from './snapshotCheck.js';
-export type { BookSnapshotCheck } from './snapshotCheck.js';
+// The snapshot check lives with the handler's snapshots (src/commands/snapshotRepair.ts); named here too, where verify uses it.
+export { checkBookSnapshot } from '../commands/index.js';
+export type { BookSnapshotCheck } from '../commands/index.js';
 export { followReplacedFile, FollowedStore } from './followReplacedFile.js';
 export type { FileCheck } from './followReplacedFile.js';
 export { PostgresEventStore, parsePostgresConnectionString } from './postgres/index.js';

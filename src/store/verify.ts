@@ -1,7 +1,7 @@
 import { CorruptionError, EventSchemaError } from '../errors/index.js';
 import { bookOfStream, type RecordedEvent } from '../events/index.js';
 import { MAX_PAGE, type EventStore, type LogHead } from './port.js';
-import { checkBookSnapshot } from './snapshotCheck.js';
+import { checkBookSnapshot } from '../commands/index.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 export type VerifyProblemKind = 'damaged' | 'unparseable' | 'position' | 'revision' | 'snapshot';

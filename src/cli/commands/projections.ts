@@ -5,14 +5,11 @@ import type { TrackerConfig } from '../../config/index.js';
 import { CorruptionError, ValidationError } from '../../errors/index.js';
 import { lazyLogger } from '../../log.js';
 import {
-  booksInReadModels,
   createProjections,
   parseReplayPoint,
   projectionOptionsOf,
-  READ_MODEL_NAMES,
   ReadModelStore,
   rebuildReadModels,
-  repairBookSnapshots,
   replayAt,
   startProjections,
   type AuditData,
@@ -193,7 +190,6 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       const opts = command.opts<{ acceptRegression?: boolean; json?: boolean }>();
       const { config } = configFor(globals);
       const stateDir = stateDirOf(config);
-      const booksBefore = opts.acceptRegression ? await booksInReadModels(stateDir, READ_MODEL_NAMES) : [];
       const result = await rebuildReadModels({
         store: config.store,
         storeOptions: EXISTING,
@@ -202,13 +198,13 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         logger: loggerFor(config),
         onProgress: progressPrinter(io),
         ...(opts.acceptRegression ? { acceptRegression: true } : {}),
+        // With --accept-regression the rebuild repairs the book snapshots too, this book's among them.
+        snapshots: { books: [config.book], limits: { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone } },
       });
-      let repaired: Awaited<ReturnType<typeof repairBookSnapshots>> = [];
+      const repaired = result.snapshotsRepaired;
       if (opts.acceptRegression) {
-        const books = new Set([config.book, ...booksBefore, ...(await booksInReadModels(stateDir, READ_MODEL_NAMES))]);
         const store = await openStore(config.store, EXISTING);
         try {
-          repaired = await repairBookSnapshots(store, [...books].sort(), { idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
           // Book commands compare the log with its high-water mark: accepting the log accepts it there too.
           await acceptLogAsItIs(store);
         } finally {
@@ -216,7 +212,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         }
       }
       if (opts.json) {
-        io.out(JSON.stringify({ stateDir, ...result, eventsPerSecond: Math.round(result.eventsPerSecond), snapshotsRepaired: repaired }));
+        io.out(JSON.stringify({ stateDir, ...result, eventsPerSecond: Math.round(result.eventsPerSecond) }));
         return;
       }
       const lines = [
