@@ -1,4 +1,4 @@
-import { canonicalJson, digest64 } from '../_internals/digest.js';
+import { canonicalJson, digest64 } from './_internals/digest.js';
 import type { Command } from './schemas.js';
 
 /*

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { digest64 } from '../_internals/digest.js';
+import { digest64 } from './_internals/digest.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
 import { Side } from '../events/primitives.js';
 import type { Snapshot } from '../store/port.js';

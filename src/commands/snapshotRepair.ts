@@ -3,7 +3,7 @@
  * one that cannot be trusted (rebuild --accept-regression, the CLI's and the library's). Next to
  * the handler's snapshots (snapshot.ts); the store is reached through its port only.
  */
-import { canonicalJson } from '../_internals/digest.js';
+import { canonicalJson } from './_internals/digest.js';
 import { bookStream } from '../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { evolve } from './evolve.js';

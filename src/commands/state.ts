@@ -1,4 +1,4 @@
-import { CowMap } from '../_internals/cowMap.js';
+import { CowMap } from './_internals/cowMap.js';
 import type { Side } from '../events/primitives.js';
 import { definedFields } from '../_internals/definedFields.js';
 

@@ -8,7 +8,7 @@ import {
   encodeBookSnapshot,
   type BookStateJson,
 } from '../../src/commands/index.js';
-import { digest64 } from '../../src/_internals/digest.js';
+import { digest64 } from '../../src/commands/_internals/digest.js';
 import { bookStream } from '../../src/events/index.js';
 import { repairBookSnapshots } from '../../src/projections/index.js';
 import { checkBookSnapshot, MemoryEventStore, verifyLog } from '../../src/store/index.js';

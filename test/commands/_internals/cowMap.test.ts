@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CowMap } from '../../src/_internals/cowMap.js';
+import { CowMap } from '../../../src/commands/_internals/cowMap.js';
 
 /* The copy-on-write map behind the book's handed-out states (issue 10 item 10). */
 
