@@ -6,9 +6,11 @@ import { z } from 'zod';
 /*
  * A compiled fast path for the checks every event goes through on its way in and out of the log.
  * The zod schemas stay the single definition: each is turned into JSON Schema (z.toJSONSchema)
- * and compiled by Ajv into plain JavaScript, about ten times faster than zod's own parse for
- * our small objects. When Ajv accepts, the value is exactly what zod would return (our event
- * schemas have no defaults or transforms); when Ajv refuses, zod runs to produce the message.
+ * and compiled by Ajv into plain JavaScript, about three to four times faster than zod's own
+ * parse for our small objects (a valid PositionEntered: 0.5-0.75 µs with zod, 0.12-0.22 µs
+ * with Ajv, measured on a 2-core machine). When Ajv accepts, the value is exactly what zod
+ * would return (our event schemas have no defaults or transforms); when Ajv refuses, zod runs
+ * to produce the message.
  * test/events/fastValidate.test.ts pins that the two agree.
  */
 

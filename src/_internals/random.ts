@@ -1,3 +1,5 @@
+import { present } from './present.js';
+
 /** A small seeded PRNG (mulberry32): one seed, one sequence. State is one uint32, so it can be saved. */
 export class SeededRandom {
   private state: number;
@@ -20,7 +22,7 @@ export class SeededRandom {
     return this.next() < p;
   }
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
+    return present(items[Math.floor(this.next() * items.length)], 'a pick from an empty list');
   }
   get seedState(): number {
     return this.state;

@@ -1,6 +1,7 @@
 import { createScanner, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { ValidationError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
+import { lastOf, present } from '../_internals/present.js';
 
 /** Deeper than any real setting (the deepest key is `reconcile.perSymbol.<symbol>.<key>`). */
 export const MAX_CONFIG_DEPTH = 16;
@@ -14,7 +15,7 @@ const EOF = 17;
 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
-  return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+  return `line ${before.length}, column ${lastOf(before, 'line').length + 1}`;
 }
 
 function pathText(path: readonly (string | number)[]): string {
@@ -44,7 +45,11 @@ function valueOf(node: Node, file: string, text: string, path: (string | number)
     }
     case 'array':
       return (node.children ?? []).map((child, i) => valueOf(child, file, text, [...path, i]));
-    default:
+    case 'property': // only ever met as an object's child, above
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'null':
       return node.value;
   }
 }
@@ -79,7 +84,7 @@ export function parseJsoncObject(rawText: string, file: string): Record<string, 
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
-    const e = errors[0]!;
+    const e = present(errors[0], 'first parse error');
     throw new ValidationError(`${file}: not valid JSON at ${lineAndColumn(text, e.offset)}: ${printParseErrorCode(e.error)}`);
   }
   const raw = tree === undefined ? undefined : valueOf(tree, file, text, []);

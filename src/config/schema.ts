@@ -11,7 +11,7 @@ import { PositiveDurationSeconds } from '../events/primitives.js';
  */
 export const TrackerConfig = z.strictObject({
   ...BookPolicy.shape,
-  /** Store string: `sqlite:<file>` or `memory:`. */
+  /** Store string: `sqlite:<file>`, `memory:` or `esdb://host:2113?tls=false` (see openStore). */
   store: z.string().min(1).default('sqlite:./state/trades.db'),
   /** The book (one event stream, `tradelog-<book>`). */
   book: BookId.default('main'),

@@ -12,6 +12,7 @@ import { openTracker, type Tracker } from '../tracker/openTracker.js';
 import { auditProjection, type AuditBook } from '../projections/audit.js';
 import { ProjectionOptions } from '../projections/options.js';
 import { foldProjection } from '../projections/projection.js';
+import { present } from '../_internals/present.js';
 
 export interface DemoOptions {
   seed: number;
@@ -43,6 +44,9 @@ async function openPositions(w: { tracker: Tracker }): Promise<InPosition[]> {
   return (await w.tracker.list({ status: 'IN' })).filter((p): p is InPosition => p.status === 'IN');
 }
 
+/** The value of a position the exchange has just opened (it is there by construction). */
+const justOpened = (exchange: { valueNow(id: string): number | null }, id: string): number =>
+  present(exchange.valueNow(id) ?? undefined, `the value of ${id}, just opened`);
 const money = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
 const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
 
@@ -95,8 +99,9 @@ async function openWorld(options: DemoOptions, phase: 1 | 2, startStep: number):
 }
 
 function describeReport(r: ReconcileReport): string {
-  if (r.errors.some((e) => e.stage === 'listPositions')) {
-    return `could not read the exchange (${r.errors[0]!.failure}): nothing changed, will retry`;
+  const unread = r.errors.find((e) => e.stage === 'listPositions');
+  if (unread) {
+    return `could not read the exchange (${unread.failure}): nothing changed, will retry`;
   }
   const parts: string[] = [];
   const adopted = r.orphans.filter((o) => o.outcome === 'adopted').map((o) => o.positionId);
@@ -183,7 +188,7 @@ async function injectFaults(w: World, step: number): Promise<void> {
   const r = w.bot;
   if (step % 7 === 3 && r.chance(0.8)) {
     const id = w.exchange.injectOrphan();
-    w.out(`${t}  fault    someone traded on the account by hand: ${id} opened outside (value ${money(w.exchange.valueNow(id)!)})`);
+    w.out(`${t}  fault    someone traded on the account by hand: ${id} opened outside (value ${money(justOpened(w.exchange, id))})`);
   }
   if (step % 11 === 6) {
     const open = (await openPositions(w)).filter((p) => w.exchange.valueNow(p.id) !== null);
@@ -203,7 +208,7 @@ async function injectFaults(w: World, step: number): Promise<void> {
   }
   if (step % 13 === 8) {
     const id = w.exchange.dustReward();
-    w.out(`${t}  fault    a dust reward ${id} appeared (value ${money(w.exchange.valueNow(id)!)})`);
+    w.out(`${t}  fault    a dust reward ${id} appeared (value ${money(justOpened(w.exchange, id))})`);
   }
   if (step % 17 === 10) {
     w.exchange.setFaults({ error: 1 });
@@ -313,7 +318,6 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   w.out('final portfolio:');
   w.out('  position      symbol  origin   value here  value outside');
   for (const p of local) {
-    if (p.status !== 'IN') continue;
     const ext = w.exchange.valueNow(p.id);
     w.out(`  ${p.id.padEnd(13)} ${(p.symbol ?? '').padEnd(7)} ${p.origin.padEnd(8)} ${money(p.value).padStart(10)}  ${ext === null ? '(not open)' : money(ext).padStart(13)}`);
   }
@@ -323,12 +327,12 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   const missingOutside = local.filter((p) => w.exchange.valueNow(p.id) === null);
   const valueGaps = local.filter((p) => {
     const ext = w.exchange.valueNow(p.id);
-    return p.status === 'IN' && ext !== null && Math.abs(ext - p.value) > Math.max(0.01, (POLICY.driftTolerancePct / 100) * p.value);
+    return ext !== null && Math.abs(ext - p.value) > Math.max(0.01, (POLICY.driftTolerancePct / 100) * p.value);
   });
   const closes = w.exchange.closeLog();
   const closedTwice = Object.entries(closes.closes).filter(([, n]) => n > 1);
   const ok = missingHere.length === 0 && missingOutside.length === 0 && valueGaps.length === 0 && closedTwice.length === 0 && closes.badCloses.length === 0;
-  const total = local.reduce((sum, p) => sum + (p.status === 'IN' ? p.value : 0), 0);
+  const total = local.reduce((sum, p) => sum + p.value, 0);
   w.out('');
   if (ok) {
     w.out(`VERDICT: local equals outside above dust: ${local.length} open positions, value ${money(total)}; nothing closed twice.`);

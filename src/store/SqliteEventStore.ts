@@ -30,6 +30,7 @@ import type {
 } from './port.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './sqliteSchema.js';
 import { pollingSubscription } from './subscription.js';
+import { lastOf, present } from '../_internals/present.js';
 
 export interface SqliteEventStoreOptions {
   codec?: EventCodec;
@@ -277,9 +278,10 @@ export class SqliteEventStore implements EventStore {
       const current = this.stmt.revision.get(stream) ?? -1;
       checkExpectedRevision(stream, expected, current);
       const positions: number[] = [];
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        positions.push(Number(this.stmt.insert.run(stream, current + 1 + i, e.type, e.data, e.metadata).lastInsertRowid));
+      let revision = current;
+      for (const e of events) {
+        revision += 1;
+        positions.push(Number(this.stmt.insert.run(stream, revision, e.type, e.data, e.metadata).lastInsertRowid));
       }
       return { current, positions };
     });
@@ -342,15 +344,15 @@ export class SqliteEventStore implements EventStore {
       throw this.writeFailure(error);
     }
     if (encoded.length === 0) {
-      return { nextExpectedRevision: result.current, position: this.stmt.head.get()![0], events: [] };
+      return { nextExpectedRevision: result.current, position: this.lastPositionSync(), events: [] };
     }
     const recorded = encoded.map(
-      (e, i): RecordedEvent => ({ ...e.event, stream, revision: result.current + 1 + i, position: result.positions[i]! }),
+      (e, i): RecordedEvent => ({ ...e.event, stream, revision: result.current + 1 + i, position: present(result.positions[i], 'position of an appended event') }),
     );
     this.appended.next();
     return {
       nextExpectedRevision: result.current + encoded.length,
-      position: result.positions[result.positions.length - 1]!,
+      position: lastOf(result.positions, 'appended position'),
       events: recorded,
     };
   }
@@ -382,9 +384,9 @@ export class SqliteEventStore implements EventStore {
 
   private decodeRows(rows: Row[]): RecordedEvent[] {
     const out: RecordedEvent[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      out[i] = this.codec.decode({ position: r[0], stream: r[1], revision: r[2], type: r[3], data: r[4], metadata: r[5] });
+    let i = 0;
+    for (const r of rows) {
+      out[i++] = this.codec.decode({ position: r[0], stream: r[1], revision: r[2], type: r[3], data: r[4], metadata: r[5] });
     }
     return out;
   }
@@ -422,7 +424,7 @@ export class SqliteEventStore implements EventStore {
       pollIntervalMs: this.pollIntervalMs,
       // data_version changes when another connection commits: a cheap look before a read.
       hasChanged: () => {
-        const version = this.reading('looking for new events', () => this.stmt.dataVersion.get()!);
+        const version = this.reading('looking for new events', () => present(this.stmt.dataVersion.get(), 'PRAGMA data_version'));
         const changed = version !== seen;
         seen = version;
         return changed;
@@ -452,12 +454,12 @@ export class SqliteEventStore implements EventStore {
    */
   lastPositionSync(): number {
     assertOpen(this.closed, this.location);
-    return this.reading("reading the log's last position", () => this.stmt.lastPosition.get()![0]);
+    return this.reading("reading the log's last position", () => present(this.stmt.lastPosition.get(), "the log's last position")[0]);
   }
 
   headSync(): LogHead {
     assertOpen(this.closed, this.location);
-    const [position, count] = this.reading("reading the log's head", () => this.stmt.head.get()!);
+    const [position, count] = this.reading("reading the log's head", () => present(this.stmt.head.get(), "the log's head"));
     return { position, count };
   }
 

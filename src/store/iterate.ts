@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../events/index.js';
 import { MAX_PAGE, type EventStore } from './port.js';
+import { lastOf } from '../_internals/present.js';
 
 /**
  * Every event after `fromPosition`, page by page: memory stays bounded by one page.
@@ -39,6 +40,6 @@ export async function* readWholeStream(
     const page = await store.readStream(stream, { fromRevision: from, limit: pageSize });
     for (const event of page) yield event;
     if (page.length < pageSize) return;
-    from = page[page.length - 1]!.revision + 1;
+    from = lastOf(page, 'event of a full page').revision + 1;
   }
 }

@@ -10,6 +10,7 @@ import type { PostgresEventStoreOptions } from './postgres/PostgresEventStore.js
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './SqliteEventStore.js';
 import { definedFields } from '../_internals/definedFields.js';
+import { present } from '../_internals/present.js';
 
 /** A parsed store string. */
 export type StoreSpec =
@@ -82,7 +83,7 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
 export function resolveStoreSpec(spec: string, baseDir: string): string {
   const m = /^sqlite:(?:\/\/)?(.*)$/is.exec(spec);
   if (!m) return spec;
-  const path = m[1]!;
+  const path = present(m[1], 'the path group');
   if (path.trim() === '' || path.includes('\0') || isAbsolute(path)) return spec;
   return `sqlite:${resolve(baseDir, path)}`;
 }

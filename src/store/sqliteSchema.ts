@@ -1,3 +1,5 @@
+import { lastOf } from '../_internals/present.js';
+
 /** `PRAGMA application_id` of a trade log: "PTRC". Tells our files from any other SQLite file. */
 export const APPLICATION_ID = 0x50545243;
 
@@ -36,4 +38,4 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const SCHEMA_VERSION = lastOf(MIGRATIONS, 'migration').version;

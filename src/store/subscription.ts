@@ -31,26 +31,28 @@ export function pollingSubscription(options: PollingSubscriptionOptions): Observ
     let running = false;
     let pending = true;
     let closed = false;
+    // Asked through a call: the teardown sets `closed` while pump() awaits, which narrowing cannot see.
+    const isClosed = (): boolean => closed;
 
     const pump = async (): Promise<void> => {
-      if (running || closed) return;
+      if (running || isClosed()) return;
       running = true;
       try {
-        while (pending && !closed) {
+        while (pending && !isClosed()) {
           pending = false;
           for (;;) {
             const page = await options.readPage(last, pageSize);
             for (const event of page) {
-              if (closed) return;
+              if (isClosed()) return;
               last = event.position;
               subscriber.next(event);
             }
-            if (page.length < pageSize || closed) break;
+            if (page.length < pageSize || isClosed()) break;
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
         }
       } catch (error) {
-        if (!closed) {
+        if (!isClosed()) {
           closed = true;
           teardown();
           subscriber.error(error);
@@ -59,7 +61,7 @@ export function pollingSubscription(options: PollingSubscriptionOptions): Observ
         running = false;
       }
       // A wake-up that arrived while the last page was being delivered.
-      if (pending && !closed) void pump();
+      if (pending && !isClosed()) void pump();
     };
 
     const wake = (): void => {
@@ -68,7 +70,7 @@ export function pollingSubscription(options: PollingSubscriptionOptions): Observ
     };
     const wakeSubscription = options.wake$.subscribe(wake);
     const untilSubscription = options.until$?.subscribe(() => {
-      if (closed) return;
+      if (isClosed()) return;
       closed = true;
       teardown();
       subscriber.complete();

@@ -15,7 +15,7 @@ import { assertLogNotGone, markingAppends, openHighWaterMark, type HighWaterMark
 import type { EventStore } from '../store/port.js';
 
 export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
-  /** A store string (`sqlite:./state/trades.db`, `memory:`) or an open store (not closed by `close()`). */
+  /** A store string (`sqlite:./state/trades.db`, `memory:`, `esdb://host:2113?tls=false`) or an open store (not closed by `close()`). */
   store?: string | EventStore;
   /** The clock (simulations and tests pin it). */
   now?: () => Date;

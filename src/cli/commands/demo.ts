@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runDemoPhase1, runDemoPhase2 } from '../../demo/index.js';
 import { ValidationError } from '../../errors/index.js';
-import { numberFlag } from '../args.js';
+import { requiredNumberFlag } from '../args.js';
+import { present } from '../../_internals/present.js';
 import type { Io } from '../io.js';
 
 interface DemoFlags {
@@ -26,14 +27,15 @@ export function registerDemoCommand(program: Command, io: Io): void {
     .option('--phase <n>', '(internal) run one phase in this process')
     .action(async (_opts: unknown, command: Command) => {
       const flags = command.opts<DemoFlags>();
-      const seed = numberFlag('--seed', flags.seed)!;
-      const steps = numberFlag('--steps', flags.steps)!;
+      const seed = requiredNumberFlag('--seed', flags.seed);
+      const steps = requiredNumberFlag('--steps', flags.steps);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new ValidationError(`--seed: expected a whole number >= 0, got ${flags.seed}`);
       if (!Number.isInteger(steps) || steps < 20 || steps > 1000) throw new ValidationError(`--steps: expected a whole number from 20 to 1000, got ${flags.steps}`);
 
       if (flags.phase === '1') {
+        if (flags.dir === undefined) throw new ValidationError('--phase 1 needs --dir (the directory the second phase reads)');
         // The bot's first life, in its own process: it ends by SIGKILL, so write synchronously.
-        await runDemoPhase1({ seed, steps, dir: resolve(flags.dir!), out: (line) => writeSync(1, `${line}\n`) }, () => {
+        await runDemoPhase1({ seed, steps, dir: resolve(flags.dir), out: (line) => writeSync(1, `${line}\n`) }, () => {
           process.kill(process.pid, 'SIGKILL');
           throw new Error('unreachable: SIGKILL did not stop the process');
         });
@@ -56,7 +58,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
 /** Runs phase 1 in a child process (the same ptrack binary) and relays its story; it must die by SIGKILL. */
 function runFirstLife(dir: string, seed: number, steps: number, io: Io): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [process.argv[1]!, 'demo', '--phase', '1', '--dir', dir, '--seed', String(seed), '--steps', String(steps)], {
+    const child = spawn(process.execPath, [present(process.argv[1], 'the path of the running ptrack script'), 'demo', '--phase', '1', '--dir', dir, '--seed', String(seed), '--steps', String(steps)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: 'silent' },
     });
@@ -65,7 +67,7 @@ function runFirstLife(dir: string, seed: number, steps: number, io: Io): Promise
     child.stdout.on('data', (d: Buffer) => {
       buffer += d.toString();
       const lines = buffer.split('\n');
-      buffer = lines.pop()!;
+      buffer = lines.pop() ?? ''; // split gives at least one piece: the unfinished line
       for (const line of lines) io.out(line);
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

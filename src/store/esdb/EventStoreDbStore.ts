@@ -44,6 +44,7 @@ import {
 import { resilientSubscription, type BackoffOptions, type RetryInfo } from './resilientSubscription.js';
 import { clampTimerMs } from '../../_internals/timers.js';
 import { definedFields } from '../../_internals/definedFields.js';
+import { lastOf } from '../../_internals/present.js';
 
 type ClientModule = typeof EsdbClient;
 
@@ -329,7 +330,7 @@ export class EventStoreDbStore implements EventStore {
     // The append answers with the last revision only: read the batch back for each event's position.
     const first = next - encoded.length + 1;
     const recorded = await this.readBack(stream, first, encoded.length);
-    return { nextExpectedRevision: next, position: recorded[recorded.length - 1]!.position, events: recorded };
+    return { nextExpectedRevision: next, position: lastOf(recorded, 'event read back').position, events: recorded };
   }
 
   private async readBack(stream: string, first: number, count: number): Promise<RecordedEvent[]> {
@@ -497,8 +498,9 @@ export class EventStoreDbStore implements EventStore {
     if (typeof data !== 'object' || data === null) return null;
     const { revision, version, state } = data as Partial<Snapshot>;
     // A damaged snapshot is only a cache: the stream rebuilds the state.
-    if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(version) || state === undefined) return null;
-    return { revision: revision!, version: version!, state };
+    if (typeof revision !== 'number' || typeof version !== 'number' || state === undefined) return null;
+    if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(version)) return null;
+    return { revision, version, state };
   }
 
   async writeSnapshot(stream: string, snapshot: Snapshot): Promise<void> {

@@ -1,5 +1,6 @@
 import { StoreError } from '../../errors/index.js';
 import { definedFields } from '../../_internals/definedFields.js';
+import { present } from '../../_internals/present.js';
 
 /** One node (or the DNS name of a cluster) a connection string names. */
 export interface EsdbEndpoint {
@@ -103,18 +104,19 @@ const redact = redactStoreString;
  */
 export function parseEsdbConnectionString(spec: string): EsdbConnection {
   const display = redact(spec.trim());
-  const fail = (what: string): never => {
+  // Typed on the name, so a call narrows like a throw (`if (x === undefined) fail(...)`).
+  const fail: (what: string) => never = (what) => {
     throw new StoreError(`store "${display}": ${what}; ${ESDB_EXPECTED}`);
   };
   const text = spec.trim();
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(text);
   if (!m) return fail('not an EventStoreDB connection string');
-  const scheme = m[1]!;
+  const scheme = present(m[1], 'the scheme group');
   if (scheme !== 'esdb' && scheme !== 'esdb+discover') {
     return fail(`unknown scheme "${scheme}://"${scheme.toLowerCase().startsWith('esdb') ? ' (write it in lower case)' : ''}`);
   }
   const discover = scheme === 'esdb+discover';
-  let rest = m[2]!;
+  let rest = present(m[2], 'the rest group');
 
   // user:password@ : everything before the last '@' (hosts never hold one), so no piece of a
   // password can reach a later message as a "host" or a "path".
@@ -170,10 +172,10 @@ export function parseEsdbConnectionString(spec: string): EsdbConnection {
       const raw = pair.slice(eq + 1).trim();
       const key = CANONICAL.get(flat(rawKey));
       if (key === undefined) fail(`unknown option "${rawKey}" (known: ${Object.keys(OPTIONS).join(', ')})`);
-      const k = key!;
+      const k = key;
       if (k in options) fail(`option "${k}" is given twice`);
       let value: string | number | boolean;
-      switch (OPTIONS[k]!) {
+      switch (present(OPTIONS[k], `the kind of option ${k}`)) {
         case 'boolean':
           if (raw !== 'true' && raw !== 'false') fail(`option ${k}: expected true or false, got "${raw}"`);
           value = raw === 'true';
@@ -185,7 +187,7 @@ export function parseEsdbConnectionString(spec: string): EsdbConnection {
         case 'nodePreference': {
           const p = NODE_PREFERENCES[flat(raw)];
           if (p === undefined) fail(`option nodePreference: expected leader, follower, random or read_only_replica, got "${raw}"`);
-          value = p!;
+          value = p;
           break;
         }
         case 'string':
