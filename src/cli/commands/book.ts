@@ -72,7 +72,7 @@ export function registerBookCommands(program: Command, io: Io): void {
         } catch (error) {
           throw asFlagError(error, names);
         }
-        const call = flags.commandId === undefined ? {} : { commandId: flags.commandId };
+        const call = definedFields({ commandId: flags.commandId });
         let result: TrackerResult;
         try {
           if (input === 'archive') {

@@ -260,7 +260,7 @@ export class EventStoreDbStore implements EventStore {
       );
     } catch (error) {
       if (options.missingIsEmpty && typeOf(error) === 'stream-not-found') return [];
-      throw mapEsdbError(error, this.context(operation, options.stream === undefined ? {} : { stream: options.stream }));
+      throw mapEsdbError(error, this.context(operation, definedFields({ stream: options.stream })));
     }
     return out;
   }
@@ -272,7 +272,7 @@ export class EventStoreDbStore implements EventStore {
     options: { timeoutMs?: number; operation?: string } = {},
   ): Promise<AllStreamResolvedEvent[]> {
     const read = this.client.readAll({ fromPosition: from, maxCount, direction, resolveLinkTos: false });
-    return this.collect(read, options.operation ?? 'read $all', options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    return this.collect(read, options.operation ?? 'read $all', definedFields({ timeoutMs: options.timeoutMs }));
   }
 
   private readStreamPage(
