@@ -54,11 +54,10 @@ export interface DecideBatchContext {
 }
 
 /** Same command id, another command: refused, naming both, rather than answered with the other's result. */
-function reusedCommandId(command: Command, seen: CommandRecord): ValidationError {
-  const id = command.commandId!;
+function reusedCommandId(command: Command, id: string, seen: CommandRecord, firstFingerprint: string): ValidationError {
   const revisions = seen.from === seen.to ? `revision ${seen.from}` : `revisions ${seen.from}-${seen.to}`;
   const about = 'positionId' in command && command.positionId !== undefined ? ` ${quote(command.positionId)}` : '';
-  const firstType = fingerprintType(seen.fingerprint!);
+  const firstType = fingerprintType(firstFingerprint);
   const same = firstType === command.type ? ` (another ${firstType}, with different fields)` : '';
   return new ValidationError(
     `commandId ${quote(id)} was already used for a ${firstType} command (${revisions}) and is now given to ${command.type}${about}${same}: ` +
@@ -97,12 +96,13 @@ export function decideBatch(committed: BookState, batch: readonly BatchCommand[]
   for (const job of batch) {
     fold();
     const { command } = job;
-    const fingerprint = command.commandId === undefined ? undefined : commandFingerprint(command);
-    const seen = command.commandId === undefined ? undefined : working.commands.get(command.commandId);
-    if (seen) {
+    const id = command.commandId;
+    const fingerprint = id === undefined ? undefined : commandFingerprint(command);
+    const seen = id === undefined ? undefined : working.commands.get(id);
+    if (seen && id !== undefined) {
       // Events written before fingerprints carry none: such a repeat can only be taken on trust.
       if (seen.fingerprint !== undefined && seen.fingerprint !== fingerprint) {
-        outcomes.push({ kind: 'error', error: reusedCommandId(command, seen) });
+        outcomes.push({ kind: 'error', error: reusedCommandId(command, id, seen, seen.fingerprint) });
       } else {
         outcomes.push({ kind: 'duplicate', from: seen.from, to: seen.to });
       }

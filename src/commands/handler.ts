@@ -9,6 +9,7 @@ import { BOOK_SNAPSHOT_VERSION, bookFromSnapshot, decodeBookSnapshot, encodeBook
 import type { BookPolicy } from './policy.js';
 import type { Command, CommandInput } from './schemas.js';
 import { forkBookState, freezeBookState, initialBookState, type BookState } from './state.js';
+import { present } from '../_internals/present.js';
 
 /** Where log lines go; a pino logger fits. */
 export interface HandlerLogger {
@@ -224,7 +225,7 @@ export class CommandHandler {
         job.resolve(state);
         continue;
       }
-      const o = outcomes[i++]!;
+      const o = present(outcomes[i++], 'the outcome of a command in the batch');
       if (o.kind === 'error') job.reject(o.error);
       else if (o.kind === 'events') job.resolve({ events: appended.slice(o.from, o.from + o.count), state, duplicate: false });
       else if (o.from > base) {

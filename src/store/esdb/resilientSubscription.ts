@@ -109,6 +109,8 @@ export function resilientSubscription<T, P>(options: ResilientSubscriptionOption
   return new Observable<T>((subscriber) => {
     let last = options.from;
     let stopped = false;
+    // Asked through a call: stop() sets `stopped` while the loop awaits, which narrowing cannot see.
+    const isStopped = (): boolean => stopped;
     const abort = new AbortController();
     let source: SubscriptionSource<T> | undefined;
     let iterator: AsyncIterator<T> | undefined;
@@ -131,7 +133,7 @@ export function resilientSubscription<T, P>(options: ResilientSubscriptionOption
 
     const run = async (): Promise<void> => {
       let attempt = 0;
-      while (!stopped) {
+      while (!isStopped()) {
         const openedAt = now();
         let failure: unknown;
         try {
@@ -139,21 +141,21 @@ export function resilientSubscription<T, P>(options: ResilientSubscriptionOption
           iterator = source.items[Symbol.asyncIterator]();
           for (;;) {
             const step = await iterator.next();
-            if (stopped) return;
+            if (isStopped()) return;
             if (step.done) break;
             const position = options.positionOf(step.value);
             if (last !== undefined && options.compare(position, last) <= 0) continue;
             last = position;
             attempt = 0;
             subscriber.next(step.value);
-            if (stopped) return;
+            if (isStopped()) return;
           }
         } catch (error) {
-          if (stopped) return;
+          if (isStopped()) return;
           failure = error;
         }
         await closeAttempt();
-        if (stopped) return;
+        if (isStopped()) return;
         if (failure !== undefined && !options.isRetryable(failure)) {
           stopped = true;
           subscriber.error(mapError(failure));
@@ -173,12 +175,12 @@ export function resilientSubscription<T, P>(options: ResilientSubscriptionOption
     };
 
     const until = options.until$?.subscribe(() => {
-      if (stopped) return;
+      if (isStopped()) return;
       stop();
       subscriber.complete();
     });
     run().catch((error: unknown) => {
-      if (stopped) return;
+      if (isStopped()) return;
       stopped = true;
       subscriber.error(mapError(error));
     });
