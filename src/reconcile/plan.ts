@@ -3,6 +3,7 @@ import type { BookState, InPosition, Position } from '../commands/state.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { policyFor, type ReconcilePolicy } from './policy.js';
 import type { PlanStep, Settles, Step } from './steps.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 /** What the outside system showed, and when the look started. */
 export interface ExternalSnapshot {
@@ -243,8 +244,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
             positionId: ext.id,
             value: ext.value,
             reason: 'open outside, unknown here',
-            ...(ext.symbol ?? local?.symbol ? { symbol: (ext.symbol ?? local?.symbol)! } : {}),
-            ...(ext.side ?? local?.side ? { side: (ext.side ?? local?.side)! } : {}),
+            ...definedFields({ symbol: (ext.symbol ?? local?.symbol) || undefined, side: ext.side ?? local?.side }),
             ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
             ...(ext.price === undefined ? {} : { price: ext.price }),
             ...(local?.setup === undefined ? {} : { setup: local.setup }),

@@ -10,6 +10,8 @@ import { followUp, secondLooks } from './followUp.js';
 import { planSteps, type Alert, type DriftFinding, type OrphanFinding, type PhantomFinding, type PlannedAction, type ReconciliationPlan } from './plan.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
+import { definedFields } from '../_internals/definedFields.js';
+import { present } from '../_internals/present.js';
 
 export type { ReconcileError } from './executePlan.js';
 
@@ -71,7 +73,7 @@ async function lookAgain(external: GuardedExternal, actions: readonly PlannedAct
     try {
       listed = new Set((await external.listPositions()).map((p) => p.id));
     } catch (error) {
-      return { failed: { stage: 'listPositions', ...(byList.length === 1 ? { positionId: byList[0]! } : {}), error }, ids: byList };
+      return { failed: { stage: 'listPositions', ...definedFields({ positionId: byList.length === 1 ? byList[0] : undefined }), error }, ids: byList };
     }
     for (const id of byList) open.set(id, listed.has(id));
   }
@@ -100,9 +102,9 @@ function findingsWithOutcomes(plan: ReconciliationPlan, settled: readonly Settle
   }
   const sure = new Set(confirmed);
   return {
-    orphans: plan.orphans.map((o, i) => ({ ...o, outcome: orphans[i]! })),
-    phantoms: plan.phantoms.map((p, i) => ({ ...p, ...(sure.has(i) ? { verdict: 'confirmed' as const } : {}), outcome: phantoms[i]! })),
-    drift: plan.drift.map((d, i) => ({ ...d, outcome: drift[i]! })),
+    orphans: plan.orphans.map((o, i) => ({ ...o, outcome: present(orphans[i], 'an orphan\'s outcome') })),
+    phantoms: plan.phantoms.map((p, i) => ({ ...p, ...(sure.has(i) ? { verdict: 'confirmed' as const } : {}), outcome: present(phantoms[i], 'a phantom\'s outcome') })),
+    drift: plan.drift.map((d, i) => ({ ...d, outcome: present(drift[i], 'a drift\'s outcome') })),
   };
 }
 
@@ -134,7 +136,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const startedAt = now();
   const runId = options.runId ?? `rec-${startedAt.toISOString()}`;
   const book = bookOfStream(handler.stream) ?? handler.stream;
-  const sink: AlertSink = { ...(options.onAlert ? { onAlert: options.onAlert } : {}), ...((options.webhookUrl ?? policy.webhookUrl) ? { webhookUrl: (options.webhookUrl ?? policy.webhookUrl)! } : {}) };
+  const webhookUrl = options.webhookUrl ?? policy.webhookUrl;
+  const sink: AlertSink = { ...(options.onAlert ? { onAlert: options.onAlert } : {}), ...(webhookUrl ? { webhookUrl } : {}) };
   const report: ReconcileReport = {
     runId,
     book,
@@ -212,7 +215,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
 
   const next = followUp(planned, looked.open, runId);
   const execution = await executePlan(next.steps, { handler, external, meta: { source: 'reconcile', correlationId: runId }, alerts: { sink, runId, book } });
-  const settled = next.steps.flatMap(({ settles }, i) => (settles === undefined ? [] : [settledBy(settles, execution.results[i]!.result)]));
+  const settled = next.steps.flatMap(({ settles }, i) => (settles === undefined ? [] : [settledBy(settles, present(execution.results[i], 'the result of a step').result)]));
   for (const index of next.reappeared) settled.push({ list: 'phantoms', index, outcome: 'reappeared' });
   settle(findingsWithOutcomes(plan, settled, next.confirmed));
   report.corrected = execution.results.filter((r) => r.healed).length;

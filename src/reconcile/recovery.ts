@@ -6,6 +6,7 @@ import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOpt
 import { planCloseAll } from './planCloseAll.js';
 import type { ReconcilePolicyInput } from './policy.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
+import { present } from '../_internals/present.js';
 
 /**
  * How a tracker starts after a stop or a crash:
@@ -99,7 +100,7 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
       // A refusal by the book is not fatal: the flattening goes on; any other failure ends the start.
       const execution = await executePlan(steps, { handler, external, meta: { source: 'recovery' }, fatal: () => true });
       steps.forEach(({ action }, i) => {
-        const r = execution.results[i]!;
+        const r = present(execution.results[i], 'the result of a step');
         if (action.kind !== 'closeOutside') return; // a clear refused because it is no longer IN: already flat
         if (r.result === 'ok') outcome.closed.push(action.positionId);
         if (r.problem !== undefined) outcome.errors.push(r.problem);
