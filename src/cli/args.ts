@@ -41,11 +41,12 @@ export function durationFlag(flag: string, raw: string | undefined): number | un
   if (parts.length === 0 || parts.map((m) => m[0]).join('').length !== text.length) throw bad();
   let seconds = 0;
   let last = -1;
-  for (const [, amount, unit] of parts) {
-    const rank = UNITS.indexOf(unit!);
-    if (rank <= last) throw bad();
+  for (const [, amount = '', unit = ''] of parts) {
+    const rank = UNITS.indexOf(unit);
+    const perUnit = UNIT_SECONDS.get(unit);
+    if (rank <= last || perUnit === undefined) throw bad();
     last = rank;
-    seconds += Number(amount) * UNIT_SECONDS.get(unit!)!;
+    seconds += Number(amount) * perUnit;
   }
   return seconds;
 }
@@ -78,7 +79,7 @@ const FLAGS = new Map<string, string>([
  */
 export function asFlagError(error: unknown, names: Readonly<Record<string, string>> = {}): unknown {
   if (!(error instanceof ValidationError) || error.issues.length === 0) return error;
-  const flag = (path: string): string => (Object.hasOwn(names, path) ? names[path]! : (FLAGS.get(path) ?? path));
+  const flag = (path: string): string => (Object.hasOwn(names, path) ? names[path] : undefined) ?? FLAGS.get(path) ?? path;
   const parts = error.issues.map((i) => `${flag(i.path)}: ${i.message}`);
   return new ValidationError(parts.join('; '), error.issues, { cause: error });
 }

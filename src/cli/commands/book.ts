@@ -6,6 +6,7 @@ import { globalsOf, withTracker } from '../context.js';
 import { fmt, num } from '../format.js';
 import type { Io } from '../io.js';
 import { definedFields } from '../../_internals/definedFields.js';
+import { present } from '../../_internals/present.js';
 
 interface Flags {
   value?: string;
@@ -47,12 +48,25 @@ function summary(result: TrackerResult, id: string | undefined): string {
         return 'circuit breaker reset';
       case 'CooldownStarted':
         return `${e.data.symbol}: cooldown until ${e.data.until}`;
-      default:
+      // Written by reconciliation, recovery and heartbeats, not by these commands: named as they are.
+      case 'OrphanDetected':
+      case 'OrphanClosed':
+      case 'PhantomSuspected':
+      case 'PhantomDismissed':
+      case 'PhantomCleared':
+      case 'DriftCorrected':
+      case 'ReconciliationCompleted':
+      case 'Heartbeat':
+      case 'RecoveryRequired':
+      case 'RecoveryAcknowledged':
         return e.type;
     }
   });
   return parts.join('\n');
 }
+
+/** A required argument or option: commander refuses the command line without it, so it is there. */
+const required = <T>(value: T | undefined, name: string): T => present(value, `${name}, which commander requires,`);
 
 /** Registers the commands that change the book. */
 export function registerBookCommands(program: Command, io: Io): void {
@@ -102,7 +116,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--group <group>', 'correlation group (default: from correlationGroups in the config)'),
     (id, f) => ({
       type: 'Track',
-      positionId: id!,
+      positionId: required(id, '<id>'),
       ...definedFields({ symbol: f.symbol, side: f.side, setup: f.setup, group: f.group }),
     }),
   );
@@ -125,7 +139,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)'),
     (id, f) => ({
       type: 'Enter',
-      positionId: id!,
+      positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
       ...withNumbers(f, [['qty', 'quantity'], ['price', 'price'], ['stop', 'stop']]),
     }),
@@ -137,7 +151,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .description('record a fresh value of an open position (IN -> IN)')
       .requiredOption('--value <value>', "the whole position's current value")
       .option('--price <price>', 'current price'),
-    (id, f) => ({ type: 'Hold', positionId: id!, value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+    (id, f) => ({ type: 'Hold', positionId: required(id, '<id>'), value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
   );
 
   act(
@@ -146,7 +160,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .description('record a value of a watched position (WATCHING -> WATCHING)')
       .requiredOption('--value <value>', 'current value')
       .option('--price <price>', 'current price'),
-    (id, f) => ({ type: 'Monitor', positionId: id!, value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+    (id, f) => ({ type: 'Monitor', positionId: required(id, '<id>'), value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
   );
 
   act(
@@ -160,7 +174,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--reason <text>', 'why'),
     (id, f) => ({
       type: 'Exit',
-      positionId: id!,
+      positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
       ...withNumbers(f, [['fraction', 'fraction'], ['qty', 'quantity'], ['price', 'price']]),
       ...definedFields({ reason: f.reason }),
@@ -169,7 +183,7 @@ export function registerBookCommands(program: Command, io: Io): void {
 
   act(
     program.command('skip <id>').description('pass over a watched position (WATCHING -> SKIPPED)').option('--reason <text>', 'why'),
-    (id, f) => ({ type: 'Skip', positionId: id!, ...definedFields({ reason: f.reason }) }),
+    (id, f) => ({ type: 'Skip', positionId: required(id, '<id>'), ...definedFields({ reason: f.reason }) }),
   );
 
   act(
@@ -184,7 +198,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--reason <text>', 'why'),
     (id, f) => ({
       type: 'AdoptOrphan',
-      positionId: id!,
+      positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
       ...definedFields({ symbol: f.symbol, side: f.side }),
       ...withNumbers(f, [['qty', 'quantity'], ['price', 'price']]),
@@ -206,7 +220,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--for <duration>', 'e.g. 30m, 2h, 1d (default: until reset)'),
     (_id, f) => {
       const seconds = durationFlag('--for', (f as Flags & { for?: string }).for);
-      return { type: 'TripCircuitBreaker', reason: f.reason!, ...definedFields({ seconds }) };
+      return { type: 'TripCircuitBreaker', reason: required(f.reason, '--reason'), ...definedFields({ seconds }) };
     },
     { seconds: '--for' },
   );
@@ -223,8 +237,8 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--reason <text>', 'why'),
     (symbol, f) => ({
       type: 'StartCooldown',
-      symbol: symbol!,
-      seconds: durationFlag('--for', (f as Flags & { for?: string }).for)!,
+      symbol: required(symbol, '<symbol>'),
+      seconds: required(durationFlag('--for', (f as Flags & { for?: string }).for), '--for'),
       ...definedFields({ reason: f.reason }),
     }),
     { symbol: '<symbol>', seconds: '--for' },

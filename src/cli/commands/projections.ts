@@ -29,6 +29,7 @@ import { fmt, num, table } from '../format.js';
 import { lineInPlace, type Io } from '../io.js';
 import { ownValue } from '../../_internals/records.js';
 import { definedFields } from '../../_internals/definedFields.js';
+import { present } from '../../_internals/present.js';
 
 /** The read models' directory: `stateDir` from the config, else the SQLite file's directory (./state for memory:). */
 export function stateDirOf(config: TrackerConfig): string {
@@ -296,7 +297,10 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         throw error;
       }
       await handle.stop();
-      const audit = createProjections(options).find((p) => p.name === 'audit')!;
+      const audit = present(
+        createProjections(options).find((p) => p.name === 'audit'),
+        'the audit projection',
+      );
       const load = await new ReadModelStore(stateDir).load('audit', audit.version);
       if (load.status !== 'ok') throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
       const data = load.document.data as AuditData;
