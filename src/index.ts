@@ -8,7 +8,7 @@ export {
   InvalidTransitionError, NotFoundError, RecoveryPendingError, RiskLimitError, type RiskRule, StoreError,
   type StoreErrorCode, StoreUnavailableError, TrackerError, UnexpectedStoreError, ValidationError,
 } from './errors/index.js';
-export { ExitCode, exitCodeOf } from './cli/exitCodes.js';
+export { ExitCode, exitCodeOf } from './cli/index.js';
 export {
   Attributes, BookId, bookOfStream, bookStream, CircuitBreakerReset, CircuitBreakerTripped, CONTROL_CHARACTERS,
   CooldownStarted, CURRENT_SCHEMA_VERSION, defaultCodec, DriftCorrected, DurationSeconds, type EncodedEvent,

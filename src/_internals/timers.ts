@@ -3,7 +3,7 @@
  * or more (24.8 days), NaN or a negative number fire after 1 ms, so an overflowing interval or
  * back-off spins. Every timer in src goes through these, which clamp; a longer wait is chained.
  */
-import { MAX_TIMER_MS } from '../events/primitives.js';
+import { MAX_TIMER_MS } from '../events/index.js';
 
 export { MAX_TIMER_MS };
 

@@ -1,4 +1,4 @@
-import { CONTROL_CHARACTERS } from '../events/primitives.js';
+import { CONTROL_CHARACTERS } from '../events/index.js';
 
 const ALL_CONTROLS = new RegExp(CONTROL_CHARACTERS.source, 'g');
 // The same set but line feed and tab, which a multi-line text may hold.

@@ -1,6 +1,6 @@
 import { CorruptionError, StoreError } from '../errors/index.js';
 import { bookStream, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
-import type { EventStore } from '../store/port.js';
+import type { EventStore } from '../store/index.js';
 import { decideBatch, type BatchCommand, type BatchOutcome } from './decideBatch.js';
 import { evolve } from './evolve.js';
 import { parseCommand } from './parseCommand.js';

@@ -1,4 +1,4 @@
-import type { Side } from '../events/primitives.js';
+import type { Side } from '../events/index.js';
 
 /**
  * Signed P&L of `value` against `costBasis` for a side: long gains when the value rises,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSeconds, Tag } from '../events/primitives.js';
+import { DurationSeconds, Tag } from '../events/index.js';
 
 // Bounded: a duration added to now must stay a valid Date (#10.15).
 const Seconds = DurationSeconds;

@@ -10,7 +10,7 @@ import {
   SymbolCode,
   Tag,
   withoutControls,
-} from '../events/primitives.js';
+} from '../events/index.js';
 
 /*
  * Commands: imperative, `{ type, ...fields }`, each with an optional `commandId` for

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { digest64 } from './_internals/digest.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
-import { Side } from '../events/primitives.js';
-import type { Snapshot } from '../store/port.js';
+import { Side } from '../events/index.js';
+import type { Snapshot } from '../store/index.js';
 import { bookStateFromJson, bookStateToJson, type BookState, type BookStateJson } from './state.js';
 
 /*

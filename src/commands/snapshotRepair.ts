@@ -5,7 +5,7 @@
  */
 import { canonicalJson } from './_internals/digest.js';
 import { bookStream } from '../events/index.js';
-import type { EventStore } from '../store/port.js';
+import type { EventStore } from '../store/index.js';
 import { evolve } from './evolve.js';
 import { BOOK_SNAPSHOT_VERSION, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
 import { bookStateToJson, initialBookState, type BookLimits, type BookState, type BookStateJson } from './state.js';

@@ -1,5 +1,5 @@
 import { CowMap } from './_internals/cowMap.js';
-import type { Side } from '../events/primitives.js';
+import type { Side } from '../events/index.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 /*

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { BookPolicy } from '../commands/policy.js';
+import { BookPolicy } from '../commands/index.js';
 import { ReadModelOptions } from '../projections/options.js';
-import { ReconcilePolicy } from '../reconcile/policy.js';
-import { BookId } from '../events/streams.js';
-import { PositiveDurationSeconds } from '../events/primitives.js';
+import { ReconcilePolicy } from '../reconcile/index.js';
+import { BookId, PositiveDurationSeconds } from '../events/index.js';
 
 /**
  * The whole configuration: where the log lives, which book, and the book's rules.

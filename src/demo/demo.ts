@@ -1,17 +1,19 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RiskLimitError } from '../errors/index.js';
-import type { InPosition } from '../commands/state.js';
+import type { InPosition } from '../commands/index.js';
 import { bookStream, type RecordedEvent } from '../events/index.js';
 import { SeededRandom } from '../_internals/random.js';
-import { reconcile, type ReconcileReport } from '../reconcile/reconcile.js';
-import { recoverOnStartup } from '../reconcile/recovery.js';
-import { SimulatedExchange, type SimulatedExchangeState } from '../reconcile/simulatedExchange.js';
-import { readWholeStream } from '../store/iterate.js';
-import { openTracker, type Tracker } from '../tracker/openTracker.js';
-import { auditProjection, type AuditBook } from '../projections/audit.js';
-import { ProjectionOptions } from '../projections/options.js';
-import { foldProjection } from '../projections/projection.js';
+import {
+  reconcile,
+  type ReconcileReport,
+  recoverOnStartup,
+  SimulatedExchange,
+  type SimulatedExchangeState,
+} from '../reconcile/index.js';
+import { readWholeStream } from '../store/index.js';
+import { openTracker, type Tracker } from '../tracker/index.js';
+import { auditProjection, type AuditBook, ProjectionOptions, foldProjection } from '../projections/index.js';
 import { present } from '../_internals/present.js';
 
 export interface DemoOptions {

@@ -3,8 +3,7 @@
  * the alert sink, and says what each did. It plans nothing and looks nothing up: what a step is
  * about and what it settles come with the step (see steps.ts).
  */
-import type { CommandHandler, HandleOptions } from '../commands/handler.js';
-import type { CommandInput } from '../commands/schemas.js';
+import type { CommandHandler, HandleOptions, CommandInput } from '../commands/index.js';
 import { ExternalError, InvalidTransitionError, RiskLimitError, TrackerError } from '../errors/index.js';
 import { deliverAlert, type AlertSink } from './alerts.js';
 import type { GuardedExternal } from './externalSystem.js';

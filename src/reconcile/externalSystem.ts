@@ -4,7 +4,7 @@ import { backoffDelay } from '../_internals/backoff.js';
 import { withTimeout } from '../_internals/timeout.js';
 import { MAX_TIMER_MS, sleep as sleep_ } from '../_internals/timers.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
-import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/primitives.js';
+import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/index.js';
 
 /** A position as the outside system reports it. Extra fields are ignored; missing or bad ones are an error. */
 export const ExternalPosition = z.object({

@@ -24,3 +24,6 @@ export { recoverOnStartup } from './recovery.js';
 export type { RecoveryMode, RecoveryOptions, RecoveryOutcome } from './recovery.js';
 export { SimulatedExchange } from './simulatedExchange.js';
 export type { SimulatedExchangeOptions, SimulatedExchangeState, FaultRates } from './simulatedExchange.js';
+
+// for other folders of src; not public
+export { ReconcileEverySeconds } from './scheduler.js';

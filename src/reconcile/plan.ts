@@ -1,5 +1,4 @@
-import type { CommandInput } from '../commands/schemas.js';
-import type { BookState, InPosition, Position } from '../commands/state.js';
+import type { CommandInput, BookState, InPosition, Position } from '../commands/index.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { policyFor, type ReconcilePolicy } from './policy.js';
 import type { PlanStep, Settles, Step } from './steps.js';

@@ -2,7 +2,7 @@
  * Startup recovery's `close_all` as a plan: the flat steps executePlan runs to close everything
  * open outside and flatten the book. Pure: the book and the outside list in, steps out.
  */
-import type { BookState } from '../commands/state.js';
+import type { BookState } from '../commands/index.js';
 import type { ExternalPosition } from './externalSystem.js';
 import type { Step } from './steps.js';
 

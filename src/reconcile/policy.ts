@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSeconds } from '../events/primitives.js';
+import { DurationSeconds } from '../events/index.js';
 import { WebhookUrl } from './alerts.js';
 import { ownValue } from '../_internals/records.js';
 

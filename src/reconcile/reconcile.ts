@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { recoveryPending } from '../commands/decideRecovery.js';
-import type { CommandHandler } from '../commands/handler.js';
+import { recoveryPending, type CommandHandler } from '../commands/index.js';
 import { bookOfStream } from '../events/index.js';
 import { WebhookUrl, type AlertSink } from './alerts.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';

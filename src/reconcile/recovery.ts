@@ -1,5 +1,4 @@
-import { recoveryPending } from '../commands/decideRecovery.js';
-import type { CommandHandler } from '../commands/handler.js';
+import { recoveryPending, type CommandHandler } from '../commands/index.js';
 import { ExternalError } from '../errors/index.js';
 import { executePlan } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';

@@ -1,6 +1,6 @@
 import { BehaviorSubject, defer, from, Observable, repeat, type Subscription } from 'rxjs';
 import { z } from 'zod';
-import { MAX_DURATION_SECONDS } from '../events/primitives.js';
+import { MAX_DURATION_SECONDS } from '../events/index.js';
 import { backoffDelay } from '../_internals/backoff.js';
 import { setTimer } from '../_internals/timers.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';

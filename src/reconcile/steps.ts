@@ -3,7 +3,7 @@
  * outcome that finding gets, so the executor looks nothing up by id and decides nothing: it acts,
  * and says for each step whether that worked.
  */
-import type { CommandInput } from '../commands/schemas.js';
+import type { CommandInput } from '../commands/index.js';
 import type { PlannedAction } from './plan.js';
 
 export type OrphanOutcome = 'adopted' | 'closed' | 'gone on second look' | 'alerted' | 'deferred' | 'skipped' | 'planned' | 'failed';

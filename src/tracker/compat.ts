@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/index.js';
 import { quote } from '../_internals/zodIssues.js';
-import type { Position } from '../commands/state.js';
+import type { Position } from '../commands/index.js';
 import type { Tracker, TrackerResult } from './openTracker.js';
 
 /** The seed systems' actions. */

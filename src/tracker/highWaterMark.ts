@@ -2,10 +2,8 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSyn
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CorruptionError } from '../errors/index.js';
-import { checkRegression, type LogRegressionError } from '../projections/guard.js';
-import { EventRef } from '../projections/readModelStore.js';
-import type { AppendResult, EventStore, LogHead } from '../store/port.js';
-import { SqliteEventStore } from '../store/index.js';
+import { checkRegression, type LogRegressionError, EventRef } from '../projections/index.js';
+import { type AppendResult, type EventStore, type LogHead, SqliteEventStore } from '../store/index.js';
 
 /*
  * The high-water mark: a small file beside a SQLite log (`<file>.hwm`) saying how far this

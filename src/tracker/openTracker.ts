@@ -1,18 +1,29 @@
-import { CommandHandler, type CommandResult, type HandleOptions, type HandlerLogger } from '../commands/handler.js';
-import { breakerActive } from '../commands/breaker.js';
-import type { BookState, Position, PositionStatus } from '../commands/state.js';
-import type { CommandInput } from '../commands/schemas.js';
-import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/schema.js';
+import {
+  CommandHandler,
+  type CommandResult,
+  type HandleOptions,
+  type HandlerLogger,
+  breakerActive,
+  type BookState,
+  type Position,
+  type PositionStatus,
+  type CommandInput,
+} from '../commands/index.js';
+import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/index.js';
 import { ValidationError } from '../errors/index.js';
 import { parseOrThrow, quote } from '../_internals/zodIssues.js';
 import { definedFields } from '../_internals/definedFields.js';
 import { z } from 'zod';
 import type { Side } from '../events/index.js';
-import type { ExternalSystem, GuardedExternal } from '../reconcile/externalSystem.js';
-import { recoverOnStartup, type RecoveryOptions, type RecoveryOutcome } from '../reconcile/recovery.js';
-import { openStore, parseStoreSpec, type OpenStoreOptions } from '../store/openStore.js';
+import {
+  type ExternalSystem,
+  type GuardedExternal,
+  recoverOnStartup,
+  type RecoveryOptions,
+  type RecoveryOutcome,
+} from '../reconcile/index.js';
+import { openStore, parseStoreSpec, type OpenStoreOptions, type EventStore } from '../store/index.js';
 import { assertLogNotGone, markingAppends, openHighWaterMark, type HighWaterMark } from './highWaterMark.js';
-import type { EventStore } from '../store/port.js';
 
 export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
   /** A store string (`sqlite:./state/trades.db`, `memory:`, `esdb://host:2113?tls=false`) or an open store (not closed by `close()`). */

@@ -21,7 +21,7 @@ import {
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec, verifyLog } from '../../store/index.js';
 import { acceptLogAsItIs } from '../../tracker/index.js';
-import { MAX_TIMER_MS } from '../../events/primitives.js';
+import { MAX_TIMER_MS } from '../../events/index.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';

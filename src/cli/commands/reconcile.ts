@@ -4,10 +4,16 @@ import { Option, type Command } from 'commander';
 import type { TrackerConfig } from '../../config/index.js';
 import { recoveryPending } from '../../commands/index.js';
 import { ExternalError, RecoveryPendingError, ValidationError, type ExternalFailure } from '../../errors/index.js';
-import type { ExternalCallOptions, ExternalSystem } from '../../reconcile/externalSystem.js';
-import { ReconcilePolicy, type ReconcilePolicyInput } from '../../reconcile/policy.js';
-import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
-import { ReconcileEverySeconds, scheduleReconciliation } from '../../reconcile/scheduler.js';
+import {
+  type ExternalCallOptions,
+  type ExternalSystem,
+  ReconcilePolicy,
+  type ReconcilePolicyInput,
+  reconcile,
+  type ReconcileReport,
+  ReconcileEverySeconds,
+  scheduleReconciliation,
+} from '../../reconcile/index.js';
 import { withTimeout } from '../../_internals/timeout.js';
 import { parseOrThrow } from '../../_internals/zodIssues.js';
 import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
