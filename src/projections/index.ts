@@ -18,7 +18,7 @@ export { ReadModelStore, documentChecksum, encodeDocument, decodeDocument, Event
 export type { ReadModelDocument, DocumentLoad, FileStamp, PreparedDocument } from './readModelStore.js';
 export { checkRegression, LogRegressionError } from './guard.js';
 export type { ProjectedExtent, RegressionDetail } from './guard.js';
-export { startProjections } from './runner.js';
+export { startProjections } from './startProjections.js';
 export type {
   StartProjectionsOptions,
   ProjectionsHandle,

@@ -3,7 +3,8 @@ import { openStore } from '../store/openStore.js';
 import type { LogHead } from '../store/port.js';
 import { READ_MODEL_NAMES } from './createProjections.js';
 import { ReadModelStore } from './readModelStore.js';
-import { startProjections, type StartProjectionsOptions } from './runner.js';
+import type { StartProjectionsOptions } from './runner.js';
+import { startProjections } from './startProjections.js';
 import { setRepeating } from '../_internals/timers.js';
 
 export interface RebuildProgress {

@@ -1,0 +1,134 @@
+import { ValidationError } from '../errors/index.js';
+import { TimerMs } from '../events/primitives.js';
+import { openStore } from '../store/openStore.js';
+import { followReplacedFile } from '../store/followReplacedFile.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
+import { z } from 'zod';
+import { createProjections } from './createProjections.js';
+import { checkRegression, type ProjectedExtent } from './guard.js';
+import { ReadModelStore, type DocumentLoad } from './readModelStore.js';
+import { lazyLogger, Runner, type ProjectionsHandle, type Slot, type StartProjectionsOptions } from './runner.js';
+import { planStart, type StartStep } from './startPlan.js';
+
+/*
+ * Opening the read models: clear what killed writers left, read the files, carry out the
+ * start plan (startPlan.ts), run the startup guard, then hand the slots to the Runner.
+ */
+
+/** How often the read models may be written (a longer period would overflow the timer). */
+const PersistEvery = z.object({ persistEveryMs: TimerMs.default(1000) });
+
+/** A step of the start plan, carried out: the slot the runner folds into. */
+async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
+  const { projection } = step;
+  switch (step.action) {
+    case 'load': {
+      const d = step.document;
+      const extent: ProjectedExtent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
+      return { projection, state: step.state, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null };
+    }
+    case 'heal':
+    case 'rebuild':
+      return {
+        projection,
+        state: projection.initialState(),
+        checkpoint: 0,
+        eventCount: 0,
+        lastEvent: null,
+        persisted: null,
+        stamp: null,
+        dirty: true,
+        healing: step.action === 'heal' ? step.reason : null,
+        healed: null,
+      };
+    default: {
+      const _exhaustive: never = step;
+      return _exhaustive;
+    }
+  }
+}
+
+/**
+ * Read models that fold the same thing and stand at the same checkpoint get one fold between
+ * them (see Projection.sharedFold): it is folded once per event instead of once per model.
+ * One healed from 0 keeps its own until the next start.
+ */
+function shareFolds(slots: readonly Slot[]): void {
+  const folds = new Map<string, unknown>();
+  for (const slot of slots) {
+    const share = slot.projection.sharedFold;
+    if (share === undefined) continue;
+    const key = `${share.key}@${slot.checkpoint}`;
+    const fold = folds.get(key);
+    if (fold === undefined) folds.set(key, share.get(slot.state));
+    else share.set(slot.state, fold);
+  }
+}
+
+/**
+ * Starts the projection workers: loads each read model from `stateDir` (a missing, damaged
+ * or outdated one is rebuilt from the log, and the heal is logged), checks the files against
+ * the log (the corruption guard: a log that holds less than they were built from stops
+ * everything, alerts, and leaves the files untouched), then folds the log from the lowest
+ * checkpoint, catch-up then live. Writes are throttled (`persistEveryMs` / `persistEveryEvents`),
+ * always preceded by the guard, and flushed when caught up and on `stop()`.
+ *
+ * Rejects with a {@link LogRegressionError} (exit code 4) when the files are ahead of the log.
+ *
+ * @example
+ * ```ts
+ * const handle = await startProjections({ store: 'sqlite:./state/trades.db', stateDir: './state' });
+ * await handle.whenCaughtUp();
+ * handle.status$.subscribe((s) => console.log(s.state, s.projections.map((p) => p.checkpoint)));
+ * process.on('SIGTERM', () => void handle.stop());
+ * ```
+ */
+export async function startProjections(options: StartProjectionsOptions): Promise<ProjectionsHandle> {
+  parseOrThrow(PersistEvery, { persistEveryMs: options.persistEveryMs }, 'startProjections');
+  const projections = options.projections ?? createProjections(options.options);
+  if (projections.length === 0) throw new ValidationError('startProjections: no projections to run');
+  const names = new Set<string>();
+  for (const p of projections) {
+    if (names.has(p.name)) throw new ValidationError(`startProjections: two projections are named "${p.name}"`);
+    names.add(p.name);
+  }
+  const models = new ReadModelStore(options.stateDir);
+  const logger = options.logger ?? lazyLogger();
+  // Writers killed mid-write leave their temporary documents (as large as the read models): clear them.
+  const stale = await models.removeStaleTemporaries();
+  if (stale.length > 0) logger.info({ stateDir: options.stateDir, removed: stale }, `removed ${stale.length} temporary read-model file(s) left by writers that were killed`);
+  const spec = options.store;
+  const owned = typeof spec === 'string';
+  const opened = typeof spec === 'string' ? await openStore(spec, options.storeOptions) : spec;
+  try {
+    const store = await followReplacedFile(opened, typeof spec === 'string' ? () => openStore(spec, options.storeOptions) : undefined);
+    const loads: DocumentLoad[] = [];
+    for (const projection of projections) loads.push(await models.load(projection.name, projection.version));
+    const plan = planStart(projections, loads, { rebuild: options.rebuild === true, acceptRegression: options.acceptRegression === true });
+    const slots: Slot[] = [];
+    for (const step of plan.steps) {
+      if (step.action === 'heal') {
+        const { name } = step.projection;
+        logger.warn({ readModel: name, file: models.pathOf(name), reason: step.reason }, `${name}.json is ${step.reason}: rebuilding it from the log`);
+      }
+      slots.push(await slotOf(step, models));
+    }
+    const problem = await checkRegression(store, plan.check);
+    if (problem) {
+      logger.fatal({ err: problem, stateDir: options.stateDir, store: store.location }, `projections not started: ${problem.message}`);
+      try {
+        options.onAlert?.({ error: problem, stateDir: options.stateDir, store: store.location });
+      } catch (alertError) {
+        logger.error({ err: alertError }, 'the onAlert callback threw');
+      }
+      throw problem;
+    }
+    shareFolds(slots);
+    const runner = new Runner(store, owned, slots, { ...options, logger });
+    await runner.start();
+    return runner;
+  } catch (error) {
+    if (owned) await opened.close().catch(() => undefined);
+    throw error;
+  }
+}
