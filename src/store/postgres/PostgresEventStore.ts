@@ -22,6 +22,8 @@ import type {
 import { pollingSubscription } from '../subscription.js';
 import { parsePostgresConnectionString, type PostgresConnection } from './connectionString.js';
 import { APPLICATION, NOTIFY_CHANNEL, PG_MIGRATIONS, PG_SCHEMA_VERSION, WRONG_REVISION } from './schema.js';
+import { present } from '../../_internals/present.js';
+import { backoffDelay } from '../../_internals/backoff.js';
 
 export interface PostgresEventStoreOptions {
   codec?: EventCodec;
@@ -172,8 +174,9 @@ export class PostgresEventStore implements EventStore {
         encoded.map((e) => e.data),
         encoded.map((e) => e.metadata),
       ]);
-      current = Number(rows[0]!.current_revision);
-      last = Number(rows[0]!.last_position);
+      const row = present(rows[0], "the append function's row");
+      current = Number(row.current_revision);
+      last = Number(row.last_position);
     } catch (error) {
       const code = pgCode(error);
       if (code === WRONG_REVISION) throw new ConcurrencyError(stream, expected, Number((error as { detail?: string }).detail ?? -1));
@@ -245,6 +248,8 @@ export class PostgresEventStore implements EventStore {
     const from = validateNonNegativeInt('fromPosition', options.fromPosition, 0);
     return new Observable<RecordedEvent>((subscriber) => {
       let stopped = false;
+      // Asked through a call: the teardown sets `stopped` while a read awaits, which narrowing cannot see.
+      const isStopped = (): boolean => stopped || this.closed;
       this.subscribers += 1;
       this.listener ??= new Listener(this.connection, this.notified, this.maxRetryDelayMs);
       const readPage = async (after: number, limit: number): Promise<RecordedEvent[]> => {
@@ -252,9 +257,9 @@ export class PostgresEventStore implements EventStore {
           try {
             return await this.readPage(after, limit);
           } catch (error) {
-            if (!(error instanceof StoreUnavailableError) || stopped || this.closed) throw error;
-            await delay(Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10)));
-            if (stopped || this.closed) throw error;
+            if (!(error instanceof StoreUnavailableError) || isStopped()) throw error;
+            await delay(backoffDelay(attempt, { baseMs: 50, maxMs: this.maxRetryDelayMs, jitter: 'equal' }));
+            if (isStopped()) throw error;
           }
         }
       };
@@ -281,7 +286,8 @@ export class PostgresEventStore implements EventStore {
 
   async head(): Promise<LogHead> {
     const [row] = await this.query<{ position: string; count: string }>("reading the log's head", this.sql.head, []);
-    return { position: Number(row!.position), count: Number(row!.count) };
+    const head = present(row, "the log's head row");
+    return { position: Number(head.position), count: Number(head.count) };
   }
 
   async streamRevision(stream: string): Promise<number> {
@@ -362,7 +368,7 @@ class Listener {
       });
       try {
         await client.connect();
-        if (this.stopped) {
+        if (this.isStopped()) {
           await client.end().catch(() => {});
           return;
         }
@@ -381,10 +387,15 @@ class Listener {
       }
       this.client = undefined;
       await client.end().catch(() => {});
-      if (this.stopped) return;
+      if (this.isStopped()) return;
       attempt += 1;
-      await delay(Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10)));
+      await delay(backoffDelay(attempt, { baseMs: 50, maxMs: this.maxRetryDelayMs, jitter: 'equal' }));
     }
+  }
+
+  /** Through a call: stop() sets `stopped` while run() awaits, which narrowing cannot see. */
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   /** Stops listening; resolves once its connection is closed. */

@@ -1,3 +1,5 @@
+import { lastOf } from '../../_internals/present.js';
+
 /** What `meta.application` holds in a trade log's schema: tells ours from any other schema of that name. */
 export const APPLICATION = 'position-tracker trade log';
 
@@ -124,4 +126,4 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
 ];
 
-export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
+export const PG_SCHEMA_VERSION = lastOf(PG_MIGRATIONS, 'migration').version;
