@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors/index.js';
 import { canonicalJson, writeCanonicalJson } from './_internals/canonicalJson.js';
+import { present } from '../_internals/present.js';
 
 /** Which event a checkpoint stands on, so a log rewritten under the same positions is caught. */
 export const EventRef = z.strictObject({
@@ -241,7 +242,7 @@ export class ReadModelStore {
     } finally {
       await dh.close();
     }
-    return (await this.stamp(prepared.name))!;
+    return present((await this.stamp(prepared.name)) ?? undefined, `the stamp of ${prepared.name}, just written`);
   }
 
   /** Throws a prepared document away; the file stays as it was. */

@@ -1,6 +1,7 @@
 import type { ProjectedExtent } from './guard.js';
 import type { AnyProjection } from './projection.js';
 import type { DocumentLoad, ReadModelDocument } from './readModelStore.js';
+import { present } from '../_internals/present.js';
 
 /*
  * Opening the read models, as a pure plan: given what each file on disk holds, which to load
@@ -72,7 +73,7 @@ export function planStart(projections: readonly AnyProjection[], loads: readonly
   const steps: StartStep[] = [];
   const check: ProjectedExtent[] = [];
   projections.forEach((projection, i) => {
-    const load = loads[i]!;
+    const load = present(loads[i], `the load of ${projection.name}`);
     if (load.status === 'ok' || load.status === 'version') check.push(extentOf(projection.name, load.document));
     steps.push(stepOf(projection, load, options.rebuild === true));
   });

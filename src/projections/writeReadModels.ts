@@ -1,5 +1,6 @@
 import type { LogRegressionError } from './guard.js';
 import type { FileStamp, PreparedDocument, ReadModelDocument, ReadModelStore } from './readModelStore.js';
+import { present } from '../_internals/present.js';
 
 /*
  * Writing the read models: prepare every document (to temporary files), then the corruption
@@ -63,7 +64,7 @@ export async function writeGuarded<T>(models: ReadModelStore, items: readonly T[
       return { status: 'refused', problem };
     }
     for (; committed < prepared.length; committed++) {
-      const { item, doc, written } = prepared[committed]!;
+      const { item, doc, written } = present(prepared[committed], 'a prepared document');
       steps.committed(item, written, await models.commit(doc));
     }
   } catch (error) {

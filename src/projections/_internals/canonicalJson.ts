@@ -69,8 +69,11 @@ function write(value: unknown, push: (text: string) => void): void {
       push('}');
       return;
     }
-    default:
-      // undefined, functions, symbols and bigints have no JSON form here.
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      // No JSON form here.
       throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
   }
 }
