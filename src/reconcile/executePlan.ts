@@ -9,6 +9,7 @@ import { deliverAlert, type AlertSink } from './alerts.js';
 import type { GuardedExternal } from './externalSystem.js';
 import type { Alert } from './plan.js';
 import type { Step, StepResult } from './steps.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 export interface ReconcileError {
   stage: 'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert';
@@ -108,7 +109,7 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
         execution.results.push({
           result: 'ok',
           healed: step.corrects === true && recorded.result === 'ok',
-          ...(recorded.problem === undefined ? {} : { problem: recorded.problem }),
+          ...definedFields({ problem: recorded.problem }),
         });
         break;
       }

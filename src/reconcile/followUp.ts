@@ -6,6 +6,7 @@
 import type { PlannedAction } from './plan.js';
 import { confirmedPhantomSteps, type PlannedSteps } from './plan.js';
 import type { Step } from './steps.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 /** What the executor is to do after the second looks, and what those looks decided about the phantoms. */
 export interface FollowUp {
@@ -85,7 +86,7 @@ export function followUp(planned: PlannedSteps, open: ReadonlyMap<string, boolea
               positionId: action.positionId,
               value: action.value,
               reason: 'closed by reconciliation (policy close)',
-              ...(action.symbol === undefined ? {} : { symbol: action.symbol }),
+              ...definedFields({ symbol: action.symbol }),
             },
           },
           ...(at === undefined ? {} : { settles: { list: 'orphans', index: at, outcome: 'closed' } as const }),

@@ -177,7 +177,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
               positionId: local.id,
               externalValue: ext.value,
               tolerance,
-              ...(ext.quantity === undefined ? {} : { externalQuantity: ext.quantity }),
+              ...definedFields({ externalQuantity: ext.quantity }),
             },
             about: `${local.id}: value ${money(local.value)} here, ${money(ext.value)} outside`,
           },
@@ -224,10 +224,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
         positionId: ext.id,
         value: ext.value,
         ...tag,
-        ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }),
-        ...(ext.side === undefined ? {} : { side: ext.side }),
-        ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
-        ...(ext.price === undefined ? {} : { price: ext.price }),
+        ...definedFields({ symbol: ext.symbol, side: ext.side, quantity: ext.quantity, price: ext.price }),
       },
       about: `${ext.id} is open outside (value ${money(ext.value)}) and ${finding.local === 'UNKNOWN' ? 'unknown' : finding.local} here`,
     });
@@ -243,11 +240,14 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
             positionId: ext.id,
             value: ext.value,
             reason: 'open outside, unknown here',
-            ...definedFields({ symbol: (ext.symbol ?? local?.symbol) || undefined, side: ext.side ?? local?.side }),
-            ...(ext.quantity === undefined ? {} : { quantity: ext.quantity }),
-            ...(ext.price === undefined ? {} : { price: ext.price }),
-            ...(local?.setup === undefined ? {} : { setup: local.setup }),
-            ...(local?.group === undefined ? {} : { group: local.group }),
+            ...definedFields({
+              symbol: (ext.symbol ?? local?.symbol) || undefined,
+              side: ext.side ?? local?.side,
+              quantity: ext.quantity,
+              price: ext.price,
+              setup: local?.setup,
+              group: local?.group,
+            }),
           },
           about: `adopt ${ext.id}`,
         },
@@ -256,7 +256,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
       );
     } else if (finding.verdict === 'close') {
       // The outcome and the correction are the second look's to give (followUp).
-      add({ kind: 'close', positionId: ext.id, value: ext.value, ...(ext.symbol === undefined ? {} : { symbol: ext.symbol }) }, { list: 'orphans', index: orphanAt, outcome: 'closed' }, true);
+      add({ kind: 'close', positionId: ext.id, value: ext.value, ...definedFields({ symbol: ext.symbol }) }, { list: 'orphans', index: orphanAt, outcome: 'closed' }, true);
     } else {
       add(
         {

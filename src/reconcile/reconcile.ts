@@ -202,7 +202,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   if ('failed' in looked) {
     const { stage, positionId, error } = looked.failed;
     const e = asExternalError(error);
-    report.errors.push({ stage, ...(positionId === undefined ? {} : { positionId }), failure: e.failure, message: e.message });
+    report.errors.push({ stage, ...definedFields({ positionId }), failure: e.failure, message: e.message });
     const unsure = new Set(looked.ids);
     const failed = planned.steps.flatMap(({ action, settles }) =>
       settles !== undefined && (action.kind === 'verify' || action.kind === 'close') && unsure.has(action.positionId) ? [settledBy(settles, 'failed')] : [],

@@ -6,6 +6,7 @@ import { setTimer } from '../_internals/timers.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import type { Alert } from './plan.js';
 import type { ReconcileReport } from './reconcile.js';
+import { definedFields } from '../_internals/definedFields.js';
 
 export interface SchedulerStatus {
   runs: number;
@@ -110,7 +111,7 @@ export function scheduleReconciliation(input: SchedulerOptions): ReconcileSchedu
   const subscription: Subscription = once
     .pipe(
       repeat({
-        ...(options.maxRuns === undefined ? {} : { count: options.maxRuns }),
+        ...definedFields({ count: options.maxRuns }),
         delay: () => wait(status.value.nextDelayMs),
       }),
     )

@@ -131,11 +131,13 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       const { PostgresEventStore } = await import('./postgres/PostgresEventStore.js');
       return PostgresEventStore.open(parsed.connection, {
         ...options.postgres,
-        ...(options.codec ? { codec: options.codec } : {}),
-        ...(options.now ? { now: options.now } : {}),
-        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-        ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
-        ...(options.create !== undefined ? { create: options.create } : {}),
+        ...definedFields({
+          codec: options.codec,
+          now: options.now,
+          pollIntervalMs: options.pollIntervalMs,
+          readOnly: options.readOnly,
+          create: options.create,
+        }),
       });
     }
     case 'eventstoredb': {
