@@ -1,11 +1,11 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, secondsFrom, sharedFoldOf } from './_internals/bookFold.js';
+import { BookFold, byKey, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import type { ProjectionOptions } from './options.js';
-import { projectionVersion, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 1;
+const SHAPE = 2;
 
 /**
  * Value x time is integrated piecewise: `settledValueSeconds` holds what accrued up to
@@ -223,15 +223,12 @@ function totalsOf(book: Omit<AuditBook, 'totals'>): AuditTotals {
  */
 export function auditProjection(options: ProjectionOptions): Projection<AuditState, AuditData> {
   const limits = foldLimits(options.timeZone);
-  return {
-    name: 'audit',
-    version: projectionVersion(SHAPE, { timeZone: options.timeZone }),
-    sharedFold: sharedFoldOf(options.timeZone),
-    initialState: () => ({ asOf: null, fold: new BookFold(limits), audit: new Map() }),
-    evolve(state: AuditState, event: RecordedEvent): AuditState {
+  const stage: BookStageReader<AuditState> = {
+    key: bookStageKey(limits),
+    limits,
+    evolve(state: AuditState, event: RecordedEvent, step: FoldStep | null): AuditState {
       const at = event.metadata.recordedAt;
       state.asOf = laterOf(state.asOf, at);
-      const step = state.fold.apply(event);
       if (step === null) return state;
       let b = state.audit.get(step.book);
       if (b === undefined) state.audit.set(step.book, (b = newBook()));
@@ -351,7 +348,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       }
       return state;
     },
-    toJson(state: AuditState): AuditData {
+    toJson(state: AuditState): Omit<AuditData, 'fold'> {
       const asOf = state.asOf ?? '';
       const books = recordFrom(
         [...state.audit.keys()].sort(byKey).map((id): [string, AuditBook] => {
@@ -365,7 +362,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           return [id, { ...book, totals: totalsOf(book) }];
         }),
       );
-      return { asOf: state.asOf, books, fold: state.fold.toJson() };
+      return { asOf: state.asOf, books };
     },
     fromJson(data: unknown): AuditState {
       const d = data as Partial<AuditData> | null;
@@ -386,7 +383,14 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         b.phantoms.forEach((e, i) => e.resolution === 'open' && b.openPhantoms.set(e.positionId, i));
         audit.set(id, b);
       }
-      return { asOf: d.asOf ?? null, fold: BookFold.fromJson(d.fold, limits), audit };
+      return { asOf: d.asOf ?? null, fold: new BookFold(limits), audit };
     },
+  };
+  return {
+    name: 'audit',
+    version: projectionVersion(SHAPE, { timeZone: options.timeZone }),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits), audit: new Map() }),
+    book: stage,
+    ...withPrivateFold<AuditState, AuditData>(stage),
   };
 }

@@ -1,12 +1,12 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, secondsFrom, sharedFoldOf } from './_internals/bookFold.js';
+import { BookFold, byKey, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
-import { projectionVersion, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 1;
+const SHAPE = 2;
 
 export type DrawdownBand = 'normal' | 'warning' | 'reduce' | 'stop';
 
@@ -201,15 +201,12 @@ function render(b: EquityBookState, base: number, asOf: string, bands: Projectio
 export function equityProjection(options: ProjectionOptions): Projection<EquityState, EquityData> {
   const limits = foldLimits(options.timeZone);
   const base = options.equity;
-  return {
-    name: 'equity',
-    version: projectionVersion(SHAPE, { timeZone: options.timeZone, equity: base, drawdownBands: options.drawdownBands }),
-    sharedFold: sharedFoldOf(options.timeZone),
-    initialState: () => ({ asOf: null, fold: new BookFold(limits), equity: new Map() }),
-    evolve(state: EquityState, event: RecordedEvent): EquityState {
+  const stage: BookStageReader<EquityState> = {
+    key: bookStageKey(limits),
+    limits,
+    evolve(state: EquityState, event: RecordedEvent, step: FoldStep | null): EquityState {
       const at = event.metadata.recordedAt;
       state.asOf = laterOf(state.asOf, at);
-      const step = state.fold.apply(event);
       if (step === null) return state;
       let b = state.equity.get(step.book);
       if (b === undefined) state.equity.set(step.book, (b = newBook(at, base)));
@@ -231,9 +228,9 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       });
       return state;
     },
-    toJson(state: EquityState): EquityData {
+    toJson(state: EquityState): Omit<EquityData, 'fold'> {
       const books = recordFrom([...state.equity.keys()].sort(byKey).map((id) => [id, render(state.equity.get(id)!, base, state.asOf ?? '', options.drawdownBands)] as const));
-      return { asOf: state.asOf, base, bands: options.drawdownBands, books, fold: state.fold.toJson() };
+      return { asOf: state.asOf, base, bands: options.drawdownBands, books };
     },
     fromJson(data: unknown): EquityState {
       const d = data as Partial<EquityData> | null;
@@ -256,7 +253,14 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
           curve: v.curve,
         });
       }
-      return { asOf: d.asOf ?? null, fold: BookFold.fromJson(d.fold, limits), equity };
+      return { asOf: d.asOf ?? null, fold: new BookFold(limits), equity };
     },
+  };
+  return {
+    name: 'equity',
+    version: projectionVersion(SHAPE, { timeZone: options.timeZone, equity: base, drawdownBands: options.drawdownBands }),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits), equity: new Map() }),
+    book: stage,
+    ...withPrivateFold<EquityState, EquityData>(stage),
   };
 }

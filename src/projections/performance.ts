@@ -1,12 +1,12 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, sharedFoldOf } from './_internals/bookFold.js';
+import { BookFold, byKey, foldLimits, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import { closedTrade, outcomeOf } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
-import { projectionVersion, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 1;
+const SHAPE = 2;
 
 /** Sums per setup tag; everything else is derived from them. */
 export interface SetupSums {
@@ -90,13 +90,10 @@ function byExpectancy(a: SetupPerformance, b: SetupPerformance): number {
  */
 export function performanceProjection(options: ProjectionOptions): Projection<PerformanceState, PerformanceData> {
   const limits = foldLimits(options.timeZone);
-  return {
-    name: 'performance',
-    version: projectionVersion(SHAPE, { timeZone: options.timeZone }),
-    sharedFold: sharedFoldOf(options.timeZone),
-    initialState: () => ({ fold: new BookFold(limits), setups: new Map() }),
-    evolve(state: PerformanceState, event: RecordedEvent): PerformanceState {
-      const step = state.fold.apply(event);
+  const stage: BookStageReader<PerformanceState> = {
+    key: bookStageKey(limits),
+    limits,
+    evolve(state: PerformanceState, event: RecordedEvent, step: FoldStep | null): PerformanceState {
       if (step === null) return state;
       let setups = state.setups.get(step.book);
       if (setups === undefined) state.setups.set(step.book, (setups = new Map()));
@@ -118,7 +115,7 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
       }
       return state;
     },
-    toJson(state: PerformanceState): PerformanceData {
+    toJson(state: PerformanceState): Omit<PerformanceData, 'fold'> {
       const books = new Map<string, PerformanceData['books'][string]>();
       for (const id of [...state.setups.keys()].sort(byKey)) {
         const setups = state.setups.get(id)!;
@@ -131,7 +128,7 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
         }
         books.set(id, { setups: rows.sort(byExpectancy), totals: derive(total) });
       }
-      return { books: recordFrom(books), fold: state.fold.toJson() };
+      return { books: recordFrom(books) };
     },
     fromJson(data: unknown): PerformanceState {
       const d = data as Partial<PerformanceData> | null;
@@ -151,7 +148,14 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
           ),
         );
       }
-      return { fold: BookFold.fromJson(d.fold, limits), setups };
+      return { fold: new BookFold(limits), setups };
     },
+  };
+  return {
+    name: 'performance',
+    version: projectionVersion(SHAPE, { timeZone: options.timeZone }),
+    initialState: () => ({ fold: new BookFold(limits), setups: new Map() }),
+    book: stage,
+    ...withPrivateFold<PerformanceState, PerformanceData>(stage),
   };
 }

@@ -1,12 +1,12 @@
 import type { BookState, BookStateJson, Position } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, sharedFoldOf, sortedPositions, unrealizedOf } from './_internals/bookFold.js';
+import { BookFold, byKey, foldLimits, laterOf, sortedPositions, unrealizedOf, bookStageKey, type ReadonlyBooks } from './_internals/bookFold.js';
 import { groupOf, type ProjectionOptions } from './options.js';
-import { projectionVersion, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
 /** Shape of portfolio.json's data; bump when it changes. */
-const SHAPE = 1;
+const SHAPE = 2;
 
 export interface PortfolioState {
   /** Latest event time seen. */
@@ -215,17 +215,14 @@ function renderBook(state: BookState, options: ProjectionOptions): PortfolioBook
  */
 export function portfolioProjection(options: ProjectionOptions): Projection<PortfolioState, PortfolioData> {
   const limits = foldLimits(options.timeZone);
-  return {
-    name: 'portfolio',
-    version: projectionVersion(SHAPE, { timeZone: options.timeZone, correlationGroups: options.correlationGroups }),
-    sharedFold: sharedFoldOf(options.timeZone),
-    initialState: () => ({ asOf: null, fold: new BookFold(limits) }),
+  const stage: BookStageReader<PortfolioState> = {
+    key: bookStageKey(limits),
+    limits,
     evolve(state: PortfolioState, event: RecordedEvent): PortfolioState {
       state.asOf = laterOf(state.asOf, event.metadata.recordedAt);
-      state.fold.apply(event);
       return state;
     },
-    toJson(state: PortfolioState): PortfolioData {
+    toJson(state: PortfolioState, folded: ReadonlyBooks): Omit<PortfolioData, 'fold'> {
       const books = new Map<string, PortfolioBook>();
       const totals: PortfolioData['totals'] = {
         books: 0,
@@ -240,22 +237,29 @@ export function portfolioProjection(options: ProjectionOptions): Projection<Port
         unrealizedPnl: 0,
         pnl: 0,
       };
-      for (const id of [...state.fold.books.keys()].sort(byKey)) {
-        const book = renderBook(state.fold.books.get(id)!, options);
+      for (const id of [...folded.keys()].sort(byKey)) {
+        const book = renderBook(folded.get(id)!, options);
         books.set(id, book);
         totals.books += 1;
         for (const k of ['watching', 'open', 'exited', 'skipped', 'entryValue', 'value', 'risk', 'realizedPnl', 'unrealizedPnl', 'pnl'] as const) {
           totals[k] += book.totals[k];
         }
       }
-      return { asOf: state.asOf, books: recordFrom(books), totals, fold: state.fold.toJson() };
+      return { asOf: state.asOf, books: recordFrom(books), totals };
     },
     fromJson(data: unknown): PortfolioState {
       const d = data as Partial<PortfolioData> | null;
       if (d === null || typeof d !== 'object' || !(d.asOf === null || typeof d.asOf === 'string')) {
         throw new Error('portfolio: expected { asOf, books, totals, fold }');
       }
-      return { asOf: d.asOf, fold: BookFold.fromJson(d.fold, limits) };
+      return { asOf: d.asOf, fold: new BookFold(limits) };
     },
+  };
+  return {
+    name: 'portfolio',
+    version: projectionVersion(SHAPE, { timeZone: options.timeZone, correlationGroups: options.correlationGroups }),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits) }),
+    book: stage,
+    ...withPrivateFold<PortfolioState, PortfolioData>(stage),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BOOK_STATE_VERSION } from '../commands/index.js';
+import { BOOK_STATE_VERSION, type BookLimits } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
+import { BookFold, type FoldStep, type ReadonlyBooks } from './_internals/bookFold.js';
 import { canonicalJson } from './_internals/canonicalJson.js';
 
 /**
@@ -35,11 +36,52 @@ export interface Projection<S = unknown, D = unknown> {
   /** Throws when `data` is not something `toJson` of this version writes. */
   fromJson(data: unknown): S;
   /**
-   * Optional: a part of the state that projections with the same `key` fold alike (the five
-   * read models all fold the book). While they stand at the same checkpoint the runner lets
-   * them share one, so it is folded once per event. `fold` is opaque to the runner.
+   * Optional: the read model reads the book stage (see {@link BookStageReader}). The runner then
+   * folds each event into the books once, hands them to every such read model, and persists
+   * the books once, in their own file, instead of in each document.
+   */
+  readonly book?: BookStageReader<S>;
+  /**
+   * @deprecated Use `book`. A part of the state that projections with the same `key` fold alike:
+   * while they stand at the same checkpoint the runner lets them share one (only for
+   * projections without `book`). `fold` is opaque to the runner.
    */
   readonly sharedFold?: { key: string; get(state: S): unknown; set(state: S, fold: unknown): void };
+}
+
+/**
+ * How a read model reads the book stage: the books as the decider folds them, folded once per
+ * event by whoever owns the stage (the runner, or the projection's own private fold when it is
+ * used alone through `evolve`/`toJson`/`fromJson`). `evolve` gets what the event did to its
+ * book (`step`, null for an event of no book) and the books after it, read-only; `toJson` is
+ * the document's `data` without the books and `fromJson` reads it back. Read models with the
+ * same `key` read the same stage, folded under `limits`.
+ */
+export interface BookStageReader<S = unknown> {
+  readonly key: string;
+  readonly limits: BookLimits;
+  evolve(state: S, event: RecordedEvent, step: FoldStep | null, books: ReadonlyBooks): S;
+  toJson(state: S, books: ReadonlyBooks): object;
+  /** Throws when `data` is not something `toJson` of this version writes. */
+  fromJson(data: unknown): S;
+}
+
+/**
+ * The standalone methods of a read model that reads the book stage: its state keeps a private
+ * fold (`state.fold`), which `evolve` folds, and which `toJson` writes as `data.fold` and
+ * `fromJson` reads back, so the projection folds alone (foldProjection, replay). The runner
+ * does not use them: it owns the stage and calls `book` with it.
+ */
+export function withPrivateFold<S extends { fold: BookFold }, D>(stage: BookStageReader<S>): Pick<Projection<S, D>, 'evolve' | 'toJson' | 'fromJson'> {
+  return {
+    evolve: (state, event) => stage.evolve(state, event, state.fold.apply(event), state.fold.books),
+    toJson: (state) => ({ ...stage.toJson(state, state.fold.books), fold: state.fold.toJson() }) as D,
+    fromJson(data) {
+      const state = stage.fromJson(data);
+      state.fold = BookFold.fromJson((data as { fold?: unknown }).fold, stage.limits);
+      return state;
+    },
+  };
 }
 
 /** A projection of any state, as the runner holds them. */

@@ -4,7 +4,7 @@ import type { LogHead } from '../store/port.js';
 import { READ_MODEL_NAMES } from './createProjections.js';
 import { ReadModelStore } from './readModelStore.js';
 import type { StartProjectionsOptions } from './runner.js';
-import { startProjections } from './startProjections.js';
+import { BOOK_STAGE_NAME, startProjections } from './startProjections.js';
 import { setRepeating } from '../_internals/timers.js';
 
 export interface RebuildProgress {
@@ -86,15 +86,16 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   }
 }
 
-/** The book ids the read models in `stateDir` know of (from any document that can be read). */
+/** The book ids the read models in `stateDir` know of (from any document that can be read, and the book stage's file). */
 export async function booksInReadModels(stateDir: string, names: readonly string[]): Promise<string[]> {
   const models = new ReadModelStore(stateDir);
   const books = new Set<string>();
-  for (const name of names) {
+  // The book stage's file holds the books; documents of older versions held them each as `data.fold`.
+  for (const name of [...names, BOOK_STAGE_NAME]) {
     const load = await models.load(name, '');
     // Any intact document will do, whatever its version: only the book ids are read.
     const doc = load.status === 'version' || load.status === 'ok' ? load.document : null;
-    const fold = (doc?.data as { fold?: unknown } | undefined)?.fold;
+    const fold = name === BOOK_STAGE_NAME ? doc?.data : (doc?.data as { fold?: unknown } | undefined)?.fold;
     if (fold !== null && typeof fold === 'object') for (const id of Object.keys(fold)) books.add(id);
   }
   return [...books].sort();

@@ -10,6 +10,7 @@ import { createProjections } from './createProjections.js';
 import { projectionOptionsOf } from './options.js';
 import type { AnyProjection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
+import { BookFold, type FoldStep } from './_internals/bookFold.js';
 
 /** A moment in the log: a global position, or an ISO-8601 time. */
 export type ReplayPoint = { position: number } | { time: string };
@@ -70,16 +71,32 @@ export async function replayAt(store: EventStore, options: ReplayOptions): Promi
   const stream = bookStream(config.book);
   let book = initialBookState({ idempotencyWindow: config.idempotencyWindow, timeZone: config.timeZone });
   const states = projections.map((p) => p.initialState() as unknown);
+  // As the runner does: the books are folded once per event (one stage per key) and handed to the read models reading them.
+  const stages = new Map<string, BookFold>();
+  for (const p of projections) if (p.book !== undefined && !stages.has(p.book.key)) stages.set(p.book.key, new BookFold(p.book.limits));
+  const stageOf = (p: AnyProjection): BookFold | undefined => (p.book === undefined ? undefined : stages.get(p.book.key));
   const until = 'time' in point ? Date.parse(point.time) : null;
   let last: RecordedEvent | null = null;
   let events = 0;
   for await (const event of readAllEvents(store, 'position' in point ? { untilPosition: point.position } : {})) {
     if (until !== null && Date.parse(event.metadata.recordedAt) > until) break;
     if (event.stream === stream) book = evolve(book, event);
-    for (let i = 0; i < projections.length; i++) states[i] = projections[i]!.evolve(states[i], event);
+    const steps = new Map<BookFold, FoldStep | null>();
+    for (const stage of stages.values()) steps.set(stage, stage.apply(event));
+    for (let i = 0; i < projections.length; i++) {
+      const p = projections[i]!;
+      const stage = stageOf(p);
+      states[i] = stage === undefined || p.book === undefined ? p.evolve(states[i], event) : p.book.evolve(states[i], event, steps.get(stage) ?? null, stage.books);
+    }
     last = event;
     events += 1;
   }
-  const readModels = recordFrom(projections.map((p, i) => [p.name, p.toJson(states[i]) as unknown] as const));
+  // Each read model's data as its file holds it (the books are in the stage, not in each).
+  const readModels = recordFrom(
+    projections.map((p, i) => {
+      const stage = stageOf(p);
+      return [p.name, (stage === undefined || p.book === undefined ? p.toJson(states[i]) : p.book.toJson(states[i], stage.books)) as unknown] as const;
+    }),
+  );
   return { position: last?.position ?? 0, at: last?.metadata.recordedAt ?? null, events, book, readModels };
 }

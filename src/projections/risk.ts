@@ -1,13 +1,13 @@
 import { breakerActive, type BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, sortedPositions, sharedFoldOf } from './_internals/bookFold.js';
+import { BookFold, byKey, foldLimits, laterOf, sortedPositions, bookStageKey, type FoldStep, type ReadonlyBooks } from './_internals/bookFold.js';
 import { dayKey, weekKey } from './_internals/time.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import { groupOf, type ProjectionOptions } from './options.js';
-import { projectionVersion, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 1;
+const SHAPE = 2;
 
 /** What happened in one day or week (by the events' own times, in the configured time zone). */
 export interface PeriodStats {
@@ -110,8 +110,8 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
   const base = options.equity;
   const pctOf = (amount: number, equity: number): number | null => (equity > 0 ? (amount / equity) * 100 : null);
 
-  const render = (b: RiskBookState, state: RiskState, bookId: string): RiskBook => {
-    const fold = state.fold.books.get(bookId)!;
+  const render = (b: RiskBookState, state: RiskState, bookId: string, folded: ReadonlyBooks): RiskBook => {
+    const fold = folded.get(bookId)!;
     const equity = base + b.realizedPnl;
     const today = state.asOf === null ? null : dayKey(state.asOf, options.timeZone);
     const week = today === null ? null : weekKey(today, options.weekStartsOn);
@@ -158,20 +158,12 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
     };
   };
 
-  return {
-    name: 'risk',
-    version: projectionVersion(SHAPE, {
-      timeZone: options.timeZone,
-      weekStartsOn: options.weekStartsOn,
-      equity: base,
-      correlationGroups: options.correlationGroups,
-    }),
-    sharedFold: sharedFoldOf(options.timeZone),
-    initialState: () => ({ asOf: null, fold: new BookFold(limits), risk: new Map() }),
-    evolve(state: RiskState, event: RecordedEvent): RiskState {
+  const stage: BookStageReader<RiskState> = {
+    key: bookStageKey(limits),
+    limits,
+    evolve(state: RiskState, event: RecordedEvent, step: FoldStep | null): RiskState {
       const at = event.metadata.recordedAt;
       state.asOf = laterOf(state.asOf, at);
-      const step = state.fold.apply(event);
       if (step === null) return state;
       let b = state.risk.get(step.book);
       if (b === undefined) {
@@ -207,9 +199,9 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
       }
       return state;
     },
-    toJson(state: RiskState): RiskData {
-      const books = recordFrom([...state.risk.keys()].sort(byKey).map((id) => [id, render(state.risk.get(id)!, state, id)] as const));
-      return { asOf: state.asOf, timeZone: options.timeZone, weekStartsOn: options.weekStartsOn, books, fold: state.fold.toJson() };
+    toJson(state: RiskState, folded: ReadonlyBooks): Omit<RiskData, 'fold'> {
+      const books = recordFrom([...state.risk.keys()].sort(byKey).map((id) => [id, render(state.risk.get(id)!, state, id, folded)] as const));
+      return { asOf: state.asOf, timeZone: options.timeZone, weekStartsOn: options.weekStartsOn, books };
     },
     fromJson(data: unknown): RiskState {
       const d = data as Partial<RiskData> | null;
@@ -229,7 +221,19 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
           lossesBySymbol: new Map(v.consecutiveLossesBySymbol.map((r) => [r.symbol, r.count])),
         });
       }
-      return { asOf: d.asOf ?? null, fold: BookFold.fromJson(d.fold, limits), risk };
+      return { asOf: d.asOf ?? null, fold: new BookFold(limits), risk };
     },
+  };
+  return {
+    name: 'risk',
+    version: projectionVersion(SHAPE, {
+      timeZone: options.timeZone,
+      weekStartsOn: options.weekStartsOn,
+      equity: base,
+      correlationGroups: options.correlationGroups,
+    }),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits), risk: new Map() }),
+    book: stage,
+    ...withPrivateFold<RiskState, RiskData>(stage),
   };
 }

@@ -13,6 +13,7 @@ import { writeGuarded, type Written } from './writeReadModels.js';
 import { isOver, isRunning, nextLifecycle, type LifecycleEvent, type RunnerLifecycle, type RunnerState } from './lifecycle.js';
 import { ReadModelStore, type EventRef, type FileStamp } from './readModelStore.js';
 import { setRepeating } from '../_internals/timers.js';
+import type { BookFold, FoldStep } from './_internals/bookFold.js';
 
 /** Where the runner logs; a pino logger fits. */
 export interface ProjectionLogger {
@@ -91,10 +92,8 @@ export interface ProjectionsHandle {
   readonly done: Promise<void>;
 }
 
-/** One read model as the runner holds it: its state, how far it is, and what its file holds. */
-export interface Slot {
-  projection: AnyProjection;
-  state: unknown;
+/** How far a read model or the book stage is, and what its file holds. */
+interface Extent {
   checkpoint: number;
   eventCount: number;
   lastEvent: EventRef | null;
@@ -106,13 +105,61 @@ export interface Slot {
   healed: string | null;
 }
 
-const refOf = (e: RecordedEvent): EventRef => ({
-  position: e.position,
-  stream: e.stream,
-  revision: e.revision,
-  type: e.type,
-  recordedAt: e.metadata.recordedAt,
-});
+/** One read model as the runner holds it: its state, how far it is, and what its file holds. */
+export interface Slot extends Extent {
+  projection: AnyProjection;
+  state: unknown;
+  /** The book stage it reads (when `projection.book` is set), or null. */
+  stage: Stage | null;
+}
+
+/**
+ * The book stage as the runner holds it: the books, folded once per event for every read model
+ * that reads them (`Projection.book`), and persisted once, in their own file (`name`.json),
+ * through the same prepare → guard → commit path. It is never ahead of a reader (see
+ * planStageStart), so a reader folding the event after its checkpoint sees the books as of
+ * its checkpoint.
+ */
+export interface Stage extends Extent {
+  /** File name without `.json`. */
+  name: string;
+  version: string;
+  fold: BookFold;
+}
+
+type Item = Slot | Stage;
+const isSlot = (item: Item): item is Slot => 'projection' in item;
+const nameOf = (item: Item): string => (isSlot(item) ? item.projection.name : item.name);
+const versionOf = (item: Item): string => (isSlot(item) ? item.projection.version : item.version);
+
+/** Can the item be written now? A reader of the stage only where the stage stands (its books are the stage's). */
+const writable = (item: Item): boolean => !isSlot(item) || item.stage === null || item.stage.checkpoint === item.checkpoint;
+
+/** The item folded `event` in. */
+function advance(item: Extent, event: RecordedEvent): void {
+  item.checkpoint = event.position;
+  item.eventCount += 1;
+  item.lastEvent = refOf(event);
+  item.dirty = true;
+}
+
+function refOf(e: RecordedEvent): EventRef {
+  return {
+    position: e.position,
+    stream: e.stream,
+    revision: e.revision,
+    type: e.type,
+    recordedAt: e.metadata.recordedAt,
+  };
+}
+
+/** What an item's file holds as `data`: a reader of the stage without the books, the stage the books. */
+function dataOf(item: Item): unknown {
+  if (!isSlot(item)) return item.fold.toJson();
+  const { stage } = item;
+  const book = item.projection.book;
+  return stage !== null && book !== undefined ? book.toJson(item.state, stage.fold.books) : item.projection.toJson(item.state);
+}
 
 /** The runner's logger when none is given: pino, created on first use. */
 export const lazyLogger = (): ProjectionLogger => lazyPino({ level: process.env.LOG_LEVEL ?? 'warn', name: 'projections' });
@@ -149,6 +196,8 @@ export class Runner implements ProjectionsHandle {
     private readonly owned: boolean,
     private readonly slots: Slot[],
     private readonly opts: StartProjectionsOptions,
+    /** The book stages the slots read. */
+    private readonly stages: Stage[] = [],
   ) {
     this.models = new ReadModelStore(opts.stateDir);
     this.logger = opts.logger ?? lazyLogger();
@@ -198,11 +247,16 @@ export class Runner implements ProjectionsHandle {
 
   private extents(): ProjectedExtent[] {
     const out: ProjectedExtent[] = [];
-    for (const s of this.slots) {
-      out.push({ name: s.projection.name, checkpoint: s.checkpoint, eventCount: s.eventCount, lastEvent: s.lastEvent });
+    for (const s of this.items()) {
+      out.push({ name: nameOf(s), checkpoint: s.checkpoint, eventCount: s.eventCount, lastEvent: s.lastEvent });
       if (s.persisted) out.push(s.persisted);
     }
     return out;
+  }
+
+  /** The read models, then the book stages (written last: a stage committed before its readers could be ahead of them). */
+  private items(): Item[] {
+    return [...this.slots, ...this.stages];
   }
 
   private get running(): boolean {
@@ -211,7 +265,7 @@ export class Runner implements ProjectionsHandle {
 
   private get low(): number {
     let low = Number.POSITIVE_INFINITY;
-    for (const s of this.slots) low = Math.min(low, s.checkpoint);
+    for (const s of this.items()) low = Math.min(low, s.checkpoint);
     return low;
   }
 
@@ -247,10 +301,25 @@ export class Runner implements ProjectionsHandle {
   private apply(event: RecordedEvent): void {
     if (!this.running) return;
     let applied = false;
+    // The book stage first: each event is folded into the books once, then handed to the readers.
+    const steps = new Map<Stage, FoldStep | null>();
+    for (const stage of this.stages) {
+      if (event.position <= stage.checkpoint) continue;
+      steps.set(stage, stage.fold.apply(event));
+      advance(stage, event);
+      applied = true;
+    }
     for (const slot of this.slots) {
       // Idempotent: what the read model already holds is skipped.
       if (event.position <= slot.checkpoint) continue;
-      slot.state = slot.projection.evolve(slot.state, event);
+      const { stage } = slot;
+      const book = slot.projection.book;
+      if (stage !== null && book !== undefined) {
+        // Never ahead of a reader (planStageStart), so the stage folded this event just now.
+        slot.state = book.evolve(slot.state, event, steps.get(stage) ?? null, stage.fold.books);
+      } else {
+        slot.state = slot.projection.evolve(slot.state, event);
+      }
       slot.checkpoint = event.position;
       slot.eventCount += 1;
       slot.lastEvent = refOf(event);
@@ -312,14 +381,14 @@ export class Runner implements ProjectionsHandle {
   }
 
   private async writeDirty(): Promise<void> {
-    const dirty = this.slots.filter((s) => s.dirty);
+    const dirty = this.items().filter((s) => s.dirty && writable(s));
     // What is written is captured now, to temporary files; events that arrive while the guard
     // and the writes run go to the next write. A slot not written is handed back dirty.
     for (const slot of dirty) slot.dirty = false;
     const outcome = await writeGuarded(this.models, dirty, {
-      documentOf: (slot) => ({
-        name: slot.projection.name,
-        document: { version: slot.projection.version, checkpoint: slot.checkpoint, eventCount: slot.eventCount, lastEvent: slot.lastEvent, data: slot.projection.toJson(slot.state) },
+      documentOf: (item) => ({
+        name: nameOf(item),
+        document: { version: versionOf(item), checkpoint: item.checkpoint, eventCount: item.eventCount, lastEvent: item.lastEvent, data: dataOf(item) },
       }),
       // The guard, before every write: the log must hold at least what the read models saw.
       guard: async () => {
@@ -339,14 +408,15 @@ export class Runner implements ProjectionsHandle {
     if (outcome.count > 0) this.emit();
   }
 
-  private committed(slot: Slot, written: Written, stamp: FileStamp): void {
-    const extent: ProjectedExtent = { name: slot.projection.name, checkpoint: written.checkpoint, eventCount: written.eventCount, lastEvent: written.lastEvent };
+  private committed(slot: Item, written: Written, stamp: FileStamp): void {
+    const name = nameOf(slot);
+    const extent: ProjectedExtent = { name, checkpoint: written.checkpoint, eventCount: written.eventCount, lastEvent: written.lastEvent };
     slot.stamp = stamp;
     slot.persisted = extent;
     if (slot.healing !== null) {
       this.logger.info(
-        { readModel: slot.projection.name, file: written.file, reason: slot.healing, checkpoint: extent.checkpoint, events: extent.eventCount },
-        `healed ${slot.projection.name}.json: rebuilt from the log (${extent.eventCount} events up to position ${extent.checkpoint}); it was ${slot.healing}`,
+        { readModel: name, file: written.file, reason: slot.healing, checkpoint: extent.checkpoint, events: extent.eventCount },
+        `healed ${name}.json: rebuilt from the log (${extent.eventCount} events up to position ${extent.checkpoint}); it was ${slot.healing}`,
       );
       slot.healed = slot.healing;
       slot.healing = null;
@@ -360,7 +430,7 @@ export class Runner implements ProjectionsHandle {
     try {
       // Every await may see stop() or a failure: then the cycle ends there.
       if (!(await this.followStoreFile()) || !this.running) return;
-      if (this.slots.some((s) => s.dirty)) {
+      if (this.items().some((s) => s.dirty)) {
         await this.flush();
       } else {
         // Idle: nothing to write, but a log cut under a quiet worker must still stop it.
@@ -383,13 +453,14 @@ export class Runner implements ProjectionsHandle {
   /** A read-model file changed under us (deleted, truncated, edited): check it and rewrite it if it is not sound. */
   private async checkFiles(): Promise<void> {
     let heal = false;
-    for (const slot of this.slots) {
+    for (const slot of this.items()) {
       if (!this.running) return;
       if (slot.dirty || slot.persisted === null) continue;
-      const now = await this.models.stamp(slot.projection.name);
+      const name = nameOf(slot);
+      const now = await this.models.stamp(name);
       const same = now !== null && slot.stamp !== null && now.ino === slot.stamp.ino && now.size === slot.stamp.size && now.mtimeMs === slot.stamp.mtimeMs;
       if (same) continue;
-      const load = await this.models.load(slot.projection.name, slot.projection.version);
+      const load = await this.models.load(name, versionOf(slot));
       if (load.status === 'ok') {
         slot.stamp = now;
         continue;
@@ -398,8 +469,8 @@ export class Runner implements ProjectionsHandle {
       slot.dirty = true;
       heal = true;
       this.logger.warn(
-        { readModel: slot.projection.name, file: this.models.pathOf(slot.projection.name), reason: slot.healing },
-        `${slot.projection.name}.json is ${slot.healing}: writing it again from the log`,
+        { readModel: name, file: this.models.pathOf(name), reason: slot.healing },
+        `${name}.json is ${slot.healing}: writing it again from the log`,
       );
     }
     if (heal && this.running) await this.flush();

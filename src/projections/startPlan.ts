@@ -1,3 +1,5 @@
+import type { BookLimits } from '../commands/index.js';
+import { BookFold } from './_internals/bookFold.js';
 import type { ProjectedExtent } from './guard.js';
 import type { AnyProjection } from './projection.js';
 import type { DocumentLoad, ReadModelDocument } from './readModelStore.js';
@@ -84,8 +86,49 @@ function stepOf(projection: AnyProjection, load: DocumentLoad, rebuild: boolean)
   if (rebuild) return { action: 'rebuild', projection };
   if (load.status !== 'ok') return { action: 'heal', projection, reason: describeLoad(load) };
   try {
-    return { action: 'load', projection, document: load.document, state: projection.fromJson(load.document.data) };
+    // A reader of the book stage: its document holds no books (the stage's file does).
+    const fromJson = projection.book?.fromJson ?? projection.fromJson;
+    return { action: 'load', projection, document: load.document, state: fromJson(load.document.data) };
   } catch (error) {
     return { action: 'heal', projection, reason: `unreadable: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/** What to do with the book stage's file at startup (see {@link planStageStart}). */
+export type StageStart =
+  /** The file is sound and not ahead of any read model reading it: go on from its checkpoint. */
+  | { action: 'load'; document: ReadModelDocument; fold: BookFold }
+  /** Fold the books again from the beginning, and say why. */
+  | { action: 'heal'; reason: string }
+  /** Asked for (`rebuild`). */
+  | { action: 'rebuild' };
+
+/**
+ * Plans the start of a book stage from what its file holds and where the read models reading
+ * it start (`readers`: their names and checkpoints, 0 for one healed or rebuilt). The runner
+ * folds the books once per event and hands them to each reader, so the stage must not be
+ * ahead of any reader: a reader at checkpoint C needs the books as they were at C when it
+ * folds the event after C. A stage at or behind every reader folds on from its checkpoint
+ * (readers skip what they hold); a stage ahead of one (that reader heals from 0, or its file is
+ * older) is folded again from the beginning with it. Pure.
+ *
+ * @example
+ * ```ts
+ * planStageStart({ status: 'ok', document }, limits, [{ name: 'portfolio', checkpoint: 0 }]); // heal: ahead of portfolio
+ * ```
+ */
+export function planStageStart(load: DocumentLoad, limits: BookLimits, readers: readonly { name: string; checkpoint: number }[], rebuild = false): StageStart {
+  if (rebuild) return { action: 'rebuild' };
+  if (load.status !== 'ok') return { action: 'heal', reason: describeLoad(load) };
+  let fold: BookFold;
+  try {
+    fold = BookFold.fromJson(load.document.data, limits);
+  } catch (error) {
+    return { action: 'heal', reason: `unreadable: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const behind = readers.find((r) => r.checkpoint < load.document.checkpoint);
+  if (behind !== undefined) {
+    return { action: 'heal', reason: `ahead of ${behind.name} (at position ${load.document.checkpoint}, ${behind.name} at ${behind.checkpoint})` };
+  }
+  return { action: 'load', document: load.document, fold };
 }

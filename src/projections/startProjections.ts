@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors/index.js';
 import { TimerMs } from '../events/primitives.js';
 import { openStore } from '../store/openStore.js';
@@ -7,8 +8,10 @@ import { z } from 'zod';
 import { createProjections } from './createProjections.js';
 import { checkRegression, type ProjectedExtent } from './guard.js';
 import { ReadModelStore, type DocumentLoad } from './readModelStore.js';
-import { lazyLogger, Runner, type ProjectionsHandle, type Slot, type StartProjectionsOptions } from './runner.js';
-import { planStart, type StartStep } from './startPlan.js';
+import { lazyLogger, Runner, type ProjectionLogger, type ProjectionsHandle, type Slot, type Stage, type StartProjectionsOptions } from './runner.js';
+import { planStageStart, planStart, type StartStep } from './startPlan.js';
+import { BookFold } from './_internals/bookFold.js';
+import { projectionVersion } from './projection.js';
 
 /*
  * Opening the read models: clear what killed writers left, read the files, carry out the
@@ -25,13 +28,14 @@ async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
     case 'load': {
       const d = step.document;
       const extent: ProjectedExtent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
-      return { projection, state: step.state, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null };
+      return { projection, state: step.state, stage: null, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null };
     }
     case 'heal':
     case 'rebuild':
       return {
         projection,
         state: projection.initialState(),
+        stage: null,
         checkpoint: 0,
         eventCount: 0,
         lastEvent: null,
@@ -46,6 +50,55 @@ async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
       return _exhaustive;
     }
   }
+}
+
+/** The file of the book stage (`books.json`), beside the read models. */
+export const BOOK_STAGE_NAME = 'books';
+
+/** Shape of books.json's data (the books in the book snapshot's JSON form); bump when it changes. */
+const STAGE_SHAPE = 1;
+
+/**
+ * The book stages the read models read (`Projection.book`), one per key, opened from their files
+ * (see planStageStart) and handed to their readers. The intact files go to the startup guard.
+ */
+async function openStages(slots: readonly Slot[], models: ReadModelStore, rebuild: boolean, logger: ProjectionLogger): Promise<{ stages: Stage[]; check: ProjectedExtent[] }> {
+  const byKey = new Map<string, Slot[]>();
+  for (const slot of slots) {
+    const book = slot.projection.book;
+    if (book === undefined) continue;
+    const readers = byKey.get(book.key);
+    if (readers === undefined) byKey.set(book.key, [slot]);
+    else readers.push(slot);
+  }
+  const stages: Stage[] = [];
+  const check: ProjectedExtent[] = [];
+  for (const [key, readers] of byKey) {
+    // One stage (the five read models): books.json; several (custom projections under other limits): one file each.
+    const name = byKey.size === 1 ? BOOK_STAGE_NAME : `${BOOK_STAGE_NAME}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+    if (slots.some((s) => s.projection.name === name)) throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);
+    const limits = readers[0]!.projection.book!.limits;
+    const version = projectionVersion(STAGE_SHAPE, limits);
+    const load = await models.load(name, version);
+    if (load.status === 'ok' || load.status === 'version') {
+      const d = load.document;
+      check.push({ name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
+    }
+    const start = planStageStart(load, limits, readers.map((r) => ({ name: r.projection.name, checkpoint: r.checkpoint })), rebuild);
+    let stage: Stage;
+    if (start.action === 'load') {
+      const d = start.document;
+      const extent: ProjectedExtent = { name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
+      stage = { ...extent, version, fold: start.fold, persisted: extent, stamp: await models.stamp(name), dirty: false, healing: null, healed: null };
+    } else {
+      const healing = start.action === 'heal' ? start.reason : null;
+      if (healing !== null) logger.info({ readModel: name, file: models.pathOf(name), reason: healing }, `${name}.json is ${healing}: folding the books again from the log`);
+      stage = { name, version, fold: new BookFold(limits), checkpoint: 0, eventCount: 0, lastEvent: null, persisted: null, stamp: null, dirty: true, healing, healed: null };
+    }
+    for (const r of readers) r.stage = stage;
+    stages.push(stage);
+  }
+  return { stages, check };
 }
 
 /**
@@ -113,7 +166,8 @@ export async function startProjections(options: StartProjectionsOptions): Promis
       }
       slots.push(await slotOf(step, models));
     }
-    const problem = await checkRegression(store, plan.check);
+    const staged = await openStages(slots, models, options.rebuild === true, logger);
+    const problem = await checkRegression(store, options.acceptRegression === true ? plan.check : [...plan.check, ...staged.check]);
     if (problem) {
       logger.fatal({ err: problem, stateDir: options.stateDir, store: store.location }, `projections not started: ${problem.message}`);
       try {
@@ -124,7 +178,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
       throw problem;
     }
     shareFolds(slots);
-    const runner = new Runner(store, owned, slots, { ...options, logger });
+    const runner = new Runner(store, owned, slots, { ...options, logger }, staged.stages);
     await runner.start();
     return runner;
   } catch (error) {

@@ -43,7 +43,7 @@ const damages: Damage[] = [
       const { checksum: _c, ...doc } = JSON.parse(readFileSync(f, 'utf8')) as ReadModelDocument;
       writeFileSync(f, encodeDocument({ ...doc, version: `0.${doc.version}` }).text);
     },
-    /is of version 0\.1\.\d+-\w+, this build writes 1\.\d+-\w+: rebuilding it from the log/,
+    /is of version 0\.2\.\d+-\w+, this build writes 2\.\d+-\w+: rebuilding it from the log/,
   ],
 ];
 

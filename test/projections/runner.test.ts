@@ -153,7 +153,7 @@ describe('the projection runner', () => {
     await handle.stop();
     expect(handle.status().projections.filter((p) => p.healed !== null).map((p) => p.name)).toEqual(['equity', 'risk']);
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
-      expect.stringMatching(/^equity\.json is of version 1\.\d+-\w+, this build writes 1\.\d+-\w+: rebuilding it from the log$/),
+      expect.stringMatching(/^equity\.json is of version 2\.\d+-\w+, this build writes 2\.\d+-\w+: rebuilding it from the log$/),
       expect.stringMatching(/^risk\.json is of version/),
     ]);
     const now = bytes(dir);

@@ -24,6 +24,9 @@ import { recordFrom } from '../../_internals/records.js';
 /** The books of the log, by book id, as the decider's `evolve` folds them. */
 export type Books = Map<string, BookState>;
 
+/** The books as a read model reading the book stage sees them. */
+export type ReadonlyBooks = ReadonlyMap<string, BookState>;
+
 /** What one event did to the book it belongs to. */
 export interface FoldStep {
   book: string;
@@ -115,15 +118,9 @@ export class BookFold {
   }
 }
 
-/** Lets the runner give read models at the same checkpoint one fold (see {@link BookFold}). */
-export function sharedFoldOf<S extends { fold: BookFold }>(timeZone: string): { key: string; get(state: S): BookFold; set(state: S, fold: BookFold): void } {
-  return {
-    key: `book-fold:${timeZone}`,
-    get: (state) => state.fold,
-    set: (state, fold) => {
-      (state as { fold: BookFold }).fold = fold;
-    },
-  };
+/** The key of the book stage folded under `limits`: read models with the same key read the same books. */
+export function bookStageKey(limits: BookLimits): string {
+  return `book-fold:${limits.timeZone}:${limits.idempotencyWindow}`;
 }
 
 /** Positions of a book sorted by id (the order read models list them in). */
