@@ -64,7 +64,7 @@ export {
   type SchedulerStatus, SimulatedExchange, type SimulatedExchangeOptions, type SimulatedExchangeState,
 } from './reconcile/index.js';
 export {
-  type AnyProjection, type AuditBook, type AuditData, auditProjection, type AuditState, type AuditTotals,
+  type AnyProjection, type AuditBook, type BookStageReader, type AuditData, auditProjection, type AuditState, type AuditTotals,
   booksInReadModels, type BreakerView, canonicalJson, checkRegression, createProjections, type CurvePoint,
   decodeDocument, documentChecksum, type DocumentLoad, type DrawdownBand, type DriftRecord, encodeDocument,
   type EquityBook, type EquityData, equityProjection, type EquityState, EventRef, type ExposureRow, type FileStamp,

@@ -1,4 +1,4 @@
-export type { Projection, AnyProjection } from './projection.js';
+export type { Projection, AnyProjection, BookStageReader } from './projection.js';
 export { projectionVersion, foldProjection } from './projection.js';
 export { ProjectionOptions, ReadModelOptions, projectionOptionsOf } from './options.js';
 export type { ProjectionOptionsInput } from './options.js';
