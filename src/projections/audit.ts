@@ -1,6 +1,6 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
+import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
@@ -351,8 +351,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
     toJson(state: AuditState): Omit<AuditData, 'fold'> {
       const asOf = state.asOf ?? '';
       const books = recordFrom(
-        [...state.audit.keys()].sort(byKey).map((id): [string, AuditBook] => {
-          const b = state.audit.get(id)!;
+        sortedEntries(state.audit, byKey).map(([id, b]): [string, AuditBook] => {
           const book = {
             orphans: b.orphans.map((e) => render(e, e.detectedAt, asOf)),
             phantoms: b.phantoms.map((e) => render(e, e.suspectedAt, asOf)),
@@ -365,7 +364,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       return { asOf: state.asOf, books };
     },
     fromJson(data: unknown): AuditState {
-      const d = data as Partial<AuditData> | null;
+      const d = data as Unchecked<AuditData>;
       if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object') {
         throw new Error('audit: expected { asOf, books, fold }');
       }

@@ -1,6 +1,6 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
+import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
@@ -229,11 +229,11 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       return state;
     },
     toJson(state: EquityState): Omit<EquityData, 'fold'> {
-      const books = recordFrom([...state.equity.keys()].sort(byKey).map((id) => [id, render(state.equity.get(id)!, base, state.asOf ?? '', options.drawdownBands)] as const));
+      const books = recordFrom(sortedEntries(state.equity, byKey).map(([id, b]) => [id, render(b, base, state.asOf ?? '', options.drawdownBands)] as const));
       return { asOf: state.asOf, base, bands: options.drawdownBands, books };
     },
     fromJson(data: unknown): EquityState {
-      const d = data as Partial<EquityData> | null;
+      const d = data as Unchecked<EquityData>;
       if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object' || d.base !== base) {
         throw new Error('equity: expected { asOf, base, bands, books, fold } of this configuration');
       }

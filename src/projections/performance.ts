@@ -1,6 +1,6 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, bookStageKey, type FoldStep } from './_internals/bookFold.js';
+import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import { closedTrade, outcomeOf } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
@@ -117,12 +117,10 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
     },
     toJson(state: PerformanceState): Omit<PerformanceData, 'fold'> {
       const books = new Map<string, PerformanceData['books'][string]>();
-      for (const id of [...state.setups.keys()].sort(byKey)) {
-        const setups = state.setups.get(id)!;
+      for (const [id, setups] of sortedEntries(state.setups, byKey)) {
         const total = empty();
         const rows: SetupPerformance[] = [];
-        for (const key of [...setups.keys()].sort(byKey)) {
-          const s = setups.get(key)!;
+        for (const [key, s] of sortedEntries(setups, byKey)) {
           for (const k of ['trades', 'wins', 'losses', 'breakeven', 'grossProfit', 'grossLoss'] as const) total[k] += s[k];
           rows.push({ setup: key === '' ? null : key, ...derive(s) });
         }
@@ -131,7 +129,7 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
       return { books: recordFrom(books) };
     },
     fromJson(data: unknown): PerformanceState {
-      const d = data as Partial<PerformanceData> | null;
+      const d = data as Unchecked<PerformanceData>;
       if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object') {
         throw new Error('performance: expected { books, fold }');
       }

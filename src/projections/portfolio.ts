@@ -1,6 +1,6 @@
 import type { BookState, BookStateJson, Position } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, sortedPositions, unrealizedOf, bookStageKey, type ReadonlyBooks } from './_internals/bookFold.js';
+import { BookFold, byKey, sortedEntries, foldLimits, laterOf, sortedPositions, unrealizedOf, bookStageKey, type ReadonlyBooks } from './_internals/bookFold.js';
 import { groupOf, type ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
@@ -147,9 +147,9 @@ function addTo(rows: Map<string | null, ExposureRow>, key: string | null, p: Ext
 
 /** Rows sorted by key, the row of unknown symbol or group (null) last. */
 function rowsOf<K extends 'symbol' | 'group'>(rows: Map<string | null, ExposureRow>, key: K): (ExposureRow & Record<K, string | null>)[] {
-  return [...rows.keys()]
-    .sort((a, b) => (a === null ? 1 : b === null ? -1 : byKey(a, b)))
-    .map((k) => ({ [key]: k, ...rows.get(k)! }) as ExposureRow & Record<K, string | null>);
+  return sortedEntries(rows, (a, b) => (a === null ? 1 : b === null ? -1 : byKey(a, b))).map(
+    ([k, row]) => ({ [key]: k, ...row }) as ExposureRow & Record<K, string | null>,
+  );
 }
 
 function renderBook(state: BookState, options: ProjectionOptions): PortfolioBook {
@@ -237,8 +237,8 @@ export function portfolioProjection(options: ProjectionOptions): Projection<Port
         unrealizedPnl: 0,
         pnl: 0,
       };
-      for (const id of [...folded.keys()].sort(byKey)) {
-        const book = renderBook(folded.get(id)!, options);
+      for (const [id, folding] of sortedEntries(folded, byKey)) {
+        const book = renderBook(folding, options);
         books.set(id, book);
         totals.books += 1;
         for (const k of ['watching', 'open', 'exited', 'skipped', 'entryValue', 'value', 'risk', 'realizedPnl', 'unrealizedPnl', 'pnl'] as const) {

@@ -68,7 +68,8 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     const elapsedMs = performance.now() - started;
     return { processed, total, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (processed / elapsedMs) * 1000 : 0, done };
   };
-  const timer = options.onProgress ? setRepeating(() => options.onProgress!(progress(false)), options.progressEveryMs ?? 250) : null;
+  const onProgress = options.onProgress;
+  const timer = onProgress ? setRepeating(() => onProgress(progress(false)), options.progressEveryMs ?? 250) : null;
   try {
     await handle.whenCaughtUp();
     const final = progress(true);

@@ -83,8 +83,7 @@ export async function replayAt(store: EventStore, options: ReplayOptions): Promi
     if (event.stream === stream) book = evolve(book, event);
     const steps = new Map<BookFold, FoldStep | null>();
     for (const stage of stages.values()) steps.set(stage, stage.apply(event));
-    for (let i = 0; i < projections.length; i++) {
-      const p = projections[i]!;
+    for (const [i, p] of projections.entries()) {
       const stage = stageOf(p);
       states[i] = stage === undefined || p.book === undefined ? p.evolve(states[i], event) : p.book.evolve(states[i], event, steps.get(stage) ?? null, stage.books);
     }

@@ -1,11 +1,12 @@
 import { breakerActive, type BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, foldLimits, laterOf, sortedPositions, bookStageKey, type FoldStep, type ReadonlyBooks } from './_internals/bookFold.js';
+import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, sortedPositions, bookStageKey, type FoldStep, type ReadonlyBooks } from './_internals/bookFold.js';
 import { dayKey, weekKey } from './_internals/time.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import { groupOf, type ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
+import { present } from '../_internals/present.js';
 
 const SHAPE = 2;
 
@@ -111,7 +112,7 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
   const pctOf = (amount: number, equity: number): number | null => (equity > 0 ? (amount / equity) * 100 : null);
 
   const render = (b: RiskBookState, state: RiskState, bookId: string, folded: ReadonlyBooks): RiskBook => {
-    const fold = folded.get(bookId)!;
+    const fold = present(folded.get(bookId), `the folded book ${bookId}`);
     const equity = base + b.realizedPnl;
     const today = state.asOf === null ? null : dayKey(state.asOf, options.timeZone);
     const week = today === null ? null : weekKey(today, options.weekStartsOn);
@@ -131,11 +132,11 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
       realizedPnl: b.realizedPnl,
       today: today === null ? null : { day: today, ...copyStats(b.days.get(today) ?? emptyStats()) },
       thisWeek: week === null ? null : { week, ...copyStats(b.weeks.get(week) ?? emptyStats()) },
-      daily: [...b.days.keys()].sort(byKey).map((day) => ({ day, ...copyStats(b.days.get(day)!) })),
-      weekly: [...b.weeks.keys()].sort(byKey).map((w) => ({ week: w, ...copyStats(b.weeks.get(w)!) })),
+      daily: sortedEntries(b.days, byKey).map(([day, stats]) => ({ day, ...copyStats(stats) })),
+      weekly: sortedEntries(b.weeks, byKey).map(([week, stats]) => ({ week, ...copyStats(stats) })),
       consecutiveLosses: b.consecutiveLosses,
-      consecutiveLossesBySymbol: [...b.lossesBySymbol.keys()].sort(byKey).map((symbol) => ({ symbol, count: b.lossesBySymbol.get(symbol)! })),
-      sameDayLossStreaks: [...fold.lossStreaks.keys()].sort(byKey).map((symbol) => ({ symbol, ...fold.lossStreaks.get(symbol)! })),
+      consecutiveLossesBySymbol: sortedEntries(b.lossesBySymbol, byKey).map(([symbol, count]) => ({ symbol, count })),
+      sameDayLossStreaks: sortedEntries(fold.lossStreaks, byKey).map(([symbol, streak]) => ({ symbol, ...streak })),
       circuitBreaker:
         breaker.status === 'OK'
           ? { status: 'OK' }
@@ -143,17 +144,18 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
               ...breaker,
               active: state.asOf === null || breakerActive(breaker, state.asOf),
             },
-      cooldowns: [...fold.cooldowns.keys()]
-        .sort(byKey)
-        .filter((symbol) => state.asOf === null || Date.parse(fold.cooldowns.get(symbol)!) > Date.parse(state.asOf))
-        .map((symbol) => ({ symbol, until: fold.cooldowns.get(symbol)! })),
+      cooldowns: sortedEntries(fold.cooldowns, byKey)
+        .filter(([, until]) => state.asOf === null || Date.parse(until) > Date.parse(state.asOf))
+        .map(([symbol, until]) => ({ symbol, until })),
       heat: {
         openRisk,
         pct: pctOf(openRisk, equity),
         positions,
-        byGroup: [...groups.keys()]
-          .sort((a, b2) => (a === null ? 1 : b2 === null ? -1 : byKey(a, b2)))
-          .map((group) => ({ group, risk: groups.get(group)!, pct: pctOf(groups.get(group)!, equity) })),
+        byGroup: sortedEntries(groups, (a, b2) => (a === null ? 1 : b2 === null ? -1 : byKey(a, b2))).map(([group, risk]) => ({
+          group,
+          risk,
+          pct: pctOf(risk, equity),
+        })),
       },
     };
   };
@@ -200,11 +202,11 @@ export function riskProjection(options: ProjectionOptions): Projection<RiskState
       return state;
     },
     toJson(state: RiskState, folded: ReadonlyBooks): Omit<RiskData, 'fold'> {
-      const books = recordFrom([...state.risk.keys()].sort(byKey).map((id) => [id, render(state.risk.get(id)!, state, id, folded)] as const));
+      const books = recordFrom(sortedEntries(state.risk, byKey).map(([id, b]) => [id, render(b, state, id, folded)] as const));
       return { asOf: state.asOf, timeZone: options.timeZone, weekStartsOn: options.weekStartsOn, books };
     },
     fromJson(data: unknown): RiskState {
-      const d = data as Partial<RiskData> | null;
+      const d = data as Unchecked<RiskData>;
       if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object' || d.timeZone !== options.timeZone) {
         throw new Error('risk: expected { asOf, timeZone, books, fold } of this configuration');
       }

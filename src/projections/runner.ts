@@ -259,7 +259,8 @@ export class Runner implements ProjectionsHandle {
     return [...this.slots, ...this.stages];
   }
 
-  private get running(): boolean {
+  /** A call, not a getter: stop() and failures change it while a cycle awaits, which narrowing cannot see. */
+  private stillRunning(): boolean {
     return isRunning(this.lifecycle);
   }
 
@@ -291,7 +292,7 @@ export class Runner implements ProjectionsHandle {
       next: (event) => this.apply(event),
       error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`reading the log failed: ${String(error)}`, { cause: error })),
       complete: () => {
-        if (this.running) {
+        if (this.stillRunning()) {
           void this.fail(new UnexpectedStoreError(`the store ${this.store.location} was closed while the read models were following it`));
         }
       },
@@ -299,7 +300,7 @@ export class Runner implements ProjectionsHandle {
   }
 
   private apply(event: RecordedEvent): void {
-    if (!this.running) return;
+    if (!this.stillRunning()) return;
     let applied = false;
     // The book stage first: each event is folded into the books once, then handed to the readers.
     const steps = new Map<Stage, FoldStep | null>();
@@ -425,11 +426,11 @@ export class Runner implements ProjectionsHandle {
 
   /** Every `persistEveryMs`: the log file, a write or the guard, and the files. */
   private async tick(): Promise<void> {
-    if (this.ticking || !this.running) return;
+    if (this.ticking || !this.stillRunning()) return;
     this.ticking = true;
     try {
       // Every await may see stop() or a failure: then the cycle ends there.
-      if (!(await this.followStoreFile()) || !this.running) return;
+      if (!(await this.followStoreFile()) || !this.stillRunning()) return;
       if (this.items().some((s) => s.dirty)) {
         await this.flush();
       } else {
@@ -441,7 +442,7 @@ export class Runner implements ProjectionsHandle {
           return;
         }
       }
-      if (!this.running) return;
+      if (!this.stillRunning()) return;
       await this.checkFiles();
     } catch (error) {
       if (!(error instanceof LogRegressionError)) this.reportUnexpected(error, 'a projection cycle failed');
@@ -454,7 +455,7 @@ export class Runner implements ProjectionsHandle {
   private async checkFiles(): Promise<void> {
     let heal = false;
     for (const slot of this.items()) {
-      if (!this.running) return;
+      if (!this.stillRunning()) return;
       if (slot.dirty || slot.persisted === null) continue;
       const name = nameOf(slot);
       const now = await this.models.stamp(name);
@@ -473,7 +474,7 @@ export class Runner implements ProjectionsHandle {
         `${name}.json is ${slot.healing}: writing it again from the log`,
       );
     }
-    if (heal && this.running) await this.flush();
+    if (heal && this.stillRunning()) await this.flush();
   }
 
   /**

@@ -63,21 +63,20 @@ const STAGE_SHAPE = 1;
  * (see planStageStart) and handed to their readers. The intact files go to the startup guard.
  */
 async function openStages(slots: readonly Slot[], models: ReadModelStore, rebuild: boolean, logger: ProjectionLogger): Promise<{ stages: Stage[]; check: ProjectedExtent[] }> {
-  const byKey = new Map<string, Slot[]>();
+  const byKey = new Map<string, { limits: NonNullable<Slot['projection']['book']>['limits']; readers: Slot[] }>();
   for (const slot of slots) {
     const book = slot.projection.book;
     if (book === undefined) continue;
-    const readers = byKey.get(book.key);
-    if (readers === undefined) byKey.set(book.key, [slot]);
-    else readers.push(slot);
+    const group = byKey.get(book.key);
+    if (group === undefined) byKey.set(book.key, { limits: book.limits, readers: [slot] });
+    else group.readers.push(slot);
   }
   const stages: Stage[] = [];
   const check: ProjectedExtent[] = [];
-  for (const [key, readers] of byKey) {
+  for (const [key, { limits, readers }] of byKey) {
     // One stage (the five read models): books.json; several (custom projections under other limits): one file each.
     const name = byKey.size === 1 ? BOOK_STAGE_NAME : `${BOOK_STAGE_NAME}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
     if (slots.some((s) => s.projection.name === name)) throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);
-    const limits = readers[0]!.projection.book!.limits;
     const version = projectionVersion(STAGE_SHAPE, limits);
     const load = await models.load(name, version);
     if (load.status === 'ok' || load.status === 'version') {

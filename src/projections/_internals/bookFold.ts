@@ -93,7 +93,7 @@ export class BookFold {
 
   /** The books in the book snapshot's JSON form, sorted by book id. */
   toJson(): Record<string, BookStateJson> {
-    return recordFrom([...this.books.keys()].sort().map((id) => [id, bookStateToJson(this.books.get(id)!)] as const));
+    return recordFrom(sortedEntries(this.books, byKey).map(([id, book]) => [id, bookStateToJson(book)] as const));
   }
 
   /** Reads the books back; throws on a shape that is not the one `toJson` writes under these limits. */
@@ -150,3 +150,14 @@ export function secondsFrom(from: string, to: string): number {
 export function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** A map's entries sorted by key (by code unit unless `compare` says otherwise): what the files list in order. */
+export function sortedEntries<K, V>(map: ReadonlyMap<K, V>, compare: (a: K, b: K) => number): [K, V][] {
+  return [...map.entries()].sort(([a], [b]) => compare(a, b));
+}
+
+/**
+ * A stored document's data before it is checked: any field may be missing or null (the
+ * checksum says the file is whole, not that an older or hand-edited shape is this one).
+ */
+export type Unchecked<T> = { [K in keyof T]?: T[K] | null } | null;
