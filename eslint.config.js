@@ -24,6 +24,17 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      // A switch over a union names every member: a new event type or status is a compile-time list of places to visit.
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false }],
+    },
+  },
+  {
+    // Type-aware rules for the product's code. Tests may assert presence with `!` (a wrong guess fails the test at once)
+    // and guard their cleanup against a setup that threw (`server?.destroy()`), which these rules would refuse.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/no-unnecessary-condition': 'error',
     },
   },
   ...[
