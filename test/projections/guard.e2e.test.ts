@@ -156,7 +156,8 @@ describe('the corruption guard', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const kill = setTimeout(() => child.kill('SIGKILL'), 40_000);
     try {
-      await until(() => existsSync(join(stateDir, 'audit.json')) && checkpointOnDisk() === 30, 'the worker to catch up');
+      // Caught up means both: the files at 30, and the worker saying so (it may write the files before it says it is live).
+      await until(() => existsSync(join(stateDir, 'audit.json')) && checkpointOnDisk() === 30 && stdout.includes('caught up'), 'the worker to catch up');
       // The worker is live and follows this process's appends.
       await appendAll(store, LOG.slice(30, 32));
       await until(() => checkpointOnDisk() === 32, 'the worker to follow');
