@@ -51,8 +51,8 @@ export {
 } from './config/index.js';
 export {
   acceptLogAsItIs, type CallOptions, compat, highWaterMarkPathOf, LEGACY_ACTIONS, type LegacyAction,
-  type LegacyTracker, openTracker, type OpenTrackerOptions, type RiskSummary, type Tracker,
-  type TrackerRecoveryOptions, type TrackerResult,
+  type LegacyTracker, openTracker, type OpenTrackerOptions, parseReplayPoint, replayAt, type ReplayOptions,
+  type ReplayPoint, type ReplayResult, type RiskSummary, type Tracker, type TrackerRecoveryOptions, type TrackerResult,
 } from './tracker/index.js';
 export {
   type Alert, type AlertSink, confirmedPhantom, deliverAlert, type DriftFinding, type ExternalCallOptions,
@@ -68,16 +68,16 @@ export {
   booksInReadModels, type BreakerView, canonicalJson, checkRegression, createProjections, type CurvePoint,
   decodeDocument, documentChecksum, type DocumentLoad, type DrawdownBand, type DriftRecord, encodeDocument,
   type EquityBook, type EquityData, equityProjection, type EquityState, EventRef, type ExposureRow, type FileStamp,
-  foldProjection, LogRegressionError, type MaxDrawdown, type OrphanEpisode, parseReplayPoint, type PerformanceData,
+  foldProjection, LogRegressionError, type MaxDrawdown, type OrphanEpisode, type PerformanceData,
   performanceProjection, type PerformanceState, type PeriodStats, type PhantomEpisode, type PortfolioBook,
   type PortfolioData, type PortfolioPosition, portfolioProjection, type PortfolioState, type PortfolioTotals,
   type PreparedDocument, type ProjectedExtent, type Projection, type ProjectionAlert, type ProjectionLogger,
   ProjectionOptions, type ProjectionOptionsInput, projectionOptionsOf, type ProjectionsHandle, type ProjectionsStatus,
   type ProjectionStatus, projectionVersion, READ_MODEL_NAMES, type ReadModelDocument, type ReadModelName,
   ReadModelOptions, ReadModelStore, type RebuildOptions, type RebuildProgress, rebuildReadModels, type RebuildResult,
-  type ReconciliationRecord, type RegressionDetail, replayAt, type ReplayOptions, type ReplayPoint, type ReplayResult,
-  type RiskBook, type RiskData, riskProjection, type RiskState, type RunnerLifecycle, type RunnerState,
-  type SetupPerformance, type SetupSums, startProjections, type StartProjectionsOptions,
+  type ReconciliationRecord, type RegressionDetail, type RiskBook, type RiskData, riskProjection, type RiskState,
+  type RunnerLifecycle, type RunnerState, type SetupPerformance, type SetupSums, startProjections,
+  type StartProjectionsOptions,
 } from './projections/index.js';
 export { deciderSpec, type DeciderSpecOptions, type GivenEvent } from './testing/index.js';
 export { createLogger, silentLogger, type Logger } from './log.js';

@@ -32,6 +32,9 @@ export { rebuildReadModels, booksInReadModels } from './rebuild.js';
 // Snapshot repair lives with the handler's snapshots; named here too, beside the rebuild that runs it.
 export { repairBookSnapshots } from '../commands/index.js';
 export type { RebuildOptions, RebuildProgress, RebuildResult } from './rebuild.js';
-export { replayAt, parseReplayPoint } from './replay.js';
-export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';
 export { canonicalJson } from './_internals/canonicalJson.js';
+
+// for other folders of src; not public
+// The book stage, for replayAt (src/tracker/replay.ts), which folds the books as the runner does.
+export { BookFold } from './_internals/bookFold.js';
+export type { FoldStep } from './_internals/bookFold.js';

@@ -3,3 +3,5 @@ export type { Tracker, OpenTrackerOptions, CallOptions, TrackerResult, RiskSumma
 export { acceptLogAsItIs, highWaterMarkPathOf } from './highWaterMark.js';
 export { compat, LEGACY_ACTIONS } from './compat.js';
 export type { LegacyTracker, LegacyAction } from './compat.js';
+export { replayAt, parseReplayPoint } from './replay.js';
+export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';

@@ -6,11 +6,9 @@ import { CorruptionError, ValidationError } from '../../errors/index.js';
 import { lazyLogger } from '../../log.js';
 import {
   createProjections,
-  parseReplayPoint,
   projectionOptionsOf,
   ReadModelStore,
   rebuildReadModels,
-  replayAt,
   startProjections,
   type AuditData,
   type EquityData,
@@ -20,7 +18,7 @@ import {
   type RiskData,
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec, verifyLog } from '../../store/index.js';
-import { acceptLogAsItIs } from '../../tracker/index.js';
+import { acceptLogAsItIs, parseReplayPoint, replayAt } from '../../tracker/index.js';
 import { MAX_TIMER_MS } from '../../events/index.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';

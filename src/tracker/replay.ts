@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { evolve, initialBookState, type BookState } from '../commands/index.js';
-import { TrackerConfig, type TrackerConfigInput } from '../config/schema.js';
+import { TrackerConfig, type TrackerConfigInput } from '../config/index.js';
 import { ValidationError } from '../errors/index.js';
 import { bookStream, type RecordedEvent } from '../events/index.js';
-import { readAllEvents } from '../store/iterate.js';
-import type { EventStore } from '../store/port.js';
+import { BookFold, createProjections, projectionOptionsOf, type AnyProjection, type FoldStep } from '../projections/index.js';
+import { readAllEvents, type EventStore } from '../store/index.js';
 import { parseOrThrow, quote } from '../_internals/zodIssues.js';
-import { createProjections } from './createProjections.js';
-import { projectionOptionsOf } from './options.js';
-import type { AnyProjection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
-import { BookFold, type FoldStep } from './_internals/bookFold.js';
+
+/*
+ * Time travel lives with the tracker, above the configuration it parses: src/config spreads the
+ * read models' options into the configuration, so src/projections must not load src/config (the
+ * two folders' index.ts files would import each other).
+ */
 
 /** A moment in the log: a global position, or an ISO-8601 time. */
 export type ReplayPoint = { position: number } | { time: string };
