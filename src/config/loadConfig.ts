@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../errors/index.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { definedFields } from '../_internals/definedFields.js';
-import { resolveStoreSpec } from '../store/openStore.js';
+import { resolveStoreSpec } from '../store/index.js';
 import { parseJsoncObject } from './parseJsonc.js';
 import { TrackerConfig, type TrackerConfigInput } from './schema.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BookPolicy } from '../commands/index.js';
-import { ReadModelOptions } from '../projections/options.js';
+import { ReadModelOptions } from '../projections/index.js';
 import { ReconcilePolicy } from '../reconcile/index.js';
 import { BookId, PositiveDurationSeconds } from '../events/index.js';
 

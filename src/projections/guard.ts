@@ -1,6 +1,5 @@
 import { CorruptionError } from '../errors/index.js';
-import type { LogHead } from '../store/index.js';
-import type { EventStore } from '../store/port.js';
+import type { LogHead, EventStore } from '../store/index.js';
 import type { EventRef } from './readModelStore.js';
 
 /** How far a read model got: what the guard compares with the log. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BookPolicy } from '../commands/policy.js';
-import type { TrackerConfig } from '../config/schema.js';
+import { BookPolicy } from '../commands/index.js';
+import type { TrackerConfig } from '../config/index.js';
 
 /**
  * The settings only the read models read, defined here and spread into the tracker's

@@ -1,6 +1,5 @@
 import { defaultLimits, repairBookSnapshots, type BookLimits, type RepairedSnapshot } from '../commands/index.js';
-import { openStore } from '../store/openStore.js';
-import type { LogHead } from '../store/port.js';
+import { openStore, type LogHead } from '../store/index.js';
 import { READ_MODEL_NAMES } from './createProjections.js';
 import { ReadModelStore } from './readModelStore.js';
 import type { StartProjectionsOptions } from './runner.js';

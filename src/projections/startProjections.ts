@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors/index.js';
-import { TimerMs } from '../events/primitives.js';
-import { openStore } from '../store/openStore.js';
-import { followReplacedFile } from '../store/followReplacedFile.js';
+import { TimerMs } from '../events/index.js';
+import { openStore, followReplacedFile } from '../store/index.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { z } from 'zod';
 import { createProjections } from './createProjections.js';

@@ -30,3 +30,6 @@ export { followReplacedFile, FollowedStore } from './followReplacedFile.js';
 export type { FileCheck } from './followReplacedFile.js';
 export { PostgresEventStore, parsePostgresConnectionString } from './postgres/index.js';
 export type { PostgresEventStoreOptions, PostgresConnection } from './postgres/index.js';
+
+// for other folders of src; not public
+export { resolveStoreSpec } from './openStore.js';
