@@ -19,16 +19,16 @@ function publicFolders(): string[] {
   return [...text.matchAll(/from '\.\/([a-z_]+)\/index\.js'/g)].map((m) => m[1] ?? '');
 }
 
-/** The names a folder's index.ts exports below its not-public marker. */
+/** The run-time names a folder's index.ts exports below its not-public marker (type-only ones are not seen at run time). */
 function notPublicNames(folder: string): string[] {
   const text = readFileSync(new URL(`${folder}/index.ts`, src), 'utf8');
   const at = text.indexOf(MARKER);
   if (at < 0) return [];
-  return [...text.slice(at).matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) =>
+  return [...text.slice(at).matchAll(/export \{([^}]*)\}/g)].flatMap((m) =>
     (m[1] ?? '')
       .split(',')
-      .map((name) => name.replace(/^\s*type\s+/, '').trim())
-      .filter((name) => name !== ''),
+      .map((name) => name.trim())
+      .filter((name) => name !== '' && !name.startsWith('type ')),
   );
 }
 
