@@ -8,15 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { machine, printTable, tempDir, type Row } from './lib.js';
 import { peer } from './peer.js';
 import { rebuild, rebuildChild } from './rebuild.js';
-import {
-  appendThroughput,
-  bookMemory,
-  buildBigBook,
-  coldOpen,
-  coldOpenChild,
-  commandThroughput,
-  reconciliation,
-} from './scenarios.js';
+import { appendThroughput, bookMemory, buildBigBook, coldOpen, coldOpenChild, commandThroughput, reconciliation } from './scenarios.js';
 
 const script = fileURLToPath(import.meta.url);
 
@@ -40,7 +32,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1]!.split(',')) : null;
   const step = async (name: string, work: () => Promise<Row[]> | Row[]): Promise<void> => {
-    if (only && !name.split(' ')[0]!.split('+').some((k) => only.has(k))) return;
+    if (
+      only &&
+      !name
+        .split(' ')[0]!
+        .split('+')
+        .some((k) => only.has(k))
+    )
+      return;
     const t = performance.now();
     process.stderr.write(`bench: ${name} ...`);
     const r = await work();
@@ -70,7 +69,9 @@ async function main(): Promise<void> {
   await step('6 reconciliation', () => reconciliation(quick ? [100, 10_000] : [100, 10_000, 100_000]));
   await step('7 book memory', async () => {
     const { spawnSync } = await import('node:child_process');
-    const run = spawnSync(process.execPath, ['--expose-gc', script, '--child', 'memory', String(quick ? 20_000 : 100_000)], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--expose-gc', script, '--child', 'memory', String(quick ? 20_000 : 100_000)], {
+      encoding: 'utf8',
+    });
     if (run.status !== 0) throw new Error(run.stderr);
     return JSON.parse(run.stdout.trim()) as Row[];
   });
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
   const m = machine();
   const command = `npm run bench${quick ? ' -- --quick' : ''}`;
   const table = printTable(rows);
-  process.stdout.write(`\n${command} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ${seconds.toFixed(0)} s\n\n${table}\n`);
+  process.stdout.write(
+    `\n${command} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ${seconds.toFixed(0)} s\n\n${table}\n`,
+  );
   const out = join(fileURLToPath(new URL('../../bench/', import.meta.url)), 'results.json');
   writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString(), machine: m, seconds, quick, rows }, null, 2)}\n`);
   process.stdout.write(`\nwrote ${out}\n`);

@@ -8,7 +8,10 @@ interface EmmettSqlite {
     appendToStream(stream: string, events: { type: string; data: Record<string, unknown> }[]): Promise<unknown>;
   };
   sqliteConnection(options: { fileName: string }): { close(): void };
-  readMessagesBatch(connection: unknown, options: { after: bigint; batchSize: number }): Promise<{ messages: unknown[]; currentGlobalPosition: bigint; areEventsLeft: boolean }>;
+  readMessagesBatch(
+    connection: unknown,
+    options: { after: bigint; batchSize: number },
+  ): Promise<{ messages: unknown[]; currentGlobalPosition: bigint; areEventsLeft: boolean }>;
 }
 
 const event = (n: number): NewEvent => ({
@@ -48,7 +51,10 @@ export async function peer(appends: number, readEvents: number): Promise<Row[]> 
     const bulk = Array.from({ length: 1000 }, (_, k) => event(k));
     for (let written = appends; written < readEvents; written += 1000) {
       ours.appendSync(`tradelog-bulk${written % 10}`, bulk);
-      await theirs.appendToStream(`tradelog-bulk${written % 10}`, bulk.map((e) => ({ type: e.type, data: e.data as Record<string, unknown> })));
+      await theirs.appendToStream(
+        `tradelog-bulk${written % 10}`,
+        bulk.map((e) => ({ type: e.type, data: e.data as Record<string, unknown> })),
+      );
     }
     t = performance.now();
     let read = 0;
@@ -78,9 +84,20 @@ export async function peer(appends: number, readEvents: number): Promise<Row[]> 
     rows.push(
       { scenario: '8 peer: ours', metric: 'single-event appends', value: oursAppend, unit: 'events/s' },
       { scenario: '8 peer: Emmett sqlite', metric: 'single-event appends', value: theirsAppend, unit: 'events/s' },
-      { scenario: '8 peer: ratio', metric: 'appends ours / theirs', value: oursAppend / theirsAppend, unit: 'x', goal: { op: '>=', value: 15 } },
+      {
+        scenario: '8 peer: ratio',
+        metric: 'appends ours / theirs',
+        value: oursAppend / theirsAppend,
+        unit: 'x',
+        goal: { op: '>=', value: 15 },
+      },
       { scenario: '8 peer: ours', metric: `global read of ${read.toLocaleString('en-US')}`, value: oursRead, unit: 'events/s' },
-      { scenario: '8 peer: Emmett sqlite', metric: `global read of ${theirsCount.toLocaleString('en-US')}`, value: theirsRead, unit: 'events/s' },
+      {
+        scenario: '8 peer: Emmett sqlite',
+        metric: `global read of ${theirsCount.toLocaleString('en-US')}`,
+        value: theirsRead,
+        unit: 'events/s',
+      },
       { scenario: '8 peer: ratio', metric: 'global read ours / theirs', value: oursRead / theirsRead, unit: 'x' },
     );
     return rows;

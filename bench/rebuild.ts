@@ -8,8 +8,20 @@ export function rebuild(file: string, stateDir: string, script: string): Row[] {
   if (run.status !== 0) throw new Error(`rebuild child failed: ${run.stderr}`);
   const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { events: number; eventsPerSecond: number; maxRssMB: number };
   return [
-    { scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`, metric: 'throughput', value: r.eventsPerSecond, unit: 'events/s', goal: { op: '>=', value: 250_000 } },
-    { scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`, metric: 'peak RSS of the process', value: r.maxRssMB, unit: 'MB', goal: { op: '<=', value: 150 } },
+    {
+      scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`,
+      metric: 'throughput',
+      value: r.eventsPerSecond,
+      unit: 'events/s',
+      goal: { op: '>=', value: 250_000 },
+    },
+    {
+      scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`,
+      metric: 'peak RSS of the process',
+      value: r.maxRssMB,
+      unit: 'MB',
+      goal: { op: '<=', value: 150 },
+    },
   ];
 }
 

@@ -43,7 +43,13 @@ export async function commandThroughput(lifecycles: number, callers: number): Pr
     await tracker.close();
     latencies.sort((a, b) => a - b);
     const rows: Row[] = [
-      { scenario, metric: 'throughput', value: latencies.length / seconds, unit: 'commands/s', ...(callers > 1 ? { goal: { op: '>=', value: 40_000 } } : {}) },
+      {
+        scenario,
+        metric: 'throughput',
+        value: latencies.length / seconds,
+        unit: 'commands/s',
+        ...(callers > 1 ? { goal: { op: '>=', value: 40_000 } } : {}),
+      },
       { scenario, metric: 'latency p50', value: percentile(latencies, 50), unit: 'ms' },
       { scenario, metric: 'latency p99', value: percentile(latencies, 99), unit: 'ms' },
     ];
@@ -61,11 +67,16 @@ export async function appendThroughput(eventsPerSize: number): Promise<Row[]> {
     try {
       const store = SqliteEventStore.open(join(dir, 'trades.db'));
       const batches = Math.max(10, Math.floor(eventsPerSize / size));
-      const batch = (n: number): NewEvent[] => Array.from({ length: size }, (_, k) => ({
-        type: 'Heartbeat',
-        data: { at: new Date(T0 + n * size + k).toISOString(), source: 'local' },
-        metadata: { recordedAt: new Date(T0).toISOString() },
-      }) as NewEvent);
+      const batch = (n: number): NewEvent[] =>
+        Array.from(
+          { length: size },
+          (_, k) =>
+            ({
+              type: 'Heartbeat',
+              data: { at: new Date(T0 + n * size + k).toISOString(), source: 'local' },
+              metadata: { recordedAt: new Date(T0).toISOString() },
+            }) as NewEvent,
+        );
       const prepared = Array.from({ length: batches }, (_, n) => batch(n));
       const t = performance.now();
       for (let n = 0; n < batches; n++) await store.append(`tradelog-s${n % 100}`, prepared[n]!);
@@ -138,7 +149,11 @@ function stateWithOpen(n: number): BookState {
   let revision = 0;
   for (let i = 0; i < n; i++) {
     for (const e of openPosition(i, T0)) {
-      state = evolve(state, { ...e, metadata: { recordedAt: e.metadata!.recordedAt!, schemaVersion: 1 }, revision: revision++ } as Parameters<typeof evolve>[1]);
+      state = evolve(state, {
+        ...e,
+        metadata: { recordedAt: e.metadata!.recordedAt!, schemaVersion: 1 },
+        revision: revision++,
+      } as Parameters<typeof evolve>[1]);
     }
   }
   return state;
@@ -183,13 +198,26 @@ export async function reconciliation(sizes: readonly number[]): Promise<Row[]> {
       for (let r = 0; r < reps; r++) planReconciliation(state, snapshot, policy, new Date());
       const planMs = (performance.now() - t) / reps;
       const t2 = performance.now();
-      const report = await reconcile({ handler: tracker.handler, external, policy: { graceSeconds: 0 }, now: () => new Date(T0 + 86_400_000) });
+      const report = await reconcile({
+        handler: tracker.handler,
+        external,
+        policy: { graceSeconds: 0 },
+        now: () => new Date(T0 + 86_400_000),
+      });
       const execMs = performance.now() - t2;
       await tracker.close();
       if (report.orphans.length !== onePct || report.phantoms.length !== onePct) {
-        throw new Error(`reconciliation bench found ${report.orphans.length} orphans and ${report.phantoms.length} phantoms, expected ${onePct} each`);
+        throw new Error(
+          `reconciliation bench found ${report.orphans.length} orphans and ${report.phantoms.length} phantoms, expected ${onePct} each`,
+        );
       }
-      rows.push({ scenario: `6 reconcile ${n.toLocaleString('en-US')}`, metric: 'plan', value: planMs, unit: 'ms', ...(n === 100_000 ? { goal: { op: '<=', value: 50 } } : {}) });
+      rows.push({
+        scenario: `6 reconcile ${n.toLocaleString('en-US')}`,
+        metric: 'plan',
+        value: planMs,
+        unit: 'ms',
+        ...(n === 100_000 ? { goal: { op: '<=', value: 50 } } : {}),
+      });
       rows.push({ scenario: `6 reconcile ${n.toLocaleString('en-US')}`, metric: 'read + plan + execute', value: execMs, unit: 'ms' });
     } finally {
       cleanup();
@@ -208,5 +236,13 @@ export function bookMemory(n: number): Row[] {
   gc();
   const after = process.memoryUsage().heapUsed;
   if (state.open !== n) throw new Error(`expected ${n} open, got ${state.open}`);
-  return [{ scenario: '7 book memory', metric: `per open position at ${n.toLocaleString('en-US')}`, value: (after - before) / n, unit: 'bytes', goal: { op: '<=', value: 512 } }];
+  return [
+    {
+      scenario: '7 book memory',
+      metric: `per open position at ${n.toLocaleString('en-US')}`,
+      value: (after - before) / n,
+      unit: 'bytes',
+      goal: { op: '<=', value: 512 },
+    },
+  ];
 }

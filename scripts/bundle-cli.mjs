@@ -13,7 +13,9 @@ await build({
   sourcemap: true,
   external: ['better-sqlite3', 'pino', 'pino-pretty', '@eventstore/db-client', 'pg'],
   // CommonJS dependencies (commander) call require() for Node built-ins.
-  banner: { js: "import { createRequire as __ptrackCreateRequire } from 'node:module'; const require = __ptrackCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ptrackCreateRequire } from 'node:module'; const require = __ptrackCreateRequire(import.meta.url);",
+  },
   mainFields: ['module', 'main'],
   logLevel: 'warning',
 });

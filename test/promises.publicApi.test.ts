@@ -37,7 +37,9 @@ describe('the public API lists every public name of the folders', () => {
   const publicNames = new Set(Object.keys(api));
 
   it('reads the folders from src/index.ts', () => {
-    expect(folders).toEqual(expect.arrayContaining(['events', 'store', 'commands', 'config', 'tracker', 'reconcile', 'projections', 'testing', 'errors', 'cli']));
+    expect(folders).toEqual(
+      expect.arrayContaining(['events', 'store', 'commands', 'config', 'tracker', 'reconcile', 'projections', 'testing', 'errors', 'cli']),
+    );
   });
 
   it.each(folders)('src/%s/index.ts: each run-time name is public, but the not-public block', async (folder) => {

@@ -69,7 +69,7 @@ function runNode(file: string, cwd: string, timeoutMs = 20_000): Promise<{ code:
 }
 
 describe('README', () => {
-  it('npx ptrack is this package\'s bin, the one the tests run', () => {
+  it("npx ptrack is this package's bin, the one the tests run", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
     expect(pkg.name).toBe('position-tracker');
     expect(pkg.bin.ptrack).toBe('./bin/ptrack.js');
@@ -90,7 +90,8 @@ describe('README', () => {
         if (pnl) expect(r.stdout, line).toContain(`realized P&L ${pnl[1]!}`);
         if (comment.includes('closes half')) expect(r.stdout, line).toMatch(/exited 50%, still IN/);
         if (comment.includes('closes the rest')) expect(r.stdout, line).toMatch(/: EXITED, /);
-        if (comment.includes('positions by state')) expect(r.stdout, line).toMatch(/IN \d+, WATCHING \d+, EXITED \d+, SKIPPED \d+[\s\S]*^risk: /m);
+        if (comment.includes('positions by state'))
+          expect(r.stdout, line).toMatch(/IN \d+, WATCHING \d+, EXITED \d+, SKIPPED \d+[\s\S]*^risk: /m);
         if (comment.includes('the events behind it')) expect(r.stdout, line).toMatch(/PositionTracked[\s\S]*PositionEntered/);
       }
     } finally {
@@ -106,7 +107,10 @@ describe('README', () => {
       .filter((l) => l.includes('console.log('))
       .map((l) => /\/\/ (.*)$/.exec(l)?.[1]?.trim());
     expect(expected.length).toBeGreaterThan(0);
-    expect(expected.every((e) => e !== undefined && e !== ''), 'every console.log line states its output').toBe(true);
+    expect(
+      expected.every((e) => e !== undefined && e !== ''),
+      'every console.log line states its output',
+    ).toBe(true);
     expect(expected).toEqual(['EXITED 40', 'true', 'minPositionValue 1 0.5']);
 
     // Inside the package, so `import ... from 'position-tracker'` resolves to it through "exports";

@@ -23,14 +23,11 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        const error = onTimeout();
-        controller.abort(error);
-        reject(error);
-      },
-      clampTimerMs(ms),
-    );
+    timer = setTimeout(() => {
+      const error = onTimeout();
+      controller.abort(error);
+      reject(error);
+    }, clampTimerMs(ms));
   });
   return Promise.race([Promise.resolve().then(() => work(controller.signal)), timedOut]).finally(() => clearTimeout(timer));
 }

@@ -32,13 +32,16 @@ export function quote(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) as string | undefined) ?? String(value);
+    text = typeof value === 'string' ? JSON.stringify(value) : ((JSON.stringify(value) as string | undefined) ?? String(value));
   } catch {
     text = String(value);
   }
   // JSON escapes C0 controls but not C1, direction marks or separators: escape those too, so a
   // value quoted in a message never reaches a terminal raw.
-  text = text.replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  text = text.replace(
+    /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -84,7 +87,12 @@ export interface ParseOrThrowOptions {
  * const config = parseOrThrow(TrackerConfig, raw, 'ptrack.config.json');
  * ```
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, label: string, options: ParseOrThrowOptions = {}): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  label: string,
+  options: ParseOrThrowOptions = {},
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = describeIssues(result.error, input, options.at);

@@ -35,7 +35,9 @@ export function durationFlag(flag: string, raw: string | undefined): number | un
   if (raw === undefined) return undefined;
   const text = raw.trim();
   const bad = (): ValidationError =>
-    new ValidationError(`${flag}: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h (units d, h, m, s, largest first, each once), got ${quote(raw)}`);
+    new ValidationError(
+      `${flag}: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h (units d, h, m, s, largest first, each once), got ${quote(raw)}`,
+    );
   if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text);
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([dhms])\s*/gy)];
   if (parts.length === 0 || parts.map((m) => m[0]).join('').length !== text.length) throw bad();
@@ -97,7 +99,8 @@ export function strictUsage(command: Command): void {
     const inner = option.parseArg;
     let first: string | undefined;
     option.argParser((value: string, previous: unknown) => {
-      if (first !== undefined) throw new InvalidArgumentError(`${option.long ?? option.flags} is given twice (first ${quote(first)}): give it once`);
+      if (first !== undefined)
+        throw new InvalidArgumentError(`${option.long ?? option.flags} is given twice (first ${quote(first)}): give it once`);
       first = value;
       return inner ? inner(value, previous) : value;
     });

@@ -31,7 +31,11 @@ export function configFor(globals: GlobalOptions): LoadedConfig {
  * Opens the tracker the configuration names, runs `work`, and always closes it. A command that
  * only reads passes `{ readOnly: true }`: its store is opened to read and never created.
  */
-export async function withTracker<T>(globals: GlobalOptions, work: (tracker: Tracker) => Promise<T>, mode: { readOnly?: boolean } = {}): Promise<T> {
+export async function withTracker<T>(
+  globals: GlobalOptions,
+  work: (tracker: Tracker) => Promise<T>,
+  mode: { readOnly?: boolean } = {},
+): Promise<T> {
   const { config } = configFor(globals);
   const tracker = await openTracker({
     ...config,

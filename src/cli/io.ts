@@ -28,7 +28,10 @@ const line = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`
  * message, a stored event) never drives the terminal, whichever printer wrote it; only the
  * progress line's own REDRAW prefix goes out raw, and only on a live stderr.
  */
-export function createIo(streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream & { isTTY?: boolean } }, env: NodeJS.ProcessEnv): Io {
+export function createIo(
+  streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream & { isTTY?: boolean } },
+  env: NodeJS.ProcessEnv,
+): Io {
   const liveStderr = isLiveStderr(streams.stderr, env);
   return {
     out: (text) => void streams.stdout.write(line(escapeControls(text, { lines: true }))),

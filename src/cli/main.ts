@@ -15,11 +15,21 @@ import { processIo, type Io } from './io.js';
  * Commander's usage errors, as one line like every other error: `error: unknown command 'x'
  * (Did you mean y?)` and the hint after it would otherwise be several lines without the prefix.
  */
-function outputFor(io: Io): { writeOut: (s: string) => void; writeErr: (s: string) => void; outputError: (s: string, write: (s: string) => void) => void } {
+function outputFor(io: Io): {
+  writeOut: (s: string) => void;
+  writeErr: (s: string) => void;
+  outputError: (s: string, write: (s: string) => void) => void;
+} {
   return {
     writeOut: io.out,
     writeErr: io.err,
-    outputError: (message, write) => write(`ptrack: ${message.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+    outputError: (message, write) =>
+      write(
+        `ptrack: ${message
+          .trim()
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`,
+      ),
   };
 }
 

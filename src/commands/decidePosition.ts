@@ -14,7 +14,14 @@ import { requireStatus } from './transitions.js';
 /** The commands of a position's lifecycle: WATCHING -> IN -> EXITED, SKIPPED, archived. */
 export type PositionCommand = CommandOf<'Track' | 'Enter' | 'Hold' | 'Monitor' | 'Exit' | 'Skip' | 'AdoptOrphan' | 'Archive'>;
 
-function decideExit(state: BookState, p: InPosition, cmd: CommandOf<'Exit'>, ctx: DecideContext, now: string, source: Source): DecidedEvent[] {
+function decideExit(
+  state: BookState,
+  p: InPosition,
+  cmd: CommandOf<'Exit'>,
+  ctx: DecideContext,
+  now: string,
+  source: Source,
+): DecidedEvent[] {
   let fraction = cmd.fraction ?? 1;
   if (cmd.quantity !== undefined) {
     if (p.quantity === undefined) {
@@ -76,7 +83,13 @@ function decideExit(state: BookState, p: InPosition, cmd: CommandOf<'Exit'>, ctx
 }
 
 /** Decides a lifecycle command: its status checks, the entry risk rules and the exit's follow-ups. */
-export function decidePosition(command: PositionCommand, state: BookState, context: DecideContext, now: string, source: Source): DecidedEvent[] {
+export function decidePosition(
+  command: PositionCommand,
+  state: BookState,
+  context: DecideContext,
+  now: string,
+  source: Source,
+): DecidedEvent[] {
   const { policy } = context;
   switch (command.type) {
     case 'Track': {

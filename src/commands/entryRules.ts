@@ -19,7 +19,12 @@ export function checkEntryRisk(state: BookState, p: WatchingPosition, cmd: Comma
   };
   if (breakerActive(state.breaker, now) && state.breaker.status === 'TRIPPED') {
     const b = state.breaker;
-    refuse('circuitBreaker', b.until ?? 'until reset', 'tripped', `the circuit breaker is tripped (${b.reason}) ${b.until ? `until ${b.until}` : 'until reset'}`);
+    refuse(
+      'circuitBreaker',
+      b.until ?? 'until reset',
+      'tripped',
+      `the circuit breaker is tripped (${b.reason}) ${b.until ? `until ${b.until}` : 'until reset'}`,
+    );
   }
   if (p.symbol !== undefined) {
     const until = state.cooldowns.get(p.symbol);
@@ -28,7 +33,12 @@ export function checkEntryRisk(state: BookState, p: WatchingPosition, cmd: Comma
     }
   }
   if (cmd.value < policy.minPositionValue) {
-    refuse('minPositionValue', policy.minPositionValue, cmd.value, `value ${money(cmd.value)} is below the minimum ${money(policy.minPositionValue)}`);
+    refuse(
+      'minPositionValue',
+      policy.minPositionValue,
+      cmd.value,
+      `value ${money(cmd.value)} is below the minimum ${money(policy.minPositionValue)}`,
+    );
   }
   if (state.open >= policy.maxPositions) {
     refuse('maxPositions', policy.maxPositions, state.open, `${state.open} positions are IN, the limit is ${policy.maxPositions}`);

@@ -1,12 +1,5 @@
 import type { EventPosition, TradeEvent } from '../events/index.js';
-import {
-  addOpen,
-  adjustGroupRisk,
-  removeOpen,
-  type BookState,
-  type InPosition,
-  type Position,
-} from './state.js';
+import { addOpen, adjustGroupRisk, removeOpen, type BookState, type InPosition, type Position } from './state.js';
 import { dayKey } from './time.js';
 
 /** An event to fold: a recorded one, or (in specifications) one without its place in the log. */
@@ -282,7 +275,12 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     if (seen) state.commands.set(commandId, { ...seen, to: state.revision });
     else {
       const fingerprint = event.metadata.commandHash;
-      state.commands.set(commandId, fingerprint === undefined ? { from: state.revision, to: state.revision } : { from: state.revision, to: state.revision, fingerprint });
+      state.commands.set(
+        commandId,
+        fingerprint === undefined
+          ? { from: state.revision, to: state.revision }
+          : { from: state.revision, to: state.revision, fingerprint },
+      );
       if (state.commands.size > state.limits.idempotencyWindow) {
         const oldest = state.commands.keys().next();
         if (!oldest.done) state.commands.delete(oldest.value);

@@ -138,7 +138,11 @@ export class CommandHandler {
   private enqueue(job: Job): void {
     if (this.closing) {
       const what = job.kind === 'command' ? `${job.command.type} was not run` : 'the book was not loaded';
-      job.reject(new StoreError(`the handler of ${this.stream} is closing: ${what} (closing finishes the commands accepted before it, and refuses new ones)`));
+      job.reject(
+        new StoreError(
+          `the handler of ${this.stream} is closing: ${what} (closing finishes the commands accepted before it, and refuses new ones)`,
+        ),
+      );
       return;
     }
     this.pending.push(job);
@@ -189,7 +193,10 @@ export class CommandHandler {
         backoffMs,
         random,
         onConflict: (error, n) =>
-          this.opts.logger?.debug({ stream: this.stream, attempt: n, expected: error.expected, actual: error.actual }, 'concurrent append, deciding again'),
+          this.opts.logger?.debug(
+            { stream: this.stream, attempt: n, expected: error.expected, actual: error.actual },
+            'concurrent append, deciding again',
+          ),
       },
     );
     await this.publish(batch, attempt.committed, attempt.decided.outcomes, attempt.appended);
@@ -233,10 +240,9 @@ export class CommandHandler {
         job.resolve({ events: appended.slice(o.from - base - 1, o.to - base), state, duplicate: true });
       } else {
         reads.push(
-          this.opts.store.readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 }).then(
-            (events) => job.resolve({ events, state, duplicate: true }),
-            job.reject,
-          ),
+          this.opts.store
+            .readStream(this.stream, { fromRevision: o.from, limit: o.to - o.from + 1 })
+            .then((events) => job.resolve({ events, state, duplicate: true }), job.reject),
         );
       }
     }

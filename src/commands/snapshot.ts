@@ -17,7 +17,15 @@ const Text = z.string();
 const Attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 // Loose objects: a field added to a position later is kept, not refused (the checksum covers it).
-const base = { id: Text, symbol: Text.optional(), side: Side, setup: Text.optional(), group: Text.optional(), attributes: Attributes.optional(), since: Text };
+const base = {
+  id: Text,
+  symbol: Text.optional(),
+  side: Side,
+  setup: Text.optional(),
+  group: Text.optional(),
+  attributes: Attributes.optional(),
+  since: Text,
+};
 const PositionJson = z.discriminatedUnion('status', [
   z.looseObject({ ...base, status: z.literal('WATCHING'), value: Num.optional() }),
   z.looseObject({
@@ -39,7 +47,13 @@ const PositionJson = z.discriminatedUnion('status', [
 
 const Breaker = z.discriminatedUnion('status', [
   z.looseObject({ status: z.literal('OK') }),
-  z.looseObject({ status: z.literal('TRIPPED'), trigger: z.enum(['daily_loss', 'manual']), reason: Text, since: Text, until: Text.optional() }),
+  z.looseObject({
+    status: z.literal('TRIPPED'),
+    trigger: z.enum(['daily_loss', 'manual']),
+    reason: Text,
+    since: Text,
+    until: Text.optional(),
+  }),
 ]);
 
 const Recovery = z.discriminatedUnion('status', [

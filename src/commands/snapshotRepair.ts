@@ -14,9 +14,14 @@ import { bookStateToJson, initialBookState, type BookLimits, type BookState, typ
 const PAGE = 10_000;
 
 /** The book folded from a stream's events up to `untilRevision` (inclusive), page by page. */
-async function foldStream(store: EventStore, stream: string, limits: BookLimits, untilRevision = Number.POSITIVE_INFINITY): Promise<BookState> {
+async function foldStream(
+  store: EventStore,
+  stream: string,
+  limits: BookLimits,
+  untilRevision = Number.POSITIVE_INFINITY,
+): Promise<BookState> {
   let state = initialBookState(limits);
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const page = await store.readStream(stream, { fromRevision: from, limit: PAGE });
     for (const event of page) {
       if (event.revision > untilRevision) return state;
@@ -71,7 +76,11 @@ export async function checkBookSnapshot(store: EventStore, stream: string): Prom
   if (!decoded.ok) return { status: 'bad', revision: snapshot.revision, reason: decoded.reason };
   const head = await store.streamRevision(stream);
   if (snapshot.revision > head) {
-    return { status: 'bad', revision: snapshot.revision, reason: `it is at revision ${snapshot.revision} but the log ends at revision ${head}` };
+    return {
+      status: 'bad',
+      revision: snapshot.revision,
+      reason: `it is at revision ${snapshot.revision} but the log ends at revision ${head}`,
+    };
   }
   const state = await foldStream(store, stream, decoded.json.limits, snapshot.revision);
   const fromLog = normalised(bookStateToJson(state));

@@ -67,8 +67,7 @@ export interface CommandRecord {
 }
 
 export type CircuitBreaker =
-  | { status: 'OK' }
-  | { status: 'TRIPPED'; trigger: 'daily_loss' | 'manual'; reason: string; since: string; until?: string };
+  { status: 'OK' } | { status: 'TRIPPED'; trigger: 'daily_loss' | 'manual'; reason: string; since: string; until?: string };
 
 /**
  * The recovery gate: `REQUIRED` from a RecoveryRequired until the next RecoveryAcknowledged.
@@ -176,7 +175,15 @@ export function forkBookState(state: BookState, use: 'keep' | 'scratch' = 'keep'
  * ```
  */
 export function freezeBookState(state: BookState): BookState {
-  for (const map of [state.positions, state.openBySymbol, state.groupRisk, state.lossStreaks, state.cooldowns, state.orphans, state.commands]) {
+  for (const map of [
+    state.positions,
+    state.openBySymbol,
+    state.groupRisk,
+    state.lossStreaks,
+    state.cooldowns,
+    state.orphans,
+    state.commands,
+  ]) {
     map.freeze();
   }
   Object.freeze(state.today);

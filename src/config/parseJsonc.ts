@@ -35,11 +35,17 @@ function valueOf(node: Node, file: string, text: string, path: (string | number)
         if (keyNode === undefined || valueNode === undefined) continue;
         const key = String(keyNode.value);
         if (key === '__proto__') {
-          throw new ValidationError(`${file}: ${pathText([...path, key])}: the key "__proto__" is not allowed (at ${lineAndColumn(text, keyNode.offset)})`, [
-            { path: pathText([...path, key]), message: 'the key "__proto__" is not allowed' },
-          ]);
+          throw new ValidationError(
+            `${file}: ${pathText([...path, key])}: the key "__proto__" is not allowed (at ${lineAndColumn(text, keyNode.offset)})`,
+            [{ path: pathText([...path, key]), message: 'the key "__proto__" is not allowed' }],
+          );
         }
-        Object.defineProperty(out, key, { value: valueOf(valueNode, file, text, [...path, key]), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, {
+          value: valueOf(valueNode, file, text, [...path, key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }
@@ -75,7 +81,9 @@ export function parseJsoncObject(rawText: string, file: string): Record<string, 
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
       depth += 1;
       if (depth > MAX_CONFIG_DEPTH) {
-        throw new ValidationError(`${file}: nested deeper than ${MAX_CONFIG_DEPTH} levels at ${lineAndColumn(text, scanner.getTokenOffset())}`);
+        throw new ValidationError(
+          `${file}: nested deeper than ${MAX_CONFIG_DEPTH} levels at ${lineAndColumn(text, scanner.getTokenOffset())}`,
+        );
       }
     } else if (token === CLOSE_BRACE || token === CLOSE_BRACKET) {
       depth = Math.max(0, depth - 1);

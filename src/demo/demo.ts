@@ -4,13 +4,7 @@ import { RiskLimitError } from '../errors/index.js';
 import type { InPosition } from '../commands/index.js';
 import { bookStream, type RecordedEvent } from '../events/index.js';
 import { SeededRandom } from '../_internals/random.js';
-import {
-  reconcile,
-  type ReconcileReport,
-  recoverOnStartup,
-  SimulatedExchange,
-  type SimulatedExchangeState,
-} from '../reconcile/index.js';
+import { reconcile, type ReconcileReport, recoverOnStartup, SimulatedExchange, type SimulatedExchangeState } from '../reconcile/index.js';
 import { readWholeStream } from '../store/index.js';
 import { openTracker, type Tracker } from '../tracker/index.js';
 import { auditProjection, type AuditBook, ProjectionOptions, foldProjection } from '../projections/index.js';
@@ -39,8 +33,23 @@ export function demoSettings(seed: number, steps = 60): DemoSettings {
   return { seed, steps, crashAt: Math.floor(steps / 2) + r.int(-5, 5), start: Date.parse('2026-01-05T09:00:00.000Z'), stepMs: 60_000 };
 }
 
-const POLICY = { orphans: 'adopt', phantoms: 'clear', drift: 'correct', driftTolerancePct: 0.5, phantomConfirmLooks: 2, graceSeconds: 90 } as const;
-const BOOK = { book: 'demo-bot', maxPositions: 6, minPositionValue: 5, equity: 10_000, maxGroupRiskPct: null, dailyLossLimitPct: null, snapshotEvery: 200 };
+const POLICY = {
+  orphans: 'adopt',
+  phantoms: 'clear',
+  drift: 'correct',
+  driftTolerancePct: 0.5,
+  phantomConfirmLooks: 2,
+  graceSeconds: 90,
+} as const;
+const BOOK = {
+  book: 'demo-bot',
+  maxPositions: 6,
+  minPositionValue: 5,
+  equity: 10_000,
+  maxGroupRiskPct: null,
+  dailyLossLimitPct: null,
+  snapshotEvery: 200,
+};
 
 async function openPositions(w: { tracker: Tracker }): Promise<InPosition[]> {
   return (await w.tracker.list({ status: 'IN' })).filter((p): p is InPosition => p.status === 'IN');
@@ -110,7 +119,9 @@ function describeReport(r: ReconcileReport): string {
   const cleared = r.phantoms.filter((p) => p.outcome === 'cleared').map((p) => p.positionId);
   const suspected = r.phantoms.filter((p) => p.outcome === 'suspected').map((p) => `${p.positionId} (look ${p.looks})`);
   const deferred = [...r.orphans, ...r.phantoms].filter((x) => x.outcome === 'deferred').map((x) => x.positionId);
-  const corrected = r.drift.filter((d) => d.outcome === 'corrected').map((d) => `${d.positionId} ${money(d.localValue)}->${money(d.externalValue)}`);
+  const corrected = r.drift
+    .filter((d) => d.outcome === 'corrected')
+    .map((d) => `${d.positionId} ${money(d.localValue)}->${money(d.externalValue)}`);
   if (adopted.length) parts.push(`adopted orphan ${adopted.join(', ')}`);
   if (cleared.length) parts.push(`cleared phantom ${cleared.join(', ')}`);
   if (suspected.length) parts.push(`suspects phantom ${suspected.join(', ')}`);
@@ -244,7 +255,9 @@ export async function runDemoPhase1(options: DemoOptions, die: () => never): Pro
   const w = await openWorld(options, 1, 0);
   const s = w.settings;
   w.out(`position-tracker demo: seed ${s.seed}, ${s.steps} simulated minutes, SQLite trade log, simulated exchange`);
-  w.out(`policies: orphans adopt, phantoms clear after ${POLICY.phantomConfirmLooks} looks or a direct look, drift correct beyond ${POLICY.driftTolerancePct}%, dust below ${BOOK.minPositionValue}`);
+  w.out(
+    `policies: orphans adopt, phantoms clear after ${POLICY.phantomConfirmLooks} looks or a direct look, drift correct beyond ${POLICY.driftTolerancePct}%, dust below ${BOOK.minPositionValue}`,
+  );
   w.out('');
   await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'demo-bot' });
   await steps(w, 0, s.crashAt);
@@ -254,7 +267,9 @@ export async function runDemoPhase1(options: DemoOptions, die: () => never): Pro
   const quantity = Math.round((800 / w.exchange.price(symbol)) * 1e6) / 1e6;
   w.exchange.fill(id, { symbol, side: 'long', quantity });
   w.file.save(w.exchange);
-  w.out(`${hhmm(w.clock.now)}  ${id.padEnd(8)} order for ${symbol} filled at the exchange ... and the bot process is killed (SIGKILL) before recording it`);
+  w.out(
+    `${hhmm(w.clock.now)}  ${id.padEnd(8)} order for ${symbol} filled at the exchange ... and the bot process is killed (SIGKILL) before recording it`,
+  );
   return die();
 }
 
@@ -299,14 +314,32 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
 function printAudit(out: (line: string) => void, audit: AuditBook): void {
   const hm = (iso: string | null): string => (iso ? hhmm(Date.parse(iso)) : '--:--');
   const leaks = [
-    ...audit.orphans.map((o) => ({ kind: 'orphan', id: o.positionId, from: o.detectedAt, to: o.resolvedAt, how: o.resolution, value: o.value, vm: o.valueSeconds / 60 })),
-    ...audit.phantoms.map((p) => ({ kind: 'phantom', id: p.positionId, from: p.suspectedAt, to: p.resolvedAt, how: p.resolution, value: p.value, vm: p.valueSeconds / 60 })),
+    ...audit.orphans.map((o) => ({
+      kind: 'orphan',
+      id: o.positionId,
+      from: o.detectedAt,
+      to: o.resolvedAt,
+      how: o.resolution,
+      value: o.value,
+      vm: o.valueSeconds / 60,
+    })),
+    ...audit.phantoms.map((p) => ({
+      kind: 'phantom',
+      id: p.positionId,
+      from: p.suspectedAt,
+      to: p.resolvedAt,
+      how: p.resolution,
+      value: p.value,
+      vm: p.valueSeconds / 60,
+    })),
   ].sort((a, b) => a.from.localeCompare(b.from) || a.id.localeCompare(b.id));
   out('');
   out('leak audit (the audit read model, folded from the trade log):');
   out('  kind     position      detected  resolved  how        value     value x minutes');
   for (const l of leaks) {
-    out(`  ${l.kind.padEnd(8)} ${l.id.padEnd(13)} ${hm(l.from)}     ${hm(l.to)}     ${l.how.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.vm).padStart(14)}`);
+    out(
+      `  ${l.kind.padEnd(8)} ${l.id.padEnd(13)} ${hm(l.from)}     ${hm(l.to)}     ${l.how.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.vm).padStart(14)}`,
+    );
   }
   const t = audit.totals;
   out(`  drift corrections: ${t.drift.count} (moved ${money(t.drift.absDelta)} in value); reconciliation runs: ${t.reconciliations.count}`);
@@ -321,7 +354,9 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   w.out('  position      symbol  origin   value here  value outside');
   for (const p of local) {
     const ext = w.exchange.valueNow(p.id);
-    w.out(`  ${p.id.padEnd(13)} ${(p.symbol ?? '').padEnd(7)} ${p.origin.padEnd(8)} ${money(p.value).padStart(10)}  ${ext === null ? '(not open)' : money(ext).padStart(13)}`);
+    w.out(
+      `  ${p.id.padEnd(13)} ${(p.symbol ?? '').padEnd(7)} ${p.origin.padEnd(8)} ${money(p.value).padStart(10)}  ${ext === null ? '(not open)' : money(ext).padStart(13)}`,
+    );
   }
   w.out(`  realized P&L ${money(risk.realizedPnl)}, equity ${money(risk.equity)}, ${eventCount} events in the log`);
   const localIds = new Set(local.map((p) => p.id));
@@ -333,7 +368,12 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   });
   const closes = w.exchange.closeLog();
   const closedTwice = Object.entries(closes.closes).filter(([, n]) => n > 1);
-  const ok = missingHere.length === 0 && missingOutside.length === 0 && valueGaps.length === 0 && closedTwice.length === 0 && closes.badCloses.length === 0;
+  const ok =
+    missingHere.length === 0 &&
+    missingOutside.length === 0 &&
+    valueGaps.length === 0 &&
+    closedTwice.length === 0 &&
+    closes.badCloses.length === 0;
   const total = local.reduce((sum, p) => sum + p.value, 0);
   w.out('');
   if (ok) {
@@ -345,4 +385,3 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   }
   return ok;
 }
-

@@ -21,9 +21,10 @@ export interface Upcaster {
 }
 
 /** The current data-shape version of every event type. */
-export const CURRENT_SCHEMA_VERSION: Readonly<Record<EventType, number>> = Object.fromEntries(
-  eventTypes.map((t) => [t, 1]),
-) as Record<EventType, number>;
+export const CURRENT_SCHEMA_VERSION: Readonly<Record<EventType, number>> = Object.fromEntries(eventTypes.map((t) => [t, 1])) as Record<
+  EventType,
+  number
+>;
 
 /** An event ready to be stored: validated, with its JSON text. */
 export interface EncodedEvent {
@@ -84,10 +85,9 @@ export class EventCodec {
     }
     const { type, data, metadata } = input as { type?: unknown; data?: unknown; metadata?: unknown };
     if (typeof type !== 'string' || !isEventType(type)) {
-      throw new ValidationError(
-        `${where}: unknown event type ${quote(type)}; expected one of ${eventTypes.join(', ')}`,
-        [{ path: 'type', message: 'unknown event type', value: type }],
-      );
+      throw new ValidationError(`${where}: unknown event type ${quote(type)}; expected one of ${eventTypes.join(', ')}`, [
+        { path: 'type', message: 'unknown event type', value: type },
+      ]);
     }
     const schema = eventDataSchemas[type];
     let validData: unknown = data;
@@ -102,7 +102,8 @@ export class EventCodec {
       }
     }
     let metaInput = (metadata ?? {}) as EventMetadataInput;
-    if (!fastValid(EventMetadataInput, metaInput)) metaInput = parseOrThrow(EventMetadataInput, metaInput, `${where} (${type})`, { at: 'metadata' });
+    if (!fastValid(EventMetadataInput, metaInput))
+      metaInput = parseOrThrow(EventMetadataInput, metaInput, `${where} (${type})`, { at: 'metadata' });
     const meta: EventMetadata = {
       ...metaInput,
       recordedAt: metaInput.recordedAt ?? recordedAt,
@@ -143,15 +144,18 @@ export class EventCodec {
       throw new EventSchemaError(`${at}: data is not valid JSON`, { ...loc, field: 'data' }, { cause });
     }
     // A stored event that does not parse is corruption, not bad input: the error names where it sits.
-    const corrupt = (message: string, issues: IssueDescription[]): Error => new EventSchemaError(message, { ...loc, field: issues[0]?.path });
-    const metadata = fastValid(EventMetadata, rawMeta) ? (rawMeta as EventMetadata) : parseOrThrow(EventMetadata, rawMeta, at, { at: 'metadata', error: corrupt });
+    const corrupt = (message: string, issues: IssueDescription[]): Error =>
+      new EventSchemaError(message, { ...loc, field: issues[0]?.path });
+    const metadata = fastValid(EventMetadata, rawMeta)
+      ? (rawMeta as EventMetadata)
+      : parseOrThrow(EventMetadata, rawMeta, at, { at: 'metadata', error: corrupt });
     let version = metadata.schemaVersion;
     const current = this.versions[type];
     if (version > current) {
-      throw new EventSchemaError(
-        `${at}: schemaVersion ${version} is newer than this build reads (${current}); upgrade position-tracker`,
-        { ...loc, field: 'metadata.schemaVersion' },
-      );
+      throw new EventSchemaError(`${at}: schemaVersion ${version} is newer than this build reads (${current}); upgrade position-tracker`, {
+        ...loc,
+        field: 'metadata.schemaVersion',
+      });
     }
     while (version < current) {
       const upcaster = this.upcasters.get(`${type}@${version}`);

@@ -7,7 +7,10 @@ const Id = z.string().min(1).max(200);
 export const EventMetadata = z.strictObject({
   commandId: Id.optional(),
   /** What the command behind `commandId` was (its type and a digest of its fields), to tell a reused id. */
-  commandHash: z.string().regex(/^[A-Za-z]{1,64}:[0-9a-f]{16}$/).optional(),
+  commandHash: z
+    .string()
+    .regex(/^[A-Za-z]{1,64}:[0-9a-f]{16}$/)
+    .optional(),
   correlationId: Id.optional(),
   causationId: Id.optional(),
   recordedAt: IsoTime,

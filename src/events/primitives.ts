@@ -46,10 +46,7 @@ export const Tag = z.string().min(1).max(64);
 export const Reason = z.string().min(1).max(500);
 
 /** JSON-safe attribute bag carried from the seed API's `track(id, metadata)`. */
-export const Attributes = z.record(
-  z.string(),
-  z.union([z.string(), z.number().finite(), z.boolean(), z.null()]),
-);
+export const Attributes = z.record(z.string(), z.union([z.string(), z.number().finite(), z.boolean(), z.null()]));
 
 /**
  * The longest duration anywhere (a rule, a command, a config key, a flag): 100 years, in

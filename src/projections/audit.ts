@@ -1,6 +1,16 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
+import {
+  BookFold,
+  byKey,
+  sortedEntries,
+  type Unchecked,
+  foldLimits,
+  laterOf,
+  secondsFrom,
+  bookStageKey,
+  type FoldStep,
+} from './_internals/bookFold.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
@@ -123,7 +133,14 @@ function newBook(): AuditBookState {
   return { orphans: [], phantoms: [], drift: [], reconciliations: [], openOrphans: new Map(), openPhantoms: new Map() };
 }
 
-function openOrphan(b: AuditBookState, id: string, event: RecordedEvent, value: number, detections: number, symbol: string | undefined): OrphanEpisode {
+function openOrphan(
+  b: AuditBookState,
+  id: string,
+  event: RecordedEvent,
+  value: number,
+  detections: number,
+  symbol: string | undefined,
+): OrphanEpisode {
   const at = event.metadata.recordedAt;
   const e: OrphanEpisode = {
     positionId: id,
@@ -145,7 +162,14 @@ function openOrphan(b: AuditBookState, id: string, event: RecordedEvent, value: 
   return e;
 }
 
-function openPhantom(b: AuditBookState, id: string, event: RecordedEvent, value: number, looks: number, symbol: string | undefined): PhantomEpisode {
+function openPhantom(
+  b: AuditBookState,
+  id: string,
+  event: RecordedEvent,
+  value: number,
+  looks: number,
+  symbol: string | undefined,
+): PhantomEpisode {
   const at = event.metadata.recordedAt;
   const e: PhantomEpisode = {
     positionId: id,

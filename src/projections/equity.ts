@@ -1,6 +1,16 @@
 import type { BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, secondsFrom, bookStageKey, type FoldStep } from './_internals/bookFold.js';
+import {
+  BookFold,
+  byKey,
+  sortedEntries,
+  type Unchecked,
+  foldLimits,
+  laterOf,
+  secondsFrom,
+  bookStageKey,
+  type FoldStep,
+} from './_internals/bookFold.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
@@ -229,7 +239,9 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       return state;
     },
     toJson(state: EquityState): Omit<EquityData, 'fold'> {
-      const books = recordFrom(sortedEntries(state.equity, byKey).map(([id, b]) => [id, render(b, base, state.asOf ?? '', options.drawdownBands)] as const));
+      const books = recordFrom(
+        sortedEntries(state.equity, byKey).map(([id, b]) => [id, render(b, base, state.asOf ?? '', options.drawdownBands)] as const),
+      );
       return { asOf: state.asOf, base, bands: options.drawdownBands, books };
     },
     fromJson(data: unknown): EquityState {
@@ -240,7 +252,17 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       const equity = new Map<string, EquityBookState>();
       for (const [id, v] of Object.entries(d.books)) {
         if (!Array.isArray(v.curve) || typeof v.realizedPnl !== 'number') throw new Error(`equity: book "${id}" is malformed`);
-        const max = v.maxDrawdown === null ? null : { amount: v.maxDrawdown.amount, pct: v.maxDrawdown.pct, peak: v.maxDrawdown.peak, peakAt: v.maxDrawdown.peakAt, troughAt: v.maxDrawdown.troughAt, recoveredAt: v.maxDrawdown.recoveredAt };
+        const max =
+          v.maxDrawdown === null
+            ? null
+            : {
+                amount: v.maxDrawdown.amount,
+                pct: v.maxDrawdown.pct,
+                peak: v.maxDrawdown.peak,
+                peakAt: v.maxDrawdown.peakAt,
+                troughAt: v.maxDrawdown.troughAt,
+                recoveredAt: v.maxDrawdown.recoveredAt,
+              };
         const t = v.trades;
         equity.set(id, {
           startedAt: v.startedAt,
@@ -248,7 +270,14 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
           peak: v.peak,
           peakAt: v.peakAt,
           maxDrawdown: max,
-          trades: { count: t.count, wins: t.wins, losses: t.losses, breakeven: t.breakeven, grossProfit: t.grossProfit, grossLoss: t.grossLoss },
+          trades: {
+            count: t.count,
+            wins: t.wins,
+            losses: t.losses,
+            breakeven: t.breakeven,
+            grossProfit: t.grossProfit,
+            grossLoss: t.grossLoss,
+          },
           streaks: { current: { ...v.streaks.current }, longestWin: v.streaks.longestWin, longestLoss: v.streaks.longestLoss },
           curve: v.curve,
         });

@@ -97,7 +97,13 @@ export async function checkRegression(
     const found: EventRef | null =
       event === undefined || event.revision !== ref.revision
         ? null
-        : { position: event.position, stream: event.stream, revision: event.revision, type: event.type, recordedAt: event.metadata.recordedAt };
+        : {
+            position: event.position,
+            stream: event.stream,
+            revision: event.revision,
+            type: event.type,
+            recordedAt: event.metadata.recordedAt,
+          };
     if (found === null || found.position !== ref.position || found.type !== ref.type || found.recordedAt !== ref.recordedAt) {
       return new LogRegressionError(
         `the log regressed: ${seenAt} up to position ${ref.position} (${describeRef(ref)}) but ` +

@@ -13,7 +13,16 @@ export type { RiskState, RiskData, RiskBook, PeriodStats, BreakerView } from './
 export { performanceProjection } from './performance.js';
 export type { PerformanceState, PerformanceData, SetupPerformance, SetupSums } from './performance.js';
 export { auditProjection } from './audit.js';
-export type { AuditState, AuditData, AuditBook, AuditTotals, OrphanEpisode, PhantomEpisode, DriftRecord, ReconciliationRecord } from './audit.js';
+export type {
+  AuditState,
+  AuditData,
+  AuditBook,
+  AuditTotals,
+  OrphanEpisode,
+  PhantomEpisode,
+  DriftRecord,
+  ReconciliationRecord,
+} from './audit.js';
 export { ReadModelStore, documentChecksum, encodeDocument, decodeDocument, EventRef } from './readModelStore.js';
 export type { ReadModelDocument, DocumentLoad, FileStamp, PreparedDocument } from './readModelStore.js';
 export { checkRegression, LogRegressionError } from './guard.js';

@@ -12,11 +12,7 @@ import type { TrackerError } from '../errors/index.js';
  * ```
  */
 export type RunnerLifecycle =
-  | { state: 'catching-up' }
-  | { state: 'live' }
-  | { state: 'stopping' }
-  | { state: 'stopped' }
-  | { state: 'failed'; error: TrackerError };
+  { state: 'catching-up' } | { state: 'live' } | { state: 'stopping' } | { state: 'stopped' } | { state: 'failed'; error: TrackerError };
 
 /** The name of a {@link RunnerLifecycle} state, as `ProjectionsStatus.state` shows it. */
 export type RunnerState = RunnerLifecycle['state'];

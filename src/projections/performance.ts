@@ -141,7 +141,14 @@ export function performanceProjection(options: ProjectionOptions): Projection<Pe
           new Map(
             v.setups.map((r) => [
               r.setup ?? '',
-              { trades: r.trades, wins: r.wins, losses: r.losses, breakeven: r.breakeven, grossProfit: r.grossProfit, grossLoss: r.grossLoss },
+              {
+                trades: r.trades,
+                wins: r.wins,
+                losses: r.losses,
+                breakeven: r.breakeven,
+                grossProfit: r.grossProfit,
+                grossLoss: r.grossLoss,
+              },
             ]),
           ),
         );

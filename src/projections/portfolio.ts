@@ -1,6 +1,16 @@
 import type { BookState, BookStateJson, Position } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, sortedEntries, foldLimits, laterOf, sortedPositions, unrealizedOf, bookStageKey, type ReadonlyBooks } from './_internals/bookFold.js';
+import {
+  BookFold,
+  byKey,
+  sortedEntries,
+  foldLimits,
+  laterOf,
+  sortedPositions,
+  unrealizedOf,
+  bookStageKey,
+  type ReadonlyBooks,
+} from './_internals/bookFold.js';
 import { groupOf, type ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
@@ -241,7 +251,18 @@ export function portfolioProjection(options: ProjectionOptions): Projection<Port
         const book = renderBook(folding, options);
         books.set(id, book);
         totals.books += 1;
-        for (const k of ['watching', 'open', 'exited', 'skipped', 'entryValue', 'value', 'risk', 'realizedPnl', 'unrealizedPnl', 'pnl'] as const) {
+        for (const k of [
+          'watching',
+          'open',
+          'exited',
+          'skipped',
+          'entryValue',
+          'value',
+          'risk',
+          'realizedPnl',
+          'unrealizedPnl',
+          'pnl',
+        ] as const) {
           totals[k] += book.totals[k];
         }
       }

@@ -72,7 +72,9 @@ export interface BookStageReader<S = unknown> {
  * `fromJson` reads back, so the projection folds alone (foldProjection, replay). The runner
  * does not use them: it owns the stage and calls `book` with it.
  */
-export function withPrivateFold<S extends { fold: BookFold }, D>(stage: BookStageReader<S>): Pick<Projection<S, D>, 'evolve' | 'toJson' | 'fromJson'> {
+export function withPrivateFold<S extends { fold: BookFold }, D>(
+  stage: BookStageReader<S>,
+): Pick<Projection<S, D>, 'evolve' | 'toJson' | 'fromJson'> {
   return {
     evolve: (state, event) => stage.evolve(state, event, state.fold.apply(event), state.fold.books),
     toJson: (state) => ({ ...stage.toJson(state, state.fold.books), fold: state.fold.toJson() }) as D,

@@ -114,11 +114,18 @@ export function decodeDocument(text: string, expectedVersion: string): DocumentL
   const parsed = DocumentShape.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { status: 'unreadable', reason: `not a read-model document (${issue ? `${issue.path.join('.') || 'root'}: ${issue.message}` : 'bad shape'})` };
+    return {
+      status: 'unreadable',
+      reason: `not a read-model document (${issue ? `${issue.path.join('.') || 'root'}: ${issue.message}` : 'bad shape'})`,
+    };
   }
   const doc = parsed.data as ReadModelDocument;
   const expected = documentChecksum(doc);
-  if (expected !== doc.checksum) return { status: 'checksum', reason: `checksum mismatch (file says ${doc.checksum.slice(0, 19)}..., content is ${expected.slice(0, 19)}...)` };
+  if (expected !== doc.checksum)
+    return {
+      status: 'checksum',
+      reason: `checksum mismatch (file says ${doc.checksum.slice(0, 19)}..., content is ${expected.slice(0, 19)}...)`,
+    };
   if (doc.version !== expectedVersion) return { status: 'version', found: doc.version, expected: expectedVersion, document: doc };
   return { status: 'ok', document: doc };
 }
@@ -134,7 +141,7 @@ export interface PreparedDocument {
 
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /** What a file looked like when this process last wrote or checked it. */

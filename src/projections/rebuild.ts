@@ -77,7 +77,14 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     await handle.stop();
     const snapshotsRepaired = options.acceptRegression === true ? await repairSnapshots(options, booksBefore) : [];
     options.onProgress?.(final);
-    return { events: final.processed, head, elapsedMs: final.elapsedMs, eventsPerSecond: final.eventsPerSecond, readModels, snapshotsRepaired };
+    return {
+      events: final.processed,
+      head,
+      elapsedMs: final.elapsedMs,
+      eventsPerSecond: final.eventsPerSecond,
+      readModels,
+      snapshotsRepaired,
+    };
   } catch (error) {
     await handle.stop().catch(() => undefined);
     throw error;

@@ -1,6 +1,17 @@
 import { breakerActive, type BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
-import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, sortedPositions, bookStageKey, type FoldStep, type ReadonlyBooks } from './_internals/bookFold.js';
+import {
+  BookFold,
+  byKey,
+  sortedEntries,
+  type Unchecked,
+  foldLimits,
+  laterOf,
+  sortedPositions,
+  bookStageKey,
+  type FoldStep,
+  type ReadonlyBooks,
+} from './_internals/bookFold.js';
 import { dayKey, weekKey } from './_internals/time.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import { groupOf, type ProjectionOptions } from './options.js';
@@ -92,7 +103,14 @@ function statsOf(map: Map<string, PeriodStats>, key: string): PeriodStats {
   return s;
 }
 
-const copyStats = (s: PeriodStats): PeriodStats => ({ pnl: s.pnl, closes: s.closes, trades: s.trades, wins: s.wins, losses: s.losses, entries: s.entries });
+const copyStats = (s: PeriodStats): PeriodStats => ({
+  pnl: s.pnl,
+  closes: s.closes,
+  trades: s.trades,
+  wins: s.wins,
+  losses: s.losses,
+  entries: s.entries,
+});
 
 /**
  * risk.json: per book, realized P&L per day and per week (day boundaries in the configured

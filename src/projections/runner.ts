@@ -53,7 +53,6 @@ export interface StartProjectionsOptions {
   storeOptions?: OpenStoreOptions;
 }
 
-
 export interface ProjectionStatus {
   name: string;
   version: string;
@@ -288,7 +287,10 @@ export class Runner implements ProjectionsHandle {
   private subscribe(): void {
     this.subscription = this.store.subscribe({ fromPosition: this.low }).subscribe({
       next: (event) => this.apply(event),
-      error: (error: unknown) => void this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`reading the log failed: ${String(error)}`, { cause: error })),
+      error: (error: unknown) =>
+        void this.fail(
+          error instanceof TrackerError ? error : new UnexpectedStoreError(`reading the log failed: ${String(error)}`, { cause: error }),
+        ),
       complete: () => {
         if (this.stillRunning()) {
           void this.fail(new UnexpectedStoreError(`the store ${this.store.location} was closed while the read models were following it`));
@@ -387,7 +389,13 @@ export class Runner implements ProjectionsHandle {
     const outcome = await writeGuarded(this.models, dirty, {
       documentOf: (item) => ({
         name: nameOf(item),
-        document: { version: versionOf(item), checkpoint: item.checkpoint, eventCount: item.eventCount, lastEvent: item.lastEvent, data: dataOf(item) },
+        document: {
+          version: versionOf(item),
+          checkpoint: item.checkpoint,
+          eventCount: item.eventCount,
+          lastEvent: item.lastEvent,
+          data: dataOf(item),
+        },
       }),
       // The guard, before every write: the log must hold at least what the read models saw.
       guard: async () => {
@@ -457,7 +465,12 @@ export class Runner implements ProjectionsHandle {
       if (slot.dirty || slot.persisted === null) continue;
       const name = nameOf(slot);
       const now = await this.models.stamp(name);
-      const same = now !== null && slot.stamp !== null && now.ino === slot.stamp.ino && now.size === slot.stamp.size && now.mtimeMs === slot.stamp.mtimeMs;
+      const same =
+        now !== null &&
+        slot.stamp !== null &&
+        now.ino === slot.stamp.ino &&
+        now.size === slot.stamp.size &&
+        now.mtimeMs === slot.stamp.mtimeMs;
       if (same) continue;
       const load = await this.models.load(name, versionOf(slot));
       if (load.status === 'ok') {
@@ -486,7 +499,9 @@ export class Runner implements ProjectionsHandle {
       case 'same':
         return true;
       case 'gone':
-        await this.fail(new CorruptionError(`the trade log ${this.store.location} is gone: the read models were left untouched (restore the log)`));
+        await this.fail(
+          new CorruptionError(`the trade log ${this.store.location} is gone: the read models were left untouched (restore the log)`),
+        );
         return false;
       case 'in-use':
         await this.fail(
@@ -511,7 +526,10 @@ export class Runner implements ProjectionsHandle {
       );
       return false;
     }
-    this.logger.warn({ store: this.store.location }, 'the trade log file was replaced: reopening it and checking it against the read models');
+    this.logger.warn(
+      { store: this.store.location },
+      'the trade log file was replaced: reopening it and checking it against the read models',
+    );
     this.subscription?.unsubscribe();
     this.subscription = null;
     await this.store.reopen();
@@ -538,7 +556,13 @@ export class Runner implements ProjectionsHandle {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.logger.fatal(
-      { err: error, code: error.code, stateDir: this.opts.stateDir, store: this.store.location, readModels: this.slots.map((s) => ({ name: s.projection.name, checkpoint: s.persisted?.checkpoint ?? null })) },
+      {
+        err: error,
+        code: error.code,
+        stateDir: this.opts.stateDir,
+        store: this.store.location,
+        readModels: this.slots.map((s) => ({ name: s.projection.name, checkpoint: s.persisted?.checkpoint ?? null })),
+      },
       `projections stopped: ${error.message}`,
     );
     try {
@@ -574,7 +598,11 @@ export class Runner implements ProjectionsHandle {
       await this.flush();
     } catch (error) {
       // fail() keeps the first failure: a write the guard refused has failed the runner already.
-      await this.fail(error instanceof TrackerError ? error : new UnexpectedStoreError(`could not write the read models: ${String(error)}`, { cause: error }));
+      await this.fail(
+        error instanceof TrackerError
+          ? error
+          : new UnexpectedStoreError(`could not write the read models: ${String(error)}`, { cause: error }),
+      );
       throw error;
     }
     if (!this.move({ type: 'stopped' })) return;

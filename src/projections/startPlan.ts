@@ -57,7 +57,12 @@ export function describeLoad(load: Exclude<DocumentLoad, { status: 'ok' }>): str
   }
 }
 
-const extentOf = (name: string, d: ReadModelDocument): ProjectedExtent => ({ name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
+const extentOf = (name: string, d: ReadModelDocument): ProjectedExtent => ({
+  name,
+  checkpoint: d.checkpoint,
+  eventCount: d.eventCount,
+  lastEvent: d.lastEvent,
+});
 
 /**
  * Plans the start of the read models from what their files hold (`loads`, one per projection
@@ -70,7 +75,11 @@ const extentOf = (name: string, d: ReadModelDocument): ProjectedExtent => ({ nam
  * plan.steps.filter((s) => s.action === 'heal').map((s) => s.reason); // ['missing']
  * ```
  */
-export function planStart(projections: readonly AnyProjection[], loads: readonly DocumentLoad[], options: StartPlanOptions = {}): StartPlan {
+export function planStart(
+  projections: readonly AnyProjection[],
+  loads: readonly DocumentLoad[],
+  options: StartPlanOptions = {},
+): StartPlan {
   if (loads.length !== projections.length) throw new Error(`planStart: ${projections.length} projections but ${loads.length} loads`);
   const steps: StartStep[] = [];
   const check: ProjectedExtent[] = [];
@@ -117,7 +126,12 @@ export type StageStart =
  * planStageStart({ status: 'ok', document }, limits, [{ name: 'portfolio', checkpoint: 0 }]); // heal: ahead of portfolio
  * ```
  */
-export function planStageStart(load: DocumentLoad, limits: BookLimits, readers: readonly { name: string; checkpoint: number }[], rebuild = false): StageStart {
+export function planStageStart(
+  load: DocumentLoad,
+  limits: BookLimits,
+  readers: readonly { name: string; checkpoint: number }[],
+  rebuild = false,
+): StageStart {
   if (rebuild) return { action: 'rebuild' };
   if (load.status !== 'ok') return { action: 'heal', reason: describeLoad(load) };
   let fold: BookFold;
@@ -128,7 +142,10 @@ export function planStageStart(load: DocumentLoad, limits: BookLimits, readers: 
   }
   const behind = readers.find((r) => r.checkpoint < load.document.checkpoint);
   if (behind !== undefined) {
-    return { action: 'heal', reason: `ahead of ${behind.name} (at position ${load.document.checkpoint}, ${behind.name} at ${behind.checkpoint})` };
+    return {
+      action: 'heal',
+      reason: `ahead of ${behind.name} (at position ${load.document.checkpoint}, ${behind.name} at ${behind.checkpoint})`,
+    };
   }
   return { action: 'load', document: load.document, fold };
 }

@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { createProjections } from './createProjections.js';
 import { checkRegression, type ProjectedExtent } from './guard.js';
 import { ReadModelStore, type DocumentLoad } from './readModelStore.js';
-import { lazyLogger, Runner, type ProjectionLogger, type ProjectionsHandle, type Slot, type Stage, type StartProjectionsOptions } from './runner.js';
+import {
+  lazyLogger,
+  Runner,
+  type ProjectionLogger,
+  type ProjectionsHandle,
+  type Slot,
+  type Stage,
+  type StartProjectionsOptions,
+} from './runner.js';
 import { planStageStart, planStart, type StartStep } from './startPlan.js';
 import { BookFold } from './_internals/bookFold.js';
 import { projectionVersion } from './projection.js';
@@ -27,7 +35,17 @@ async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
     case 'load': {
       const d = step.document;
       const extent: ProjectedExtent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
-      return { projection, state: step.state, stage: null, ...extent, persisted: extent, stamp: await models.stamp(projection.name), dirty: false, healing: null, healed: null };
+      return {
+        projection,
+        state: step.state,
+        stage: null,
+        ...extent,
+        persisted: extent,
+        stamp: await models.stamp(projection.name),
+        dirty: false,
+        healing: null,
+        healed: null,
+      };
     }
     case 'heal':
     case 'rebuild':
@@ -61,7 +79,12 @@ const STAGE_SHAPE = 1;
  * The book stages the read models read (`Projection.book`), one per key, opened from their files
  * (see planStageStart) and handed to their readers. The intact files go to the startup guard.
  */
-async function openStages(slots: readonly Slot[], models: ReadModelStore, rebuild: boolean, logger: ProjectionLogger): Promise<{ stages: Stage[]; check: ProjectedExtent[] }> {
+async function openStages(
+  slots: readonly Slot[],
+  models: ReadModelStore,
+  rebuild: boolean,
+  logger: ProjectionLogger,
+): Promise<{ stages: Stage[]; check: ProjectedExtent[] }> {
   const byKey = new Map<string, { limits: NonNullable<Slot['projection']['book']>['limits']; readers: Slot[] }>();
   for (const slot of slots) {
     const book = slot.projection.book;
@@ -75,23 +98,54 @@ async function openStages(slots: readonly Slot[], models: ReadModelStore, rebuil
   for (const [key, { limits, readers }] of byKey) {
     // One stage (the five read models): books.json; several (custom projections under other limits): one file each.
     const name = byKey.size === 1 ? BOOK_STAGE_NAME : `${BOOK_STAGE_NAME}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
-    if (slots.some((s) => s.projection.name === name)) throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);
+    if (slots.some((s) => s.projection.name === name))
+      throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);
     const version = projectionVersion(STAGE_SHAPE, limits);
     const load = await models.load(name, version);
     if (load.status === 'ok' || load.status === 'version') {
       const d = load.document;
       check.push({ name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
     }
-    const start = planStageStart(load, limits, readers.map((r) => ({ name: r.projection.name, checkpoint: r.checkpoint })), rebuild);
+    const start = planStageStart(
+      load,
+      limits,
+      readers.map((r) => ({ name: r.projection.name, checkpoint: r.checkpoint })),
+      rebuild,
+    );
     let stage: Stage;
     if (start.action === 'load') {
       const d = start.document;
       const extent: ProjectedExtent = { name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
-      stage = { ...extent, version, fold: start.fold, persisted: extent, stamp: await models.stamp(name), dirty: false, healing: null, healed: null };
+      stage = {
+        ...extent,
+        version,
+        fold: start.fold,
+        persisted: extent,
+        stamp: await models.stamp(name),
+        dirty: false,
+        healing: null,
+        healed: null,
+      };
     } else {
       const healing = start.action === 'heal' ? start.reason : null;
-      if (healing !== null) logger.info({ readModel: name, file: models.pathOf(name), reason: healing }, `${name}.json is ${healing}: folding the books again from the log`);
-      stage = { name, version, fold: new BookFold(limits), checkpoint: 0, eventCount: 0, lastEvent: null, persisted: null, stamp: null, dirty: true, healing, healed: null };
+      if (healing !== null)
+        logger.info(
+          { readModel: name, file: models.pathOf(name), reason: healing },
+          `${name}.json is ${healing}: folding the books again from the log`,
+        );
+      stage = {
+        name,
+        version,
+        fold: new BookFold(limits),
+        checkpoint: 0,
+        eventCount: 0,
+        lastEvent: null,
+        persisted: null,
+        stamp: null,
+        dirty: true,
+        healing,
+        healed: null,
+      };
     }
     for (const r of readers) r.stage = stage;
     stages.push(stage);
@@ -147,7 +201,11 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   const logger = options.logger ?? lazyLogger();
   // Writers killed mid-write leave their temporary documents (as large as the read models): clear them.
   const stale = await models.removeStaleTemporaries();
-  if (stale.length > 0) logger.info({ stateDir: options.stateDir, removed: stale }, `removed ${stale.length} temporary read-model file(s) left by writers that were killed`);
+  if (stale.length > 0)
+    logger.info(
+      { stateDir: options.stateDir, removed: stale },
+      `removed ${stale.length} temporary read-model file(s) left by writers that were killed`,
+    );
   const spec = options.store;
   const owned = typeof spec === 'string';
   const opened = typeof spec === 'string' ? await openStore(spec, options.storeOptions) : spec;
@@ -160,7 +218,10 @@ export async function startProjections(options: StartProjectionsOptions): Promis
     for (const step of plan.steps) {
       if (step.action === 'heal') {
         const { name } = step.projection;
-        logger.warn({ readModel: name, file: models.pathOf(name), reason: step.reason }, `${name}.json is ${step.reason}: rebuilding it from the log`);
+        logger.warn(
+          { readModel: name, file: models.pathOf(name), reason: step.reason },
+          `${name}.json is ${step.reason}: rebuilding it from the log`,
+        );
       }
       slots.push(await slotOf(step, models));
     }

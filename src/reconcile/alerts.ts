@@ -95,6 +95,13 @@ export async function deliverAlert(sink: AlertSink, alert: Alert, context: { run
 function fetchFailure(error: unknown, timeoutMs: number, secrets: readonly string[]): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const text = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  const text =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
   return secrets.reduce((t, secret) => t.split(secret).join('***'), text);
 }

@@ -115,7 +115,9 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
       }
       case 'alert': {
         execution.alerts.push(action.alert);
-        const problem = options.alerts ? await deliverAlert(options.alerts.sink, action.alert, { runId: options.alerts.runId, book: options.alerts.book }) : null;
+        const problem = options.alerts
+          ? await deliverAlert(options.alerts.sink, action.alert, { runId: options.alerts.runId, book: options.alerts.book })
+          : null;
         if (problem) execution.errors.push({ stage: 'alert', ...withId(action.alert.positionId), message: problem });
         execution.results.push({ result: 'ok', healed: false, ...(problem ? { problem } : {}) });
         break;

@@ -107,12 +107,21 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const random = options.random ?? Math.random;
   const stats = { calls: 0, retries: 0 };
 
-  async function call<T>(operation: string, run: (options: ExternalCallOptions) => Promise<unknown>, parse: (raw: unknown) => T, retryable = RETRYABLE): Promise<T> {
+  async function call<T>(
+    operation: string,
+    run: (options: ExternalCallOptions) => Promise<unknown>,
+    parse: (raw: unknown) => T,
+    retryable = RETRYABLE,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       stats.calls += 1;
       let raw: unknown;
       try {
-        raw = await withTimeout(timeoutMs, (signal) => run({ signal }), () => new ExternalError(`${operation} timed out after ${timeoutMs} ms`, 'timeout'));
+        raw = await withTimeout(
+          timeoutMs,
+          (signal) => run({ signal }),
+          () => new ExternalError(`${operation} timed out after ${timeoutMs} ms`, 'timeout'),
+        );
       } catch (error) {
         const typed = classify(operation, error);
         if (!retryable.includes(typed.failure) || attempt >= retries) throw typed;
@@ -131,22 +140,39 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
     canVerify: typeof system.getPosition === 'function',
     stats,
     listPositions: () =>
-      call('listPositions', (o) => system.listPositions(o), (raw) => {
-        return parseOrThrow(PositionList, raw, 'listPositions returned a malformed answer', { error: malformed });
-      }),
-    closePosition: (id) => call(`closePosition(${id})`, (o) => system.closePosition(id, o), () => undefined, RETRYABLE_WRITE),
+      call(
+        'listPositions',
+        (o) => system.listPositions(o),
+        (raw) => {
+          return parseOrThrow(PositionList, raw, 'listPositions returned a malformed answer', { error: malformed });
+        },
+      ),
+    closePosition: (id) =>
+      call(
+        `closePosition(${id})`,
+        (o) => system.closePosition(id, o),
+        () => undefined,
+        RETRYABLE_WRITE,
+      ),
     getPosition: (id) => {
       if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
       const get = system.getPosition.bind(system);
-      return call(`getPosition(${id})`, (o) => get(id, o), (raw) => {
-        if (raw === null || raw === undefined) return null;
-        const position = parseOrThrow(ExternalPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed });
-        // An answer about another position says nothing about this one.
-        if (position.id !== id) {
-          throw new ExternalError(`getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${position.id}"`, 'malformed');
-        }
-        return position;
-      });
+      return call(
+        `getPosition(${id})`,
+        (o) => get(id, o),
+        (raw) => {
+          if (raw === null || raw === undefined) return null;
+          const position = parseOrThrow(ExternalPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed });
+          // An answer about another position says nothing about this one.
+          if (position.id !== id) {
+            throw new ExternalError(
+              `getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${position.id}"`,
+              'malformed',
+            );
+          }
+          return position;
+        },
+      );
     },
   };
 }

@@ -155,7 +155,9 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
       const tolerance = Math.max(rules.driftToleranceAbs, (rules.driftTolerancePct / 100) * local.value);
       const valueDrift = Math.abs(ext.value - local.value) > tolerance + 1e-9;
       const quantityDrift =
-        ext.quantity !== undefined && local.quantity !== undefined && Math.abs(ext.quantity - local.quantity) > 1e-9 * Math.max(1, local.quantity);
+        ext.quantity !== undefined &&
+        local.quantity !== undefined &&
+        Math.abs(ext.quantity - local.quantity) > 1e-9 * Math.max(1, local.quantity);
       if (!valueDrift && !quantityDrift) continue;
       const finding: DriftFinding = {
         positionId: local.id,
@@ -230,7 +232,11 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     });
     if (finding.verdict === 'adopt') {
       if (local !== undefined) {
-        add({ kind: 'command', command: { type: 'Archive', positionId: ext.id }, about: `archive the ${local.status} ${ext.id} before adopting it` });
+        add({
+          kind: 'command',
+          command: { type: 'Archive', positionId: ext.id },
+          about: `archive the ${local.status} ${ext.id} before adopting it`,
+        });
       }
       add(
         {
@@ -256,12 +262,21 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
       );
     } else if (finding.verdict === 'close') {
       // The outcome and the correction are the second look's to give (followUp).
-      add({ kind: 'close', positionId: ext.id, value: ext.value, ...definedFields({ symbol: ext.symbol }) }, { list: 'orphans', index: orphanAt, outcome: 'closed' }, true);
+      add(
+        { kind: 'close', positionId: ext.id, value: ext.value, ...definedFields({ symbol: ext.symbol }) },
+        { list: 'orphans', index: orphanAt, outcome: 'closed' },
+        true,
+      );
     } else {
       add(
         {
           kind: 'alert',
-          alert: { severity: 'critical', kind: 'orphan', positionId: ext.id, message: `orphan ${ext.id}: open outside (value ${money(ext.value)}), not IN here; policy manual` },
+          alert: {
+            severity: 'critical',
+            kind: 'orphan',
+            positionId: ext.id,
+            message: `orphan ${ext.id}: open outside (value ${money(ext.value)}), not IN here; policy manual`,
+          },
         },
         { list: 'orphans', index: orphanAt, outcome: 'alerted', always: true },
       );
@@ -301,7 +316,10 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     } else if (snapshot.canVerify) {
       finding.verdict = 'verify';
       // What becomes of it is the direct look's to say (followUp).
-      add({ kind: 'verify', positionId: p.id, looks, policy: rules.phantoms }, { list: 'phantoms', index: phantomAt, outcome: 'suspected' });
+      add(
+        { kind: 'verify', positionId: p.id, looks, policy: rules.phantoms },
+        { list: 'phantoms', index: phantomAt, outcome: 'suspected' },
+      );
     } else {
       add(
         {
@@ -317,7 +335,12 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
 }
 
 /** The actions for a confirmed phantom: record the looks, then clear it or hand it to a person. */
-export function confirmedPhantom(p: Pick<InPosition, 'id' | 'value'>, looks: number, policy: 'clear' | 'manual', tag: { runId?: string } = {}): PlannedAction[] {
+export function confirmedPhantom(
+  p: Pick<InPosition, 'id' | 'value'>,
+  looks: number,
+  policy: 'clear' | 'manual',
+  tag: { runId?: string } = {},
+): PlannedAction[] {
   return confirmedPhantomSteps(p, looks, policy, tag).map((s) => s.action);
 }
 
@@ -358,7 +381,12 @@ export function confirmedPhantomSteps(
     {
       action: {
         kind: 'alert',
-        alert: { severity: 'critical', kind: 'phantom', positionId: p.id, message: `phantom ${p.id}: IN here (value ${money(p.value)}), gone outside; policy manual` },
+        alert: {
+          severity: 'critical',
+          kind: 'phantom',
+          positionId: p.id,
+          message: `phantom ${p.id}: IN here (value ${money(p.value)}), gone outside; policy manual`,
+        },
       },
       ...settles('alerted', true),
     },

@@ -33,7 +33,11 @@ export function planCloseAll(book: BookState, outside: readonly ExternalPosition
   for (const p of book.positions.values()) {
     if (p.status !== 'IN' || open.has(p.id)) continue;
     steps.push({
-      action: { kind: 'command', command: { type: 'ClearPhantom', positionId: p.id, looks: 0, reason: `${REASON}, not open outside` }, about: `clear ${p.id}: IN here, not open outside` },
+      action: {
+        kind: 'command',
+        command: { type: 'ClearPhantom', positionId: p.id, looks: 0, reason: `${REASON}, not open outside` },
+        about: `clear ${p.id}: IN here, not open outside`,
+      },
     });
   }
   return steps;

@@ -6,7 +6,15 @@ import { parseOrThrow } from '../_internals/zodIssues.js';
 import { asExternalError, executePlan, type ReconcileError, type SkippedStep } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
 import { followUp, secondLooks } from './followUp.js';
-import { planSteps, type Alert, type DriftFinding, type OrphanFinding, type PhantomFinding, type PlannedAction, type ReconciliationPlan } from './plan.js';
+import {
+  planSteps,
+  type Alert,
+  type DriftFinding,
+  type OrphanFinding,
+  type PhantomFinding,
+  type PlannedAction,
+  type ReconciliationPlan,
+} from './plan.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
@@ -72,7 +80,10 @@ async function lookAgain(external: GuardedExternal, actions: readonly PlannedAct
     try {
       listed = new Set((await external.listPositions()).map((p) => p.id));
     } catch (error) {
-      return { failed: { stage: 'listPositions', ...definedFields({ positionId: byList.length === 1 ? byList[0] : undefined }), error }, ids: byList };
+      return {
+        failed: { stage: 'listPositions', ...definedFields({ positionId: byList.length === 1 ? byList[0] : undefined }), error },
+        ids: byList,
+      };
     }
     for (const id of byList) open.set(id, listed.has(id));
   }
@@ -101,9 +112,13 @@ function findingsWithOutcomes(plan: ReconciliationPlan, settled: readonly Settle
   }
   const sure = new Set(confirmed);
   return {
-    orphans: plan.orphans.map((o, i) => ({ ...o, outcome: present(orphans[i], 'an orphan\'s outcome') })),
-    phantoms: plan.phantoms.map((p, i) => ({ ...p, ...(sure.has(i) ? { verdict: 'confirmed' as const } : {}), outcome: present(phantoms[i], 'a phantom\'s outcome') })),
-    drift: plan.drift.map((d, i) => ({ ...d, outcome: present(drift[i], 'a drift\'s outcome') })),
+    orphans: plan.orphans.map((o, i) => ({ ...o, outcome: present(orphans[i], "an orphan's outcome") })),
+    phantoms: plan.phantoms.map((p, i) => ({
+      ...p,
+      ...(sure.has(i) ? { verdict: 'confirmed' as const } : {}),
+      outcome: present(phantoms[i], "a phantom's outcome"),
+    })),
+    drift: plan.drift.map((d, i) => ({ ...d, outcome: present(drift[i], "a drift's outcome") })),
   };
 }
 
@@ -182,7 +197,14 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   report.actions = plan.actions;
   const reappeared: ReconcileReport['phantoms'] = plan.reappeared.map((r) => {
     const p = state.positions.get(r.positionId);
-    return { positionId: r.positionId, value: p?.status === 'IN' ? p.value : 0, looks: r.looks, verdict: 'suspected', policy: policy.phantoms, outcome: 'reappeared' };
+    return {
+      positionId: r.positionId,
+      value: p?.status === 'IN' ? p.value : 0,
+      looks: r.looks,
+      verdict: 'suspected',
+      policy: policy.phantoms,
+      outcome: 'reappeared',
+    };
   });
   const settle = (findings: Findings): void => {
     report.orphans = findings.orphans;
@@ -205,7 +227,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     report.errors.push({ stage, ...definedFields({ positionId }), failure: e.failure, message: e.message });
     const unsure = new Set(looked.ids);
     const failed = planned.steps.flatMap(({ action, settles }) =>
-      settles !== undefined && (action.kind === 'verify' || action.kind === 'close') && unsure.has(action.positionId) ? [settledBy(settles, 'failed')] : [],
+      settles !== undefined && (action.kind === 'verify' || action.kind === 'close') && unsure.has(action.positionId)
+        ? [settledBy(settles, 'failed')]
+        : [],
     );
     settle(findingsWithOutcomes(plan, failed));
     report.completedAt = now().toISOString();
@@ -213,8 +237,15 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   }
 
   const next = followUp(planned, looked.open, runId);
-  const execution = await executePlan(next.steps, { handler, external, meta: { source: 'reconcile', correlationId: runId }, alerts: { sink, runId, book } });
-  const settled = next.steps.flatMap(({ settles }, i) => (settles === undefined ? [] : [settledBy(settles, present(execution.results[i], 'the result of a step').result)]));
+  const execution = await executePlan(next.steps, {
+    handler,
+    external,
+    meta: { source: 'reconcile', correlationId: runId },
+    alerts: { sink, runId, book },
+  });
+  const settled = next.steps.flatMap(({ settles }, i) =>
+    settles === undefined ? [] : [settledBy(settles, present(execution.results[i], 'the result of a step').result)],
+  );
   for (const index of next.reappeared) settled.push({ list: 'phantoms', index, outcome: 'reappeared' });
   settle(findingsWithOutcomes(plan, settled, next.confirmed));
   report.corrected = execution.results.filter((r) => r.healed).length;
@@ -244,7 +275,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
             report: {
               orphans: capped(report.orphans.map((o) => ({ id: o.positionId, value: o.value, outcome: o.outcome }))),
               phantoms: capped(report.phantoms.map((p) => ({ id: p.positionId, value: p.value, looks: p.looks, outcome: p.outcome }))),
-              drift: capped(report.drift.map((d) => ({ id: d.positionId, local: d.localValue, external: d.externalValue, outcome: d.outcome }))),
+              drift: capped(
+                report.drift.map((d) => ({ id: d.positionId, local: d.localValue, external: d.externalValue, outcome: d.outcome })),
+              ),
               dust: capped(report.dust.map((d) => ({ id: d.positionId, value: d.value }))),
               alerts: capped(report.alerts.map((a) => a.message)),
               errors: capped(report.errors.map((e) => `${e.stage}${e.positionId ? ` ${e.positionId}` : ''}: ${e.message}`)),

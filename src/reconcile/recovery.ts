@@ -108,7 +108,12 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
   } else if (mode === 'manual') {
     const processName = options.processName ?? 'tracker';
     await handler.handle(
-      { type: 'RequireRecovery', mode: 'manual', reason: `manual startup recovery of ${processName} at ${startedAt.toISOString()}`, process: processName },
+      {
+        type: 'RequireRecovery',
+        mode: 'manual',
+        reason: `manual startup recovery of ${processName} at ${startedAt.toISOString()}`,
+        process: processName,
+      },
       { source: 'recovery' },
     );
     const check = async (): Promise<boolean> => {

@@ -87,7 +87,9 @@ export class SimulatedExchange implements ExternalSystem {
     this.lagSeconds = options.lagSeconds ?? 0;
     this.latencyMs = options.latencyMs ?? 0;
     this.random = new SeededRandom(state?.random ?? options.seed);
-    this.prices = new Map(Object.entries(state?.prices ?? options.symbols ?? { BTC: 60_000, ETH: 3_000, SOL: 150, AAPL: 200, MSFT: 420, NVDA: 130 }));
+    this.prices = new Map(
+      Object.entries(state?.prices ?? options.symbols ?? { BTC: 60_000, ETH: 3_000, SOL: 150, AAPL: 200, MSFT: 420, NVDA: 130 }),
+    );
     this.faults = state?.faults ?? { ...NO_FAULTS, ...options.faults };
     if (state) {
       for (const p of state.positions) this.positions.set(p.id, { ...p });
@@ -211,7 +213,8 @@ export class SimulatedExchange implements ExternalSystem {
     const roll = this.random.next();
     if (roll < f.error) throw new ExternalError(`${operation}: connection refused (simulated)`, 'unreachable');
     if (roll < f.error + f.timeout) throw new ExternalError(`${operation}: timed out (simulated)`, 'timeout');
-    if (roll < f.error + f.timeout + f.rateLimit) throw new ExternalError(`${operation}: 429 too many requests (simulated)`, 'rate_limited');
+    if (roll < f.error + f.timeout + f.rateLimit)
+      throw new ExternalError(`${operation}: 429 too many requests (simulated)`, 'rate_limited');
     if (roll < f.error + f.timeout + f.rateLimit + f.malformed) return 'malformed';
     return 'ok';
   }
@@ -222,7 +225,14 @@ export class SimulatedExchange implements ExternalSystem {
     }
     return [...this.positions.values()]
       .filter((p) => this.visible(p))
-      .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) }));
+      .map((p) => ({
+        id: p.id,
+        symbol: p.symbol,
+        side: p.side,
+        quantity: p.quantity,
+        price: this.price(p.symbol),
+        value: this.valueOf(p),
+      }));
   }
 
   async getPosition(id: string, options?: ExternalCallOptions): Promise<unknown> {

@@ -65,14 +65,17 @@ export class MemoryEventStore implements EventStore {
     }
     const list = existing ?? [];
     // Stored as the JSON round trip, so readers see exactly what SQLite would give them.
-    const recorded = encoded.map((e, i): RecordedEvent => ({
-      type: e.type,
-      data: JSON.parse(e.data),
-      metadata: JSON.parse(e.metadata),
-      stream,
-      revision: current + 1 + i,
-      position: this.log.length + 1 + i,
-    }) as RecordedEvent);
+    const recorded = encoded.map(
+      (e, i): RecordedEvent =>
+        ({
+          type: e.type,
+          data: JSON.parse(e.data),
+          metadata: JSON.parse(e.metadata),
+          stream,
+          revision: current + 1 + i,
+          position: this.log.length + 1 + i,
+        }) as RecordedEvent,
+    );
     for (const r of recorded) {
       this.log.push(r);
       list.push(r);

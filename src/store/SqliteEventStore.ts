@@ -3,13 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
 import { CorruptionError, StoreError, TrackerError, UnexpectedStoreError } from '../errors/index.js';
-import {
-  defaultCodec,
-  type EncodedEvent,
-  type EventCodec,
-  type NewEvent,
-  type RecordedEvent,
-} from '../events/index.js';
+import { defaultCodec, type EncodedEvent, type EventCodec, type NewEvent, type RecordedEvent } from '../events/index.js';
 import {
   assertOpen,
   checkExpectedRevision,
@@ -93,7 +87,9 @@ function integrityFindings(db: Database.Database, pragma: 'integrity_check' | 'q
   return rows
     .flatMap((row) => row.split('\n'))
     .filter((line) => line.trim() !== '' && !line.startsWith('*** in database'))
-    .map((line) => line.replace(/^Tree (\d+)/, (all, root: string) => (names.has(Number(root)) ? `${all} (${names.get(Number(root))})` : all)))
+    .map((line) =>
+      line.replace(/^Tree (\d+)/, (all, root: string) => (names.has(Number(root)) ? `${all} (${names.get(Number(root))})` : all)),
+    )
     .slice(0, max);
 }
 
@@ -165,7 +161,8 @@ const KINDS: [keyof Stats, string][] = [
 function inspectExisting(path: string): Existing {
   if (!existsSync(path)) return 'missing';
   const stat = statSync(path);
-  if (stat.isDirectory()) throw new StoreError(`${path} is a directory, not a trade log file: name a file inside it (e.g. ${path}/trades.db)`);
+  if (stat.isDirectory())
+    throw new StoreError(`${path} is a directory, not a trade log file: name a file inside it (e.g. ${path}/trades.db)`);
   if (!stat.isFile()) {
     const kind = KINDS.find(([test]) => (stat[test] as () => boolean).call(stat))?.[1] ?? 'special file';
     throw new StoreError(`${path} is a ${kind}, not a regular file: a trade log is a file (e.g. ./state/trades.db); nothing was written`);
@@ -204,10 +201,14 @@ function inspectExisting(path: string): Existing {
 /** For an open that must not create: a missing or empty file is refused, naming the path. */
 function requireLog(file: string, existing: Existing): void {
   if (existing === 'missing') {
-    throw new StoreError(`no trade log at ${file}: nothing was created (check the store path; \`ptrack init\` or a command that writes creates one)`);
+    throw new StoreError(
+      `no trade log at ${file}: nothing was created (check the store path; \`ptrack init\` or a command that writes creates one)`,
+    );
   }
   if (existing === 'empty') {
-    throw new StoreError(`${file} is not a trade log yet (an empty file): nothing to read, nothing was written (\`ptrack init\` or a command that writes initialises it)`);
+    throw new StoreError(
+      `${file} is not a trade log yet (an empty file): nothing to read, nothing was written (\`ptrack init\` or a command that writes initialises it)`,
+    );
   }
 }
 
@@ -244,7 +245,11 @@ export class SqliteEventStore implements EventStore {
     readSnapshot: Database.Statement<[string], [number, number, string]>;
     writeSnapshot: Database.Statement<[string, number, number, string, string]>;
   };
-  private readonly appendTx: (stream: string, expected: ReturnType<typeof validateExpectedRevision>, events: EncodedEvent[]) => { current: number; positions: number[] };
+  private readonly appendTx: (
+    stream: string,
+    expected: ReturnType<typeof validateExpectedRevision>,
+    events: EncodedEvent[],
+  ) => { current: number; positions: number[] };
 
   private constructor(path: string, db: Database.Database, options: SqliteEventStoreOptions) {
     this.location = path;
@@ -346,9 +351,12 @@ export class SqliteEventStore implements EventStore {
     if (encoded.length === 0) {
       return { nextExpectedRevision: result.current, position: this.lastPositionSync(), events: [] };
     }
-    const recorded = encoded.map(
-      (e, i): RecordedEvent => ({ ...e.event, stream, revision: result.current + 1 + i, position: present(result.positions[i], 'position of an appended event') }),
-    );
+    const recorded = encoded.map((e, i): RecordedEvent => ({
+      ...e.event,
+      stream,
+      revision: result.current + 1 + i,
+      position: present(result.positions[i], 'position of an appended event'),
+    }));
     this.appended.next();
     return {
       nextExpectedRevision: result.current + encoded.length,
@@ -364,7 +372,9 @@ export class SqliteEventStore implements EventStore {
     const code = sqliteCode(error) ?? '';
     const reason = error instanceof Error ? error.message : String(error);
     if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
-      return new UnexpectedStoreError(`the trade log ${this.location} stayed locked by another writer: ${reason} (try again)`, { cause: error });
+      return new UnexpectedStoreError(`the trade log ${this.location} stayed locked by another writer: ${reason} (try again)`, {
+        cause: error,
+      });
     }
     if (code.startsWith('SQLITE_READONLY')) {
       return new StoreError(`the trade log ${this.location} is read-only: ${reason}`, { cause: error });
@@ -504,7 +514,12 @@ export class SqliteEventStore implements EventStore {
   async checkIntegrity(): Promise<string[]> {
     assertOpen(this.closed, this.location);
     let stopped: unknown;
-    for (const [pragma, max] of [['integrity_check', 20], ['quick_check', 20], ['quick_check', 3], ['quick_check', 1]] as const) {
+    for (const [pragma, max] of [
+      ['integrity_check', 20],
+      ['quick_check', 20],
+      ['quick_check', 3],
+      ['quick_check', 1],
+    ] as const) {
       try {
         return integrityFindings(this.db, pragma, max);
       } catch (error) {

@@ -20,9 +20,7 @@ export function validateExpectedRevision(value: unknown): ExpectedRevision {
   if (value === undefined) return 'any';
   if (value === 'any' || value === 'no_stream' || value === 'stream_exists') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  throw new ValidationError(
-    `expectedRevision: expected 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${quote(value)}`,
-  );
+  throw new ValidationError(`expectedRevision: expected 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${quote(value)}`);
 }
 
 export function validateStream(stream: unknown): string {

@@ -1,7 +1,16 @@
 import { stat } from 'node:fs/promises';
 import type { Observable } from 'rxjs';
 import type { NewEvent, RecordedEvent } from '../events/index.js';
-import type { AppendOptions, AppendResult, EventStore, LogHead, ReadAllOptions, ReadStreamOptions, Snapshot, SubscribeOptions } from './port.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LogHead,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  SubscribeOptions,
+} from './port.js';
 import { SqliteEventStore } from './SqliteEventStore.js';
 
 /**

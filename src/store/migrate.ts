@@ -124,7 +124,7 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
   // 1. verify. The source's stream lengths, and where its log ended when we looked.
   const lengths = new Map<string, number>();
   let end = 0;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await from.readAll({ fromPosition: after, limit: pageSize });
     for (const e of page) {
       const expected = lengths.get(e.stream) ?? 0;
@@ -156,7 +156,9 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
     if (conflicts.length >= MAX_CONFLICTS) break;
   }
   if (conflicts.length > 0) {
-    const shown = conflicts.slice(0, 3).map((c) => `${c.stream}${c.revision === undefined ? '' : ` at revision ${c.revision}`}: ${c.reason}`);
+    const shown = conflicts
+      .slice(0, 3)
+      .map((c) => `${c.stream}${c.revision === undefined ? '' : ` at revision ${c.revision}`}: ${c.reason}`);
     throw new MigrationConflictError(
       `cannot migrate into ${to.engine} ${to.location}: ${conflicts.length}${conflicts.length >= MAX_CONFLICTS ? '+' : ''} stream${
         conflicts.length === 1 ? '' : 's'
@@ -180,7 +182,7 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
     progress.copied += batch.length;
     batch = [];
   };
-  for (let after = 0; after < end; ) {
+  for (let after = 0; after < end;) {
     const page = await from.readAll({ fromPosition: after, limit: pageSize });
     for (const e of page) {
       if (e.position > end) break;
@@ -208,12 +210,16 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
     for (const [stream, length] of lengths) {
       const held = (await to.streamRevision(stream)) + 1;
       if (held !== length) {
-        throw new UnexpectedStoreError(`after the copy, "${stream}" holds ${held} events in the target and ${length} in the source: run migrate again`);
+        throw new UnexpectedStoreError(
+          `after the copy, "${stream}" holds ${held} events in the target and ${length} in the source: run migrate again`,
+        );
       }
     }
     const events = [...lengths.values()].reduce((a, b) => a + b, 0);
     if (targetCount < events) {
-      throw new UnexpectedStoreError(`after the copy, the target holds ${targetCount} events, fewer than the ${events} copied from the source`);
+      throw new UnexpectedStoreError(
+        `after the copy, the target holds ${targetCount} events, fewer than the ${events} copied from the source`,
+      );
     }
   }
   return {
@@ -230,7 +236,13 @@ export async function migrateStore(from: EventStore, to: EventStore, options: Mi
 }
 
 /** The first revision below `held` where the two stores' streams differ, or null. Paged on both sides. */
-async function compareStreams(from: EventStore, to: EventStore, stream: string, held: number, pageSize: number): Promise<MigrationConflict | null> {
+async function compareStreams(
+  from: EventStore,
+  to: EventStore,
+  stream: string,
+  held: number,
+  pageSize: number,
+): Promise<MigrationConflict | null> {
   const source = readWholeStream(from, stream, { pageSize });
   const target = readWholeStream(to, stream, { pageSize });
   try {

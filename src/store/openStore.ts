@@ -64,7 +64,9 @@ export function parseStoreSpec(spec: unknown): StoreSpec {
     case 'kdb+discover': {
       // The same server: this version's client reads only the esdb:// spelling.
       const suggestion = parseEsdbConnectionString(spec.replace(/^(kurrentdb|kdb)/i, 'esdb')).display;
-      throw new StoreError(`store "${suggestion.replace(/^esdb/, scheme)}": this version reads KurrentDB addresses in the esdb:// form: ${suggestion}`);
+      throw new StoreError(
+        `store "${suggestion.replace(/^esdb/, scheme)}": this version reads KurrentDB addresses in the esdb:// form: ${suggestion}`,
+      );
     }
     default:
       throw new StoreError(`store ${quote(shown)}: unknown store; ${EXPECTED}`);

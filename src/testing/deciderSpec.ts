@@ -41,8 +41,7 @@ function specFor(decider: BookDecider, options: DeciderSpecOptions = {}) {
         );
       return {
         when(command: CommandInput, at: { now?: Date } = {}) {
-          const run = (): DecidedEvent[] =>
-            decider.decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
+          const run = (): DecidedEvent[] => decider.decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
           return {
             then(expected: readonly DecidedEvent[]): void {
               deepStrictEqual(run(), expected);

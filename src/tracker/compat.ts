@@ -32,10 +32,15 @@ export function compat(tracker: Tracker): LegacyTracker {
   return {
     async track(id, metadata = {}) {
       const { symbol, side, setup, group, ...others } = metadata;
-      const attributes = Object.fromEntries(Object.entries(others).filter(([, v]) => scalar(v))) as Record<string, string | number | boolean | null>;
+      const attributes = Object.fromEntries(Object.entries(others).filter(([, v]) => scalar(v))) as Record<
+        string,
+        string | number | boolean | null
+      >;
       const dropped = Object.keys(others).filter((k) => !scalar(others[k]));
       if (dropped.length > 0) {
-        throw new ValidationError(`track "${id}": metadata ${dropped.map((k) => quote(k)).join(', ')} must be strings, numbers, booleans or null`);
+        throw new ValidationError(
+          `track "${id}": metadata ${dropped.map((k) => quote(k)).join(', ')} must be strings, numbers, booleans or null`,
+        );
       }
       return tracker.track(id, {
         ...(typeof symbol === 'string' ? { symbol } : {}),

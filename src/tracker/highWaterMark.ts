@@ -170,7 +170,13 @@ export async function openHighWaterMark(store: EventStore, options: { write: boo
         log,
         count,
         position: result.position,
-        lastEvent: { position: last.position, stream: last.stream, revision: last.revision, type: last.type, recordedAt: last.metadata.recordedAt },
+        lastEvent: {
+          position: last.position,
+          stream: last.stream,
+          revision: last.revision,
+          type: last.type,
+          recordedAt: last.metadata.recordedAt,
+        },
       };
       // The append has committed: a mark that cannot be written must not fail it. The mark then
       // stays behind the log, which only makes the guard see less.
@@ -229,6 +235,12 @@ export async function acceptLogAsItIs(store: EventStore): Promise<string | null>
   const path = highWaterMarkPathOf(store.engine, store.location);
   if (path === null) return null;
   const head = await headOf(store);
-  writeMark(path, { version: 1, log: resolve(store.location), count: head.count, position: head.position, lastEvent: await lastEventRef(store, head) });
+  writeMark(path, {
+    version: 1,
+    log: resolve(store.location),
+    count: head.count,
+    position: head.position,
+    lastEvent: await lastEventRef(store, head),
+  });
   return path;
 }

@@ -87,13 +87,37 @@ export interface Tracker {
   readonly store: EventStore;
   readonly config: TrackerConfig;
   readonly handler: CommandHandler;
-  track(id: string, opts?: { symbol?: string; side?: Side; setup?: string; group?: string; attributes?: Record<string, string | number | boolean | null> } & CallOptions): Promise<TrackerResult>;
+  track(
+    id: string,
+    opts?: {
+      symbol?: string;
+      side?: Side;
+      setup?: string;
+      group?: string;
+      attributes?: Record<string, string | number | boolean | null>;
+    } & CallOptions,
+  ): Promise<TrackerResult>;
   enter(id: string, opts: { value: number; quantity?: number; price?: number; stop?: number } & CallOptions): Promise<TrackerResult>;
   hold(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
   monitor(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
-  exit(id: string, opts: { value: number; fraction?: number; quantity?: number; price?: number; reason?: string } & CallOptions): Promise<TrackerResult>;
+  exit(
+    id: string,
+    opts: { value: number; fraction?: number; quantity?: number; price?: number; reason?: string } & CallOptions,
+  ): Promise<TrackerResult>;
   skip(id: string, opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
-  adoptOrphan(id: string, opts: { value: number; symbol?: string; side?: Side; quantity?: number; price?: number; setup?: string; group?: string; reason?: string } & CallOptions): Promise<TrackerResult>;
+  adoptOrphan(
+    id: string,
+    opts: {
+      value: number;
+      symbol?: string;
+      side?: Side;
+      quantity?: number;
+      price?: number;
+      setup?: string;
+      group?: string;
+      reason?: string;
+    } & CallOptions,
+  ): Promise<TrackerResult>;
   /** Archives what is due by timeout, or one position now when `id` is given. */
   archive(id?: string, opts?: CallOptions): Promise<TrackerResult[]>;
   tripCircuitBreaker(reason: string, opts?: { seconds?: number } & CallOptions): Promise<TrackerResult>;
@@ -132,11 +156,13 @@ function clean<T extends object>(o: T): T {
   return out as T;
 }
 
-const STORE_EXPECTED = "must be a store string (sqlite:<file>, memory:, esdb://host:2113) or an open EventStore";
+const STORE_EXPECTED = 'must be a store string (sqlite:<file>, memory:, esdb://host:2113) or an open EventStore';
 const isEventStore = (v: unknown): v is EventStore =>
   typeof v === 'object' &&
   v !== null &&
-  (['append', 'readStream', 'readAll', 'subscribe', 'head', 'close'] as const).every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+  (['append', 'readStream', 'readAll', 'subscribe', 'head', 'close'] as const).every(
+    (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+  );
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The options of {@link openTracker}: the config's keys, plus the store (a string or an open store), clock and logger. */
@@ -144,12 +170,18 @@ const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
   store: z.union([z.string().min(1), z.custom<EventStore>(isEventStore)], { error: STORE_EXPECTED }).optional(),
   now: z.custom<() => Date>((v) => typeof v === 'function', 'must be a function returning the current Date').optional(),
   logger: z
-    .custom<HandlerLogger>((v) => isObject(v) && typeof (v as HandlerLogger).debug === 'function' && typeof (v as HandlerLogger).warn === 'function', 'must be an object with debug() and warn()')
+    .custom<HandlerLogger>(
+      (v) => isObject(v) && typeof (v as HandlerLogger).debug === 'function' && typeof (v as HandlerLogger).warn === 'function',
+      'must be an object with debug() and warn()',
+    )
     .optional(),
   storeOptions: z.custom<OpenStoreOptions>(isObject, 'must be an object').optional(),
   external: z
     .custom<ExternalSystem | GuardedExternal>(
-      (v) => isObject(v) && typeof (v as ExternalSystem).listPositions === 'function' && typeof (v as ExternalSystem).closePosition === 'function',
+      (v) =>
+        isObject(v) &&
+        typeof (v as ExternalSystem).listPositions === 'function' &&
+        typeof (v as ExternalSystem).closePosition === 'function',
       'must be an ExternalSystem with listPositions() and closePosition(id)',
     )
     .optional(),
@@ -162,15 +194,26 @@ const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
 export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
   if (!isObject(options)) throw new ValidationError(`openTracker: expected an object of options, got ${quote(options)}`);
   const input = clean(options);
-  const { store: storeOption, now, logger, storeOptions, external, ...configPart } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
-  const config: TrackerConfig = { ...configPart, store: typeof storeOption === 'string' ? storeOption : TrackerConfig.shape.store.parse(undefined) };
+  const {
+    store: storeOption,
+    now,
+    logger,
+    storeOptions,
+    external,
+    ...configPart
+  } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
+  const config: TrackerConfig = {
+    ...configPart,
+    store: typeof storeOption === 'string' ? storeOption : TrackerConfig.shape.store.parse(undefined),
+  };
   const ownsStore = typeof storeOption !== 'object';
   if (ownsStore) {
     const spec = parseStoreSpec(config.store);
     // A log deleted under a surviving high-water mark is refused before openStore creates an empty one.
     if (spec.engine === 'sqlite') assertLogNotGone(spec.engine, spec.path);
   }
-  const opened = typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...definedFields({ now }) });
+  const opened =
+    typeof storeOption === 'object' ? storeOption : await openStore(config.store, { ...storeOptions, ...definedFields({ now }) });
   // A book command on a log that is behind what this installation has seen of it is refused (exit 4).
   let mark: HighWaterMark | null;
   try {

@@ -26,11 +26,14 @@ const IsoTime = z.iso.datetime({ offset: true });
 export function parseReplayPoint(raw: string | number): ReplayPoint {
   if (typeof raw === 'number' || /^\d+$/.test(raw.trim())) {
     const position = Number(raw);
-    if (!Number.isSafeInteger(position) || position < 0) throw new ValidationError(`--until: expected a position >= 0 or an ISO time, got ${quote(raw)}`);
+    if (!Number.isSafeInteger(position) || position < 0)
+      throw new ValidationError(`--until: expected a position >= 0 or an ISO time, got ${quote(raw)}`);
     return { position };
   }
   if (!IsoTime.safeParse(raw).success) {
-    throw new ValidationError(`--until: expected a position (a whole number) or an ISO-8601 time with an offset such as 2026-01-05T12:00:00Z, got ${quote(raw)}`);
+    throw new ValidationError(
+      `--until: expected a position (a whole number) or an ISO-8601 time with an offset such as 2026-01-05T12:00:00Z, got ${quote(raw)}`,
+    );
   }
   return { time: raw };
 }
@@ -87,7 +90,10 @@ export async function replayAt(store: EventStore, options: ReplayOptions): Promi
     for (const stage of stages.values()) steps.set(stage, stage.apply(event));
     for (const [i, p] of projections.entries()) {
       const stage = stageOf(p);
-      states[i] = stage === undefined || p.book === undefined ? p.evolve(states[i], event) : p.book.evolve(states[i], event, steps.get(stage) ?? null, stage.books);
+      states[i] =
+        stage === undefined || p.book === undefined
+          ? p.evolve(states[i], event)
+          : p.book.evolve(states[i], event, steps.get(stage) ?? null, stage.books);
     }
     last = event;
     events += 1;
@@ -96,7 +102,10 @@ export async function replayAt(store: EventStore, options: ReplayOptions): Promi
   const readModels = recordFrom(
     projections.map((p, i) => {
       const stage = stageOf(p);
-      return [p.name, (stage === undefined || p.book === undefined ? p.toJson(states[i]) : p.book.toJson(states[i], stage.books)) as unknown] as const;
+      return [
+        p.name,
+        (stage === undefined || p.book === undefined ? p.toJson(states[i]) : p.book.toJson(states[i], stage.books)) as unknown,
+      ] as const;
     }),
   );
   return { position: last?.position ?? 0, at: last?.metadata.recordedAt ?? null, events, book, readModels };

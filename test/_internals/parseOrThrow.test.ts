@@ -25,7 +25,9 @@ describe('#16.7 parseOrThrow', () => {
     const error = thrown(() => parseOrThrow(Point, { x: 1, y: 'two' }, 'point'));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toBe('point: y: Invalid input: expected number, received string, got "two"');
-    expect((error as ValidationError).issues).toEqual([{ path: 'y', message: 'Invalid input: expected number, received string, got "two"', value: 'two' }]);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'y', message: 'Invalid input: expected number, received string, got "two"', value: 'two' },
+    ]);
   });
 
   it('`at` names where the input sits, an empty label leaves the issues alone, `hint` is appended', () => {
@@ -36,11 +38,16 @@ describe('#16.7 parseOrThrow', () => {
 
   it('`error` picks the error class from the message and the issues', () => {
     class Odd extends Error {
-      constructor(message: string, readonly field: string | undefined) {
+      constructor(
+        message: string,
+        readonly field: string | undefined,
+      ) {
         super(message);
       }
     }
-    const error = thrown(() => parseOrThrow(Point, { x: null, y: 0 }, 'answer', { at: 'data', error: (message, issues) => new Odd(message, issues[0]?.path) }));
+    const error = thrown(() =>
+      parseOrThrow(Point, { x: null, y: 0 }, 'answer', { at: 'data', error: (message, issues) => new Odd(message, issues[0]?.path) }),
+    );
     expect(error).toBeInstanceOf(Odd);
     expect((error as Odd).message).toBe('answer: data.x: Invalid input: expected number, received null, got null');
     expect((error as Odd).field).toBe('data.x');

@@ -68,7 +68,9 @@ function sandbox(onTestFinished: (fn: () => void) => void) {
 }
 
 describe.concurrent('ptrack: a whole lifecycle', () => {
-  it('init, track, enter, hold, partial and full exit, status, log, archive, and a new lifecycle on the same id', async ({ onTestFinished }) => {
+  it('init, track, enter, hold, partial and full exit, status, log, archive, and a new lifecycle on the same id', async ({
+    onTestFinished,
+  }) => {
     const { dir, ok, status, eventCount } = sandbox(onTestFinished);
     const init = await ok('init');
     expect(init).toContain(`wrote ${join(dir, 'ptrack.config.json')}`);
@@ -76,8 +78,12 @@ describe.concurrent('ptrack: a whole lifecycle', () => {
     expect(existsSync(join(dir, 'ptrack.config.json'))).toBe(true);
     expect(existsSync(join(dir, 'state', 'trades.db'))).toBe(true);
 
-    expect(await ok('track', 'AAPL-1', '--symbol', 'AAPL', '--setup', 'breakout', '--group', 'tech')).toBe('AAPL-1: WATCHING AAPL long (group tech)\n');
-    expect(await ok('enter', 'AAPL-1', '--value', '1000', '--qty', '5', '--price', '200', '--stop', '190')).toBe('AAPL-1: IN at value 1000\n');
+    expect(await ok('track', 'AAPL-1', '--symbol', 'AAPL', '--setup', 'breakout', '--group', 'tech')).toBe(
+      'AAPL-1: WATCHING AAPL long (group tech)\n',
+    );
+    expect(await ok('enter', 'AAPL-1', '--value', '1000', '--qty', '5', '--price', '200', '--stop', '190')).toBe(
+      'AAPL-1: IN at value 1000\n',
+    );
     expect(await ok('hold', 'AAPL-1', '--value', '1100')).toBe('AAPL-1: valued at 1100\n');
     expect(await ok('exit', 'AAPL-1', '--value', '1200', '--fraction', '0.5')).toBe('AAPL-1: exited 50%, still IN, realized P&L 100\n');
 
@@ -244,7 +250,11 @@ describe.concurrent('ptrack: refusals exit 3 with one line naming the rule or th
     const { run, ok, eventCount } = sandbox(onTestFinished);
     await ok('init');
     await ok('track', 'A-1', '--symbol', 'A');
-    expectOneLineError(await run('exit', 'A-1', '--value', '5'), 3, /^ptrack: cannot exit "A-1": it is WATCHING, expected IN \(enter it first\)$/);
+    expectOneLineError(
+      await run('exit', 'A-1', '--value', '5'),
+      3,
+      /^ptrack: cannot exit "A-1": it is WATCHING, expected IN \(enter it first\)$/,
+    );
     expectOneLineError(await run('hold', 'A-1', '--value', '5'), 3, /^ptrack: cannot hold "A-1": it is WATCHING, expected IN/);
     expectOneLineError(
       await run('enter', 'NOPE', '--value', '5'),
@@ -293,7 +303,11 @@ describe.concurrent('ptrack: refusals exit 3 with one line naming the rule or th
     const { run, ok } = sandbox(onTestFinished);
     await ok('init');
     await ok('track', 'D-1', '--symbol', 'D');
-    expectOneLineError(await run('enter', 'D-1', '--value', '0.5'), 3, /^ptrack: cannot enter "D-1": rule minPositionValue: value 0\.5 is below the minimum 1$/);
+    expectOneLineError(
+      await run('enter', 'D-1', '--value', '0.5'),
+      3,
+      /^ptrack: cannot enter "D-1": rule minPositionValue: value 0\.5 is below the minimum 1$/,
+    );
     expect(await ok('enter', 'D-1', '--value', '1')).toBe('D-1: IN at value 1\n');
   }, 120_000);
 
@@ -312,7 +326,9 @@ describe.concurrent('ptrack: refusals exit 3 with one line naming the rule or th
     const { risk } = await status();
     expect(risk.groupRisk).toEqual([{ group: 'tech', risk: 100, pct: 1 }]);
     // A tighter stop fits under the cap.
-    expect(await ok('enter', 'MSFT-1', '--value', '1000', '--qty', '10', '--price', '100', '--stop', '90')).toBe('MSFT-1: IN at value 1000\n');
+    expect(await ok('enter', 'MSFT-1', '--value', '1000', '--qty', '10', '--price', '100', '--stop', '90')).toBe(
+      'MSFT-1: IN at value 1000\n',
+    );
   }, 120_000);
 
   it('refuses entries while the circuit breaker is tripped, and allows them after a reset', async ({ onTestFinished }) => {
@@ -320,7 +336,11 @@ describe.concurrent('ptrack: refusals exit 3 with one line naming the rule or th
     await ok('init');
     expect(await ok('breaker', 'trip', '--reason', 'x')).toBe('circuit breaker TRIPPED: x\n');
     await ok('track', 'B-1', '--symbol', 'B');
-    expectOneLineError(await run('enter', 'B-1', '--value', '10'), 3, /^ptrack: cannot enter "B-1": rule circuitBreaker: the circuit breaker is tripped \(x\) until reset$/);
+    expectOneLineError(
+      await run('enter', 'B-1', '--value', '10'),
+      3,
+      /^ptrack: cannot enter "B-1": rule circuitBreaker: the circuit breaker is tripped \(x\) until reset$/,
+    );
     expect((await status()).risk.breaker).toMatchObject({ status: 'TRIPPED', trigger: 'manual', reason: 'x' });
     expect(await ok('breaker', 'reset')).toBe('circuit breaker reset\n');
     expect(await ok('enter', 'B-1', '--value', '10')).toBe('B-1: IN at value 10\n');
@@ -337,7 +357,11 @@ describe.concurrent('ptrack: refusals exit 3 with one line naming the rule or th
     expect(Date.parse(until!) - before).toBeLessThan(3_600_000 + 30_000);
     await ok('track', 'S-1', '--symbol', 'SYM');
     await ok('track', 'T-1', '--symbol', 'OTHER');
-    expectOneLineError(await run('enter', 'S-1', '--value', '10'), 3, new RegExp(`^ptrack: cannot enter "S-1": rule cooldown: SYM is cooling down until ${until!.replace(/\./g, '\\.')} \\(it is `));
+    expectOneLineError(
+      await run('enter', 'S-1', '--value', '10'),
+      3,
+      new RegExp(`^ptrack: cannot enter "S-1": rule cooldown: SYM is cooling down until ${until!.replace(/\./g, '\\.')} \\(it is `),
+    );
     expect(await ok('enter', 'T-1', '--value', '10')).toBe('T-1: IN at value 10\n');
     expect((await status()).risk.cooldowns).toEqual([{ symbol: 'SYM', until }]);
   }, 120_000);
@@ -359,7 +383,10 @@ describe.concurrent('ptrack: bad input exits 2 with one line', () => {
       [['exit', 'X-1', '--value', '5', '--fraction', '1.5'], /^ptrack: --fraction: must be at most 1, got 1\.5$/],
       [['enter', 'X-1', '--value', '5', '--bogus'], /^ptrack: unknown option '--bogus'/],
       [['track', 'X-1', '--side', 'up'], /^ptrack: option '--side <side>' argument 'up' is invalid/],
-      [['cooldown', 'SYM', '--for', 'soon'], /^ptrack: --for: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h \(units d, h, m, s, largest first, each once\), got "soon"$/],
+      [
+        ['cooldown', 'SYM', '--for', 'soon'],
+        /^ptrack: --for: expected a duration like 90, 90s, 5m, 2h, 1d or 1d 2h \(units d, h, m, s, largest first, each once\), got "soon"$/,
+      ],
       [['log', '--limit', '0'], /^ptrack: --limit: expected a whole number >= 1, got 0$/],
     ];
     await ok('init');
@@ -400,7 +427,10 @@ describe.concurrent('ptrack: bad input exits 2 with one line', () => {
 
   it('adds the stack with --verbose or DEBUG', async ({ onTestFinished }) => {
     const { dir, run } = sandbox(onTestFinished);
-    for (const r of [await run('enter', 'X-1', '--value', '-5', '--verbose'), await ptrack(['enter', 'X-1', '--value', '-5'], { cwd: dir, env: { ...ENV, DEBUG: '1' } })]) {
+    for (const r of [
+      await run('enter', 'X-1', '--value', '-5', '--verbose'),
+      await ptrack(['enter', 'X-1', '--value', '-5'], { cwd: dir, env: { ...ENV, DEBUG: '1' } }),
+    ]) {
       expect(r.code).toBe(2);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines.length).toBeGreaterThan(1);

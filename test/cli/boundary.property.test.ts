@@ -80,12 +80,62 @@ async function discover(): Promise<{ globals: CommandSpec['flags']; commands: Co
 
 // Values a boundary must survive: numbers of every odd kind, control characters, prototype keys.
 const NASTY = [
-  'NaN', 'Infinity', '-Infinity', '1e309', '-1e309', '-0', '0', '1e300', '-1', '9007199254740993', '0x10', '1_000', '1e-320',
-  '', ' ', '\t', '--', '-x', '\u001b[2J', '\u001b]0;pwned\u0007', '\u0007', '\u0000', 'A\u0000B', '\u202eevil', '\u200f', '\u009b31m', '\ufeff1',
-  '__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty',
-  '1d 2h', '1m 30s', '999999999999999999d', '0s', '5m', '2h', '1',
-  'memory:', 'sqlite:', 'sqlite:./nope/x.db', 'esdbs://admin:pw@h:2113', 'tcp://a:b@h', 'mysql://x', 'http://127.0.0.1:1/hook', 'data:,x', 'file:///etc/passwd',
-  'long', 'short', 'adopt', 'manual', 'correct', 'AAPL', 'A1', 'main',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '-1e309',
+  '-0',
+  '0',
+  '1e300',
+  '-1',
+  '9007199254740993',
+  '0x10',
+  '1_000',
+  '1e-320',
+  '',
+  ' ',
+  '\t',
+  '--',
+  '-x',
+  '\u001b[2J',
+  '\u001b]0;pwned\u0007',
+  '\u0007',
+  '\u0000',
+  'A\u0000B',
+  '\u202eevil',
+  '\u200f',
+  '\u009b31m',
+  '\ufeff1',
+  '__proto__',
+  'constructor',
+  'toString',
+  'prototype',
+  'hasOwnProperty',
+  '1d 2h',
+  '1m 30s',
+  '999999999999999999d',
+  '0s',
+  '5m',
+  '2h',
+  '1',
+  'memory:',
+  'sqlite:',
+  'sqlite:./nope/x.db',
+  'esdbs://admin:pw@h:2113',
+  'tcp://a:b@h',
+  'mysql://x',
+  'http://127.0.0.1:1/hook',
+  'data:,x',
+  'file:///etc/passwd',
+  'long',
+  'short',
+  'adopt',
+  'manual',
+  'correct',
+  'AAPL',
+  'A1',
+  'main',
 ];
 // Plausible values too, so that runs get past the first check and reach the deeper ones.
 const PLAUSIBLE = ['A1', 'B1', 'C1', 'AAPL', 'MSFT', '100', '50', '0.5', '1', '10', '30s', '5m', 'long', 'short', 'r', 'main', 'b2'];
@@ -99,7 +149,23 @@ const flagValue = fc.oneof(
 );
 
 // JSON values for config keys; raw tokens (1e309, -0, NaN) are spliced in as text.
-const RAW = ['1e309', '-1e309', '-0', '1e300', 'NaN', 'Infinity', 'null', 'true', '[]', '{}', '"\\u001b[31m"', '"\\u0000"', '"__proto__"', '{"__proto__":{"orphans":"manual"}}', '{"constructor":{"prototype":{"x":1}}}'];
+const RAW = [
+  '1e309',
+  '-1e309',
+  '-0',
+  '1e300',
+  'NaN',
+  'Infinity',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '"\\u001b[31m"',
+  '"\\u0000"',
+  '"__proto__"',
+  '{"__proto__":{"orphans":"manual"}}',
+  '{"constructor":{"prototype":{"x":1}}}',
+];
 const jsonValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...RAW) },
   { weight: 2, arbitrary: fc.constantFrom(...NASTY).map((s) => JSON.stringify(s)) },
@@ -109,7 +175,18 @@ const jsonValue: fc.Arbitrary<string> = fc.oneof(
 
 const TOP_KEYS = Object.keys(TrackerConfig.shape);
 const NESTED: Record<string, string[]> = {
-  reconcile: ['orphans', 'phantoms', 'drift', 'driftTolerancePct', 'driftToleranceAbs', 'phantomConfirmLooks', 'graceSeconds', 'perSymbol', 'webhookUrl', '__proto__'],
+  reconcile: [
+    'orphans',
+    'phantoms',
+    'drift',
+    'driftTolerancePct',
+    'driftToleranceAbs',
+    'phantomConfirmLooks',
+    'graceSeconds',
+    'perSymbol',
+    'webhookUrl',
+    '__proto__',
+  ],
   recovery: ['mode', 'maxStateAgeSeconds', '__proto__'],
   drawdownBands: ['warning', 'reduce', 'stop'],
 };
@@ -118,9 +195,15 @@ const configText = fc
     bom: fc.boolean(),
     entries: fc.array(
       fc.oneof(
-        fc.tuple(fc.constantFrom(...TOP_KEYS, '__proto__', 'constructor', 'unknownKey'), jsonValue).map(([k, v]) => `${JSON.stringify(k)}: ${v}`),
         fc
-          .tuple(fc.constantFrom(...Object.keys(NESTED)), fc.array(fc.tuple(fc.constant(''), jsonValue), { minLength: 1, maxLength: 3 }), fc.nat())
+          .tuple(fc.constantFrom(...TOP_KEYS, '__proto__', 'constructor', 'unknownKey'), jsonValue)
+          .map(([k, v]) => `${JSON.stringify(k)}: ${v}`),
+        fc
+          .tuple(
+            fc.constantFrom(...Object.keys(NESTED)),
+            fc.array(fc.tuple(fc.constant(''), jsonValue), { minLength: 1, maxLength: 3 }),
+            fc.nat(),
+          )
           .map(([k, vs, pick]) => {
             const keys = NESTED[k]!;
             return `${JSON.stringify(k)}: { ${vs.map(([, v], i) => `${JSON.stringify(keys[(pick + i) % keys.length])}: ${v}`).join(', ')} }`;
@@ -134,7 +217,10 @@ const configText = fc
 function withTimeout(p: Promise<InProcessResult>, argv: string[]): Promise<InProcessResult> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hang: ptrack ${JSON.stringify(argv)} did not finish in ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`hang: ptrack ${JSON.stringify(argv)} did not finish in ${RUN_TIMEOUT_MS} ms`)),
+      RUN_TIMEOUT_MS,
+    );
   });
   return Promise.race([p, hang]).finally(() => clearTimeout(timer));
 }
@@ -201,7 +287,12 @@ describe('the CLI boundary (property)', () => {
 
   it('what it found: init with an empty --config, a directory as --config, or an empty --store is bad input (exit 2), not exit 1', async () => {
     const before = files();
-    for (const argv of [['--config', '', 'init', '--force'], ['--config', '.', 'init', '--force'], ['--store', '', 'init', '--force'], ['--config', '', 'status']]) {
+    for (const argv of [
+      ['--config', '', 'init', '--force'],
+      ['--config', '.', 'init', '--force'],
+      ['--store', '', 'init', '--force'],
+      ['--config', '', 'status'],
+    ]) {
       const r = await runMain(argv);
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^ptrack: [^\n]+\n$/);
@@ -215,7 +306,9 @@ describe('the CLI boundary (property)', () => {
         `PTRACK_FC_SEED=${seed} PTRACK_FC_RUNS=${numRuns} npx vitest run test/cli/boundary.property.test.ts`,
     );
     // The discovery must have found the commands, else the property proves nothing.
-    expect(spec.commands.map((c) => c.path.join(' '))).toEqual(expect.arrayContaining(['track', 'enter', 'exit', 'status', 'breaker trip', 'cooldown', 'reconcile', 'init', 'migrate']));
+    expect(spec.commands.map((c) => c.path.join(' '))).toEqual(
+      expect.arrayContaining(['track', 'enter', 'exit', 'status', 'breaker trip', 'cooldown', 'reconcile', 'init', 'migrate']),
+    );
     const configFile = join(dir, 'fc.config.json');
 
     const run = fc.record({

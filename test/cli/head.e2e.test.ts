@@ -27,7 +27,9 @@ describe('ptrack head', () => {
   it('exits 2 with one line for a bad store string', async () => {
     const r = await ptrack(['head', '--store', 'mysql://x']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`ptrack: store "mysql://x": unknown store; expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'memory:', 'postgres://user:password@host:5432/db' or 'esdb://host:2113?tls=false'\n`);
+    expect(r.stderr).toBe(
+      `ptrack: store "mysql://x": unknown store; expected 'sqlite:<file>' (e.g. sqlite:./state/trades.db), 'memory:', 'postgres://user:password@host:5432/db' or 'esdb://host:2113?tls=false'\n`,
+    );
   });
 
   it('exits 2 with one line for a file that is not a trade log, or a directory', async () => {

@@ -47,9 +47,14 @@ describe('#10.18 adapter loading is bounded and classified', () => {
     }
   });
 
-  it('#10.18 a factory that never answers is a timeout: its signal is aborted and the failure is an ExternalError', async ({ onTestFinished }) => {
+  it('#10.18 a factory that never answers is a timeout: its signal is aborted and the failure is an ExternalError', async ({
+    onTestFinished,
+  }) => {
     const w = await world(onTestFinished);
-    const file = w.module('hangs-lib.mjs', `export let seen;\nexport default function (_config, options) { seen = options.signal; return new Promise(() => {}); }\n`);
+    const file = w.module(
+      'hangs-lib.mjs',
+      `export let seen;\nexport default function (_config, options) { seen = options.signal; return new Promise(() => {}); }\n`,
+    );
     const config = TrackerConfig.parse({ store: w.store });
     await expect(loadAdapter(file, config, { timeoutMs: 50 })).rejects.toMatchObject({
       code: 'EXTERNAL',

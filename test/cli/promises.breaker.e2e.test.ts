@@ -37,7 +37,7 @@ describe('the circuit breaker as shown is the circuit breaker as enforced', () =
     expect(enter.code, enter.stderr).toBe(0);
   });
 
-  it('#10.11 tracker.risk() says whether the breaker is active at the tracker\'s now, as the decider judges it', async () => {
+  it("#10.11 tracker.risk() says whether the breaker is active at the tracker's now, as the decider judges it", async () => {
     let t = Date.parse('2026-03-02T10:00:00.000Z');
     const tracker = await openTracker({ store: 'memory:', now: () => new Date(t) });
     await tracker.track('A-1', { symbol: 'A' });

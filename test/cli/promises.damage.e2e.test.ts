@@ -13,7 +13,9 @@ import { tempDir } from '../helpers/tmp.js';
 const ENV: NodeJS.ProcessEnv = { PTRACK_CONFIG: undefined, DEBUG: undefined };
 
 describe('#10.19 a damaged SQLite file exits 4', () => {
-  it('#10.19 head, status, log, track and verify on damaged pages exit 4 naming the damage (not 1 "malformed")', async ({ onTestFinished }) => {
+  it('#10.19 head, status, log, track and verify on damaged pages exit 4 naming the damage (not 1 "malformed")', async ({
+    onTestFinished,
+  }) => {
     const { dir, cleanup } = tempDir('ptrack-damage-');
     onTestFinished(cleanup);
     const file = join(dir, 'trades.db');

@@ -28,7 +28,8 @@ describe('#10.30 durations: --for and --every read what ptrack prints', () => {
   it('#10.30 ptrack cooldown --for "1d 2h" cools down for 26 hours', async () => {
     const r = await runMain(['--store', 'memory:', 'cooldown', 'AAPL', '--for', '1d 2h', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const event = (JSON.parse(r.stdout) as { events: { type: string; data: { seconds?: number; until: string; at?: string } }[] }).events[0]!;
+    const event = (JSON.parse(r.stdout) as { events: { type: string; data: { seconds?: number; until: string; at?: string } }[] })
+      .events[0]!;
     expect(event.type).toBe('CooldownStarted');
     expect(event.data.seconds ?? (Date.parse(event.data.until) - Date.now()) / 1000).toBeGreaterThan(93_600 - 60);
   });

@@ -22,7 +22,11 @@ async function hostileLog(onTestFinished: (fn: () => void) => void) {
   onTestFinished(cleanup);
   const file = join(dir, 'trades.db');
   const store = `sqlite:${file}`;
-  for (const args of [['track', 'A1', '--symbol', 'SAFE'], ['enter', 'A1', '--value', '100'], ['exit', 'A1', '--value', '110', '--fraction', '0.5', '--reason', 'plain']]) {
+  for (const args of [
+    ['track', 'A1', '--symbol', 'SAFE'],
+    ['enter', 'A1', '--value', '100'],
+    ['exit', 'A1', '--value', '110', '--fraction', '0.5', '--reason', 'plain'],
+  ]) {
     const r = await runMain(['--store', store, ...args]);
     expect(r.code, r.stderr).toBe(0);
   }
@@ -38,7 +42,13 @@ describe('#10.25 every printer escapes what came from outside', () => {
     expect(escapeControls(HOSTILE_SYMBOL)).toBe('EVIL\\u001b[2J\\u202e');
     expect(escapeControls('a\nb\tc', { lines: true })).toBe('a\nb\tc');
     expect(escapeControls('a\nb')).toBe('a\\u000ab');
-    const t = table(['id', 'n'], [[HOSTILE_SYMBOL, 1], ['x', 22]]);
+    const t = table(
+      ['id', 'n'],
+      [
+        [HOSTILE_SYMBOL, 1],
+        ['x', 22],
+      ],
+    );
     expect(t).not.toMatch(RAW);
     const rows = t.split('\n');
     expect(new Set(rows.map((r) => r.length)).size, t).toBe(1);
@@ -59,10 +69,15 @@ describe('#10.25 every printer escapes what came from outside', () => {
     expect(log.stdout).toContain('reason=ring\\u0007\\u0000 back\\u000d\\u009b');
   });
 
-  it('#10.25 an outside system\'s error message and main()\'s error line are escaped (reconcile, and through the binary)', async ({ onTestFinished }) => {
+  it("#10.25 an outside system's error message and main()'s error line are escaped (reconcile, and through the binary)", async ({
+    onTestFinished,
+  }) => {
     const { dir, store } = await hostileLog(onTestFinished);
     const adapter = join(dir, 'hostile.mjs');
-    writeFileSync(adapter, `export default { async listPositions() { throw new Error('down\\u001b]0;pwned\\u0007 \\u202eetis'); }, async closePosition() {} };\n`);
+    writeFileSync(
+      adapter,
+      `export default { async listPositions() { throw new Error('down\\u001b]0;pwned\\u0007 \\u202eetis'); }, async closePosition() {} };\n`,
+    );
     const r = await runMain(['--store', store, 'reconcile', '--adapter', adapter]);
     expect(r.code).toBe(5);
     expect(r.stdout).not.toMatch(RAW);

@@ -13,7 +13,10 @@ function world(onTestFinished: (fn: () => void) => void) {
   const { dir, cleanup } = tempDir('ptrack-exit-');
   onTestFinished(cleanup);
   const failing = join(dir, 'failing.mjs');
-  writeFileSync(failing, `export default { async listPositions() { throw new Error('connect ECONNREFUSED 127.0.0.1:9'); }, async closePosition() {} };\n`);
+  writeFileSync(
+    failing,
+    `export default { async listPositions() { throw new Error('connect ECONNREFUSED 127.0.0.1:9'); }, async closePosition() {} };\n`,
+  );
   const garbage = join(dir, 'garbage.mjs');
   writeFileSync(garbage, `export default { async listPositions() { return [{ id: 42, value: 'lots' }]; }, async closePosition() {} };\n`);
   const healthy = join(dir, 'healthy.mjs');
@@ -22,7 +25,9 @@ function world(onTestFinished: (fn: () => void) => void) {
 }
 
 describe('#10.1 exit codes come from one place', () => {
-  it('#10.1 reconcile against a failing or garbage outside system exits 5 (in process and through the binary)', async ({ onTestFinished }) => {
+  it('#10.1 reconcile against a failing or garbage outside system exits 5 (in process and through the binary)', async ({
+    onTestFinished,
+  }) => {
     const w = world(onTestFinished);
     expect((await runMain(['--store', w.store, 'init', '--config', join(w.dir, 'c.json')])).code).toBe(0);
     const ok = await runMain(['--store', w.store, 'reconcile', '--adapter', w.healthy]);

@@ -7,7 +7,9 @@ import { runMain } from '../helpers/inProcess.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('#10.27 ptrack init writes every key', () => {
-  it('#10.27 the file init writes has every key of the schema, each with a comment, and reads back as the defaults', async ({ onTestFinished }) => {
+  it('#10.27 the file init writes has every key of the schema, each with a comment, and reads back as the defaults', async ({
+    onTestFinished,
+  }) => {
     const { dir, cleanup } = tempDir('ptrack-init-');
     onTestFinished(cleanup);
     const file = join(dir, 'ptrack.config.json');

@@ -15,7 +15,11 @@ function bigBook(onTestFinished: (fn: () => void) => void): string {
   const store = SqliteEventStore.open(file);
   const batch: NewEvent[] = [];
   for (let n = 0; n < EVENTS; n++) {
-    batch.push({ type: 'PositionTracked', data: { positionId: n % 7 === 0 ? 'S' : `P-${n}`, side: 'long', source: 'local' }, metadata: { recordedAt: '2026-01-01T00:00:00.000Z' } });
+    batch.push({
+      type: 'PositionTracked',
+      data: { positionId: n % 7 === 0 ? 'S' : `P-${n}`, side: 'long', source: 'local' },
+      metadata: { recordedAt: '2026-01-01T00:00:00.000Z' },
+    });
   }
   store.appendSync(bookStream('main'), batch);
   void store.close();
@@ -36,7 +40,10 @@ describe('#10.20 ptrack log --limit reads the tail, not the whole log', () => {
     });
     const r = await runMain(['--store', store, 'log', '--limit', '5', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const revisions = r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as RecordedEvent).revision);
+    const revisions = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as RecordedEvent).revision);
     expect(revisions).toEqual([2995, 2996, 2997, 2998, 2999]);
     expect(read).toBeLessThanOrEqual(5);
 
@@ -48,9 +55,17 @@ describe('#10.20 ptrack log --limit reads the tail, not the whole log', () => {
   it('#10.20 with --position the limit still keeps the last matching events', async ({ onTestFinished }) => {
     const store = bigBook(onTestFinished);
     const s = await runMain(['--store', store, 'log', '--position', 'S', '--limit', '3', '--json']);
-    expect(s.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as RecordedEvent).revision)).toEqual([2982, 2989, 2996]);
+    expect(
+      s.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as RecordedEvent).revision),
+    ).toEqual([2982, 2989, 2996]);
     const many = await runMain(['--store', store, 'log', '--position', 'S', '--limit', '100', '--json']);
-    const revisions = many.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as RecordedEvent).revision);
+    const revisions = many.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as RecordedEvent).revision);
     expect(revisions).toHaveLength(100);
     expect(revisions[0]).toBe(2996 - 99 * 7);
     expect(revisions.every((r, i) => i === 0 || r === revisions[i - 1]! + 7)).toBe(true);

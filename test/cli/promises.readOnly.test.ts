@@ -24,7 +24,9 @@ const READERS: [string, (store: string) => string[]][] = [
 ];
 
 describe('#10.6 read-only commands never create a log', () => {
-  it('#10.6 verify, head, log, status, replay and migrate --from on a missing path exit 2 naming it, and create nothing', async ({ onTestFinished }) => {
+  it('#10.6 verify, head, log, status, replay and migrate --from on a missing path exit 2 naming it, and create nothing', async ({
+    onTestFinished,
+  }) => {
     const dir = sandbox(onTestFinished);
     const missing = join(dir, 'typo', 'trades.db');
     for (const [name, args] of READERS) {
@@ -53,7 +55,11 @@ describe('#10.6 read-only commands never create a log', () => {
   it('#10.6 a non-regular file such as /dev/null is refused by readers and writers, and nothing is written beside it', async () => {
     const journalBefore = existsSync('/dev/null-journal');
     const walBefore = existsSync('/dev/null-wal');
-    for (const args of [...READERS.map(([, a]) => a('sqlite:/dev/null')), ['--store', 'sqlite:/dev/null', 'track', 'A1'], ['--store', 'sqlite:/dev/null', 'init', '--config', '/nonexistent-dir-ptrack/c.json']]) {
+    for (const args of [
+      ...READERS.map(([, a]) => a('sqlite:/dev/null')),
+      ['--store', 'sqlite:/dev/null', 'track', 'A1'],
+      ['--store', 'sqlite:/dev/null', 'init', '--config', '/nonexistent-dir-ptrack/c.json'],
+    ]) {
       const r = await runMain(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toContain('/dev/null is a character device, not a regular file');
@@ -81,7 +87,9 @@ describe('#10.6 read-only commands never create a log', () => {
       const events = await ro.readStream(bookStream('main'));
       expect(events).toHaveLength(1);
       const [e] = events as [(typeof events)[number]];
-      await expect(ro.append(bookStream('main'), [{ type: e.type, data: e.data, metadata: e.metadata }] as never)).rejects.toThrow(/read-only/);
+      await expect(ro.append(bookStream('main'), [{ type: e.type, data: e.data, metadata: e.metadata }] as never)).rejects.toThrow(
+        /read-only/,
+      );
     } finally {
       await ro.close();
     }

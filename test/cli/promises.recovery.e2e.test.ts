@@ -19,16 +19,25 @@ function world(onTestFinished: (fn: () => void) => void, mode: string) {
   return { dir, config, adapter, run };
 }
 
-const types = (stdout: string): string[] => stdout.trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+const types = (stdout: string): string[] =>
+  stdout
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { type: string }).type);
 
-describe('#10.2 ptrack honours the config\'s recovery section', () => {
-  it('#10.2 recovery.mode manual: ptrack reconcile opens the gate and exits 3, book commands exit 3, ptrack recover --ack lets them through', async ({ onTestFinished }) => {
+describe("#10.2 ptrack honours the config's recovery section", () => {
+  it('#10.2 recovery.mode manual: ptrack reconcile opens the gate and exits 3, book commands exit 3, ptrack recover --ack lets them through', async ({
+    onTestFinished,
+  }) => {
     const w = world(onTestFinished, 'manual');
     expect((await w.run('track', 'A-1', '--symbol', 'A')).code).toBe(0);
 
     const started = await w.run('reconcile', '--adapter', w.adapter);
     expect(started.code, started.stderr).toBe(3);
-    expect(started.stderr).toMatch(/^ptrack: cannot reconcile: the book waits for an operator since .*check it, then run ptrack recover --ack\n$/);
+    expect(started.stderr).toMatch(
+      /^ptrack: cannot reconcile: the book waits for an operator since .*check it, then run ptrack recover --ack\n$/,
+    );
     expect(types((await w.run('log', '--json')).stdout)).toEqual(['PositionTracked', 'RecoveryRequired', 'Heartbeat']);
 
     const refused = await w.run('enter', 'A-1', '--value', '100');
@@ -48,7 +57,9 @@ describe('#10.2 ptrack honours the config\'s recovery section', () => {
     expect((await w.run('recover', '--ack')).code).toBe(3);
   }, 90_000);
 
-  it('#10.2 recovery.mode sync (the default): ptrack reconcile runs startup recovery first, and that sync is the run', async ({ onTestFinished }) => {
+  it('#10.2 recovery.mode sync (the default): ptrack reconcile runs startup recovery first, and that sync is the run', async ({
+    onTestFinished,
+  }) => {
     const w = world(onTestFinished, 'sync');
     const r = await w.run('reconcile', '--adapter', w.adapter);
     expect(r.code, r.stderr).toBe(0);

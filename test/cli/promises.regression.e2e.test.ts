@@ -34,7 +34,9 @@ function world(onTestFinished: (fn: () => void) => void) {
 }
 
 describe('#10.4 book commands refuse a regressed log', () => {
-  it('#10.4 an older copy of the log put back: track, enter and status exit 4 and change nothing; rebuild --accept-regression accepts it', async ({ onTestFinished }) => {
+  it('#10.4 an older copy of the log put back: track, enter and status exit 4 and change nothing; rebuild --accept-regression accepts it', async ({
+    onTestFinished,
+  }) => {
     const w = world(onTestFinished);
     await w.ok('track', 'A-1', '--symbol', 'A');
     await w.ok('enter', 'A-1', '--value', '100');
@@ -71,17 +73,23 @@ describe('#10.4 book commands refuse a regressed log', () => {
     w.replaceWith(other.db);
     const r = await w.run('track', 'A-3');
     expect(r.code, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(/^ptrack: the log regressed: this installation has seen the log up to position 2 .*it was cut and written again/);
+    expect(r.stderr).toMatch(
+      /^ptrack: the log regressed: this installation has seen the log up to position 2 .*it was cut and written again/,
+    );
   }, 60_000);
 
-  it('#10.4 a deleted log under a surviving high-water mark exits 4 and is not created again; a zeroed one exits 4', async ({ onTestFinished }) => {
+  it('#10.4 a deleted log under a surviving high-water mark exits 4 and is not created again; a zeroed one exits 4', async ({
+    onTestFinished,
+  }) => {
     const w = world(onTestFinished);
     await w.ok('track', 'A-1');
     await w.ok('enter', 'A-1', '--value', '100');
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${w.db}${suffix}`, { force: true });
     const gone = await w.run('track', 'B-1');
     expect(gone.code, gone.stderr).toBe(4);
-    expect(gone.stderr).toMatch(/^ptrack: the log .*trades\.db is gone, but this installation has seen it hold 2 event\(s\) up to position 2 \(high-water mark .*\)/);
+    expect(gone.stderr).toMatch(
+      /^ptrack: the log .*trades\.db is gone, but this installation has seen it hold 2 event\(s\) up to position 2 \(high-water mark .*\)/,
+    );
     expect(existsSync(w.db)).toBe(false);
     expect((await w.run('status')).code).toBe(4);
 

@@ -26,7 +26,13 @@ describe('#10.7 stray arguments and repeated flags are usage errors', () => {
     const status = JSON.parse((await run('status', '--json')).stdout) as { positions: { id: string; status: string }[] };
     expect(status.positions.find((p) => p.id === 'A1')?.status).toBe('IN');
 
-    for (const args of [['status', 'foo', 'bar'], ['head', 'x'], ['log', 'x'], ['breaker', 'reset', 'now'], ['verify', 'x']]) {
+    for (const args of [
+      ['status', 'foo', 'bar'],
+      ['head', 'x'],
+      ['log', 'x'],
+      ['breaker', 'reset', 'now'],
+      ['verify', 'x'],
+    ]) {
       const r = await run(...args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/too many arguments|unknown command/);

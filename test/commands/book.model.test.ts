@@ -13,12 +13,7 @@ import {
   type DecidedEvent,
   type FoldableEvent,
 } from '../../src/commands/index.js';
-import {
-  InvalidTransitionError,
-  RiskLimitError,
-  TrackerError,
-  ValidationError,
-} from '../../src/errors/index.js';
+import { InvalidTransitionError, RiskLimitError, TrackerError, ValidationError } from '../../src/errors/index.js';
 import { bookStream, type NewEvent } from '../../src/events/index.js';
 import { MemoryEventStore } from '../../src/store/MemoryEventStore.js';
 import { readWholeStream } from '../../src/store/iterate.js';
@@ -103,9 +98,7 @@ type Action =
 type ErrorClass = typeof ValidationError | typeof InvalidTransitionError | typeof RiskLimitError;
 type EntryRule = 'circuitBreaker' | 'cooldown' | 'minPositionValue' | 'maxPositions' | 'duplicateSymbol';
 
-type Verdict =
-  | { ok: true; apply: () => void }
-  | { ok: false; error: ErrorClass; rules?: readonly EntryRule[] };
+type Verdict = { ok: true; apply: () => void } | { ok: false; error: ErrorClass; rules?: readonly EntryRule[] };
 
 const statusOf = (m: Model, id: string): StatusOrUnknown => m.positions.get(id)?.status ?? 'UNKNOWN';
 const openCount = (m: Model): number => [...m.positions.values()].filter((p) => p.status === 'IN').length;
@@ -546,9 +539,7 @@ const actions: fc.Arbitrary<Action> = fc.oneof(
 const clock = fc
   .oneof(fc.constantFrom(1, 30, 59, 60, 61, 150), fc.integer({ min: 1, max: 200 }))
   .map((seconds): fc.AsyncCommand<Model, Real> => new AdvanceClock(seconds));
-const bookCommand = fc
-  .tuple(actions, fc.boolean())
-  .map(([action, aimed]): fc.AsyncCommand<Model, Real> => new BookCommand(action, aimed));
+const bookCommand = fc.tuple(actions, fc.boolean()).map(([action, aimed]): fc.AsyncCommand<Model, Real> => new BookCommand(action, aimed));
 
 // One weighted arbitrary: fc.commands picks uniformly between the arbitraries it is given,
 // which would make half of all commands clock ticks.

@@ -53,12 +53,42 @@ function refusalsWhenNotTracked(id: string): Refusal[] {
   const notTracked = `cannot %s "${id}": it is not tracked \\(unknown or archived\\)`;
   const re = (verb: string, rest: string) => new RegExp(`^${notTracked.replace('%s', verb)}, ${rest}$`);
   return [
-    { name: 'Enter (track it first)', command: { type: 'Enter', positionId: id, value: 1000 }, message: re('enter', 'expected WATCHING \\(track it first\\)'), expected: WATCHING },
-    { name: 'Skip (track it first)', command: { type: 'Skip', positionId: id }, message: re('skip', 'expected WATCHING \\(track it first\\)'), expected: WATCHING },
-    { name: 'Monitor (track it first)', command: { type: 'Monitor', positionId: id, value: 1000 }, message: re('monitor', 'expected WATCHING \\(track it first\\)'), expected: WATCHING },
-    { name: 'Hold (track and enter it first)', command: { type: 'Hold', positionId: id, value: 1000 }, message: re('hold', 'expected IN \\(track and enter it first\\)'), expected: IN },
-    { name: 'Exit (track and enter it first)', command: { type: 'Exit', positionId: id, value: 1000 }, message: re('exit', 'expected IN \\(track and enter it first\\)'), expected: IN },
-    { name: 'a manual Archive', command: { type: 'Archive', positionId: id }, message: re('archive', 'expected WATCHING or EXITED or SKIPPED \\(there is nothing to archive\\)'), expected: ARCHIVABLE },
+    {
+      name: 'Enter (track it first)',
+      command: { type: 'Enter', positionId: id, value: 1000 },
+      message: re('enter', 'expected WATCHING \\(track it first\\)'),
+      expected: WATCHING,
+    },
+    {
+      name: 'Skip (track it first)',
+      command: { type: 'Skip', positionId: id },
+      message: re('skip', 'expected WATCHING \\(track it first\\)'),
+      expected: WATCHING,
+    },
+    {
+      name: 'Monitor (track it first)',
+      command: { type: 'Monitor', positionId: id, value: 1000 },
+      message: re('monitor', 'expected WATCHING \\(track it first\\)'),
+      expected: WATCHING,
+    },
+    {
+      name: 'Hold (track and enter it first)',
+      command: { type: 'Hold', positionId: id, value: 1000 },
+      message: re('hold', 'expected IN \\(track and enter it first\\)'),
+      expected: IN,
+    },
+    {
+      name: 'Exit (track and enter it first)',
+      command: { type: 'Exit', positionId: id, value: 1000 },
+      message: re('exit', 'expected IN \\(track and enter it first\\)'),
+      expected: IN,
+    },
+    {
+      name: 'a manual Archive',
+      command: { type: 'Archive', positionId: id },
+      message: re('archive', 'expected WATCHING or EXITED or SKIPPED \\(there is nothing to archive\\)'),
+      expected: ARCHIVABLE,
+    },
   ];
 }
 
@@ -68,11 +98,31 @@ function refusalsWhenFinished(id: string, state: 'EXITED' | 'SKIPPED'): Refusal[
   const re = (verb: string, expected: string, hint: string) =>
     new RegExp(`^cannot ${verb} "${id}": it is ${state}, expected ${expected} \\(${hint}\\)$`);
   return [
-    { name: 'Track of its id (archive it first)', command: { type: 'Track', positionId: id }, message: re('track', 'unknown or archived', 'archive it first, or use another id'), expected: UNKNOWN },
-    { name: 'AdoptOrphan of its id (archive it first)', command: { type: 'AdoptOrphan', positionId: id, value: 1000 }, message: re('adopt', 'unknown or archived', 'archive it first, or use another id'), expected: UNKNOWN },
-    { name: 'Enter', command: { type: 'Enter', positionId: id, value: 1000 }, message: re('enter', 'WATCHING', finished), expected: WATCHING },
+    {
+      name: 'Track of its id (archive it first)',
+      command: { type: 'Track', positionId: id },
+      message: re('track', 'unknown or archived', 'archive it first, or use another id'),
+      expected: UNKNOWN,
+    },
+    {
+      name: 'AdoptOrphan of its id (archive it first)',
+      command: { type: 'AdoptOrphan', positionId: id, value: 1000 },
+      message: re('adopt', 'unknown or archived', 'archive it first, or use another id'),
+      expected: UNKNOWN,
+    },
+    {
+      name: 'Enter',
+      command: { type: 'Enter', positionId: id, value: 1000 },
+      message: re('enter', 'WATCHING', finished),
+      expected: WATCHING,
+    },
     { name: 'Skip', command: { type: 'Skip', positionId: id }, message: re('skip', 'WATCHING', finished), expected: WATCHING },
-    { name: 'Monitor', command: { type: 'Monitor', positionId: id, value: 1000 }, message: re('monitor', 'WATCHING', finished), expected: WATCHING },
+    {
+      name: 'Monitor',
+      command: { type: 'Monitor', positionId: id, value: 1000 },
+      message: re('monitor', 'WATCHING', finished),
+      expected: WATCHING,
+    },
     { name: 'Hold', command: { type: 'Hold', positionId: id, value: 1000 }, message: re('hold', 'IN', finished), expected: IN },
     { name: 'Exit', command: { type: 'Exit', positionId: id, value: 1000 }, message: re('exit', 'IN', finished), expected: IN },
   ];
@@ -85,17 +135,34 @@ describe('when unknown or archived', () => {
     it('starts watching an unknown id, with everything the command says about it', () => {
       spec
         .given([])
-        .when({ type: 'Track', positionId: 'Z', symbol: 'NVDA', side: 'short', setup: 'breakout', attributes: { note: 'x', score: 3, live: true, tag: null } })
+        .when({
+          type: 'Track',
+          positionId: 'Z',
+          symbol: 'NVDA',
+          side: 'short',
+          setup: 'breakout',
+          attributes: { note: 'x', score: 3, live: true, tag: null },
+        })
         .then([
           {
             type: 'PositionTracked',
-            data: { positionId: 'Z', symbol: 'NVDA', side: 'short', setup: 'breakout', attributes: { note: 'x', score: 3, live: true, tag: null }, source: 'local' },
+            data: {
+              positionId: 'Z',
+              symbol: 'NVDA',
+              side: 'short',
+              setup: 'breakout',
+              attributes: { note: 'x', score: 3, live: true, tag: null },
+              source: 'local',
+            },
           },
         ]);
     });
 
     it('is long by default and records no field the command left out', () => {
-      spec.given([]).when({ type: 'Track', positionId: 'Z' }).then([{ type: 'PositionTracked', data: { positionId: 'Z', side: 'long', source: 'local' } }]);
+      spec
+        .given([])
+        .when({ type: 'Track', positionId: 'Z' })
+        .then([{ type: 'PositionTracked', data: { positionId: 'Z', side: 'long', source: 'local' } }]);
     });
 
     it('starts a new lifecycle for an archived id', () => {
@@ -118,15 +185,31 @@ describe('when unknown or archived', () => {
       spec
         .given([])
         .when({
-          type: 'AdoptOrphan', positionId: 'Z', value: 500, symbol: 'NVDA', side: 'short', quantity: 4, price: 125,
-          setup: 'manual', group: 'chips', reason: 'found at the broker',
+          type: 'AdoptOrphan',
+          positionId: 'Z',
+          value: 500,
+          symbol: 'NVDA',
+          side: 'short',
+          quantity: 4,
+          price: 125,
+          setup: 'manual',
+          group: 'chips',
+          reason: 'found at the broker',
         })
         .then([
           {
             type: 'OrphanAdopted',
             data: {
-              positionId: 'Z', symbol: 'NVDA', side: 'short', value: 500, quantity: 4, price: 125,
-              setup: 'manual', group: 'chips', reason: 'found at the broker', source: 'local',
+              positionId: 'Z',
+              symbol: 'NVDA',
+              side: 'short',
+              value: 500,
+              quantity: 4,
+              price: 125,
+              setup: 'manual',
+              group: 'chips',
+              reason: 'found at the broker',
+              source: 'local',
             },
           },
         ]);
@@ -156,8 +239,20 @@ describe('when unknown or archived', () => {
     it('folds into an open position whose whole value is at risk', () => {
       const state = spec.given([adopted('Z', { value: 500, symbol: 'NVDA', quantity: 4, price: 125, group: 'chips' })]).state();
       expect(state.positions.get('Z')).toEqual({
-        id: 'Z', status: 'IN', symbol: 'NVDA', side: 'long', group: 'chips', since: iso(NOW), origin: 'adopted',
-        costBasis: 500, value: 500, quantity: 4, price: 125, risk: 500, realizedPnl: 0, missedLooks: 0,
+        id: 'Z',
+        status: 'IN',
+        symbol: 'NVDA',
+        side: 'long',
+        group: 'chips',
+        since: iso(NOW),
+        origin: 'adopted',
+        costBasis: 500,
+        value: 500,
+        quantity: 4,
+        price: 125,
+        risk: 500,
+        realizedPnl: 0,
+        missedLooks: 0,
       });
       expect(state.open).toBe(1);
       expect(state.openBySymbol.get('NVDA')).toBe(1);
@@ -206,11 +301,26 @@ describe('when WATCHING', () => {
 
     it('folds into an open position that keeps what the tracking said', () => {
       const later = secondsFrom(300);
-      const state = spec.given([...watching, entered('A', { symbol: 'AAPL', value: 1000, quantity: 10, price: 100, stop: 90 }, later)]).state();
+      const state = spec
+        .given([...watching, entered('A', { symbol: 'AAPL', value: 1000, quantity: 10, price: 100, stop: 90 }, later)])
+        .state();
       expect(state.positions.get('A')).toEqual({
-        id: 'A', status: 'IN', symbol: 'AAPL', side: 'long', setup: 'breakout', attributes: { score: 7 }, since: iso(later),
-        origin: 'entered', costBasis: 1000, value: 1000, quantity: 10, price: 100, stop: 90,
-        risk: 100, realizedPnl: 0, missedLooks: 0,
+        id: 'A',
+        status: 'IN',
+        symbol: 'AAPL',
+        side: 'long',
+        setup: 'breakout',
+        attributes: { score: 7 },
+        since: iso(later),
+        origin: 'entered',
+        costBasis: 1000,
+        value: 1000,
+        quantity: 10,
+        price: 100,
+        stop: 90,
+        risk: 100,
+        realizedPnl: 0,
+        missedLooks: 0,
       });
       expect(state.open).toBe(1);
       expect(state.openBySymbol.get('AAPL')).toBe(1);
@@ -226,13 +336,22 @@ describe('when WATCHING', () => {
     });
 
     it('skips without a reason', () => {
-      spec.given(watching).when({ type: 'Skip', positionId: 'A' }).then([{ type: 'PositionSkipped', data: { positionId: 'A', source: 'local' } }]);
+      spec
+        .given(watching)
+        .when({ type: 'Skip', positionId: 'A' })
+        .then([{ type: 'PositionSkipped', data: { positionId: 'A', source: 'local' } }]);
     });
 
     it('folds into a SKIPPED position', () => {
       const state = spec.given([...watching, skipped('A')]).state();
       expect(state.positions.get('A')).toEqual({
-        id: 'A', status: 'SKIPPED', symbol: 'AAPL', side: 'long', setup: 'breakout', attributes: { score: 7 }, since: iso(NOW),
+        id: 'A',
+        status: 'SKIPPED',
+        symbol: 'AAPL',
+        side: 'long',
+        setup: 'breakout',
+        attributes: { score: 7 },
+        since: iso(NOW),
       });
       expect(state.open).toBe(0);
     });
@@ -269,16 +388,39 @@ describe('when WATCHING', () => {
   });
 
   itRefuses(watching, 'A', 'WATCHING', [
-    { name: 'Track of a live id', command: { type: 'Track', positionId: 'A' }, message: /^cannot track "A": it is WATCHING, expected unknown or archived \(archive it first, or use another id\)$/, expected: UNKNOWN },
-    { name: 'AdoptOrphan of a live id', command: { type: 'AdoptOrphan', positionId: 'A', value: 1000 }, message: /^cannot adopt "A": it is WATCHING, expected unknown or archived \(archive it first, or use another id\)$/, expected: UNKNOWN },
-    { name: 'Hold (enter it first)', command: { type: 'Hold', positionId: 'A', value: 1000 }, message: /^cannot hold "A": it is WATCHING, expected IN \(enter it first\)$/, expected: IN },
-    { name: 'Exit (enter it first)', command: { type: 'Exit', positionId: 'A', value: 1000 }, message: /^cannot exit "A": it is WATCHING, expected IN \(enter it first\)$/, expected: IN },
+    {
+      name: 'Track of a live id',
+      command: { type: 'Track', positionId: 'A' },
+      message: /^cannot track "A": it is WATCHING, expected unknown or archived \(archive it first, or use another id\)$/,
+      expected: UNKNOWN,
+    },
+    {
+      name: 'AdoptOrphan of a live id',
+      command: { type: 'AdoptOrphan', positionId: 'A', value: 1000 },
+      message: /^cannot adopt "A": it is WATCHING, expected unknown or archived \(archive it first, or use another id\)$/,
+      expected: UNKNOWN,
+    },
+    {
+      name: 'Hold (enter it first)',
+      command: { type: 'Hold', positionId: 'A', value: 1000 },
+      message: /^cannot hold "A": it is WATCHING, expected IN \(enter it first\)$/,
+      expected: IN,
+    },
+    {
+      name: 'Exit (enter it first)',
+      command: { type: 'Exit', positionId: 'A', value: 1000 },
+      message: /^cannot exit "A": it is WATCHING, expected IN \(enter it first\)$/,
+      expected: IN,
+    },
   ]);
 });
 
 describe('when IN', () => {
   const open = [tracked('A', { symbol: 'AAPL' }), entered('A', { symbol: 'AAPL', value: 1000, quantity: 10, price: 100, stop: 90 })];
-  const openShort = [tracked('S', { symbol: 'TSLA', side: 'short' }), entered('S', { symbol: 'TSLA', side: 'short', value: 1000, quantity: 5 })];
+  const openShort = [
+    tracked('S', { symbol: 'TSLA', side: 'short' }),
+    entered('S', { symbol: 'TSLA', side: 'short', value: 1000, quantity: 5 }),
+  ];
 
   describe('Hold', () => {
     it('values the open position and stays IN', () => {
@@ -289,11 +431,16 @@ describe('when IN', () => {
     });
 
     it('values without a price', () => {
-      spec.given(open).when({ type: 'Hold', positionId: 'A', value: 1100 }).then([{ type: 'PositionValued', data: { positionId: 'A', value: 1100, source: 'local' } }]);
+      spec
+        .given(open)
+        .when({ type: 'Hold', positionId: 'A', value: 1100 })
+        .then([{ type: 'PositionValued', data: { positionId: 'A', value: 1100, source: 'local' } }]);
     });
 
     it('folds the new value and price into the position, leaving its cost basis and risk', () => {
-      const state = spec.given([...open, { type: 'PositionValued', data: { positionId: 'A', value: 1100, price: 110, source: 'local' } }]).state();
+      const state = spec
+        .given([...open, { type: 'PositionValued', data: { positionId: 'A', value: 1100, price: 110, source: 'local' } }])
+        .state();
       expect(state.positions.get('A')).toMatchObject({ status: 'IN', value: 1100, price: 110, costBasis: 1000, risk: 100 });
     });
   });
@@ -307,8 +454,18 @@ describe('when IN', () => {
           {
             type: 'PositionExited',
             data: {
-              positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 0.5, quantity: 5, value: 600, price: 120,
-              costBasis: 500, realizedPnl: 100, full: false, reason: 'take half', source: 'local',
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 0.5,
+              quantity: 5,
+              value: 600,
+              price: 120,
+              costBasis: 500,
+              realizedPnl: 100,
+              full: false,
+              reason: 'take half',
+              source: 'local',
             },
           },
         ]);
@@ -321,7 +478,18 @@ describe('when IN', () => {
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 0.25, quantity: 2.5, value: 300, costBasis: 250, realizedPnl: 50, full: false, source: 'local' },
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 0.25,
+              quantity: 2.5,
+              value: 300,
+              costBasis: 250,
+              realizedPnl: 50,
+              full: false,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -334,7 +502,12 @@ describe('when IN', () => {
         ])
         .state();
       expect(state.positions.get('A')).toMatchObject({
-        status: 'IN', costBasis: 750, value: 900, quantity: 7.5, risk: 75, realizedPnl: 50,
+        status: 'IN',
+        costBasis: 750,
+        value: 900,
+        quantity: 7.5,
+        risk: 75,
+        realizedPnl: 50,
       });
       expect(state.open).toBe(1);
       expect(state.realizedPnl).toBe(50);
@@ -349,7 +522,18 @@ describe('when IN', () => {
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, quantity: 10, value: 1200, costBasis: 1000, realizedPnl: 200, full: true, source: 'local' },
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              quantity: 10,
+              value: 1200,
+              costBasis: 1000,
+              realizedPnl: 200,
+              full: true,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -362,8 +546,18 @@ describe('when IN', () => {
           {
             type: 'PositionExited',
             data: {
-              positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, quantity: 10, value: 900, price: 90,
-              costBasis: 1000, realizedPnl: -100, full: true, reason: 'stop hit', source: 'local',
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              quantity: 10,
+              value: 900,
+              price: 90,
+              costBasis: 1000,
+              realizedPnl: -100,
+              full: true,
+              reason: 'stop hit',
+              source: 'local',
             },
           },
         ]);
@@ -376,7 +570,18 @@ describe('when IN', () => {
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'S', symbol: 'TSLA', side: 'short', fraction: 1, quantity: 5, value: 900, costBasis: 1000, realizedPnl: 100, full: true, source: 'local' },
+            data: {
+              positionId: 'S',
+              symbol: 'TSLA',
+              side: 'short',
+              fraction: 1,
+              quantity: 5,
+              value: 900,
+              costBasis: 1000,
+              realizedPnl: 100,
+              full: true,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -388,7 +593,18 @@ describe('when IN', () => {
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'S', symbol: 'TSLA', side: 'short', fraction: 1, quantity: 5, value: 1150, costBasis: 1000, realizedPnl: -150, full: true, source: 'local' },
+            data: {
+              positionId: 'S',
+              symbol: 'TSLA',
+              side: 'short',
+              fraction: 1,
+              quantity: 5,
+              value: 1150,
+              costBasis: 1000,
+              realizedPnl: -150,
+              full: true,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -400,7 +616,18 @@ describe('when IN', () => {
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, quantity: 10, value: 1200, costBasis: 1000, realizedPnl: 200, full: true, source: 'local' },
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              quantity: 10,
+              value: 1200,
+              costBasis: 1000,
+              realizedPnl: 200,
+              full: true,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -409,17 +636,36 @@ describe('when IN', () => {
       spec
         .given([tracked('B'), entered('B', { value: 1000 })])
         .when({ type: 'Exit', positionId: 'B', value: 1000 })
-        .then([{ type: 'PositionExited', data: { positionId: 'B', side: 'long', fraction: 1, value: 1000, costBasis: 1000, realizedPnl: 0, full: true, source: 'local' } }]);
+        .then([
+          {
+            type: 'PositionExited',
+            data: { positionId: 'B', side: 'long', fraction: 1, value: 1000, costBasis: 1000, realizedPnl: 0, full: true, source: 'local' },
+          },
+        ]);
     });
 
     it('exits the rest after a partial exit against the rest of the cost basis', () => {
       spec
-        .given([...open, exited('A', { symbol: 'AAPL', fraction: 0.5, full: false, quantity: 5, value: 600, costBasis: 500, realizedPnl: 100 })])
+        .given([
+          ...open,
+          exited('A', { symbol: 'AAPL', fraction: 0.5, full: false, quantity: 5, value: 600, costBasis: 500, realizedPnl: 100 }),
+        ])
         .when({ type: 'Exit', positionId: 'A', value: 550 })
         .then([
           {
             type: 'PositionExited',
-            data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, quantity: 5, value: 550, costBasis: 500, realizedPnl: 50, full: true, source: 'local' },
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              quantity: 5,
+              value: 550,
+              costBasis: 500,
+              realizedPnl: 50,
+              full: true,
+              source: 'local',
+            },
           },
         ]);
     });
@@ -434,7 +680,13 @@ describe('when IN', () => {
         ])
         .state();
       expect(state.positions.get('A')).toEqual({
-        id: 'A', status: 'EXITED', symbol: 'AAPL', side: 'long', since: iso(later), realizedPnl: 150, closedBy: 'exit',
+        id: 'A',
+        status: 'EXITED',
+        symbol: 'AAPL',
+        side: 'long',
+        since: iso(later),
+        realizedPnl: 150,
+        closedBy: 'exit',
       });
       expect(state.open).toBe(0);
       expect(state.openBySymbol.has('AAPL')).toBe(false);
@@ -460,12 +712,42 @@ describe('when IN', () => {
   });
 
   itRefuses(open, 'A', 'IN', [
-    { name: 'Track of a live id', command: { type: 'Track', positionId: 'A' }, message: /^cannot track "A": it is IN, expected unknown or archived \(exit it first, or use another id\)$/, expected: UNKNOWN },
-    { name: 'AdoptOrphan of a live id', command: { type: 'AdoptOrphan', positionId: 'A', value: 1000 }, message: /^cannot adopt "A": it is IN, expected unknown or archived \(exit it first, or use another id\)$/, expected: UNKNOWN },
-    { name: 'Enter', command: { type: 'Enter', positionId: 'A', value: 1000 }, message: /^cannot enter "A": it is IN, expected WATCHING \(exit it first\)$/, expected: WATCHING },
-    { name: 'Skip', command: { type: 'Skip', positionId: 'A' }, message: /^cannot skip "A": it is IN, expected WATCHING \(exit it first\)$/, expected: WATCHING },
-    { name: 'Monitor', command: { type: 'Monitor', positionId: 'A', value: 1000 }, message: /^cannot monitor "A": it is IN, expected WATCHING \(exit it first\)$/, expected: WATCHING },
-    { name: 'a manual Archive', command: { type: 'Archive', positionId: 'A' }, message: /^cannot archive "A": it is IN, expected WATCHING or EXITED or SKIPPED \(exit it first\)$/, expected: ARCHIVABLE },
+    {
+      name: 'Track of a live id',
+      command: { type: 'Track', positionId: 'A' },
+      message: /^cannot track "A": it is IN, expected unknown or archived \(exit it first, or use another id\)$/,
+      expected: UNKNOWN,
+    },
+    {
+      name: 'AdoptOrphan of a live id',
+      command: { type: 'AdoptOrphan', positionId: 'A', value: 1000 },
+      message: /^cannot adopt "A": it is IN, expected unknown or archived \(exit it first, or use another id\)$/,
+      expected: UNKNOWN,
+    },
+    {
+      name: 'Enter',
+      command: { type: 'Enter', positionId: 'A', value: 1000 },
+      message: /^cannot enter "A": it is IN, expected WATCHING \(exit it first\)$/,
+      expected: WATCHING,
+    },
+    {
+      name: 'Skip',
+      command: { type: 'Skip', positionId: 'A' },
+      message: /^cannot skip "A": it is IN, expected WATCHING \(exit it first\)$/,
+      expected: WATCHING,
+    },
+    {
+      name: 'Monitor',
+      command: { type: 'Monitor', positionId: 'A', value: 1000 },
+      message: /^cannot monitor "A": it is IN, expected WATCHING \(exit it first\)$/,
+      expected: WATCHING,
+    },
+    {
+      name: 'a manual Archive',
+      command: { type: 'Archive', positionId: 'A' },
+      message: /^cannot archive "A": it is IN, expected WATCHING or EXITED or SKIPPED \(exit it first\)$/,
+      expected: ARCHIVABLE,
+    },
   ]);
 });
 
@@ -502,7 +784,11 @@ describe('when SKIPPED', () => {
 
 describe('archiving by timeout', () => {
   const archive: CommandInput = { type: 'Archive' };
-  const exitedAt = (id: string, at: Date) => [tracked(id, {}, at), entered(id, { value: 1000 }, at), exited(id, { value: 1000, costBasis: 1000, realizedPnl: 0 }, at)];
+  const exitedAt = (id: string, at: Date) => [
+    tracked(id, {}, at),
+    entered(id, { value: 1000 }, at),
+    exited(id, { value: 1000, costBasis: 1000, realizedPnl: 0 }, at),
+  ];
   const skippedAt = (id: string, at: Date) => [tracked(id, {}, at), skipped(id, at)];
 
   it('archives an EXITED position once exitedCleanupSeconds have passed since its exit', () => {
@@ -513,7 +799,10 @@ describe('archiving by timeout', () => {
   });
 
   it('keeps an EXITED position until then', () => {
-    spec.given(exitedAt('A', NOW)).when(archive, { now: secondsFrom(3599) }).then([]);
+    spec
+      .given(exitedAt('A', NOW))
+      .when(archive, { now: secondsFrom(3599) })
+      .then([]);
   });
 
   it('counts from the exit, not from the tracking', () => {
@@ -533,7 +822,10 @@ describe('archiving by timeout', () => {
   });
 
   it('keeps a SKIPPED position until then', () => {
-    spec.given(skippedAt('A', NOW)).when(archive, { now: secondsFrom(599) }).then([]);
+    spec
+      .given(skippedAt('A', NOW))
+      .when(archive, { now: secondsFrom(599) })
+      .then([]);
   });
 
   it('follows the policy timeouts', () => {
@@ -547,7 +839,10 @@ describe('archiving by timeout', () => {
   });
 
   it('never archives a WATCHING position when watchTimeoutSeconds is not set', () => {
-    spec.given([tracked('A', {}, NOW)]).when(archive, { now: secondsFrom(10 * 365 * 86_400) }).then([]);
+    spec
+      .given([tracked('A', {}, NOW)])
+      .when(archive, { now: secondsFrom(10 * 365 * 86_400) })
+      .then([]);
   });
 
   describe('with watchTimeoutSeconds set', () => {
@@ -561,7 +856,10 @@ describe('archiving by timeout', () => {
     });
 
     it('keeps it until then', () => {
-      watchSpec.given([tracked('A', {}, NOW)]).when(archive, { now: secondsFrom(1799) }).then([]);
+      watchSpec
+        .given([tracked('A', {}, NOW)])
+        .when(archive, { now: secondsFrom(1799) })
+        .then([]);
     });
   });
 
@@ -602,12 +900,18 @@ describe('malformed commands (whatever the state)', () => {
     const error = spec
       .given([tracked('A')])
       .when(bad({ type: 'Buy', positionId: 'A' }))
-      .thenThrows(ValidationError, /^command: unknown type "Buy"; expected one of Track, Enter, Hold, Monitor, Exit, Skip, AdoptOrphan, Archive, TripCircuitBreaker, ResetCircuitBreaker, StartCooldown\b/);
+      .thenThrows(
+        ValidationError,
+        /^command: unknown type "Buy"; expected one of Track, Enter, Hold, Monitor, Exit, Skip, AdoptOrphan, Archive, TripCircuitBreaker, ResetCircuitBreaker, StartCooldown\b/,
+      );
     expect((error as ValidationError).issues).toEqual([{ path: 'type', message: 'unknown command type', value: 'Buy' }]);
   });
 
   it('refuses a command without a type', () => {
-    spec.given([]).when(bad({ positionId: 'A' })).thenThrows(ValidationError, /^command: unknown type nothing; expected one of Track, /);
+    spec
+      .given([])
+      .when(bad({ positionId: 'A' }))
+      .thenThrows(ValidationError, /^command: unknown type nothing; expected one of Track, /);
   });
 
   it('refuses a negative value, naming the field and the value', () => {
@@ -655,7 +959,10 @@ describe('malformed commands (whatever the state)', () => {
   });
 
   it('checks the input before the state: a bad field on an unknown id is a ValidationError', () => {
-    spec.given([]).when({ type: 'Hold', positionId: 'Z', value: -1 }).thenThrows(ValidationError, /^Hold: value: /);
+    spec
+      .given([])
+      .when({ type: 'Hold', positionId: 'Z', value: -1 })
+      .thenThrows(ValidationError, /^Hold: value: /);
   });
 });
 
@@ -680,7 +987,11 @@ describe('source', () => {
 
   it('is recorded on an adoption by recovery', () => {
     expect(
-      decide({ type: 'AdoptOrphan', positionId: 'Z', side: 'long', value: 500 }, spec.given([]).state(), { now: NOW, policy, source: 'recovery' }),
+      decide({ type: 'AdoptOrphan', positionId: 'Z', side: 'long', value: 500 }, spec.given([]).state(), {
+        now: NOW,
+        policy,
+        source: 'recovery',
+      }),
     ).toEqual([{ type: 'OrphanAdopted', data: { positionId: 'Z', side: 'long', value: 500, source: 'recovery' } }]);
   });
 });

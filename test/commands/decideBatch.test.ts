@@ -20,7 +20,10 @@ import { NOW, secondsFrom } from './fixtures.js';
  */
 
 const policy = BookPolicy.parse({ maxGroupRiskPct: null, dailyLossLimitPct: null });
-const cmd = (input: Record<string, unknown>, extra: Omit<BatchCommand, 'command'> = {}): BatchCommand => ({ command: parseCommand(input), ...extra });
+const cmd = (input: Record<string, unknown>, extra: Omit<BatchCommand, 'command'> = {}): BatchCommand => ({
+  command: parseCommand(input),
+  ...extra,
+});
 
 /** A clock that moves a second per call, so each read shows in the events' recordedAt. */
 function ticking(): { now: () => Date; calls: () => number } {
@@ -44,7 +47,10 @@ describe('decideBatch', () => {
     const clock = ticking();
     const { events, outcomes, next } = decideBatch(
       committed,
-      [cmd({ type: 'Track', positionId: 'A', symbol: 'AAPL' }, { correlationId: 'corr-1' }), cmd({ type: 'Enter', positionId: 'A', value: 100 })],
+      [
+        cmd({ type: 'Track', positionId: 'A', symbol: 'AAPL' }, { correlationId: 'corr-1' }),
+        cmd({ type: 'Enter', positionId: 'A', value: 100 }),
+      ],
       { now: clock.now, policy },
     );
     expect(events.map((e) => e.type)).toEqual(['PositionTracked', 'PositionEntered']);
@@ -86,7 +92,10 @@ describe('decideBatch', () => {
 
   it('answers a command id of the committed book from its window, appending nothing', () => {
     const committed = committedAfter([cmd({ type: 'Track', positionId: 'A', commandId: 'c-1' })]);
-    const { events, outcomes, next } = decideBatch(committed, [cmd({ type: 'Track', positionId: 'A', commandId: 'c-1' })], { now: () => NOW, policy });
+    const { events, outcomes, next } = decideBatch(committed, [cmd({ type: 'Track', positionId: 'A', commandId: 'c-1' })], {
+      now: () => NOW,
+      policy,
+    });
     expect(events).toEqual([]);
     expect(outcomes).toEqual([{ kind: 'duplicate', from: 0, to: 0 }]);
     expect(next).toBe(committed);
@@ -96,7 +105,11 @@ describe('decideBatch', () => {
     const committed = freezeBookState(initialBookState());
     const { events, outcomes, next } = decideBatch(
       committed,
-      [cmd({ type: 'Enter', positionId: 'A', value: 100 }), cmd({ type: 'Track', positionId: 'B' }), cmd({ type: 'Track', positionId: 'B' })],
+      [
+        cmd({ type: 'Enter', positionId: 'A', value: 100 }),
+        cmd({ type: 'Track', positionId: 'B' }),
+        cmd({ type: 'Track', positionId: 'B' }),
+      ],
       { now: () => NOW, policy },
     );
     expect(events.map((e) => e.type)).toEqual(['PositionTracked']);

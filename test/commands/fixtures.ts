@@ -28,11 +28,7 @@ export function tracked(positionId: string, data: Partial<Rest<EventData<'Positi
   return withTime({ type: 'PositionTracked', data: { positionId, side: 'long', ...data, source: 'local' } }, at);
 }
 
-export function entered(
-  positionId: string,
-  data: Partial<Rest<EventData<'PositionEntered'>>> & { value: number },
-  at?: Date,
-): GivenEvent {
+export function entered(positionId: string, data: Partial<Rest<EventData<'PositionEntered'>>> & { value: number }, at?: Date): GivenEvent {
   return withTime({ type: 'PositionEntered', data: { positionId, side: 'long', ...data, source: 'local' } }, at);
 }
 
@@ -46,10 +42,7 @@ export function exited(
   data: Partial<Rest<EventData<'PositionExited'>>> & { value: number; costBasis: number; realizedPnl: number },
   at?: Date,
 ): GivenEvent {
-  return withTime(
-    { type: 'PositionExited', data: { positionId, side: 'long', fraction: 1, full: true, ...data, source: 'local' } },
-    at,
-  );
+  return withTime({ type: 'PositionExited', data: { positionId, side: 'long', fraction: 1, full: true, ...data, source: 'local' } }, at);
 }
 
 export function skipped(positionId: string, at?: Date): GivenEvent {
@@ -65,11 +58,7 @@ export function archived(
   return withTime({ type: 'PositionArchived', data: { positionId, from, reason, source: 'local' } }, at);
 }
 
-export function adopted(
-  positionId: string,
-  data: Partial<Rest<EventData<'OrphanAdopted'>>> & { value: number },
-  at?: Date,
-): GivenEvent {
+export function adopted(positionId: string, data: Partial<Rest<EventData<'OrphanAdopted'>>> & { value: number }, at?: Date): GivenEvent {
   return withTime({ type: 'OrphanAdopted', data: { positionId, side: 'long', ...data, source: 'local' } }, at);
 }
 

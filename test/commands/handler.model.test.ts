@@ -213,8 +213,7 @@ async function replay(store: MemoryEventStore): Promise<{ state: BookState; even
 
 /** What a batch sends: a fresh command, or one sent before again under its command id (as it was, or changed). */
 type Planned =
-  | { kind: 'fresh'; action: Action; commandId: number | null }
-  | { kind: 'repeat'; back: number; same: boolean; action: Action };
+  { kind: 'fresh'; action: Action; commandId: number | null } | { kind: 'repeat'; back: number; same: boolean; action: Action };
 
 interface Submission {
   action: Action;
@@ -282,7 +281,9 @@ class Batch implements fc.AsyncCommand<Model, Real> {
     }
 
     r.appendCalls = 0;
-    const settled = await Promise.allSettled(subs.map((s) => r.handler.handle(s.commandId === undefined ? s.action : { ...s.action, commandId: s.commandId })));
+    const settled = await Promise.allSettled(
+      subs.map((s) => r.handler.handle(s.commandId === undefined ? s.action : { ...s.action, commandId: s.commandId })),
+    );
     r.beforeNextAppend = null;
 
     // One transaction for the whole batch (two when another writer got in first).
@@ -304,23 +305,36 @@ class Batch implements fc.AsyncCommand<Model, Real> {
         results.push(undefined);
         return;
       }
-      expect(got.status, `${label}: model accepts (${got.status === 'rejected' ? String((got as PromiseRejectedResult).reason) : ''})`).toBe('fulfilled');
+      expect(
+        got.status,
+        `${label}: model accepts (${got.status === 'rejected' ? String((got as PromiseRejectedResult).reason) : ''})`,
+      ).toBe('fulfilled');
       const result = (got as PromiseFulfilledResult<CommandResult>).value;
       results.push(result);
       if (v.kind === 'events') {
         expect(result.duplicate, `${label}: duplicate`).toBe(false);
-        expect(result.events.map((e) => e.type), `${label}: event types`).toEqual(v.types);
-        expect(result.events.map((e) => e.revision), `${label}: revisions`).toEqual(v.types.map((_, k) => v.from + k));
-        expect(result.events.every((e) => e.metadata.commandId === s.commandId), `${label}: commandId on the events`).toBe(true);
+        expect(
+          result.events.map((e) => e.type),
+          `${label}: event types`,
+        ).toEqual(v.types);
+        expect(
+          result.events.map((e) => e.revision),
+          `${label}: revisions`,
+        ).toEqual(v.types.map((_, k) => v.from + k));
+        expect(
+          result.events.every((e) => e.metadata.commandId === s.commandId),
+          `${label}: commandId on the events`,
+        ).toBe(true);
         if (s.commandId !== undefined) r.firstRuns.set(s.commandId, result.events);
       } else {
         expect(result.duplicate, `${label}: duplicate`).toBe(true);
         const first = r.firstRuns.get(s.commandId!);
         expect(first, `${label}: the model remembers a first run the test never saw`).toBeDefined();
         expect(result.events, `${label}: a duplicate gets the first run's events`).toEqual(first);
-        expect(result.events.map((e) => e.revision), `${label}: revisions of the first run`).toEqual(
-          Array.from({ length: v.to - v.from + 1 }, (_, k) => v.from + k),
-        );
+        expect(
+          result.events.map((e) => e.revision),
+          `${label}: revisions of the first run`,
+        ).toEqual(Array.from({ length: v.to - v.from + 1 }, (_, k) => v.from + k));
         const inBatch = v.from > before.revision;
         count(inBatch ? 'duplicate-in-batch' : 'duplicate-across-batches');
       }
@@ -377,15 +391,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 const planned: fc.Arbitrary<Planned> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc
-      .record({ action, commandId: fc.option(fc.nat(), { nil: null, freq: 5 }) })
-      .map((p) => ({ kind: 'fresh' as const, ...p })),
+    arbitrary: fc.record({ action, commandId: fc.option(fc.nat(), { nil: null, freq: 5 }) }).map((p) => ({ kind: 'fresh' as const, ...p })),
   },
   {
     weight: 2,
-    arbitrary: fc
-      .record({ back: fc.nat({ max: 6 }), same: fc.boolean(), action })
-      .map((p) => ({ kind: 'repeat' as const, ...p })),
+    arbitrary: fc.record({ back: fc.nat({ max: 6 }), same: fc.boolean(), action }).map((p) => ({ kind: 'repeat' as const, ...p })),
   },
 );
 const batch = fc
@@ -441,7 +451,10 @@ it('an interleaved writer makes the batch conflict once and be decided again', a
       throw error;
     }
   };
-  const results = await Promise.allSettled([real.handler.handle({ type: 'Track', positionId: 'B' }), real.handler.handle({ type: 'Track', positionId: 'C' })]);
+  const results = await Promise.allSettled([
+    real.handler.handle({ type: 'Track', positionId: 'B' }),
+    real.handler.handle({ type: 'Track', positionId: 'C' }),
+  ]);
   expect(conflicts).toBe(1);
   expect(results.map((x) => x.status)).toEqual(['rejected', 'fulfilled']);
   expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidTransitionError);

@@ -28,7 +28,9 @@ describe('CommandHandler group commit', () => {
     const { store, calls } = instrumented(inner);
     const handler = new CommandHandler({ store, bookId: 'b', policy: policy({ maxPositions: 10 }) });
     await Promise.all(Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Track', positionId: `P-${i}` })));
-    const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(10);
@@ -67,7 +69,10 @@ describe('CommandHandler group commit', () => {
     beforeNextAppend(async () => {
       throw new StoreError('disk full (test)');
     });
-    const results = await Promise.allSettled([handler.handle({ type: 'Track', positionId: 'A' }), handler.handle({ type: 'Track', positionId: 'B' })]);
+    const results = await Promise.allSettled([
+      handler.handle({ type: 'Track', positionId: 'A' }),
+      handler.handle({ type: 'Track', positionId: 'B' }),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
     // Not acknowledged, not stored, and not in the cached book either.
@@ -129,7 +134,10 @@ describe('CommandHandler group commit', () => {
   it('appends nothing for a batch whose commands were all refused', async () => {
     const inner = new MemoryEventStore();
     const handler = new CommandHandler({ store: inner, bookId: 'b', policy: policy() });
-    const results = await Promise.allSettled([handler.handle({ type: 'Exit', positionId: 'X', value: 1 }), handler.handle({ type: 'Skip', positionId: 'Y' })]);
+    const results = await Promise.allSettled([
+      handler.handle({ type: 'Exit', positionId: 'X', value: 1 }),
+      handler.handle({ type: 'Skip', positionId: 'Y' }),
+    ]);
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect((await inner.head()).count).toBe(0);
   });

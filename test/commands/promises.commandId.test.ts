@@ -11,7 +11,8 @@ import { MemoryEventStore } from '../../src/store/index.js';
 
 const policy = BookPolicy.parse({ maxGroupRiskPct: null, dailyLossLimitPct: null });
 const handlerOn = (store: MemoryEventStore, snapshotEvery = 0) => new CommandHandler({ store, bookId: 'b', policy, snapshotEvery });
-const reused = /^commandId "c-1" was already used for a Track command \(revision 0\) and is now given to Enter "A": a commandId names one command; use a new commandId for a new command$/;
+const reused =
+  /^commandId "c-1" was already used for a Track command \(revision 0\) and is now given to Enter "A": a commandId names one command; use a new commandId for a new command$/;
 
 describe('#10.8 a reused commandId for a different command', () => {
   it('#10.8 is a validation error naming both commands, and appends nothing', async () => {
@@ -21,7 +22,9 @@ describe('#10.8 a reused commandId for a different command', () => {
     const error = await handler.handle({ type: 'Enter', positionId: 'A', value: 100, commandId: 'c-1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(reused);
-    expect((error as ValidationError).issues).toEqual([{ path: 'commandId', message: 'already used for a different command (Track)', value: 'c-1' }]);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'commandId', message: 'already used for a different command (Track)', value: 'c-1' },
+    ]);
     expect((await store.head()).count).toBe(1);
     expect((await handler.load()).positions.get('A')?.status).toBe('WATCHING');
   });
@@ -30,7 +33,9 @@ describe('#10.8 a reused commandId for a different command', () => {
     const store = new MemoryEventStore();
     const handler = handlerOn(store);
     await handler.handle({ type: 'Track', positionId: 'A', commandId: 'c-1' });
-    await expect(handler.handle({ type: 'Track', positionId: 'B', commandId: 'c-1' })).rejects.toThrow(/now given to Track "B" \(another Track, with different fields\)/);
+    await expect(handler.handle({ type: 'Track', positionId: 'B', commandId: 'c-1' })).rejects.toThrow(
+      /now given to Track "B" \(another Track, with different fields\)/,
+    );
     expect((await store.head()).count).toBe(1);
   });
 

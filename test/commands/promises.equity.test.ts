@@ -28,7 +28,10 @@ describe('#10.3 risk rules when no equity is left', () => {
     const error = spec
       .given([...lost(12_000), tracked('A', { symbol: 'AAPL', group: 'tech' })])
       .when({ type: 'Enter', positionId: 'A', value: 20_000 })
-      .thenThrows(RiskLimitError, /^cannot enter "A": rule equity: no equity is left to risk \(equity -2000: starting 10000, realized -12000\), and this entry adds 20000 of risk$/);
+      .thenThrows(
+        RiskLimitError,
+        /^cannot enter "A": rule equity: no equity is left to risk \(equity -2000: starting 10000, realized -12000\), and this entry adds 20000 of risk$/,
+      );
     expectRiskLimit(error, 'equity', 0, -2000);
   });
 
@@ -52,7 +55,12 @@ describe('#10.3 risk rules when no equity is left', () => {
     spec
       .given([...lost(12_000), tracked('A', { symbol: 'AAPL', group: 'tech' })])
       .when({ type: 'Enter', positionId: 'A', value: 1000, quantity: 10, price: 100, stop: 100 })
-      .then([{ type: 'PositionEntered', data: { positionId: 'A', symbol: 'AAPL', side: 'long', value: 1000, quantity: 10, price: 100, stop: 100, source: 'local' } }]);
+      .then([
+        {
+          type: 'PositionEntered',
+          data: { positionId: 'A', symbol: 'AAPL', side: 'long', value: 1000, quantity: 10, price: 100, stop: 100, source: 'local' },
+        },
+      ]);
   });
 
   it('#10.3 the daily-loss breaker trips on any loss once no equity is left, with a limit of 0 (not a negative one)', () => {
@@ -60,14 +68,24 @@ describe('#10.3 risk rules when no equity is left', () => {
     const events = decide(parseCommand({ type: 'Exit', positionId: 'A', value: 990 }), state, { now: NOW, policy: BookPolicy.parse({}) });
     expect(events.map((e) => e.type)).toEqual(['PositionExited', 'CircuitBreakerTripped']);
     expect(events[1]).toMatchObject({
-      data: { trigger: 'daily_loss', dailyPnl: -10, limit: 0, reason: 'daily realized loss 10 with no equity left (equity -2000 before this exit)' },
+      data: {
+        trigger: 'daily_loss',
+        dailyPnl: -10,
+        limit: 0,
+        reason: 'daily realized loss 10 with no equity left (equity -2000 before this exit)',
+      },
     });
   });
 });
 
 describe('#10.3 the risk summary when no equity is left', () => {
   it('#10.3 tracker.risk() gives no percentage of equity for group risk (not a negative or infinite one)', async () => {
-    const tracker = await openTracker({ store: new MemoryEventStore(), maxGroupRiskPct: null, dailyLossLimitPct: null, correlationGroups: { tech: ['AAPL'] } });
+    const tracker = await openTracker({
+      store: new MemoryEventStore(),
+      maxGroupRiskPct: null,
+      dailyLossLimitPct: null,
+      correlationGroups: { tech: ['AAPL'] },
+    });
     try {
       await tracker.track('A', { symbol: 'AAPL' });
       await tracker.enter('A', { value: 100 });

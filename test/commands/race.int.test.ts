@@ -72,7 +72,9 @@ async function race(book: string, policy: BookPolicyInput, planOf: (name: string
     mkdirSync(barrier);
     const runs = await Promise.all(
       Array.from({ length: PROCS }, (_, i) =>
-        runChild('enterRacer.mjs', [file, book, `p${i}`, barrier, String(PROCS), JSON.stringify(policy), JSON.stringify(planOf(`p${i}`))], { timeoutMs: 40_000 }),
+        runChild('enterRacer.mjs', [file, book, `p${i}`, barrier, String(PROCS), JSON.stringify(policy), JSON.stringify(planOf(`p${i}`))], {
+          timeoutMs: 40_000,
+        }),
       ),
     );
     const reports = runs.map((r) => {
@@ -123,10 +125,14 @@ function expectNothingLost(race: Race): void {
     const logged = byCommand.get(o.commandId) ?? [];
     if (o.ok) {
       expect(o.duplicate).toBe(false);
-      expect(logged.map((e) => e.revision), o.commandId).toEqual(o.revisions);
-      expect(logged.map((e) => [e.type, (e.data as { positionId?: string }).positionId]), o.commandId).toEqual([
-        [o.command === 'Track' ? 'PositionTracked' : 'PositionEntered', o.positionId],
-      ]);
+      expect(
+        logged.map((e) => e.revision),
+        o.commandId,
+      ).toEqual(o.revisions);
+      expect(
+        logged.map((e) => [e.type, (e.data as { positionId?: string }).positionId]),
+        o.commandId,
+      ).toEqual([[o.command === 'Track' ? 'PositionTracked' : 'PositionEntered', o.positionId]]);
     } else {
       expect(logged, `${o.commandId} was refused but left events`).toEqual([]);
     }

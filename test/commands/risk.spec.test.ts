@@ -27,7 +27,12 @@ import {
 const spec = deciderSpec({ now: NOW });
 
 /** What a successful Enter of a plain long on `symbol` at `value` produces. */
-function enteredEvent(positionId: string, symbol: string | undefined, value: number, extra: { quantity?: number; price?: number; stop?: number; side?: 'long' | 'short' } = {}) {
+function enteredEvent(
+  positionId: string,
+  symbol: string | undefined,
+  value: number,
+  extra: { quantity?: number; price?: number; stop?: number; side?: 'long' | 'short' } = {},
+) {
   const { side = 'long', ...rest } = extra;
   return [
     {
@@ -44,11 +49,15 @@ describe('risk rules', () => {
 
     it('refuses an entry when the book already holds maxPositions positions IN, adopted ones included', () => {
       const history = [
-        tracked('A', { symbol: 'AAPL' }), entered('A', { symbol: 'AAPL', value: 1000 }),
+        tracked('A', { symbol: 'AAPL' }),
+        entered('A', { symbol: 'AAPL', value: 1000 }),
         adopted('B', { symbol: 'MSFT', value: 1000 }),
         tracked('C', { symbol: 'NVDA' }),
       ];
-      const error = capped.given(history).when(enterC).thenThrows(RiskLimitError, /^cannot enter "C": rule maxPositions: 2 positions are IN, the limit is 2$/);
+      const error = capped
+        .given(history)
+        .when(enterC)
+        .thenThrows(RiskLimitError, /^cannot enter "C": rule maxPositions: 2 positions are IN, the limit is 2$/);
       expectRiskLimit(error, 'maxPositions', 2, 2);
     });
 
@@ -75,7 +84,10 @@ describe('risk rules', () => {
       const error = spec
         .given([...aaplIn, tracked('B', { symbol: 'AAPL' })])
         .when(enterB)
-        .thenThrows(RiskLimitError, /^cannot enter "B": rule duplicateSymbol: AAPL is already IN \(1 open, the limit is 1: duplicate open symbols are refused\)$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "B": rule duplicateSymbol: AAPL is already IN \(1 open, the limit is 1: duplicate open symbols are refused\)$/,
+        );
       expectRiskLimit(error, 'duplicateSymbol', 1, 1);
     });
 
@@ -137,7 +149,9 @@ describe('risk rules', () => {
         grouped
           .given([])
           .when({ type: 'AdoptOrphan', positionId: 'M', symbol: 'MSFT', value: 1000 })
-          .then([{ type: 'OrphanAdopted', data: { positionId: 'M', symbol: 'MSFT', side: 'long', value: 1000, group: 'tech', source: 'local' } }]);
+          .then([
+            { type: 'OrphanAdopted', data: { positionId: 'M', symbol: 'MSFT', side: 'long', value: 1000, group: 'tech', source: 'local' } },
+          ]);
       });
 
       it('is the one recorded at Track, even if the policy has changed since', () => {
@@ -258,7 +272,10 @@ describe('risk rules', () => {
       const error = grouped
         .given([...roundTrip('X', 'XYZ', -400), ...msftAtRisk300, aaplWatched])
         .when({ type: 'Enter', positionId: 'A', value: 1000, quantity: 10, price: 100, stop: 72 })
-        .thenThrows(RiskLimitError, /^cannot enter "A": rule maxGroupRiskPct: group "tech" would have 6\.04% of equity at risk \(open 3\.13% \+ this 2\.92%\), the limit is 6\.00%$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "A": rule maxGroupRiskPct: group "tech" would have 6\.04% of equity at risk \(open 3\.13% \+ this 2\.92%\), the limit is 6\.00%$/,
+        );
       expectRiskLimit(error, 'maxGroupRiskPct', 6, 6.04);
     });
 
@@ -287,17 +304,28 @@ describe('risk rules', () => {
       const error = spec
         .given([...losses('AAPL', at(9), at(10), at(11)), watchAapl])
         .when(enterAapl)
-        .thenThrows(RiskLimitError, /^cannot enter "A": rule maxConsecutiveLossesPerSymbol: AAPL lost 3 times in a row today, the limit is 3$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "A": rule maxConsecutiveLossesPerSymbol: AAPL lost 3 times in a row today, the limit is 3$/,
+        );
       expectRiskLimit(error, 'maxConsecutiveLossesPerSymbol', 3, 3);
     });
 
     it('allows it after fewer losses', () => {
-      spec.given([...losses('AAPL', at(9), at(10)), watchAapl]).when(enterAapl).then(enteredEvent('A', 'AAPL', 1000));
+      spec
+        .given([...losses('AAPL', at(9), at(10)), watchAapl])
+        .when(enterAapl)
+        .then(enteredEvent('A', 'AAPL', 1000));
     });
 
     it('starts counting again after a winning exit', () => {
       spec
-        .given([...losses('AAPL', at(8), at(9)), ...roundTrip('AAPL-W', 'AAPL', 50, at(10)), ...roundTrip('AAPL-L', 'AAPL', -100, at(11)), watchAapl])
+        .given([
+          ...losses('AAPL', at(8), at(9)),
+          ...roundTrip('AAPL-W', 'AAPL', 50, at(10)),
+          ...roundTrip('AAPL-L', 'AAPL', -100, at(11)),
+          watchAapl,
+        ])
         .when(enterAapl)
         .then(enteredEvent('A', 'AAPL', 1000));
     });
@@ -309,7 +337,10 @@ describe('risk rules', () => {
         exited('P', { symbol: 'AAPL', fraction: 0.5, full: false, value: 450, costBasis: 500, realizedPnl: -50 }, at(11)),
         exited('P', { symbol: 'AAPL', value: 600, costBasis: 500, realizedPnl: 100 }, at(11)),
       ];
-      spec.given([...losses('AAPL', at(9), at(10)), ...lossThenWin, watchAapl]).when(enterAapl).then(enteredEvent('A', 'AAPL', 1000));
+      spec
+        .given([...losses('AAPL', at(9), at(10)), ...lossThenWin, watchAapl])
+        .when(enterAapl)
+        .then(enteredEvent('A', 'AAPL', 1000));
     });
 
     it('is per symbol: other symbols are not refused', () => {
@@ -341,7 +372,10 @@ describe('risk rules', () => {
         .when(enterAapl, { now: at(3, 6) })
         .thenThrows(RiskLimitError, /AAPL lost 3 times in a row today/);
       expectRiskLimit(error, 'maxConsecutiveLossesPerSymbol', 3, 3);
-      spec.given(history).when(enterAapl, { now: at(3, 6) }).then(enteredEvent('A', 'AAPL', 1000));
+      spec
+        .given(history)
+        .when(enterAapl, { now: at(3, 6) })
+        .then(enteredEvent('A', 'AAPL', 1000));
     });
 
     it('follows the policy cap, and is off when null', () => {
@@ -370,7 +404,10 @@ describe('risk rules', () => {
     });
 
     it('allows an entry at it', () => {
-      dusty.given([tracked('A', { symbol: 'AAPL' })]).when({ type: 'Enter', positionId: 'A', value: 50 }).then(enteredEvent('A', 'AAPL', 50));
+      dusty
+        .given([tracked('A', { symbol: 'AAPL' })])
+        .when({ type: 'Enter', positionId: 'A', value: 50 })
+        .then(enteredEvent('A', 'AAPL', 50));
     });
 
     it('refuses to adopt dust', () => {
@@ -399,14 +436,22 @@ describe('circuit breaker and cooldowns', () => {
       spec
         .given([])
         .when({ type: 'TripCircuitBreaker', reason: 'exchange outage', seconds: 3600 })
-        .then([{ type: 'CircuitBreakerTripped', data: { trigger: 'manual', reason: 'exchange outage', until: '2026-01-05T13:00:00.000Z', source: 'local' } }]);
+        .then([
+          {
+            type: 'CircuitBreakerTripped',
+            data: { trigger: 'manual', reason: 'exchange outage', until: '2026-01-05T13:00:00.000Z', source: 'local' },
+          },
+        ]);
     });
 
     it('refuses entries until reset', () => {
       const error = spec
         .given([breakerTripped({ reason: 'exchange outage' }), watchA])
         .when(enterA, { now: secondsFrom(30 * 86_400) })
-        .thenThrows(RiskLimitError, /^cannot enter "A": rule circuitBreaker: the circuit breaker is tripped \(exchange outage\) until reset$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "A": rule circuitBreaker: the circuit breaker is tripped \(exchange outage\) until reset$/,
+        );
       expectRiskLimit(error, 'circuitBreaker', 'until reset', 'tripped');
     });
 
@@ -414,7 +459,10 @@ describe('circuit breaker and cooldowns', () => {
       const error = spec
         .given([breakerTripped({ reason: 'exchange outage', until: iso(secondsFrom(3600)) }), watchA])
         .when(enterA, { now: secondsFrom(3599) })
-        .thenThrows(RiskLimitError, /^cannot enter "A": rule circuitBreaker: the circuit breaker is tripped \(exchange outage\) until 2026-01-05T13:00:00\.000Z$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "A": rule circuitBreaker: the circuit breaker is tripped \(exchange outage\) until 2026-01-05T13:00:00\.000Z$/,
+        );
       expectRiskLimit(error, 'circuitBreaker', '2026-01-05T13:00:00.000Z', 'tripped');
     });
 
@@ -427,12 +475,33 @@ describe('circuit breaker and cooldowns', () => {
 
     it('still lets positions be tracked, valued and exited', () => {
       const tripped = [breakerTripped(), tracked('B', { symbol: 'MSFT' }), entered('B', { symbol: 'MSFT', value: 1000 })];
-      spec.given(tripped).when({ type: 'Track', positionId: 'A' }).then([{ type: 'PositionTracked', data: { positionId: 'A', side: 'long', source: 'local' } }]);
-      spec.given(tripped).when({ type: 'Hold', positionId: 'B', value: 990 }).then([{ type: 'PositionValued', data: { positionId: 'B', value: 990, source: 'local' } }]);
+      spec
+        .given(tripped)
+        .when({ type: 'Track', positionId: 'A' })
+        .then([{ type: 'PositionTracked', data: { positionId: 'A', side: 'long', source: 'local' } }]);
+      spec
+        .given(tripped)
+        .when({ type: 'Hold', positionId: 'B', value: 990 })
+        .then([{ type: 'PositionValued', data: { positionId: 'B', value: 990, source: 'local' } }]);
       spec
         .given(tripped)
         .when({ type: 'Exit', positionId: 'B', value: 1100 })
-        .then([{ type: 'PositionExited', data: { positionId: 'B', symbol: 'MSFT', side: 'long', fraction: 1, value: 1100, costBasis: 1000, realizedPnl: 100, full: true, source: 'local' } }]);
+        .then([
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'B',
+              symbol: 'MSFT',
+              side: 'long',
+              fraction: 1,
+              value: 1100,
+              costBasis: 1000,
+              realizedPnl: 100,
+              full: true,
+              source: 'local',
+            },
+          },
+        ]);
     });
   });
 
@@ -445,7 +514,10 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it('resets without a reason', () => {
-      spec.given([breakerTripped()]).when({ type: 'ResetCircuitBreaker' }).then([{ type: 'CircuitBreakerReset', data: { source: 'local' } }]);
+      spec
+        .given([breakerTripped()])
+        .when({ type: 'ResetCircuitBreaker' })
+        .then([{ type: 'CircuitBreakerReset', data: { source: 'local' } }]);
     });
 
     it('resets a breaker whose trip has expired', () => {
@@ -456,7 +528,10 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it('allows entries again', () => {
-      spec.given([breakerTripped(), breakerReset(), watchA]).when(enterA).then(enteredEvent('A', 'AAPL', 1000));
+      spec
+        .given([breakerTripped(), breakerReset(), watchA])
+        .when(enterA)
+        .then(enteredEvent('A', 'AAPL', 1000));
     });
 
     const notTripped = /^cannot reset the circuit breaker: it is OK \(not tripped\), expected TRIPPED$/;
@@ -467,7 +542,10 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it('refuses to reset a breaker twice', () => {
-      const error = spec.given([breakerTripped(), breakerReset()]).when({ type: 'ResetCircuitBreaker' }).thenThrows(InvalidTransitionError, notTripped);
+      const error = spec
+        .given([breakerTripped(), breakerReset()])
+        .when({ type: 'ResetCircuitBreaker' })
+        .thenThrows(InvalidTransitionError, notTripped);
       expectInvalidTransition(error, 'circuit-breaker', 'OK', ['TRIPPED']);
     });
   });
@@ -477,7 +555,18 @@ describe('circuit breaker and cooldowns', () => {
     const exitA = (value: number): CommandInput => ({ type: 'Exit', positionId: 'A', value });
     const exitedA = (value: number) => ({
       type: 'PositionExited' as const,
-      data: { positionId: 'A', symbol: 'AAPL', side: 'long' as const, fraction: 1, quantity: 10, value, costBasis: 1000, realizedPnl: value - 1000, full: true, source: 'local' as const },
+      data: {
+        positionId: 'A',
+        symbol: 'AAPL',
+        side: 'long' as const,
+        fraction: 1,
+        quantity: 10,
+        value,
+        costBasis: 1000,
+        realizedPnl: value - 1000,
+        full: true,
+        source: 'local' as const,
+      },
     });
 
     it("trips when an exit's loss brings the day's realized P&L to the limit", () => {
@@ -501,7 +590,10 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it('does not trip on a loss short of the limit', () => {
-      spec.given(openA).when(exitA(501)).then([exitedA(501)]);
+      spec
+        .given(openA)
+        .when(exitA(501))
+        .then([exitedA(501)]);
     });
 
     it("adds the exit's loss to the day's earlier results, against current equity", () => {
@@ -526,11 +618,17 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it("nets the day's gains against the loss", () => {
-      spec.given([...roundTrip('W', 'MSFT', 300, secondsFrom(-3600)), ...openA]).when(exitA(400)).then([exitedA(400)]);
+      spec
+        .given([...roundTrip('W', 'MSFT', 300, secondsFrom(-3600)), ...openA])
+        .when(exitA(400))
+        .then([exitedA(400)]);
     });
 
     it("does not count yesterday's losses", () => {
-      spec.given([...roundTrip('L', 'MSFT', -400, new Date('2026-01-04T20:00:00.000Z')), ...openA]).when(exitA(700)).then([exitedA(700)]);
+      spec
+        .given([...roundTrip('L', 'MSFT', -400, new Date('2026-01-04T20:00:00.000Z')), ...openA])
+        .when(exitA(700))
+        .then([exitedA(700)]);
     });
 
     it('counts the loss of a partial exit', () => {
@@ -538,7 +636,20 @@ describe('circuit breaker and cooldowns', () => {
         .given([tracked('B', { symbol: 'MSFT' }), entered('B', { symbol: 'MSFT', value: 2000 })])
         .when({ type: 'Exit', positionId: 'B', value: 1000, fraction: 0.5 })
         .then([
-          { type: 'PositionExited', data: { positionId: 'B', symbol: 'MSFT', side: 'long', fraction: 0.5, value: 500, costBasis: 1000, realizedPnl: -500, full: false, source: 'local' } },
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'B',
+              symbol: 'MSFT',
+              side: 'long',
+              fraction: 0.5,
+              value: 500,
+              costBasis: 1000,
+              realizedPnl: -500,
+              full: false,
+              source: 'local',
+            },
+          },
           {
             type: 'CircuitBreakerTripped',
             data: {
@@ -574,11 +685,17 @@ describe('circuit breaker and cooldowns', () => {
     });
 
     it('does not trip again while the breaker is tripped', () => {
-      spec.given([breakerTripped(), ...openA]).when(exitA(0)).then([exitedA(0)]);
+      spec
+        .given([breakerTripped(), ...openA])
+        .when(exitA(0))
+        .then([exitedA(0)]);
     });
 
     it('is off when dailyLossLimitPct is null', () => {
-      deciderSpec({ now: NOW, policy: { dailyLossLimitPct: null } }).given(openA).when(exitA(0)).then([exitedA(0)]);
+      deciderSpec({ now: NOW, policy: { dailyLossLimitPct: null } })
+        .given(openA)
+        .when(exitA(0))
+        .then([exitedA(0)]);
     });
 
     it('then refuses entries, naming the loss', () => {
@@ -586,8 +703,11 @@ describe('circuit breaker and cooldowns', () => {
         ...openA,
         exited('A', { symbol: 'AAPL', quantity: 10, value: 500, costBasis: 1000, realizedPnl: -500 }),
         breakerTripped({
-          trigger: 'daily_loss', reason: 'daily realized loss 500 reached the limit 500 (5.00% of equity)',
-          until: '2026-01-06T12:00:00.000Z', dailyPnl: -500, limit: -500,
+          trigger: 'daily_loss',
+          reason: 'daily realized loss 500 reached the limit 500 (5.00% of equity)',
+          until: '2026-01-06T12:00:00.000Z',
+          dailyPnl: -500,
+          limit: -500,
         }),
         tracked('B', { symbol: 'MSFT' }),
       ];
@@ -610,7 +730,9 @@ describe('circuit breaker and cooldowns', () => {
       spec
         .given([])
         .when({ type: 'StartCooldown', symbol: 'AAPL', seconds: 600, reason: 'earnings' })
-        .then([{ type: 'CooldownStarted', data: { symbol: 'AAPL', until: '2026-01-05T12:10:00.000Z', reason: 'earnings', source: 'local' } }]);
+        .then([
+          { type: 'CooldownStarted', data: { symbol: 'AAPL', until: '2026-01-05T12:10:00.000Z', reason: 'earnings', source: 'local' } },
+        ]);
     });
 
     it('starts one by hand without a reason', () => {
@@ -625,7 +747,20 @@ describe('circuit breaker and cooldowns', () => {
         .given(openA)
         .when({ type: 'Exit', positionId: 'A', value: 1100 })
         .then([
-          { type: 'PositionExited', data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, value: 1100, costBasis: 1000, realizedPnl: 100, full: true, source: 'local' } },
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              value: 1100,
+              costBasis: 1000,
+              realizedPnl: 100,
+              full: true,
+              source: 'local',
+            },
+          },
           { type: 'CooldownStarted', data: { symbol: 'AAPL', until: '2026-01-05T12:15:00.000Z', reason: 'exit of A', source: 'local' } },
         ]);
     });
@@ -633,12 +768,29 @@ describe('circuit breaker and cooldowns', () => {
     it('follows a daily-loss trip when the exit does both', () => {
       const events = cooling.given(openA).when({ type: 'Exit', positionId: 'A', value: 400 });
       events.then([
-        { type: 'PositionExited', data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, value: 400, costBasis: 1000, realizedPnl: -600, full: true, source: 'local' } },
+        {
+          type: 'PositionExited',
+          data: {
+            positionId: 'A',
+            symbol: 'AAPL',
+            side: 'long',
+            fraction: 1,
+            value: 400,
+            costBasis: 1000,
+            realizedPnl: -600,
+            full: true,
+            source: 'local',
+          },
+        },
         {
           type: 'CircuitBreakerTripped',
           data: {
-            trigger: 'daily_loss', reason: 'daily realized loss 600 reached the limit 500 (5.00% of equity)',
-            until: '2026-01-06T12:00:00.000Z', dailyPnl: -600, limit: -500, source: 'local',
+            trigger: 'daily_loss',
+            reason: 'daily realized loss 600 reached the limit 500 (5.00% of equity)',
+            until: '2026-01-06T12:00:00.000Z',
+            dailyPnl: -600,
+            limit: -500,
+            source: 'local',
           },
         },
         { type: 'CooldownStarted', data: { symbol: 'AAPL', until: '2026-01-05T12:15:00.000Z', reason: 'exit of A', source: 'local' } },
@@ -649,21 +801,65 @@ describe('circuit breaker and cooldowns', () => {
       cooling
         .given(openA)
         .when({ type: 'Exit', positionId: 'A', value: 1100, fraction: 0.5 })
-        .then([{ type: 'PositionExited', data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 0.5, value: 550, costBasis: 500, realizedPnl: 50, full: false, source: 'local' } }]);
+        .then([
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 0.5,
+              value: 550,
+              costBasis: 500,
+              realizedPnl: 50,
+              full: false,
+              source: 'local',
+            },
+          },
+        ]);
     });
 
     it('does not start one for a position without a symbol', () => {
       cooling
         .given([tracked('B'), entered('B', { value: 1000 })])
         .when({ type: 'Exit', positionId: 'B', value: 1100 })
-        .then([{ type: 'PositionExited', data: { positionId: 'B', side: 'long', fraction: 1, value: 1100, costBasis: 1000, realizedPnl: 100, full: true, source: 'local' } }]);
+        .then([
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'B',
+              side: 'long',
+              fraction: 1,
+              value: 1100,
+              costBasis: 1000,
+              realizedPnl: 100,
+              full: true,
+              source: 'local',
+            },
+          },
+        ]);
     });
 
     it('does not start one when cooldownSeconds is 0 (the default)', () => {
       spec
         .given(openA)
         .when({ type: 'Exit', positionId: 'A', value: 1100 })
-        .then([{ type: 'PositionExited', data: { positionId: 'A', symbol: 'AAPL', side: 'long', fraction: 1, value: 1100, costBasis: 1000, realizedPnl: 100, full: true, source: 'local' } }]);
+        .then([
+          {
+            type: 'PositionExited',
+            data: {
+              positionId: 'A',
+              symbol: 'AAPL',
+              side: 'long',
+              fraction: 1,
+              value: 1100,
+              costBasis: 1000,
+              realizedPnl: 100,
+              full: true,
+              source: 'local',
+            },
+          },
+        ]);
     });
 
     const afterExit = [...roundTrip('A', 'AAPL', 100), cooldownStarted('AAPL', secondsFrom(900)), tracked('B', { symbol: 'AAPL' })];
@@ -673,12 +869,18 @@ describe('circuit breaker and cooldowns', () => {
       const error = cooling
         .given(afterExit)
         .when(enterB, { now: secondsFrom(899) })
-        .thenThrows(RiskLimitError, /^cannot enter "B": rule cooldown: AAPL is cooling down until 2026-01-05T12:15:00\.000Z \(it is 2026-01-05T12:14:59\.000Z\)$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "B": rule cooldown: AAPL is cooling down until 2026-01-05T12:15:00\.000Z \(it is 2026-01-05T12:14:59\.000Z\)$/,
+        );
       expectRiskLimit(error, 'cooldown', '2026-01-05T12:15:00.000Z', '2026-01-05T12:14:59.000Z');
     });
 
     it('allows entries on the symbol once it has expired', () => {
-      cooling.given(afterExit).when(enterB, { now: secondsFrom(900) }).then(enteredEvent('B', 'AAPL', 1000));
+      cooling
+        .given(afterExit)
+        .when(enterB, { now: secondsFrom(900) })
+        .then(enteredEvent('B', 'AAPL', 1000));
     });
 
     it('does not refuse other symbols', () => {
@@ -692,7 +894,10 @@ describe('circuit breaker and cooldowns', () => {
       const error = spec
         .given([cooldownStarted('AAPL', secondsFrom(600)), watchA])
         .when(enterA)
-        .thenThrows(RiskLimitError, /^cannot enter "A": rule cooldown: AAPL is cooling down until 2026-01-05T12:10:00\.000Z \(it is 2026-01-05T12:00:00\.000Z\)$/);
+        .thenThrows(
+          RiskLimitError,
+          /^cannot enter "A": rule cooldown: AAPL is cooling down until 2026-01-05T12:10:00\.000Z \(it is 2026-01-05T12:00:00\.000Z\)$/,
+        );
       expectRiskLimit(error, 'cooldown', '2026-01-05T12:10:00.000Z', '2026-01-05T12:00:00.000Z');
     });
   });

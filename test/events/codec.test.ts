@@ -15,10 +15,26 @@ const meta = (schemaVersion: number) => ({ recordedAt: '2026-01-01T00:00:00.000Z
 describe('event codec', () => {
   it('knows the twenty event types of the trade log', () => {
     expect(eventTypes).toEqual([
-      'PositionTracked', 'PositionEntered', 'PositionValued', 'PositionExited', 'PositionSkipped',
-      'PositionArchived', 'OrphanDetected', 'OrphanAdopted', 'OrphanClosed', 'PhantomSuspected',
-      'PhantomDismissed', 'PhantomCleared', 'DriftCorrected', 'ReconciliationCompleted', 'CircuitBreakerTripped',
-      'CircuitBreakerReset', 'CooldownStarted', 'Heartbeat', 'RecoveryRequired', 'RecoveryAcknowledged',
+      'PositionTracked',
+      'PositionEntered',
+      'PositionValued',
+      'PositionExited',
+      'PositionSkipped',
+      'PositionArchived',
+      'OrphanDetected',
+      'OrphanAdopted',
+      'OrphanClosed',
+      'PhantomSuspected',
+      'PhantomDismissed',
+      'PhantomCleared',
+      'DriftCorrected',
+      'ReconciliationCompleted',
+      'CircuitBreakerTripped',
+      'CircuitBreakerReset',
+      'CooldownStarted',
+      'Heartbeat',
+      'RecoveryRequired',
+      'RecoveryAcknowledged',
     ]);
   });
 
@@ -32,7 +48,13 @@ describe('event codec', () => {
     it('names the field and the value that failed', () => {
       const err = (() => {
         try {
-          codec.encode({ type: 'PositionExited', data: { positionId: 'A', side: 'long', fraction: 1.5, value: 1, costBasis: 1, realizedPnl: 0, full: true, source: 'local' } }, '2026-01-01T00:00:00Z');
+          codec.encode(
+            {
+              type: 'PositionExited',
+              data: { positionId: 'A', side: 'long', fraction: 1.5, value: 1, costBasis: 1, realizedPnl: 0, full: true, source: 'local' },
+            },
+            '2026-01-01T00:00:00Z',
+          );
         } catch (e) {
           return e;
         }
@@ -49,7 +71,10 @@ describe('event codec', () => {
     });
     it('refuses a bad recordedAt in metadata', () => {
       expect(() =>
-        codec.encode({ type: 'Heartbeat', data: { at: '2026-01-01T00:00:00Z', source: 'local' }, metadata: { recordedAt: 'yesterday' } }, '2026-01-01T00:00:00Z'),
+        codec.encode(
+          { type: 'Heartbeat', data: { at: '2026-01-01T00:00:00Z', source: 'local' }, metadata: { recordedAt: 'yesterday' } },
+          '2026-01-01T00:00:00Z',
+        ),
       ).toThrow(/metadata\.recordedAt: .*got "yesterday"/);
     });
   });
@@ -91,7 +116,11 @@ describe('event codec', () => {
     it.each([
       ['an unknown type', row('Teleported', {}, meta(1)), 'type'],
       ['data that is not JSON', { ...row('Heartbeat', {}, meta(1)), data: '{oops' }, 'data'],
-      ['metadata without recordedAt', row('Heartbeat', { at: '2026-01-01T00:00:00Z', source: 'local' }, { schemaVersion: 1 }), 'metadata.recordedAt'],
+      [
+        'metadata without recordedAt',
+        row('Heartbeat', { at: '2026-01-01T00:00:00Z', source: 'local' }, { schemaVersion: 1 }),
+        'metadata.recordedAt',
+      ],
     ])('names the field for %s', (_what, stored, field) => {
       const err = (() => {
         try {

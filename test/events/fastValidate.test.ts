@@ -7,7 +7,22 @@ const SEED = Number(process.env.PTRACK_FC_SEED ?? 424242);
 
 /** Values near the edges of our schemas: empty and long strings, astral characters, signs, NaN-free numbers. */
 const scalar = fc.oneof(
-  fc.constantFrom('', ' ', 'a b', 'long', 'short', 'local', 'reconcile', 'EXITED', 'timeout', 'manual', 'daily_loss', '😀', 'é'.repeat(201), '😀'.repeat(120)),
+  fc.constantFrom(
+    '',
+    ' ',
+    'a b',
+    'long',
+    'short',
+    'local',
+    'reconcile',
+    'EXITED',
+    'timeout',
+    'manual',
+    'daily_loss',
+    '😀',
+    'é'.repeat(201),
+    '😀'.repeat(120),
+  ),
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'grapheme', maxLength: 70 }),
   fc.constantFrom('2026-01-05T00:00:00.000Z', '2026-02-30T00:00:00Z', '2026-01-05 00:00', '2026-01-05T00:00:00+01:00'),
@@ -47,7 +62,33 @@ describe('the compiled fast path agrees with zod', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...eventTypes),
-        fc.dictionary(fc.constantFrom('positionId', 'symbol', 'side', 'value', 'fraction', 'quantity', 'price', 'stop', 'costBasis', 'realizedPnl', 'full', 'source', 'reason', 'from', 'looks', 'runId', 'at', 'until', 'trigger', 'attributes', 'extra'), scalar, { maxKeys: 4 }),
+        fc.dictionary(
+          fc.constantFrom(
+            'positionId',
+            'symbol',
+            'side',
+            'value',
+            'fraction',
+            'quantity',
+            'price',
+            'stop',
+            'costBasis',
+            'realizedPnl',
+            'full',
+            'source',
+            'reason',
+            'from',
+            'looks',
+            'runId',
+            'at',
+            'until',
+            'trigger',
+            'attributes',
+            'extra',
+          ),
+          scalar,
+          { maxKeys: 4 },
+        ),
         fc.array(fc.constantFrom('positionId', 'side', 'source', 'value'), { maxLength: 2 }),
         (type, overrides, removed) => {
           const candidate: Record<string, unknown> = { ...validSample(type), ...overrides };
@@ -67,13 +108,17 @@ describe('the compiled fast path agrees with zod', () => {
 
   it('agrees on metadata', () => {
     fc.assert(
-      fc.property(fc.record({ recordedAt: scalar, schemaVersion: scalar }, { requiredKeys: [] }), fc.option(fc.dictionary(fc.constantFrom('commandId', 'extra'), scalar, { maxKeys: 1 })), (meta, more) => {
-        const candidate = { ...meta, ...more };
-        const zodOk = EventMetadata.safeParse(candidate).success;
-        const fast = fastValid(EventMetadata, candidate);
-        if (fast) expect(zodOk, JSON.stringify(candidate)).toBe(true);
-        if (zodOk && !/[\uD800-\uDFFF]/.test(JSON.stringify(candidate))) expect(fast, JSON.stringify(candidate)).toBe(true);
-      }),
+      fc.property(
+        fc.record({ recordedAt: scalar, schemaVersion: scalar }, { requiredKeys: [] }),
+        fc.option(fc.dictionary(fc.constantFrom('commandId', 'extra'), scalar, { maxKeys: 1 })),
+        (meta, more) => {
+          const candidate = { ...meta, ...more };
+          const zodOk = EventMetadata.safeParse(candidate).success;
+          const fast = fastValid(EventMetadata, candidate);
+          if (fast) expect(zodOk, JSON.stringify(candidate)).toBe(true);
+          if (zodOk && !/[\uD800-\uDFFF]/.test(JSON.stringify(candidate))) expect(fast, JSON.stringify(candidate)).toBe(true);
+        },
+      ),
       { seed: SEED, numRuns: 2000 },
     );
   });

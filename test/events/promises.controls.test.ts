@@ -35,7 +35,9 @@ describe('#10.25 control characters in ids and symbols are refused at the bounda
       { positionId: HOSTILE[0], side: 'long', source: 'local' },
       { positionId: 'A1', symbol: HOSTILE[3], side: 'long', source: 'local' },
     ]) {
-      await expect(store.append('tradelog-main', [{ type: 'PositionTracked', data } as never])).rejects.toThrow(/data\.(positionId|symbol): must not contain control characters/);
+      await expect(store.append('tradelog-main', [{ type: 'PositionTracked', data } as never])).rejects.toThrow(
+        /data\.(positionId|symbol): must not contain control characters/,
+      );
     }
     expect((await store.head()).count).toBe(0);
   });
@@ -53,7 +55,10 @@ describe('#10.25 control characters in ids and symbols are refused at the bounda
   });
 
   it('#10.25 an outside snapshot with a control character in an id or a symbol is malformed', async () => {
-    for (const position of [{ id: HOSTILE[0], value: 10 }, { id: 'A1', symbol: HOSTILE[3], value: 10 }]) {
+    for (const position of [
+      { id: HOSTILE[0], value: 10 },
+      { id: 'A1', symbol: HOSTILE[3], value: 10 },
+    ]) {
       const external = guardExternal({ listPositions: async () => [position], closePosition: async () => undefined }, { retries: 0 });
       const listing = external.listPositions();
       await expect(listing).rejects.toThrow(ExternalError);

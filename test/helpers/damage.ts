@@ -19,7 +19,9 @@ export type Damage =
 export async function damagedLog(file: string, damage: Damage, events = 60): Promise<void> {
   const store = SqliteEventStore.open(file);
   for (let i = 0; i < events; i++) {
-    await store.append(bookStream('main'), [{ type: 'PositionTracked', data: { positionId: `P${i}`, side: 'long', symbol: 'AAPL', setup: 's'.repeat(60), source: 'local' } }]);
+    await store.append(bookStream('main'), [
+      { type: 'PositionTracked', data: { positionId: `P${i}`, side: 'long', symbol: 'AAPL', setup: 's'.repeat(60), source: 'local' } },
+    ]);
   }
   store.checkpointWal();
   await store.close();

@@ -85,7 +85,10 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const c of live) {
       try {
-        execFileSync(...command(c.as, join(POSTGRES_BIN, 'pg_ctl'), ['-D', c.dataDir, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore', timeout: 10_000 });
+        execFileSync(...command(c.as, join(POSTGRES_BIN, 'pg_ctl'), ['-D', c.dataDir, '-m', 'immediate', '-w', 'stop']), {
+          stdio: 'ignore',
+          timeout: 10_000,
+        });
       } catch {
         // already stopped
       }

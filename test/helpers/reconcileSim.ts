@@ -122,7 +122,14 @@ export function healPolicy(s: SimSettings): ReconcilePolicyInput {
 }
 
 export function manualPolicy(s: SimSettings): ReconcilePolicyInput {
-  return { orphans: 'manual', phantoms: 'manual', drift: 'alert', driftTolerancePct: s.driftTolerancePct, graceSeconds: s.graceSeconds, phantomConfirmLooks: 2 };
+  return {
+    orphans: 'manual',
+    phantoms: 'manual',
+    drift: 'alert',
+    driftTolerancePct: s.driftTolerancePct,
+    graceSeconds: s.graceSeconds,
+    phantomConfirmLooks: 2,
+  };
 }
 
 export interface SimResult {
@@ -296,9 +303,15 @@ async function crash(w: Story): Promise<void> {
 /** Runs one story to its end. `dir` is where SQLite keeps its file (sqlite stories only). */
 export async function runStory(s: SimSettings, mode: SimMode, dir?: string): Promise<SimResult> {
   const clock = { now: START };
-  const exchange = new SimulatedExchange({ seed: s.seed, clock: () => new Date(clock.now), lagSeconds: s.lagSeconds, faults: s.callFaults });
+  const exchange = new SimulatedExchange({
+    seed: s.seed,
+    clock: () => new Date(clock.now),
+    lagSeconds: s.lagSeconds,
+    faults: s.callFaults,
+  });
   if (s.engine === 'sqlite' && dir === undefined) throw new Error(`seed ${s.seed}: a sqlite story needs a directory`);
-  const storeSpec = s.engine === 'sqlite' ? `sqlite:${join(dir!, `sim-${s.seed}-${mode}.db`)}` : new MemoryEventStore({ now: () => new Date(clock.now) });
+  const storeSpec =
+    s.engine === 'sqlite' ? `sqlite:${join(dir!, `sim-${s.seed}-${mode}.db`)}` : new MemoryEventStore({ now: () => new Date(clock.now) });
   const flaky = { on: true };
   const drops = new SeededRandom((s.seed * 31_337 + 3) >>> 0);
   const w: Story = {

@@ -32,7 +32,9 @@ export interface World {
   exchange: SimulatedExchange;
 }
 
-export async function openWorld(options: { seed?: number; lagSeconds?: number; faults?: Partial<FaultRates>; latencyMs?: number; book?: OpenTrackerOptions } = {}): Promise<World> {
+export async function openWorld(
+  options: { seed?: number; lagSeconds?: number; faults?: Partial<FaultRates>; latencyMs?: number; book?: OpenTrackerOptions } = {},
+): Promise<World> {
   const clock = { now: START };
   const now = (): Date => new Date(clock.now);
   const store = new MemoryEventStore({ now });

@@ -33,7 +33,17 @@ const facts: Fact[] = [
   fact('PhantomSuspected', { positionId: 'R', looks: 1, value: 200 }, t(66)),
   fact('PositionExited', { positionId: 'R', side: 'long', fraction: 1, value: 210, costBasis: 200, realizedPnl: 10, full: true }, t(68)),
   fact('DriftCorrected', { positionId: 'Q', localValue: 400, externalValue: 380, localQuantity: 4, externalQuantity: 3.8 }, t(90)),
-  fact('ReconciliationCompleted', { runId: 'r2', startedAt: t(94), completedAt: t(95), counts: { orphans: 1, phantoms: 1, drift: 1, corrected: 1, alerts: 0, errors: 0 }, report: { note: 'x' } }, t(95)),
+  fact(
+    'ReconciliationCompleted',
+    {
+      runId: 'r2',
+      startedAt: t(94),
+      completedAt: t(95),
+      counts: { orphans: 1, phantoms: 1, drift: 1, corrected: 1, alerts: 0, errors: 0 },
+      report: { note: 'x' },
+    },
+    t(95),
+  ),
   fact('Heartbeat', { at: t(100) }, t(100)),
 ];
 
@@ -45,20 +55,132 @@ describe('audit.json', () => {
       books: {
         main: {
           orphans: [
-            { positionId: 'X', symbol: 'SOL', detectedAt: t(0), detectedPosition: 7, detections: 2, lastSeenAt: t(10), firstValue: 300, value: 500, valueSince: t(30), settledValueSeconds: 300 * 10 * min + 500 * 20 * min, resolution: 'adopted', resolvedAt: t(30), resolvedPosition: 9, durationSeconds: 30 * min, valueSeconds: 300 * 10 * min + 500 * 20 * min },
-            { positionId: 'Y', detectedAt: t(40), detectedPosition: 10, detections: 1, lastSeenAt: t(40), firstValue: 100, value: 100, valueSince: t(40), settledValueSeconds: 0, resolution: 'open', resolvedAt: null, resolvedPosition: null, durationSeconds: 60 * min, valueSeconds: 100 * 60 * min },
-            { positionId: 'Z', detectedAt: t(50), detectedPosition: 11, detections: 0, lastSeenAt: t(50), firstValue: 50, value: 50, valueSince: t(50), settledValueSeconds: 0, resolution: 'closed', resolvedAt: t(50), resolvedPosition: 11, durationSeconds: 0, valueSeconds: 0 },
+            {
+              positionId: 'X',
+              symbol: 'SOL',
+              detectedAt: t(0),
+              detectedPosition: 7,
+              detections: 2,
+              lastSeenAt: t(10),
+              firstValue: 300,
+              value: 500,
+              valueSince: t(30),
+              settledValueSeconds: 300 * 10 * min + 500 * 20 * min,
+              resolution: 'adopted',
+              resolvedAt: t(30),
+              resolvedPosition: 9,
+              durationSeconds: 30 * min,
+              valueSeconds: 300 * 10 * min + 500 * 20 * min,
+            },
+            {
+              positionId: 'Y',
+              detectedAt: t(40),
+              detectedPosition: 10,
+              detections: 1,
+              lastSeenAt: t(40),
+              firstValue: 100,
+              value: 100,
+              valueSince: t(40),
+              settledValueSeconds: 0,
+              resolution: 'open',
+              resolvedAt: null,
+              resolvedPosition: null,
+              durationSeconds: 60 * min,
+              valueSeconds: 100 * 60 * min,
+            },
+            {
+              positionId: 'Z',
+              detectedAt: t(50),
+              detectedPosition: 11,
+              detections: 0,
+              lastSeenAt: t(50),
+              firstValue: 50,
+              value: 50,
+              valueSince: t(50),
+              settledValueSeconds: 0,
+              resolution: 'closed',
+              resolvedAt: t(50),
+              resolvedPosition: 11,
+              durationSeconds: 0,
+              valueSeconds: 0,
+            },
           ],
           phantoms: [
-            { positionId: 'P', suspectedAt: t(60), suspectedPosition: 12, looks: 3, value: 900, valueSince: t(80), settledValueSeconds: 1000 * 10 * min + 900 * 10 * min, resolution: 'cleared', resolvedAt: t(80), resolvedPosition: 14, realizedPnl: -100, durationSeconds: 20 * min, valueSeconds: 1000 * 10 * min + 900 * 10 * min },
-            { positionId: 'Q', suspectedAt: t(62), suspectedPosition: 15, looks: 1, value: 400, valueSince: t(65), settledValueSeconds: 400 * 3 * min, resolution: 'dismissed', resolvedAt: t(65), resolvedPosition: 16, durationSeconds: 3 * min, valueSeconds: 400 * 3 * min },
-            { positionId: 'R', suspectedAt: t(66), suspectedPosition: 17, looks: 1, value: 200, valueSince: t(68), settledValueSeconds: 200 * 2 * min, resolution: 'exited', resolvedAt: t(68), resolvedPosition: 18, durationSeconds: 2 * min, valueSeconds: 200 * 2 * min },
+            {
+              positionId: 'P',
+              suspectedAt: t(60),
+              suspectedPosition: 12,
+              looks: 3,
+              value: 900,
+              valueSince: t(80),
+              settledValueSeconds: 1000 * 10 * min + 900 * 10 * min,
+              resolution: 'cleared',
+              resolvedAt: t(80),
+              resolvedPosition: 14,
+              realizedPnl: -100,
+              durationSeconds: 20 * min,
+              valueSeconds: 1000 * 10 * min + 900 * 10 * min,
+            },
+            {
+              positionId: 'Q',
+              suspectedAt: t(62),
+              suspectedPosition: 15,
+              looks: 1,
+              value: 400,
+              valueSince: t(65),
+              settledValueSeconds: 400 * 3 * min,
+              resolution: 'dismissed',
+              resolvedAt: t(65),
+              resolvedPosition: 16,
+              durationSeconds: 3 * min,
+              valueSeconds: 400 * 3 * min,
+            },
+            {
+              positionId: 'R',
+              suspectedAt: t(66),
+              suspectedPosition: 17,
+              looks: 1,
+              value: 200,
+              valueSince: t(68),
+              settledValueSeconds: 200 * 2 * min,
+              resolution: 'exited',
+              resolvedAt: t(68),
+              resolvedPosition: 18,
+              durationSeconds: 2 * min,
+              valueSeconds: 200 * 2 * min,
+            },
           ],
-          drift: [{ at: t(90), position: 19, positionId: 'Q', localValue: 400, externalValue: 380, delta: -20, localQuantity: 4, externalQuantity: 3.8 }],
-          reconciliations: [{ runId: 'r2', position: 20, startedAt: t(94), completedAt: t(95), counts: { orphans: 1, phantoms: 1, drift: 1, corrected: 1, alerts: 0, errors: 0 } }],
+          drift: [
+            {
+              at: t(90),
+              position: 19,
+              positionId: 'Q',
+              localValue: 400,
+              externalValue: 380,
+              delta: -20,
+              localQuantity: 4,
+              externalQuantity: 3.8,
+            },
+          ],
+          reconciliations: [
+            {
+              runId: 'r2',
+              position: 20,
+              startedAt: t(94),
+              completedAt: t(95),
+              counts: { orphans: 1, phantoms: 1, drift: 1, corrected: 1, alerts: 0, errors: 0 },
+            },
+          ],
           totals: {
             orphans: { count: 3, open: 1, adopted: 1, closed: 1, valueSeconds: 300 * 10 * min + 500 * 20 * min + 100 * 60 * min },
-            phantoms: { count: 3, open: 0, cleared: 1, dismissed: 1, exited: 1, valueSeconds: 1000 * 10 * min + 900 * 10 * min + 400 * 3 * min + 200 * 2 * min },
+            phantoms: {
+              count: 3,
+              open: 0,
+              cleared: 1,
+              dismissed: 1,
+              exited: 1,
+              valueSeconds: 1000 * 10 * min + 900 * 10 * min + 400 * 3 * min + 200 * 2 * min,
+            },
             drift: { count: 1, absDelta: 20 },
             reconciliations: { count: 1, lastCompletedAt: t(95) },
           },
@@ -67,12 +189,17 @@ describe('audit.json', () => {
     });
   });
 
-  it('keeps an open leak growing with the log\'s time, and the same orphan seen again later is a new episode', () => {
-    const leak = (facts: Fact[]) => (project(facts) as { books: { main: { orphans: { valueSeconds: number; resolution: string }[] } } }).books.main.orphans;
+  it("keeps an open leak growing with the log's time, and the same orphan seen again later is a new episode", () => {
+    const leak = (facts: Fact[]) =>
+      (project(facts) as { books: { main: { orphans: { valueSeconds: number; resolution: string }[] } } }).books.main.orphans;
     const seen = [fact('OrphanDetected', { positionId: 'Y', value: 100 }, t(0))];
     expect(leak([...seen, fact('Heartbeat', { at: t(1) }, t(1))])[0]!.valueSeconds).toBe(100 * 60);
     expect(leak([...seen, fact('Heartbeat', { at: t(2) }, t(2))])[0]!.valueSeconds).toBe(100 * 120);
-    const again = leak([...seen, fact('OrphanClosed', { positionId: 'Y', value: 100 }, t(1)), fact('OrphanDetected', { positionId: 'Y', value: 10 }, t(5))]);
+    const again = leak([
+      ...seen,
+      fact('OrphanClosed', { positionId: 'Y', value: 100 }, t(1)),
+      fact('OrphanDetected', { positionId: 'Y', value: 10 }, t(5)),
+    ]);
     expect(again.map((o) => o.resolution)).toEqual(['closed', 'open']);
   });
 

@@ -16,7 +16,8 @@ describe('ptrack project, rebuild, audit, replay', () => {
   let cleanup: () => void;
   let store: string;
   let file: string;
-  const checkpoint = (name: string): number => (JSON.parse(readFileSync(join(dir, 'state', `${name}.json`), 'utf8')) as { checkpoint: number }).checkpoint;
+  const checkpoint = (name: string): number =>
+    (JSON.parse(readFileSync(join(dir, 'state', `${name}.json`), 'utf8')) as { checkpoint: number }).checkpoint;
 
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir());
@@ -67,7 +68,11 @@ describe('ptrack project, rebuild, audit, replay', () => {
     const r = await ptrack(['rebuild', '--store', store], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^rebuild: 11\/11 events \(100%\), [\d,]+ events\/s\n$/);
-    expect(r.stdout).toMatch(new RegExp(`^rebuilt 5 read models from 11 events in \\d+\\.\\d\\d s \\([\\d,]+ events/s\\) into ${join(dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^rebuilt 5 read models from 11 events in \\d+\\.\\d\\d s \\([\\d,]+ events/s\\) into ${join(dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`,
+      ),
+    );
     expect(checkpoint('equity')).toBe(11);
   });
 
@@ -84,7 +89,10 @@ describe('ptrack project, rebuild, audit, replay', () => {
     expect(out).toContain('phantoms: 1 (0 open, 1 cleared, 0 dismissed, 0 exited), leaked 250 value-hours');
     expect(out).toMatch(/B\s+ETH\s+2026-01-05T11:00:00\.000Z\s+2026-01-05T11:30:00\.000Z\s+cleared\s+3\s+500\s+30m\s+250/);
     expect(out).toContain('drift corrections: 0');
-    const json = JSON.parse((await ptrack(['audit', '--json', '--store', store], { cwd: dir })).stdout) as { book: string; totals: { orphans: { valueSeconds: number } } };
+    const json = JSON.parse((await ptrack(['audit', '--json', '--store', store], { cwd: dir })).stdout) as {
+      book: string;
+      totals: { orphans: { valueSeconds: number } };
+    };
     expect(json.book).toBe('main');
     expect(json.totals.orphans.valueSeconds).toBe(250 * 3600);
   });
@@ -92,10 +100,18 @@ describe('ptrack project, rebuild, audit, replay', () => {
   it('replay: the book and the read models as they were at a position or a time', async () => {
     const byPosition = await ptrack(['replay', '--until', '2', '--store', store], { cwd: dir });
     expect(byPosition.code, byPosition.stderr).toBe(0);
-    expect(byPosition.stdout).toMatch(/^book main as of position 2 \(2026-01-05T10:01:00\.000Z\), 2 events:\n {2}A: IN BTC long setup breakout value 1000 entry value 1000 realized 0 since 2026-01-05T10:01:00\.000Z\n/);
+    expect(byPosition.stdout).toMatch(
+      /^book main as of position 2 \(2026-01-05T10:01:00\.000Z\), 2 events:\n {2}A: IN BTC long setup breakout value 1000 entry value 1000 realized 0 since 2026-01-05T10:01:00\.000Z\n/,
+    );
     const byTime = await ptrack(['replay', '--until', '2026-01-05T10:30:00Z', '--position', 'A', '--json', '--store', store], { cwd: dir });
-    expect(JSON.parse(byTime.stdout)).toMatchObject({ until: { position: 4, events: 4 }, book: 'main', position: { id: 'A', status: 'EXITED', realizedPnl: 200 } });
-    const all = JSON.parse((await ptrack(['replay', '--until', '2026-01-05T10:30:00Z', '--json', '--store', store], { cwd: dir })).stdout) as {
+    expect(JSON.parse(byTime.stdout)).toMatchObject({
+      until: { position: 4, events: 4 },
+      book: 'main',
+      position: { id: 'A', status: 'EXITED', realizedPnl: 200 },
+    });
+    const all = JSON.parse(
+      (await ptrack(['replay', '--until', '2026-01-05T10:30:00Z', '--json', '--store', store], { cwd: dir })).stdout,
+    ) as {
       readModels: { equity: { books: { main: { equity: number } } }; audit: { books: { main: { orphans: { resolution: string }[] } } } };
     };
     expect(all.readModels.equity.books.main.equity).toBe(10_200);
@@ -123,7 +139,8 @@ describe('ptrack project, rebuild, audit, replay', () => {
       while (!stdout.includes('caught up') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(stdout).toContain('caught up at position 11');
       const s = SqliteEventStore.open(file);
-      for (let i = 0; i < 5; i++) await s.append('tradelog-main', [{ type: 'Heartbeat', data: { at: '2026-01-06T00:00:00.000Z', source: 'local' } }]);
+      for (let i = 0; i < 5; i++)
+        await s.append('tradelog-main', [{ type: 'Heartbeat', data: { at: '2026-01-06T00:00:00.000Z', source: 'local' } }]);
       await s.close();
       // Followed, but not written: the throttle is a minute.
       await new Promise((r) => setTimeout(r, 400));
@@ -140,7 +157,13 @@ describe('ptrack project, rebuild, audit, replay', () => {
 });
 
 describe('rebuild progress', () => {
-  const progress = (processed: number, elapsedMs: number, done = false) => ({ processed, total: 1000, elapsedMs, eventsPerSecond: (processed / elapsedMs) * 1000, done });
+  const progress = (processed: number, elapsedMs: number, done = false) => ({
+    processed,
+    total: 1000,
+    elapsedMs,
+    eventsPerSecond: (processed / elapsedMs) * 1000,
+    done,
+  });
 
   it('is one line rewritten in place on a TTY', () => {
     const lines: string[] = [];

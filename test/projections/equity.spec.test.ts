@@ -11,7 +11,11 @@ function trade(id: string, pnl: number, at: string, value = 100): Fact[] {
   return [
     fact('PositionTracked', { positionId: id, side: 'long' }, at),
     fact('PositionEntered', { positionId: id, side: 'long', value }, at),
-    fact('PositionExited', { positionId: id, side: 'long', fraction: 1, value: value + pnl, costBasis: value, realizedPnl: pnl, full: true }, at),
+    fact(
+      'PositionExited',
+      { positionId: id, side: 'long', fraction: 1, value: value + pnl, costBasis: value, realizedPnl: pnl, full: true },
+      at,
+    ),
   ];
 }
 
@@ -27,9 +31,17 @@ describe('equity.json', () => {
       fact('PositionTracked', { positionId: 'D', side: 'long' }, t(35)),
       fact('PositionEntered', { positionId: 'D', side: 'long', value: 200 }, t(35)),
       // Half of D closed at +30: equity 1000; a point on the curve, not a trade.
-      fact('PositionExited', { positionId: 'D', side: 'long', fraction: 0.5, value: 130, costBasis: 100, realizedPnl: 30, full: false }, t(40)),
+      fact(
+        'PositionExited',
+        { positionId: 'D', side: 'long', fraction: 0.5, value: 130, costBasis: 100, realizedPnl: 30, full: false },
+        t(40),
+      ),
       // The rest at +150: equity 1150, a new peak, the drawdown recovered. D made 180 in all.
-      fact('PositionExited', { positionId: 'D', side: 'long', fraction: 1, value: 250, costBasis: 100, realizedPnl: 150, full: true }, t(50)),
+      fact(
+        'PositionExited',
+        { positionId: 'D', side: 'long', fraction: 1, value: 250, costBasis: 100, realizedPnl: 150, full: true },
+        t(50),
+      ),
       fact('Heartbeat', { at: t(70) }, t(70)),
     ]);
     expect(data).toEqual({
@@ -46,7 +58,15 @@ describe('equity.json', () => {
           peakAt: t(50),
           drawdown: { amount: 0, pct: 0, since: null, seconds: 0 },
           band: 'normal',
-          maxDrawdown: { amount: 130, pct: pct(130, 1100), peak: 1100, peakAt: t(10), troughAt: t(30), recoveredAt: t(50), durationSeconds: 40 * 60 },
+          maxDrawdown: {
+            amount: 130,
+            pct: pct(130, 1100),
+            peak: 1100,
+            peakAt: t(10),
+            troughAt: t(30),
+            recoveredAt: t(50),
+            durationSeconds: 40 * 60,
+          },
           trades: { count: 4, wins: 2, losses: 2, breakeven: 0, grossProfit: 280, grossLoss: -130, winRate: 0.5, profitFactor: 280 / 130 },
           streaks: { current: { kind: 'win', length: 1 }, longestWin: 1, longestLoss: 2 },
           curve: [
@@ -62,14 +82,25 @@ describe('equity.json', () => {
   });
 
   it('puts the drawdown now in its band, and an unrecovered drawdown lasts until the latest event', () => {
-    const band = (facts: Fact[]) => (project(facts).books as Record<string, { band: string; drawdown: { pct: number; since: string | null; seconds: number } }>).main!;
+    const band = (facts: Fact[]) =>
+      (project(facts).books as Record<string, { band: string; drawdown: { pct: number; since: string | null; seconds: number } }>).main!;
     expect(band([...trade('A', -40, t(10))]).band).toBe('normal'); // 4%
     expect(band([...trade('A', -50, t(10))]).band).toBe('warning'); // 5%: a band starts at its threshold
     expect(band([...trade('A', -150, t(10))]).band).toBe('reduce'); // 15%
     const deep = band([...trade('A', -250, t(10)), fact('Heartbeat', { at: t(100) }, t(100))]);
     expect(deep).toMatchObject({ band: 'stop', drawdown: { pct: 25, since: t(10), seconds: 90 * 60 } });
-    const data = project([...trade('A', -250, t(10)), fact('Heartbeat', { at: t(100) }, t(100))]) as { books: { main: { maxDrawdown: unknown } } };
-    expect(data.books.main.maxDrawdown).toEqual({ amount: 250, pct: 25, peak: 1000, peakAt: t(10), troughAt: t(10), recoveredAt: null, durationSeconds: 90 * 60 });
+    const data = project([...trade('A', -250, t(10)), fact('Heartbeat', { at: t(100) }, t(100))]) as {
+      books: { main: { maxDrawdown: unknown } };
+    };
+    expect(data.books.main.maxDrawdown).toEqual({
+      amount: 250,
+      pct: 25,
+      peak: 1000,
+      peakAt: t(10),
+      troughAt: t(10),
+      recoveredAt: null,
+      durationSeconds: 90 * 60,
+    });
   });
 
   it('counts a cleared phantom as a trade, a breakeven as neither win nor loss (it does not break a streak), and the profit factor only with a loss', () => {
@@ -81,7 +112,16 @@ describe('equity.json', () => {
       fact('PositionEntered', { positionId: 'P', side: 'long', value: 100 }, t(4)),
       fact('PhantomCleared', { positionId: 'P', value: 130, costBasis: 100, realizedPnl: 30, looks: 3, reason: 'gone' }, t(5)),
     ]) as { books: { main: { trades: unknown; streaks: unknown; curve: { type: string }[] } } };
-    expect(data.books.main.trades).toEqual({ count: 4, wins: 1, losses: 2, breakeven: 1, grossProfit: 30, grossLoss: -30, winRate: 0.25, profitFactor: 1 });
+    expect(data.books.main.trades).toEqual({
+      count: 4,
+      wins: 1,
+      losses: 2,
+      breakeven: 1,
+      grossProfit: 30,
+      grossLoss: -30,
+      winRate: 0.25,
+      profitFactor: 1,
+    });
     expect(data.books.main.streaks).toEqual({ current: { kind: 'win', length: 1 }, longestWin: 1, longestLoss: 2 });
     expect(data.books.main.curve.map((p) => p.type)).toEqual(['exit', 'exit', 'exit', 'phantom']);
     const onlyWins = project(trade('A', 10, t(1))) as { books: { main: { trades: { profitFactor: unknown } } } };
@@ -91,8 +131,12 @@ describe('equity.json', () => {
   it('rebuilds under another base or other bands: they are part of its version', () => {
     const other = equityProjection(ProjectionOptions.parse({ equity: 2000 }));
     expect(other.version).not.toBe(equity.version);
-    expect(equityProjection(ProjectionOptions.parse({ equity: 1000, drawdownBands: { warning: 5, reduce: 10, stop: 20 } })).version).toBe(equity.version);
-    expect(equityProjection(ProjectionOptions.parse({ equity: 1000, drawdownBands: { warning: 3, reduce: 10, stop: 20 } })).version).not.toBe(equity.version);
+    expect(equityProjection(ProjectionOptions.parse({ equity: 1000, drawdownBands: { warning: 5, reduce: 10, stop: 20 } })).version).toBe(
+      equity.version,
+    );
+    expect(
+      equityProjection(ProjectionOptions.parse({ equity: 1000, drawdownBands: { warning: 3, reduce: 10, stop: 20 } })).version,
+    ).not.toBe(equity.version);
     expect(() => other.fromJson(equity.toJson(equity.initialState()))).toThrow(/of this configuration/);
   });
 });

@@ -1,13 +1,5 @@
 import fc from 'fast-check';
-import {
-  BookPolicy,
-  decide,
-  evolve,
-  initialBookState,
-  parseCommand,
-  type BookState,
-  type CommandInput,
-} from '../../src/commands/index.js';
+import { BookPolicy, decide, evolve, initialBookState, parseCommand, type BookState, type CommandInput } from '../../src/commands/index.js';
 import {
   bookStream,
   CURRENT_SCHEMA_VERSION,
@@ -114,9 +106,27 @@ type Status = 'WATCHING' | 'IN' | 'EXITED' | 'SKIPPED' | 'UNKNOWN';
  */
 interface Aim {
   verb:
-    | 'Track' | 'Enter' | 'Hold' | 'Monitor' | 'Exit' | 'PartialExit' | 'Skip' | 'AdoptOrphan' | 'Archive' | 'ArchiveDue'
-    | 'Trip' | 'Reset' | 'Cooldown' | 'DetectOrphan' | 'CloseOrphan' | 'SuspectPhantom' | 'DismissPhantom'
-    | 'ClearPhantom' | 'CorrectDrift' | 'Reconciled' | 'Heartbeat';
+    | 'Track'
+    | 'Enter'
+    | 'Hold'
+    | 'Monitor'
+    | 'Exit'
+    | 'PartialExit'
+    | 'Skip'
+    | 'AdoptOrphan'
+    | 'Archive'
+    | 'ArchiveDue'
+    | 'Trip'
+    | 'Reset'
+    | 'Cooldown'
+    | 'DetectOrphan'
+    | 'CloseOrphan'
+    | 'SuspectPhantom'
+    | 'DismissPhantom'
+    | 'ClearPhantom'
+    | 'CorrectDrift'
+    | 'Reconciled'
+    | 'Heartbeat';
   pick: number;
   /** A multiplier around 1 for values (exits, holds, drift), or a base value. */
   factor: number;
@@ -127,15 +137,30 @@ interface Aim {
   small: number;
 }
 
-export type Step =
-  | { kind: 'command'; book: (typeof BOOKS)[number]; aim: Aim }
-  | { kind: 'clock'; seconds: number }
-  | { kind: 'foreign' };
+export type Step = { kind: 'command'; book: (typeof BOOKS)[number]; aim: Aim } | { kind: 'clock'; seconds: number } | { kind: 'foreign' };
 
 const verbs: [Aim['verb'], number][] = [
-  ['Track', 6], ['Enter', 8], ['Hold', 3], ['Monitor', 1], ['Exit', 6], ['PartialExit', 2], ['Skip', 1], ['AdoptOrphan', 2],
-  ['Archive', 1], ['ArchiveDue', 2], ['Trip', 1], ['Reset', 2], ['Cooldown', 1], ['DetectOrphan', 3], ['CloseOrphan', 2],
-  ['SuspectPhantom', 3], ['DismissPhantom', 1], ['ClearPhantom', 2], ['CorrectDrift', 2], ['Reconciled', 1], ['Heartbeat', 1],
+  ['Track', 6],
+  ['Enter', 8],
+  ['Hold', 3],
+  ['Monitor', 1],
+  ['Exit', 6],
+  ['PartialExit', 2],
+  ['Skip', 1],
+  ['AdoptOrphan', 2],
+  ['Archive', 1],
+  ['ArchiveDue', 2],
+  ['Trip', 1],
+  ['Reset', 2],
+  ['Cooldown', 1],
+  ['DetectOrphan', 3],
+  ['CloseOrphan', 2],
+  ['SuspectPhantom', 3],
+  ['DismissPhantom', 1],
+  ['ClearPhantom', 2],
+  ['CorrectDrift', 2],
+  ['Reconciled', 1],
+  ['Heartbeat', 1],
 ];
 
 const aim: fc.Arbitrary<Aim> = fc.record({
@@ -151,9 +176,17 @@ const aim: fc.Arbitrary<Aim> = fc.record({
 
 export const steps: fc.Arbitrary<Step[]> = fc.array(
   fc.oneof(
-    { weight: 14, arbitrary: fc.record({ book: fc.constantFrom(...BOOKS), aim }).map((a): Step => ({ kind: 'command', book: a.book, aim: a.aim })) },
+    {
+      weight: 14,
+      arbitrary: fc.record({ book: fc.constantFrom(...BOOKS), aim }).map((a): Step => ({ kind: 'command', book: a.book, aim: a.aim })),
+    },
     // Minutes to two days: days, weeks, cooldowns and breakers all come and go.
-    { weight: 4, arbitrary: fc.oneof(fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 3600, max: 2 * 86_400 })).map((seconds): Step => ({ kind: 'clock', seconds })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .oneof(fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 3600, max: 2 * 86_400 }))
+        .map((seconds): Step => ({ kind: 'clock', seconds })),
+    },
     { weight: 1, arbitrary: fc.constant<Step>({ kind: 'foreign' }) },
   ),
   { minLength: 10, maxLength: 200, size: 'medium' },
@@ -178,13 +211,26 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
   switch (a.verb) {
     case 'Track': {
       const id = among(['UNKNOWN']);
-      return id === undefined ? null : { type: 'Track', positionId: id, side: a.side, ...(a.symbol ? { symbol: a.symbol } : {}), ...(a.setup ? { setup: a.setup } : {}) };
+      return id === undefined
+        ? null
+        : {
+            type: 'Track',
+            positionId: id,
+            side: a.side,
+            ...(a.symbol ? { symbol: a.symbol } : {}),
+            ...(a.setup ? { setup: a.setup } : {}),
+          };
     }
     case 'Enter': {
       const id = among(['WATCHING']);
       if (id === undefined) return null;
       const quantity = a.small * 2;
-      return { type: 'Enter', positionId: id, value: a.value, ...(a.pick % 2 === 0 ? { quantity, price: a.value / quantity, stop: (a.value / quantity) * 0.9 } : {}) };
+      return {
+        type: 'Enter',
+        positionId: id,
+        value: a.value,
+        ...(a.pick % 2 === 0 ? { quantity, price: a.value / quantity, stop: (a.value / quantity) * 0.9 } : {}),
+      };
     }
     case 'Hold':
     case 'Exit':
@@ -201,12 +247,22 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
     case 'Skip': {
       const id = among(['WATCHING']);
       if (id === undefined) return null;
-      return a.verb === 'Monitor' ? { type: 'Monitor', positionId: id, value: a.value } : { type: 'Skip', positionId: id, reason: 'no edge' };
+      return a.verb === 'Monitor'
+        ? { type: 'Monitor', positionId: id, value: a.value }
+        : { type: 'Skip', positionId: id, reason: 'no edge' };
     }
     case 'AdoptOrphan': {
       const orphans = [...state.orphans.keys()].filter((id) => statusOf(state, id) === 'UNKNOWN');
       const id = orphans.length > 0 ? orphans[a.pick % orphans.length] : among(['UNKNOWN']);
-      return id === undefined ? null : { type: 'AdoptOrphan', positionId: id, value: state.orphans.get(id)?.value ?? a.value, ...(a.symbol ? { symbol: a.symbol } : {}), setup: 'adopted' };
+      return id === undefined
+        ? null
+        : {
+            type: 'AdoptOrphan',
+            positionId: id,
+            value: state.orphans.get(id)?.value ?? a.value,
+            ...(a.symbol ? { symbol: a.symbol } : {}),
+            setup: 'adopted',
+          };
     }
     case 'Archive': {
       const id = among(['EXITED', 'SKIPPED', 'WATCHING']);
@@ -222,12 +278,16 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
       return { type: 'StartCooldown', symbol: a.symbol ?? 'BTC', seconds: 900 };
     case 'DetectOrphan': {
       const id = among(['UNKNOWN', 'EXITED', 'SKIPPED', 'WATCHING']);
-      return id === undefined ? null : { type: 'DetectOrphan', positionId: id, value: a.value, ...(a.symbol ? { symbol: a.symbol } : {}), runId: `run-${a.small}` };
+      return id === undefined
+        ? null
+        : { type: 'DetectOrphan', positionId: id, value: a.value, ...(a.symbol ? { symbol: a.symbol } : {}), runId: `run-${a.small}` };
     }
     case 'CloseOrphan': {
       const orphans = [...state.orphans.keys()].filter((id) => statusOf(state, id) !== 'IN');
       const id = orphans.length > 0 ? orphans[a.pick % orphans.length]! : among(['UNKNOWN']);
-      return id === undefined ? null : { type: 'CloseOrphan', positionId: id, value: round((state.orphans.get(id)?.value ?? a.value) * a.factor) };
+      return id === undefined
+        ? null
+        : { type: 'CloseOrphan', positionId: id, value: round((state.orphans.get(id)?.value ?? a.value) * a.factor) };
     }
     case 'SuspectPhantom':
     case 'DismissPhantom':
@@ -238,7 +298,9 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
         const looks = (state.positions.get(p.id) as { missedLooks: number }).missedLooks + 1;
         return { type: 'SuspectPhantom', positionId: p.id, looks, runId: `run-${a.small}` };
       }
-      return a.verb === 'DismissPhantom' ? { type: 'DismissPhantom', positionId: p.id } : { type: 'ClearPhantom', positionId: p.id, looks: 3, reason: 'not found outside' };
+      return a.verb === 'DismissPhantom'
+        ? { type: 'DismissPhantom', positionId: p.id }
+        : { type: 'ClearPhantom', positionId: p.id, looks: 3, reason: 'not found outside' };
     }
     case 'Reconciled':
       return {
@@ -279,7 +341,10 @@ export function simulate(run: readonly Step[], start = Date.parse('2026-01-05T08
     now += 1000;
     const recordedAt = new Date(now).toISOString();
     if (step.kind === 'foreign') {
-      out.push({ stream: 'ops-heartbeats', event: { type: 'Heartbeat', data: { at: recordedAt, process: 'ops', source: 'local' }, metadata: { recordedAt } } });
+      out.push({
+        stream: 'ops-heartbeats',
+        event: { type: 'Heartbeat', data: { at: recordedAt, process: 'ops', source: 'local' }, metadata: { recordedAt } },
+      });
       continue;
     }
     let state = states.get(step.book) ?? initialBookState({ idempotencyWindow: policy.idempotencyWindow, timeZone: policy.timeZone });
@@ -302,7 +367,10 @@ export function simulate(run: readonly Step[], start = Date.parse('2026-01-05T08
 }
 
 /** Appends events one call per event (so each gets its own position), in order. */
-export async function appendAll(store: MemoryEventStore | { append: MemoryEventStore['append'] }, events: readonly Appendable[]): Promise<void> {
+export async function appendAll(
+  store: MemoryEventStore | { append: MemoryEventStore['append'] },
+  events: readonly Appendable[],
+): Promise<void> {
   for (const { stream, event } of events) await store.append(stream, [event]);
 }
 

@@ -52,7 +52,8 @@ describe('the corruption guard', () => {
   let cleanup: () => void;
   let file: string;
   let stateDir: string;
-  const files = (): Record<string, string> => Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(stateDir, `${n}.json`), 'utf8')]));
+  const files = (): Record<string, string> =>
+    Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(stateDir, `${n}.json`), 'utf8')]));
   const checkpointOnDisk = (): number => JSON.parse(readFileSync(join(stateDir, 'audit.json'), 'utf8')).checkpoint as number;
 
   beforeEach(() => {
@@ -127,7 +128,9 @@ describe('the corruption guard', () => {
       (e: unknown) => e,
     );
     expect(failure).toBeInstanceOf(LogRegressionError);
-    expect((failure as Error).message).toMatch(/^the log regressed: the read models were built up to position 30 \(.+\) but the log now holds .+ there: it was cut and written again/);
+    expect((failure as Error).message).toMatch(
+      /^the log regressed: the read models were built up to position 30 \(.+\) but the log now holds .+ there: it was cut and written again/,
+    );
     expect(files()).toEqual(before);
     await store.close();
     const r = await ptrack(['project', '--store', `sqlite:${file}`], { cwd: dir });
@@ -157,7 +160,10 @@ describe('the corruption guard', () => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 40_000);
     try {
       // Caught up means both: the files at 30, and the worker saying so (it may write the files before it says it is live).
-      await until(() => existsSync(join(stateDir, 'audit.json')) && checkpointOnDisk() === 30 && stdout.includes('caught up'), 'the worker to catch up');
+      await until(
+        () => existsSync(join(stateDir, 'audit.json')) && checkpointOnDisk() === 30 && stdout.includes('caught up'),
+        'the worker to catch up',
+      );
       // The worker is live and follows this process's appends.
       await appendAll(store, LOG.slice(30, 32));
       await until(() => checkpointOnDisk() === 32, 'the worker to follow');
@@ -203,7 +209,9 @@ describe('the corruption guard', () => {
     // The high-water mark beside the file sees it first (#10.4); without the mark, the snapshot still does.
     const marked = await ptrack(['status', '--store', `sqlite:${file}`], { cwd: dir });
     expect(marked.code).toBe(4);
-    expect(marked.stderr).toMatch(/the log regressed: it holds 5 events \(last position 5\) but this installation has seen 9 events up to position 9/);
+    expect(marked.stderr).toMatch(
+      /the log regressed: it holds 5 events \(last position 5\) but this installation has seen 9 events up to position 9/,
+    );
     rmSync(`${file}.hwm`);
     const status = await ptrack(['status', '--store', `sqlite:${file}`], { cwd: dir });
     expect(status.code).toBe(4);

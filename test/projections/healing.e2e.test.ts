@@ -18,7 +18,11 @@ type Damage = [label: string, damage: (file: string) => void, logged: RegExp];
 
 const damages: Damage[] = [
   ['deleted', (f) => rmSync(f), /is missing: rebuilding it from the log/],
-  ['truncated to half', (f) => writeFileSync(f, readFileSync(f, 'utf8').slice(0, readFileSync(f, 'utf8').length / 2)), /is unreadable: not JSON/],
+  [
+    'truncated to half',
+    (f) => writeFileSync(f, readFileSync(f, 'utf8').slice(0, readFileSync(f, 'utf8').length / 2)),
+    /is unreadable: not JSON/,
+  ],
   ['emptied', (f) => writeFileSync(f, ''), /is unreadable: not JSON/],
   [
     'with flipped bytes',
@@ -52,7 +56,8 @@ describe('ptrack project heals a damaged read model in one cycle', () => {
   let cleanup: () => void;
   let store: string;
   let reference: Record<string, string>;
-  const files = (d: string): Record<string, string> => Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(d, `${n}.json`), 'utf8')]));
+  const files = (d: string): Record<string, string> =>
+    Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(d, `${n}.json`), 'utf8')]));
 
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir());
@@ -79,8 +84,14 @@ describe('ptrack project heals a damaged read model in one cycle', () => {
         expect(r.code, `${label}: ${r.stderr}`).toBe(0);
         expect(r.stdout, label).toContain(`healed ${name}.json: it was`);
         // The heal is logged (pino JSON lines on stderr), naming the file and what was wrong.
-        const logs = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; readModel: string });
-        expect(logs.filter((l) => l.readModel === name).map((l) => l.msg), label).toEqual([expect.stringMatching(logged)]);
+        const logs = r.stderr
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { msg: string; readModel: string });
+        expect(
+          logs.filter((l) => l.readModel === name).map((l) => l.msg),
+          label,
+        ).toEqual([expect.stringMatching(logged)]);
         expect(files(join(dir, 'state')), label).toEqual(reference);
       }
     });

@@ -77,7 +77,14 @@ describe('incremental read models equal a rebuild', () => {
 
             // 2. One runner, live, while the log grows in bursts; writes every `every` events.
             const live = new MemoryEventStore();
-            const handle = await startProjections({ store: live, stateDir: join(dir, 'live'), options, persistEveryEvents: every, persistEveryMs: 5, logger: quiet });
+            const handle = await startProjections({
+              store: live,
+              stateDir: join(dir, 'live'),
+              options,
+              persistEveryEvents: every,
+              persistEveryMs: 5,
+              logger: quiet,
+            });
             let from = 0;
             for (const cut of [...cuts(events.length, fractions), events.length]) {
               await appendAll(live, events.slice(from, cut));
@@ -106,12 +113,16 @@ describe('incremental read models equal a rebuild', () => {
             const books = (JSON.parse(expected.books!) as { data: unknown }).data;
             for (const projection of createProjections(options)) {
               const data = (JSON.parse(expected[projection.name]!) as { data: unknown }).data;
-              const { fold, ...alone } = JSON.parse(canonicalJson(projection.toJson(foldProjection(projection, recorded)))) as Record<string, unknown>;
+              const { fold, ...alone } = JSON.parse(canonicalJson(projection.toJson(foldProjection(projection, recorded)))) as Record<
+                string,
+                unknown
+              >;
               expect(data, projection.name).toEqual(alone);
               expect(books, `${projection.name}: books.json`).toEqual(fold);
             }
             const head = await full.head();
-            for (const text of Object.values(expected)) expect(JSON.parse(text)).toMatchObject({ checkpoint: head.position, eventCount: head.count });
+            for (const text of Object.values(expected))
+              expect(JSON.parse(text)).toMatchObject({ checkpoint: head.position, eventCount: head.count });
           } finally {
             cleanup();
           }

@@ -5,7 +5,13 @@ import { isOver, isRunning, nextLifecycle, type LifecycleEvent, type RunnerLifec
 /* Issue 16 step 3: the runner's lifecycle is a union, moved on by one pure function. */
 const error = new CorruptionError('the log regressed');
 const other = new CorruptionError('something else');
-const all: RunnerLifecycle[] = [{ state: 'catching-up' }, { state: 'live' }, { state: 'stopping' }, { state: 'stopped' }, { state: 'failed', error }];
+const all: RunnerLifecycle[] = [
+  { state: 'catching-up' },
+  { state: 'live' },
+  { state: 'stopping' },
+  { state: 'stopped' },
+  { state: 'failed', error },
+];
 const events: LifecycleEvent[] = [{ type: 'caught-up' }, { type: 'stop' }, { type: 'stopped' }, { type: 'fail', error: other }];
 
 describe('the runner lifecycle', () => {

@@ -9,7 +9,11 @@ function trade(id: string, setup: string | undefined, pnl: number, at: string): 
   return [
     fact('PositionTracked', { positionId: id, side: 'long', ...(setup ? { setup } : {}) }, at),
     fact('PositionEntered', { positionId: id, side: 'long', value: 1000 }, at),
-    fact('PositionExited', { positionId: id, side: 'long', fraction: 1, value: 1000 + pnl, costBasis: 1000, realizedPnl: pnl, full: true }, at),
+    fact(
+      'PositionExited',
+      { positionId: id, side: 'long', fraction: 1, value: 1000 + pnl, costBasis: 1000, realizedPnl: pnl, full: true },
+      at,
+    ),
   ];
 }
 
@@ -21,8 +25,16 @@ describe('performance.json', () => {
       // C is one trade of +200, closed in two steps: the partial exit is not a trade of its own.
       fact('PositionTracked', { positionId: 'C', side: 'long', setup: 'breakout' }, t(3)),
       fact('PositionEntered', { positionId: 'C', side: 'long', value: 1000 }, t(3)),
-      fact('PositionExited', { positionId: 'C', side: 'long', fraction: 0.5, value: 550, costBasis: 500, realizedPnl: 50, full: false }, t(4)),
-      fact('PositionExited', { positionId: 'C', side: 'long', fraction: 1, value: 650, costBasis: 500, realizedPnl: 150, full: true }, t(5)),
+      fact(
+        'PositionExited',
+        { positionId: 'C', side: 'long', fraction: 0.5, value: 550, costBasis: 500, realizedPnl: 50, full: false },
+        t(4),
+      ),
+      fact(
+        'PositionExited',
+        { positionId: 'C', side: 'long', fraction: 1, value: 650, costBasis: 500, realizedPnl: 150, full: true },
+        t(5),
+      ),
       ...trade('D', 'dip', -40, t(6)),
       // A phantom cleared at cost: a breakeven trade of its setup.
       fact('PositionTracked', { positionId: 'E', side: 'long', setup: 'dip' }, t(7)),
@@ -37,11 +49,66 @@ describe('performance.json', () => {
       books: {
         main: {
           setups: [
-            { setup: 'breakout', trades: 3, wins: 2, losses: 1, breakeven: 0, grossProfit: 300, grossLoss: -50, winRate: 2 / 3, avgWin: 150, avgLoss: -50, expectancy: 250 / 3, profitFactor: 6, totalPnl: 250 },
-            { setup: null, trades: 1, wins: 1, losses: 0, breakeven: 0, grossProfit: 10, grossLoss: 0, winRate: 1, avgWin: 10, avgLoss: null, expectancy: 10, profitFactor: null, totalPnl: 10 },
-            { setup: 'dip', trades: 2, wins: 0, losses: 1, breakeven: 1, grossProfit: 0, grossLoss: -40, winRate: 0, avgWin: null, avgLoss: -40, expectancy: -20, profitFactor: 0, totalPnl: -40 },
+            {
+              setup: 'breakout',
+              trades: 3,
+              wins: 2,
+              losses: 1,
+              breakeven: 0,
+              grossProfit: 300,
+              grossLoss: -50,
+              winRate: 2 / 3,
+              avgWin: 150,
+              avgLoss: -50,
+              expectancy: 250 / 3,
+              profitFactor: 6,
+              totalPnl: 250,
+            },
+            {
+              setup: null,
+              trades: 1,
+              wins: 1,
+              losses: 0,
+              breakeven: 0,
+              grossProfit: 10,
+              grossLoss: 0,
+              winRate: 1,
+              avgWin: 10,
+              avgLoss: null,
+              expectancy: 10,
+              profitFactor: null,
+              totalPnl: 10,
+            },
+            {
+              setup: 'dip',
+              trades: 2,
+              wins: 0,
+              losses: 1,
+              breakeven: 1,
+              grossProfit: 0,
+              grossLoss: -40,
+              winRate: 0,
+              avgWin: null,
+              avgLoss: -40,
+              expectancy: -20,
+              profitFactor: 0,
+              totalPnl: -40,
+            },
           ],
-          totals: { trades: 6, wins: 3, losses: 2, breakeven: 1, grossProfit: 310, grossLoss: -90, winRate: 0.5, avgWin: 310 / 3, avgLoss: -45, expectancy: 220 / 6, profitFactor: 310 / 90, totalPnl: 220 },
+          totals: {
+            trades: 6,
+            wins: 3,
+            losses: 2,
+            breakeven: 1,
+            grossProfit: 310,
+            grossLoss: -90,
+            winRate: 0.5,
+            avgWin: 310 / 3,
+            avgLoss: -45,
+            expectancy: 220 / 6,
+            profitFactor: 310 / 90,
+            totalPnl: 220,
+          },
         },
       },
     });

@@ -14,14 +14,29 @@ describe('portfolio.json', () => {
       fact('PositionValued', { positionId: 'A', value: 1200 }, t(2)),
       fact('PositionTracked', { positionId: 'B', symbol: 'ETH', side: 'long' }, t(3)),
       fact('PositionEntered', { positionId: 'B', symbol: 'ETH', side: 'long', value: 500 }, t(4)),
-      fact('PositionExited', { positionId: 'B', symbol: 'ETH', side: 'long', fraction: 1, value: 400, costBasis: 500, realizedPnl: -100, full: true }, t(5)),
+      fact(
+        'PositionExited',
+        { positionId: 'B', symbol: 'ETH', side: 'long', fraction: 1, value: 400, costBasis: 500, realizedPnl: -100, full: true },
+        t(5),
+      ),
       fact('PositionTracked', { positionId: 'C', symbol: 'SOL', side: 'short' }, t(6)),
       fact('PositionValued', { positionId: 'C', value: 50 }, t(7)),
       fact('PositionTracked', { positionId: 'D', side: 'long' }, t(8)),
       fact('PositionSkipped', { positionId: 'D', reason: 'no edge' }, t(9)),
       fact('OrphanDetected', { positionId: 'X', symbol: 'SOL', value: 300 }, t(10)),
     ]);
-    const totals = { watching: 1, open: 1, exited: 1, skipped: 1, entryValue: 1000, value: 1200, risk: 100, realizedPnl: -100, unrealizedPnl: 200, pnl: 100 };
+    const totals = {
+      watching: 1,
+      open: 1,
+      exited: 1,
+      skipped: 1,
+      entryValue: 1000,
+      value: 1200,
+      risk: 100,
+      realizedPnl: -100,
+      unrealizedPnl: 200,
+      pnl: 100,
+    };
     expect(data).toEqual({
       asOf: t(10),
       books: {
@@ -66,12 +81,16 @@ describe('portfolio.json', () => {
     });
   });
 
-  it('shrinks the entry value with a partial exit, keeps what was realized, and signs a short position\'s P&L', () => {
+  it("shrinks the entry value with a partial exit, keeps what was realized, and signs a short position's P&L", () => {
     const data = project([
       fact('PositionTracked', { positionId: 'S', symbol: 'AAPL', side: 'short', group: 'tech' }, t(0)),
       fact('PositionEntered', { positionId: 'S', symbol: 'AAPL', side: 'short', value: 1000 }, t(1)),
       // Half closed while the whole was worth 900: 450 for a cost of 500, +50 on a short.
-      fact('PositionExited', { positionId: 'S', symbol: 'AAPL', side: 'short', fraction: 0.5, value: 450, costBasis: 500, realizedPnl: 50, full: false }, t(2)),
+      fact(
+        'PositionExited',
+        { positionId: 'S', symbol: 'AAPL', side: 'short', fraction: 0.5, value: 450, costBasis: 500, realizedPnl: 50, full: false },
+        t(2),
+      ),
     ]) as { books: Record<string, { positions: { IN: unknown[] }; exposure: unknown; totals: unknown }> };
     expect(data.books.main!.positions.IN).toEqual([
       expect.objectContaining({ id: 'S', entryValue: 500, value: 450, risk: 500, realizedPnl: 50, unrealizedPnl: 50, pnl: 100 }),
@@ -108,11 +127,17 @@ describe('portfolio.json', () => {
     const data = project([
       fact('PositionTracked', { positionId: 'A', symbol: 'BTC', side: 'long' }, t(0)),
       fact('PositionEntered', { positionId: 'A', symbol: 'BTC', side: 'long', value: 100 }, t(1)),
-      fact('PositionExited', { positionId: 'A', symbol: 'BTC', side: 'long', fraction: 1, value: 130, costBasis: 100, realizedPnl: 30, full: true }, t(2)),
+      fact(
+        'PositionExited',
+        { positionId: 'A', symbol: 'BTC', side: 'long', fraction: 1, value: 130, costBasis: 100, realizedPnl: 30, full: true },
+        t(2),
+      ),
       fact('PositionArchived', { positionId: 'A', from: 'EXITED', reason: 'timeout' }, t(3)),
       fact('OrphanDetected', { positionId: 'X', value: 70 }, t(4)),
       fact('OrphanAdopted', { positionId: 'X', side: 'long', value: 70 }, t(5)),
-    ]) as { books: { main: { positions: Record<string, { id: string; origin?: string }[]>; orphans: unknown[]; totals: Record<string, number> } } };
+    ]) as {
+      books: { main: { positions: Record<string, { id: string; origin?: string }[]>; orphans: unknown[]; totals: Record<string, number> } };
+    };
     const main = data.books.main;
     expect(main.positions.EXITED).toEqual([]);
     expect(main.positions.IN!.map((p) => [p.id, p.origin])).toEqual([['X', 'adopted']]);

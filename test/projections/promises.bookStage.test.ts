@@ -1,7 +1,15 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProjections, foldProjection, READ_MODEL_NAMES, rebuildReadModels, startProjections, type ProjectionLogger, type ReadModelDocument } from '../../src/projections/index.js';
+import {
+  createProjections,
+  foldProjection,
+  READ_MODEL_NAMES,
+  rebuildReadModels,
+  startProjections,
+  type ProjectionLogger,
+  type ReadModelDocument,
+} from '../../src/projections/index.js';
 import { projectionOptionsOf } from '../../src/projections/options.js';
 import { planStageStart } from '../../src/projections/startPlan.js';
 import { canonicalJson } from '../../src/projections/_internals/canonicalJson.js';
@@ -17,11 +25,20 @@ import { appendAll, sampleLog, storeWith } from './fixtures.js';
 
 const quiet: ProjectionLogger = { info() {}, warn() {}, error() {}, fatal() {} };
 const NAMES = [...READ_MODEL_NAMES, 'books'];
-const bytes = (dir: string): Record<string, string> => Object.fromEntries(NAMES.map((n) => [n, readFileSync(join(dir, `${n}.json`), 'utf8')]));
-const read = (dir: string, name: string): { checkpoint: number; data: Record<string, unknown> } => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+const bytes = (dir: string): Record<string, string> =>
+  Object.fromEntries(NAMES.map((n) => [n, readFileSync(join(dir, `${n}.json`), 'utf8')]));
+const read = (dir: string, name: string): { checkpoint: number; data: Record<string, unknown> } =>
+  JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
 
 const limits = foldLimits('UTC');
-const doc = (checkpoint: number, data: unknown = {}): ReadModelDocument => ({ version: '1', checkpoint, eventCount: checkpoint, lastEvent: null, checksum: 'x', data });
+const doc = (checkpoint: number, data: unknown = {}): ReadModelDocument => ({
+  version: '1',
+  checkpoint,
+  eventCount: checkpoint,
+  lastEvent: null,
+  checksum: 'x',
+  data,
+});
 
 describe('planStageStart', () => {
   it('loads a sound stage at or behind every reader, and folds it again from 0 otherwise, saying why', () => {
@@ -29,11 +46,20 @@ describe('planStageStart', () => {
       { name: 'portfolio', checkpoint: 9 },
       { name: 'risk', checkpoint: 7 },
     ];
-    expect(planStageStart({ status: 'ok', document: doc(7) }, limits, readers)).toMatchObject({ action: 'load', document: { checkpoint: 7 } });
+    expect(planStageStart({ status: 'ok', document: doc(7) }, limits, readers)).toMatchObject({
+      action: 'load',
+      document: { checkpoint: 7 },
+    });
     expect(planStageStart({ status: 'ok', document: doc(5) }, limits, readers).action).toBe('load');
-    expect(planStageStart({ status: 'ok', document: doc(8) }, limits, readers)).toEqual({ action: 'heal', reason: 'ahead of risk (at position 8, risk at 7)' });
+    expect(planStageStart({ status: 'ok', document: doc(8) }, limits, readers)).toEqual({
+      action: 'heal',
+      reason: 'ahead of risk (at position 8, risk at 7)',
+    });
     expect(planStageStart({ status: 'missing' }, limits, readers)).toEqual({ action: 'heal', reason: 'missing' });
-    expect(planStageStart({ status: 'version', found: '0', expected: '1', document: doc(7) }, limits, readers)).toEqual({ action: 'heal', reason: 'of version 0, this build writes 1' });
+    expect(planStageStart({ status: 'version', found: '0', expected: '1', document: doc(7) }, limits, readers)).toEqual({
+      action: 'heal',
+      reason: 'of version 0, this build writes 1',
+    });
     expect(planStageStart({ status: 'ok', document: doc(7, { main: { positions: 'x' } }) }, limits, readers)).toEqual({
       action: 'heal',
       reason: 'unreadable: fold: book "main" is not a folded book of this configuration',
@@ -60,7 +86,10 @@ describe('the book stage', () => {
     for (const projection of createProjections(options)) {
       const file = read(dir, projection.name);
       expect(file.data, projection.name).not.toHaveProperty('fold');
-      const { fold, ...alone } = JSON.parse(canonicalJson(projection.toJson(foldProjection(projection, recorded)))) as Record<string, unknown>;
+      const { fold, ...alone } = JSON.parse(canonicalJson(projection.toJson(foldProjection(projection, recorded)))) as Record<
+        string,
+        unknown
+      >;
       expect(file.data, projection.name).toEqual(alone);
       expect(books.data, projection.name).toEqual(fold);
     }

@@ -20,7 +20,13 @@ describe('read-model options, owned by projections', () => {
   });
 
   it('projectionOptionsOf(config) parses as ProjectionOptions and equals the options given alone', () => {
-    const input = { equity: 25_000, timeZone: 'Europe/Berlin', weekStartsOn: 0, drawdownBands: { warning: 2, reduce: 4, stop: 8 }, correlationGroups: { tech: ['AAPL'] } };
+    const input = {
+      equity: 25_000,
+      timeZone: 'Europe/Berlin',
+      weekStartsOn: 0,
+      drawdownBands: { warning: 2, reduce: 4, stop: 8 },
+      correlationGroups: { tech: ['AAPL'] },
+    };
     const fromConfig = projectionOptionsOf(TrackerConfig.parse(input));
     expect(ProjectionOptions.parse(fromConfig)).toEqual(fromConfig);
     expect(fromConfig).toEqual(ProjectionOptions.parse(input));

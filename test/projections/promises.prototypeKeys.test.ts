@@ -23,7 +23,14 @@ function facts(): Fact[] {
       { ...fact('PositionEntered', { positionId: name, side: 'long', value: 100 }, at(1)), stream },
       { ...fact('OrphanDetected', { positionId: `${name}-X`, value: 50 }, at(2)), stream },
       { ...fact('PhantomSuspected', { positionId: name, looks: 1, value: 100 }, at(3)), stream },
-      { ...fact('PositionExited', { positionId: name, side: 'long', fraction: 1, value: 90, costBasis: 100, realizedPnl: -10, full: true }, at(4)), stream },
+      {
+        ...fact(
+          'PositionExited',
+          { positionId: name, side: 'long', fraction: 1, value: 90, costBasis: 100, realizedPnl: -10, full: true },
+          at(4),
+        ),
+        stream,
+      },
     ];
   });
 }
@@ -33,7 +40,10 @@ describe('#10.17 Object.prototype names are plain keys in the read models', () =
     '#10.17 %s: a book per prototype name (and __proto__) is kept, as an own key, through toJson, the file form and fromJson',
     (_name, projection) => {
       const events = recorded(facts());
-      const data = projection.toJson(foldProjection(projection, events)) as { books: Record<string, unknown>; fold: Record<string, unknown> };
+      const data = projection.toJson(foldProjection(projection, events)) as {
+        books: Record<string, unknown>;
+        fold: Record<string, unknown>;
+      };
       for (const record of [data.books, data.fold]) {
         expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
         expect(Object.keys(record).sort()).toEqual([...NAMES].sort());

@@ -33,8 +33,16 @@ describe('#16.8 the library rebuild repairs book snapshots', () => {
     onTestFinished(cleanup);
     const store = new MemoryEventStore();
     const stream = await bookWithBadSnapshot(store, 'b');
-    const result = await rebuildReadModels({ store, stateDir: dir, logger: quiet, acceptRegression: true, snapshots: { books: ['b'], limits } });
-    expect(result.snapshotsRepaired).toEqual([{ stream, from: 1, to: 2, reason: expect.stringMatching(/^it is not \{ checksum, book \}/) }]);
+    const result = await rebuildReadModels({
+      store,
+      stateDir: dir,
+      logger: quiet,
+      acceptRegression: true,
+      snapshots: { books: ['b'], limits },
+    });
+    expect(result.snapshotsRepaired).toEqual([
+      { stream, from: 1, to: 2, reason: expect.stringMatching(/^it is not \{ checksum, book \}/) },
+    ]);
     expect(await checkBookSnapshot(store, stream)).toEqual({ status: 'ok', revision: 2 });
     // The book loads from the repaired snapshot and commands run on it.
     const handler = new CommandHandler({ store, bookId: 'b', policy, snapshotEvery: 0 });

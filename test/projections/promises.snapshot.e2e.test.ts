@@ -48,11 +48,15 @@ describe('#10.16 ptrack and a book snapshot of the wrong shape', () => {
     putSnapshot(3, { checksum: 'fnv64:0000000000000000', book: { revision: 1, positions: 5 } });
     const verify = await ptrack(['verify', ...store], { cwd: dir });
     expect(verify.code).toBe(4);
-    expect(verify.stderr).toMatch(/^ptrack: the book snapshot of tradelog-main \(revision \d+\) cannot be trusted: its checksum does not match/);
+    expect(verify.stderr).toMatch(
+      /^ptrack: the book snapshot of tradelog-main \(revision \d+\) cannot be trusted: its checksum does not match/,
+    );
 
     const rebuild = await ptrack(['rebuild', '--accept-regression', ...store], { cwd: dir });
     expect(rebuild.code, rebuild.stderr).toBe(0);
-    expect(rebuild.stdout).toMatch(/repaired the book snapshot of tradelog-main: it was at revision \d+, the log ends at 3 \(its checksum does not match/);
+    expect(rebuild.stdout).toMatch(
+      /repaired the book snapshot of tradelog-main: it was at revision \d+, the log ends at 3 \(its checksum does not match/,
+    );
     const again = await ptrack(['verify', ...store], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
   }, 60_000);

@@ -107,14 +107,20 @@ describe('#10.16 book snapshots', () => {
   it('#10.16 verify reports a snapshot of the wrong shape', async () => {
     const store = await bookWithSnapshot();
     await store.writeSnapshot(stream, { revision: 1, version: BOOK_SNAPSHOT_VERSION, state: { revision: 1, positions: 5 } });
-    expect((await verifyLog(store)).problem).toMatchObject({ kind: 'snapshot', stream: 'tradelog-b', message: expect.stringMatching(/cannot be trusted: it is not \{ checksum, book \}/) });
+    expect((await verifyLog(store)).problem).toMatchObject({
+      kind: 'snapshot',
+      stream: 'tradelog-b',
+      message: expect.stringMatching(/cannot be trusted: it is not \{ checksum, book \}/),
+    });
   });
 
   it('#10.16 the snapshot repair of rebuild --accept-regression rewrites a bad snapshot from the log', async () => {
     const store = await bookWithSnapshot();
     await lyingSnapshot(store);
     const repaired = await repairBookSnapshots(store, ['b'], limits);
-    expect(repaired).toEqual([{ stream: 'tradelog-b', from: 1, to: 2, reason: 'it does not match the fold of the log up to revision 1: its realizedPnl differ' }]);
+    expect(repaired).toEqual([
+      { stream: 'tradelog-b', from: 1, to: 2, reason: 'it does not match the fold of the log up to revision 1: its realizedPnl differ' },
+    ]);
     expect(await checkBookSnapshot(store, stream)).toEqual({ status: 'ok', revision: 2 });
     expect((await verifyLog(store)).ok).toBe(true);
     const { seen, logger } = warnings();

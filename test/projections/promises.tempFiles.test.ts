@@ -34,7 +34,9 @@ function liveChild(): Promise<ChildProcess> {
 
 describe('#10.21 temporary read-model files of killed writers are removed on start', () => {
   for (const start of ['startProjections', 'rebuildReadModels'] as const) {
-    it(`#10.21 ${start} removes the temporaries of dead pids and old ones, keeps a live writer's and everything else`, async ({ onTestFinished }) => {
+    it(`#10.21 ${start} removes the temporaries of dead pids and old ones, keeps a live writer's and everything else`, async ({
+      onTestFinished,
+    }) => {
       const { dir, cleanup } = tempDir('ptrack-tmp-');
       onTestFinished(cleanup);
       const dead = await deadPid();
@@ -64,7 +66,9 @@ describe('#10.21 temporary read-model files of killed writers are removed on sta
       const left = readdirSync(dir);
       expect(left).not.toContain(files.deadWriter);
       expect(left).not.toContain(files.liveButOld);
-      expect(left).toEqual(expect.arrayContaining([files.liveWriter, files.thisProcess, files.unrelated, files.lookalike, 'portfolio.json']));
+      expect(left).toEqual(
+        expect.arrayContaining([files.liveWriter, files.thisProcess, files.unrelated, files.lookalike, 'portfolio.json']),
+      );
     });
   }
 });

@@ -15,7 +15,9 @@ const doc = {
 
 describe('canonical JSON', () => {
   it('sorts keys at every level, drops undefined properties, and writes -0 as 0', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { f: undefined, e: 'x' }], c: undefined }, n: -0 })).toBe('{"a":{"d":[3,{"e":"x"}]},"b":1,"n":0}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { f: undefined, e: 'x' }], c: undefined }, n: -0 })).toBe(
+      '{"a":{"d":[3,{"e":"x"}]},"b":1,"n":0}',
+    );
     expect(canonicalJson([undefined, 1])).toBe('[null,1]');
     expect(canonicalJson('é"\n')).toBe(JSON.stringify('é"\n'));
     expect(() => canonicalJson({ a: 1n })).toThrow(/bigint/);
@@ -50,16 +52,27 @@ describe('read-model documents', () => {
     const ok = await models.load('portfolio', doc.version);
     expect(ok.status).toBe('ok');
     expect(ok.status === 'ok' && ok.document.data).toEqual(JSON.parse(canonicalJson(doc.data)));
-    expect(await models.load('portfolio', '2.2-abc')).toMatchObject({ status: 'version', found: doc.version, expected: '2.2-abc', document: { checkpoint: 7 } });
+    expect(await models.load('portfolio', '2.2-abc')).toMatchObject({
+      status: 'version',
+      found: doc.version,
+      expected: '2.2-abc',
+      document: { checkpoint: 7 },
+    });
 
     const file = join(dir, 'portfolio.json');
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.slice(0, text.length / 2));
     expect(await models.load('portfolio', doc.version)).toMatchObject({ status: 'unreadable', reason: expect.stringMatching(/^not JSON/) });
     writeFileSync(file, JSON.stringify({ version: 'x' }));
-    expect(await models.load('portfolio', doc.version)).toMatchObject({ status: 'unreadable', reason: expect.stringMatching(/not a read-model document/) });
+    expect(await models.load('portfolio', doc.version)).toMatchObject({
+      status: 'unreadable',
+      reason: expect.stringMatching(/not a read-model document/),
+    });
     writeFileSync(file, text.replace('"z":1', '"z":2'));
-    expect(await models.load('portfolio', doc.version)).toMatchObject({ status: 'checksum', reason: expect.stringMatching(/checksum mismatch/) });
+    expect(await models.load('portfolio', doc.version)).toMatchObject({
+      status: 'checksum',
+      reason: expect.stringMatching(/checksum mismatch/),
+    });
     expect(decodeDocument(text, doc.version).status).toBe('ok');
   });
 

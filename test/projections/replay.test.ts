@@ -49,7 +49,9 @@ describe('replay', () => {
         if (recorded.length === 0) return;
         const at = recorded[Math.min(recorded.length - 1, Math.floor(where * recorded.length))]!;
         // By time: sometimes an event's own time (it is included), sometimes between two events.
-        const until = byTime ? { time: new Date(Date.parse(at.metadata.recordedAt) + (where < 0.5 ? 0 : 500)).toISOString() } : { position: at.position };
+        const until = byTime
+          ? { time: new Date(Date.parse(at.metadata.recordedAt) + (where < 0.5 ? 0 : 500)).toISOString() }
+          : { position: at.position };
         const then = await replayAt(store, { until, config });
 
         const kept = prefix(recorded, until);
@@ -73,7 +75,10 @@ describe('replay', () => {
   }, 120_000);
 
   it('includes events recorded at exactly T, and stops at the first one after it', async () => {
-    const hb = (at: string) => ({ stream: 'tradelog-main', event: { type: 'Heartbeat' as const, data: { at, source: 'local' as const }, metadata: { recordedAt: at } } });
+    const hb = (at: string) => ({
+      stream: 'tradelog-main',
+      event: { type: 'Heartbeat' as const, data: { at, source: 'local' as const }, metadata: { recordedAt: at } },
+    });
     const { store } = await storeWith([hb('2026-01-05T10:00:00.000Z'), hb('2026-01-05T11:00:00.000Z'), hb('2026-01-05T12:00:00.000Z')]);
     expect((await replayAt(store, { until: '2026-01-05T11:00:00.000Z' })).events).toBe(2);
     expect((await replayAt(store, { until: '2026-01-05T12:59:59+01:00' })).events).toBe(2);
@@ -88,7 +93,9 @@ describe('replay', () => {
     expect(parseReplayPoint('42')).toEqual({ position: 42 });
     expect(parseReplayPoint(7)).toEqual({ position: 7 });
     expect(parseReplayPoint('2026-01-05T12:00:00Z')).toEqual({ time: '2026-01-05T12:00:00Z' });
-    expect(() => parseReplayPoint('yesterday')).toThrow(/--until: expected a position \(a whole number\) or an ISO-8601 time with an offset/);
+    expect(() => parseReplayPoint('yesterday')).toThrow(
+      /--until: expected a position \(a whole number\) or an ISO-8601 time with an offset/,
+    );
     expect(() => parseReplayPoint('2026-01-05')).toThrow(/ISO-8601/);
     expect(() => parseReplayPoint(-1)).toThrow(/--until/);
   });

@@ -2,16 +2,26 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { foldProjection, ProjectionOptions, riskProjection } from '../../src/projections/index.js';
 import { fact, recorded, view, type Fact } from './fixtures.js';
 
-const ny = riskProjection(ProjectionOptions.parse({ timeZone: 'America/New_York', weekStartsOn: 1, correlationGroups: { crypto: ['BTC', 'ETH'] } }));
+const ny = riskProjection(
+  ProjectionOptions.parse({ timeZone: 'America/New_York', weekStartsOn: 1, correlationGroups: { crypto: ['BTC', 'ETH'] } }),
+);
 const project = (facts: Fact[], projection = ny) => view(projection.toJson(foldProjection(projection, recorded(facts))));
 
 const exit = (id: string, symbol: string, pnl: number, at: string, value = 1000): Fact =>
-  fact('PositionExited', { positionId: id, symbol, side: 'long', fraction: 1, value: value + pnl, costBasis: value, realizedPnl: pnl, full: true }, at);
+  fact(
+    'PositionExited',
+    { positionId: id, symbol, side: 'long', fraction: 1, value: value + pnl, costBasis: value, realizedPnl: pnl, full: true },
+    at,
+  );
 
 // 2026-01-06T04:30Z is 23:30 on Monday 5 January in New York; 05:10Z is 00:10 on Tuesday the 6th.
 const facts: Fact[] = [
   fact('PositionTracked', { positionId: 'A', symbol: 'BTC', side: 'long' }, '2026-01-05T15:00:00.000Z'),
-  fact('PositionEntered', { positionId: 'A', symbol: 'BTC', side: 'long', value: 1000, quantity: 10, price: 100, stop: 95 }, '2026-01-05T15:01:00.000Z'),
+  fact(
+    'PositionEntered',
+    { positionId: 'A', symbol: 'BTC', side: 'long', value: 1000, quantity: 10, price: 100, stop: 95 },
+    '2026-01-05T15:01:00.000Z',
+  ),
   fact('PositionTracked', { positionId: 'B', symbol: 'ETH', side: 'long' }, '2026-01-05T15:02:00.000Z'),
   fact('PositionEntered', { positionId: 'B', symbol: 'ETH', side: 'long', value: 1000 }, '2026-01-05T15:03:00.000Z'),
   exit('B', 'ETH', -100, '2026-01-06T04:30:00.000Z'),
@@ -19,14 +29,18 @@ const facts: Fact[] = [
   fact('PositionEntered', { positionId: 'C', symbol: 'SOL', side: 'long', value: 1000 }, '2026-01-06T05:10:00.000Z'),
   exit('C', 'SOL', -20, '2026-01-06T05:30:00.000Z'),
   fact('CooldownStarted', { symbol: 'SOL', until: '2026-01-06T07:00:00.000Z' }, '2026-01-06T05:31:00.000Z'),
-  fact('CircuitBreakerTripped', { trigger: 'manual', reason: 'manual stop', until: '2026-01-06T08:00:00.000Z' }, '2026-01-06T06:00:00.000Z'),
+  fact(
+    'CircuitBreakerTripped',
+    { trigger: 'manual', reason: 'manual stop', until: '2026-01-06T08:00:00.000Z' },
+    '2026-01-06T06:00:00.000Z',
+  ),
   fact('Heartbeat', { at: '2026-01-06T06:30:00.000Z' }, '2026-01-06T06:30:00.000Z'),
 ];
 
 describe('risk.json', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('splits P&L into days and weeks of the configured time zone, by the events\' times', () => {
+  it("splits P&L into days and weeks of the configured time zone, by the events' times", () => {
     const equity = 10_000 - 120;
     const heat = (50 / equity) * 100;
     expect(project(facts)).toEqual({
@@ -54,7 +68,14 @@ describe('risk.json', () => {
             { symbol: 'ETH', day: '2026-01-05', count: 1 },
             { symbol: 'SOL', day: '2026-01-06', count: 1 },
           ],
-          circuitBreaker: { status: 'TRIPPED', active: true, trigger: 'manual', reason: 'manual stop', since: '2026-01-06T06:00:00.000Z', until: '2026-01-06T08:00:00.000Z' },
+          circuitBreaker: {
+            status: 'TRIPPED',
+            active: true,
+            trigger: 'manual',
+            reason: 'manual stop',
+            since: '2026-01-06T06:00:00.000Z',
+            until: '2026-01-06T08:00:00.000Z',
+          },
           cooldowns: [{ symbol: 'SOL', until: '2026-01-06T07:00:00.000Z' }],
           // Only A is open: |100 - 95| x 10 at risk.
           heat: {
@@ -88,7 +109,7 @@ describe('risk.json', () => {
     expect(utc.version).not.toBe(ny.version);
   });
 
-  it('lets the breaker and cooldowns expire by the log\'s time, and a win ends the losing streaks', () => {
+  it("lets the breaker and cooldowns expire by the log's time, and a win ends the losing streaks", () => {
     const data = project([
       ...facts,
       fact('PositionTracked', { positionId: 'E', symbol: 'ETH', side: 'long' }, '2026-01-06T08:30:00.000Z'),

@@ -22,8 +22,10 @@ function capture(): ProjectionLogger & { lines: { level: string; msg: string }[]
   return { lines, info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal') };
 }
 
-const read = (dir: string, name: string): { checkpoint: number; eventCount: number; data: unknown } => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
-const bytes = (dir: string): Record<string, string> => Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(dir, `${n}.json`), 'utf8')]));
+const read = (dir: string, name: string): { checkpoint: number; eventCount: number; data: unknown } =>
+  JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+const bytes = (dir: string): Record<string, string> =>
+  Object.fromEntries(READ_MODEL_NAMES.map((n) => [n, readFileSync(join(dir, `${n}.json`), 'utf8')]));
 
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -82,7 +84,13 @@ describe('the projection runner', () => {
 
   it('writes nothing between throttled writes, and everything on stop', async () => {
     const store = new MemoryEventStore();
-    const handle = await startProjections({ store, stateDir: dir, persistEveryEvents: 1_000_000, persistEveryMs: 60_000, logger: capture() });
+    const handle = await startProjections({
+      store,
+      stateDir: dir,
+      persistEveryEvents: 1_000_000,
+      persistEveryMs: 60_000,
+      logger: capture(),
+    });
     await until(() => handle.status().state === 'live', 'the first catch-up');
     expect(read(dir, 'audit').checkpoint).toBe(0);
     await appendAll(store, sampleLog().slice(0, 40));
@@ -119,7 +127,9 @@ describe('the projection runner', () => {
     await handle.stop();
     await handle.done;
     expect(states).toEqual(['catching-up', 'live', 'stopping', 'stopped']);
-    expect(handle.status().projections.map((p) => [p.name, p.checkpoint, p.persistedCheckpoint])).toEqual(READ_MODEL_NAMES.map((n) => [n, 30, 30]));
+    expect(handle.status().projections.map((p) => [p.name, p.checkpoint, p.persistedCheckpoint])).toEqual(
+      READ_MODEL_NAMES.map((n) => [n, 30, 30]),
+    );
   });
 
   it('resumes from its checkpoints and ignores what it already holds, also when the read models stand at different checkpoints', async () => {
@@ -151,7 +161,12 @@ describe('the projection runner', () => {
     handle = await startProjections({ store, stateDir: dir, options: { equity: 20_000 }, logger: log });
     await handle.whenCaughtUp();
     await handle.stop();
-    expect(handle.status().projections.filter((p) => p.healed !== null).map((p) => p.name)).toEqual(['equity', 'risk']);
+    expect(
+      handle
+        .status()
+        .projections.filter((p) => p.healed !== null)
+        .map((p) => p.name),
+    ).toEqual(['equity', 'risk']);
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
       expect.stringMatching(/^equity\.json is of version 2\.\d+-\w+, this build writes 2\.\d+-\w+: rebuilding it from the log$/),
       expect.stringMatching(/^risk\.json is of version/),
@@ -182,7 +197,12 @@ describe('the projection runner', () => {
     }, 'the files to be written again');
     await handle.stop();
     // (The first start logged the five missing files too; these are the heals of the running worker.)
-    expect(log.lines.filter((l) => l.level === 'warn' && /writing it again/.test(l.msg)).map((l) => l.msg).sort()).toEqual([
+    expect(
+      log.lines
+        .filter((l) => l.level === 'warn' && /writing it again/.test(l.msg))
+        .map((l) => l.msg)
+        .sort(),
+    ).toEqual([
       expect.stringMatching(/^performance\.json is missing: writing it again from the log$/),
       expect.stringMatching(/^risk\.json is damaged: checksum mismatch/),
     ]);
@@ -197,7 +217,9 @@ describe('the projection runner', () => {
     const { store: shorter } = await storeWith(sampleLog().slice(0, 25));
     const alerts: ProjectionAlert[] = [];
     const log = capture();
-    const failure = await startProjections({ store: shorter, stateDir: dir, logger: log, onAlert: (a) => alerts.push(a) }).catch((e: unknown) => e);
+    const failure = await startProjections({ store: shorter, stateDir: dir, logger: log, onAlert: (a) => alerts.push(a) }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(LogRegressionError);
     expect(exitCodeOf(failure)).toBe(4);
     expect((failure as Error).message).toBe(
@@ -212,5 +234,8 @@ describe('the projection runner', () => {
 
 function simulateHeartbeat(i: number): Appendable {
   const at = new Date(Date.UTC(2026, 0, 5) + i * 1000).toISOString();
-  return { stream: 'tradelog-main', event: { type: 'Heartbeat', data: { at, process: `p${i}`, source: 'local' }, metadata: { recordedAt: at } } };
+  return {
+    stream: 'tradelog-main',
+    event: { type: 'Heartbeat', data: { at, process: `p${i}`, source: 'local' }, metadata: { recordedAt: at } },
+  };
 }

@@ -27,7 +27,13 @@ const doc = (checkpoint: number, data: unknown = { n: checkpoint }, version = '1
   data,
 });
 
-const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(counter) as [ReturnType<typeof counter>, ReturnType<typeof counter>, ReturnType<typeof counter>, ReturnType<typeof counter>, ReturnType<typeof counter>];
+const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(counter) as [
+  ReturnType<typeof counter>,
+  ReturnType<typeof counter>,
+  ReturnType<typeof counter>,
+  ReturnType<typeof counter>,
+  ReturnType<typeof counter>,
+];
 
 describe('planStart', () => {
   it('loads sound files from their state, heals the others and says why, and checks every intact file', () => {
@@ -72,7 +78,14 @@ describe('planStart', () => {
   });
 
   it('with acceptRegression, checks nothing', () => {
-    const plan = planStart([a, b], [{ status: 'ok', document: doc(4) }, { status: 'version', found: '0', expected: '1', document: doc(5) }], { acceptRegression: true });
+    const plan = planStart(
+      [a, b],
+      [
+        { status: 'ok', document: doc(4) },
+        { status: 'version', found: '0', expected: '1', document: doc(5) },
+      ],
+      { acceptRegression: true },
+    );
     expect(plan.check).toEqual([]);
     expect(plan.steps.map((s) => s.action)).toEqual(['load', 'heal']);
   });

@@ -19,7 +19,10 @@ function steps(over: Partial<WriteSteps<Item>> = {}): WriteSteps<Item> & { log: 
   return {
     log,
     written,
-    documentOf: (item) => ({ name: item.name, document: { version: '1', checkpoint: item.checkpoint, eventCount: item.checkpoint, lastEvent: null, data: { n: item.checkpoint } } }),
+    documentOf: (item) => ({
+      name: item.name,
+      document: { version: '1', checkpoint: item.checkpoint, eventCount: item.checkpoint, lastEvent: null, data: { n: item.checkpoint } },
+    }),
     guard: () => {
       log.push('guard');
       return Promise.resolve(null);

@@ -202,7 +202,11 @@ describe('reconcile (the executor)', () => {
       w.exchange.fill('HAND-1', { symbol: 'NVDA', side: 'long', quantity: 5 });
       // Both runs read the exchange before either writes.
       const list = await w.exchange.listPositions();
-      const frozen: ExternalSystem = { listPositions: async () => list, closePosition: (id) => w.exchange.closePosition(id), getPosition: (id) => w.exchange.getPosition(id) };
+      const frozen: ExternalSystem = {
+        listPositions: async () => list,
+        closePosition: (id) => w.exchange.closePosition(id),
+        getPosition: (id) => w.exchange.getPosition(id),
+      };
       const [a, b] = await Promise.all([run(w, { external: frozen, policy }), run(w, { external: frozen, policy })]);
       const events = await allEvents(w.store);
       const count = (type: string) => events.filter((e) => e.type === type).length;
@@ -238,7 +242,13 @@ describe('reconcile (the executor)', () => {
       source: 'reconcile',
     });
     expect(data.report).toMatchObject({
-      orphans: { total: 2, items: [{ id: 'HAND-1', outcome: 'adopted' }, { id: 'HAND-2', outcome: 'adopted' }] },
+      orphans: {
+        total: 2,
+        items: [
+          { id: 'HAND-1', outcome: 'adopted' },
+          { id: 'HAND-2', outcome: 'adopted' },
+        ],
+      },
       phantoms: { total: 1, items: [{ id: 'BOT-1', looks: 1, outcome: 'cleared' }] },
       drift: { total: 1, items: [{ id: 'BOT-2', outcome: 'corrected' }] },
       dust: { total: 1, items: [{ id: dust }] },
@@ -334,7 +344,12 @@ describe('reconcile (the executor)', () => {
         expect(received).toHaveLength(3);
         expect(received.every((r) => r.method === 'POST' && r.type === 'application/json')).toBe(true);
         expect(received.map((r) => r.body)).toEqual(report.alerts.map((a) => ({ ...a, runId: 'hook-run', book: 'main' })));
-        expect(received[1]!.body).toMatchObject({ kind: 'orphan', positionId: 'HAND-1', severity: 'critical', message: expect.stringContaining('HAND-1') });
+        expect(received[1]!.body).toMatchObject({
+          kind: 'orphan',
+          positionId: 'HAND-1',
+          severity: 'critical',
+          message: expect.stringContaining('HAND-1'),
+        });
       });
 
       it('takes the webhook from the policy too', async () => {
@@ -350,7 +365,9 @@ describe('reconcile (the executor)', () => {
         const report = await run(w, { policy: manual, webhookUrl: url });
         expect(received).toHaveLength(3);
         // The path of a webhook URL is a secret (a token): the error names the host only (#10.24).
-        expect(report.errors.map((e) => [e.stage, e.message])).toEqual(Array(3).fill(['alert', `webhook ${url.replace(/\/alerts$/, '/***')} answered 500`]));
+        expect(report.errors.map((e) => [e.stage, e.message])).toEqual(
+          Array(3).fill(['alert', `webhook ${url.replace(/\/alerts$/, '/***')} answered 500`]),
+        );
         expect((await allEvents(w.store)).at(-1)?.type).toBe('ReconciliationCompleted');
       });
     });
@@ -380,7 +397,14 @@ describe('reconcile (the executor)', () => {
     expect(calls).toEqual({ list: 1, get: 0, close: [] });
     expect(alerts).toEqual([]);
     expect(report.dryRun).toBe(true);
-    expect(report.actions.map((a) => (a.kind === 'command' ? a.command.type : a.kind))).toEqual(['alert', 'DetectOrphan', 'AdoptOrphan', 'DetectOrphan', 'close', 'verify']);
+    expect(report.actions.map((a) => (a.kind === 'command' ? a.command.type : a.kind))).toEqual([
+      'alert',
+      'DetectOrphan',
+      'AdoptOrphan',
+      'DetectOrphan',
+      'close',
+      'verify',
+    ]);
     expect(report.alerts.map((a) => a.kind)).toEqual(['drift']);
     expect(report.orphans.map((o) => o.outcome)).toEqual(['planned', 'planned']);
     expect(w.exchange.closeLog()).toEqual({ closes: {}, badCloses: [] });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors/index.js';
-import { guardExternal, reconcile, type ExternalSystem, type GuardedExternal, type ReconcileOptions, type ReconcileReport } from '../../src/reconcile/index.js';
+import {
+  guardExternal,
+  reconcile,
+  type ExternalSystem,
+  type GuardedExternal,
+  type ReconcileOptions,
+  type ReconcileReport,
+} from '../../src/reconcile/index.js';
 import { allEvents, botEnters, eventsAfter, openWorld, sleep, type World } from '../helpers/reconcileWorld.js';
 
 /*
@@ -55,11 +62,20 @@ describe('faults from outside leave the log unchanged', () => {
       const w = await worldWithWork();
       w.exchange.setFaults({ malformed: 1 });
       const report = await expectLogUnchanged(w, { policy: { orphans: 'close' } });
-      expect(report.errors).toEqual([{ stage: 'listPositions', failure: 'malformed', message: expect.stringMatching(/^listPositions returned a malformed answer: /) }]);
+      expect(report.errors).toEqual([
+        { stage: 'listPositions', failure: 'malformed', message: expect.stringMatching(/^listPositions returned a malformed answer: /) },
+      ]);
     });
 
     it.each([
-      ['duplicate ids', [{ id: 'A-1', value: 10 }, { id: 'A-1', value: 20 }], /duplicate position id "A-1"/],
+      [
+        'duplicate ids',
+        [
+          { id: 'A-1', value: 10 },
+          { id: 'A-1', value: 20 },
+        ],
+        /duplicate position id "A-1"/,
+      ],
       ['a negative value', [{ id: 'A-1', value: -5 }], /value/],
       ['a value that is not a number', [{ id: 'A-1', value: 'lots' }], /value/],
       ['NaN', [{ id: 'A-1', value: Number.NaN }], /value/],
@@ -87,7 +103,14 @@ describe('faults from outside leave the log unchanged', () => {
       };
       const before = (await w.store.head()).position;
       const report = await reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP });
-      expect(report.errors).toEqual([{ stage: 'getPosition', positionId: 'BOT-1', failure: 'malformed', message: expect.stringMatching(/getPosition\(BOT-1\) returned a malformed answer/) }]);
+      expect(report.errors).toEqual([
+        {
+          stage: 'getPosition',
+          positionId: 'BOT-1',
+          failure: 'malformed',
+          message: expect.stringMatching(/getPosition\(BOT-1\) returned a malformed answer/),
+        },
+      ]);
       expect(report.phantoms).toMatchObject([{ positionId: 'BOT-1', outcome: 'failed' }]);
       expect(await w.tracker.get('BOT-1')).toMatchObject({ status: 'IN', missedLooks: 0 });
       const appended = (await eventsAfter(w.store, before)).map((e) => e.type);
@@ -110,7 +133,12 @@ describe('faults from outside leave the log unchanged', () => {
         getPosition: (id) => w.exchange.getPosition(id),
       };
       const waits: number[] = [];
-      const guarded: GuardedExternal = guardExternal(flaky, { retries: 2, backoffMs: 100, random: () => 1, sleep: async (ms) => void waits.push(ms) });
+      const guarded: GuardedExternal = guardExternal(flaky, {
+        retries: 2,
+        backoffMs: 100,
+        random: () => 1,
+        sleep: async (ms) => void waits.push(ms),
+      });
       const report = await reconcile({ handler: w.tracker.handler, external: guarded, now: w.now });
       expect(report.errors).toEqual([]);
       expect(report.corrected).toBe(3);
@@ -156,7 +184,9 @@ describe('faults from outside leave the log unchanged', () => {
         closePosition: async () => undefined,
       };
       const report = await expectLogUnchanged(w, { external: adapter, guard: { retries: 2, ...NO_SLEEP } });
-      expect(report.errors).toEqual([{ stage: 'listPositions', failure: 'unreachable', message: 'listPositions failed: ECONNREFUSED 127.0.0.1:9' }]);
+      expect(report.errors).toEqual([
+        { stage: 'listPositions', failure: 'unreachable', message: 'listPositions failed: ECONNREFUSED 127.0.0.1:9' },
+      ]);
       expect(adapter.calls).toBe(3);
     });
 
@@ -207,7 +237,9 @@ describe('faults from outside leave the log unchanged', () => {
       };
       const guard = { timeoutMs: 50, retries: 2, ...NO_SLEEP };
       const first = await reconcile({ handler: w.tracker.handler, external: slowClose, now: w.now, guard, policy: { orphans: 'close' } });
-      expect(first.errors).toEqual([{ stage: 'closePosition', positionId: id, failure: 'timeout', message: `closePosition(${id}) timed out after 50 ms` }]);
+      expect(first.errors).toEqual([
+        { stage: 'closePosition', positionId: id, failure: 'timeout', message: `closePosition(${id}) timed out after 50 ms` },
+      ]);
       await sleep(150);
       expect(closes).toEqual([id]);
       expect(w.exchange.closeLog()).toEqual({ closes: { [id]: 1 }, badCloses: [] });
@@ -233,7 +265,13 @@ describe('faults from outside leave the log unchanged', () => {
           return w.exchange.closePosition(x);
         },
       };
-      const report = await reconcile({ handler: w.tracker.handler, external: limited, now: w.now, guard: { retries: 2, ...NO_SLEEP }, policy: { orphans: 'close' } });
+      const report = await reconcile({
+        handler: w.tracker.handler,
+        external: limited,
+        now: w.now,
+        guard: { retries: 2, ...NO_SLEEP },
+        policy: { orphans: 'close' },
+      });
       expect(report.errors).toEqual([]);
       expect(closes).toEqual([id, id]);
       expect(w.exchange.closeLog()).toEqual({ closes: { [id]: 1 }, badCloses: [] });
@@ -249,9 +287,20 @@ describe('faults from outside leave the log unchanged', () => {
         },
       };
       const before = (await w.store.head()).position;
-      const report = await reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP, policy: { orphans: 'close' } });
+      const report = await reconcile({
+        handler: w.tracker.handler,
+        external: adapter,
+        now: w.now,
+        guard: NO_SLEEP,
+        policy: { orphans: 'close' },
+      });
       const orphan = report.orphans[0]!;
-      expect(report.errors).toContainEqual({ stage: 'closePosition', positionId: orphan.positionId, failure: 'rejected', message: `closePosition(${orphan.positionId}): market closed` });
+      expect(report.errors).toContainEqual({
+        stage: 'closePosition',
+        positionId: orphan.positionId,
+        failure: 'rejected',
+        message: `closePosition(${orphan.positionId}): market closed`,
+      });
       expect(orphan.outcome).toBe('failed');
       const appended = (await eventsAfter(w.store, before)).map((e) => e.type);
       expect(appended).not.toContain('OrphanClosed');

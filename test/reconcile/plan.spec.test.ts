@@ -30,12 +30,26 @@ function tracked(id: string, data: Partial<EventData<'PositionTracked'>> = {}, w
   return { type: 'PositionTracked', data: { positionId: id, side: 'long', symbol: 'BTC', ...data, source: 'local' }, metadata: at(when) };
 }
 function entered(id: string, value: number, data: Partial<EventData<'PositionEntered'>> = {}, when = LONG_AGO): GivenEvent {
-  return { type: 'PositionEntered', data: { positionId: id, side: 'long', symbol: 'BTC', value, ...data, source: 'local' }, metadata: at(when) };
+  return {
+    type: 'PositionEntered',
+    data: { positionId: id, side: 'long', symbol: 'BTC', value, ...data, source: 'local' },
+    metadata: at(when),
+  };
 }
 function exited(id: string, value: number, when = LONG_AGO): GivenEvent {
   return {
     type: 'PositionExited',
-    data: { positionId: id, side: 'long', symbol: 'BTC', fraction: 1, value, costBasis: value, realizedPnl: 0, full: true, source: 'local' },
+    data: {
+      positionId: id,
+      side: 'long',
+      symbol: 'BTC',
+      fraction: 1,
+      value,
+      costBasis: value,
+      realizedPnl: 0,
+      full: true,
+      source: 'local',
+    },
     metadata: at(when),
   };
 }
@@ -101,7 +115,16 @@ describe('planReconciliation', () => {
             detectOut,
             {
               kind: 'command',
-              command: { type: 'AdoptOrphan', positionId: 'OUT-1', value: 500, reason: 'open outside, unknown here', symbol: 'ETH', side: 'short', quantity: 0.2, price: 2500 },
+              command: {
+                type: 'AdoptOrphan',
+                positionId: 'OUT-1',
+                value: 500,
+                reason: 'open outside, unknown here',
+                symbol: 'ETH',
+                side: 'short',
+                quantity: 0.2,
+                price: 2500,
+              },
               about: 'adopt OUT-1',
             },
           ],
@@ -126,7 +149,12 @@ describe('planReconciliation', () => {
             detectOut,
             {
               kind: 'alert',
-              alert: { severity: 'critical', kind: 'orphan', positionId: 'OUT-1', message: 'orphan OUT-1: open outside (value 500), not IN here; policy manual' },
+              alert: {
+                severity: 'critical',
+                kind: 'orphan',
+                positionId: 'OUT-1',
+                message: 'orphan OUT-1: open outside (value 500), not IN here; policy manual',
+              },
             },
           ],
         }),
@@ -157,11 +185,24 @@ describe('planReconciliation', () => {
         nothing({
           orphans: [{ positionId: 'BOT-1', value: 700, local: status, verdict: 'adopt' }],
           actions: [
-            { kind: 'command', command: { type: 'DetectOrphan', positionId: 'BOT-1', value: 700, runId: RUN }, about: `BOT-1 is open outside (value 700) and ${status} here` },
+            {
+              kind: 'command',
+              command: { type: 'DetectOrphan', positionId: 'BOT-1', value: 700, runId: RUN },
+              about: `BOT-1 is open outside (value 700) and ${status} here`,
+            },
             { kind: 'command', command: { type: 'Archive', positionId: 'BOT-1' }, about: `archive the ${status} BOT-1 before adopting it` },
             {
               kind: 'command',
-              command: { type: 'AdoptOrphan', positionId: 'BOT-1', value: 700, reason: 'open outside, unknown here', symbol: 'BTC', side: 'long', setup: 'breakout', group: 'crypto' },
+              command: {
+                type: 'AdoptOrphan',
+                positionId: 'BOT-1',
+                value: 700,
+                reason: 'open outside, unknown here',
+                symbol: 'BTC',
+                side: 'long',
+                setup: 'breakout',
+                group: 'crypto',
+              },
               about: 'adopt BOT-1',
             },
           ],
@@ -179,7 +220,12 @@ describe('planReconciliation', () => {
     it('is ignored and listed as dust, under every orphan policy', () => {
       for (const orphans of ['adopt', 'close', 'manual'] as const) {
         expect(plan([], [ext('DUST-1', 0.2, { symbol: 'SOL' }), ext('DUST-2', 4.99)], { orphans })).toStrictEqual(
-          nothing({ dust: [{ positionId: 'DUST-1', value: 0.2 }, { positionId: 'DUST-2', value: 4.99 }] }),
+          nothing({
+            dust: [
+              { positionId: 'DUST-1', value: 0.2 },
+              { positionId: 'DUST-2', value: 4.99 },
+            ],
+          }),
         );
       }
     });
@@ -193,7 +239,11 @@ describe('planReconciliation', () => {
         nothing({
           phantoms: [{ positionId: 'BOT-1', value: 1000, symbol: 'BTC', looks: 1, verdict: 'suspected', policy: 'clear' }],
           actions: [
-            { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 1, runId: RUN }, about: 'BOT-1 is IN here and missing outside (look 1 of 2)' },
+            {
+              kind: 'command',
+              command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 1, runId: RUN },
+              about: 'BOT-1 is IN here and missing outside (look 1 of 2)',
+            },
           ],
         }),
       );
@@ -204,7 +254,11 @@ describe('planReconciliation', () => {
         nothing({
           phantoms: [{ positionId: 'BOT-1', value: 1000, symbol: 'BTC', looks: 2, verdict: 'confirmed', policy: 'clear' }],
           actions: [
-            { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN }, about: 'BOT-1 missing outside for 2 look(s)' },
+            {
+              kind: 'command',
+              command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN },
+              about: 'BOT-1 missing outside for 2 look(s)',
+            },
             {
               kind: 'command',
               command: { type: 'ClearPhantom', positionId: 'BOT-1', looks: 2, reason: 'missing outside for 2 consecutive look(s)' },
@@ -220,10 +274,19 @@ describe('planReconciliation', () => {
         nothing({
           phantoms: [{ positionId: 'BOT-1', value: 1000, symbol: 'BTC', looks: 2, verdict: 'confirmed', policy: 'manual' }],
           actions: [
-            { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN }, about: 'BOT-1 missing outside for 2 look(s)' },
+            {
+              kind: 'command',
+              command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN },
+              about: 'BOT-1 missing outside for 2 look(s)',
+            },
             {
               kind: 'alert',
-              alert: { severity: 'critical', kind: 'phantom', positionId: 'BOT-1', message: 'phantom BOT-1: IN here (value 1000), gone outside; policy manual' },
+              alert: {
+                severity: 'critical',
+                kind: 'phantom',
+                positionId: 'BOT-1',
+                message: 'phantom BOT-1: IN here (value 1000), gone outside; policy manual',
+              },
             },
           ],
         }),
@@ -232,9 +295,15 @@ describe('planReconciliation', () => {
 
     it('counts looks from the PhantomSuspected events in the log (phantomConfirmLooks: 3)', () => {
       const second = plan([...bot, suspected('BOT-1', 1)], [], { phantomConfirmLooks: 3 });
-      expect(second.phantoms).toStrictEqual([{ positionId: 'BOT-1', value: 1000, symbol: 'BTC', looks: 2, verdict: 'suspected', policy: 'clear' }]);
+      expect(second.phantoms).toStrictEqual([
+        { positionId: 'BOT-1', value: 1000, symbol: 'BTC', looks: 2, verdict: 'suspected', policy: 'clear' },
+      ]);
       expect(second.actions).toStrictEqual([
-        { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN }, about: 'BOT-1 is IN here and missing outside (look 2 of 3)' },
+        {
+          kind: 'command',
+          command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 2, runId: RUN },
+          about: 'BOT-1 is IN here and missing outside (look 2 of 3)',
+        },
       ]);
       const third = plan([...bot, suspected('BOT-1', 1), suspected('BOT-1', 2)], [], { phantomConfirmLooks: 3 });
       expect(third.phantoms.map((p) => [p.looks, p.verdict])).toStrictEqual([[3, 'confirmed']]);
@@ -248,7 +317,9 @@ describe('planReconciliation', () => {
           actions: [{ kind: 'verify', positionId: 'BOT-1', looks: 1, policy: 'clear' }],
         }),
       );
-      expect(plan(bot, [], { phantoms: 'manual' }, true).actions).toStrictEqual([{ kind: 'verify', positionId: 'BOT-1', looks: 1, policy: 'manual' }]);
+      expect(plan(bot, [], { phantoms: 'manual' }, true).actions).toStrictEqual([
+        { kind: 'verify', positionId: 'BOT-1', looks: 1, policy: 'manual' },
+      ]);
     });
 
     it('already confirmed by looks needs no direct look', () => {
@@ -289,9 +360,23 @@ describe('planReconciliation', () => {
     it('beyond the tolerance is corrected under drift: correct', () => {
       expect(plan(bot, [ext('BOT-1', 1011)], { drift: 'correct' })).toStrictEqual(
         nothing({
-          drift: [{ positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 1011, localQuantity: 2, tolerance: 10, verdict: 'correct' }],
+          drift: [
+            {
+              positionId: 'BOT-1',
+              symbol: 'BTC',
+              localValue: 1000,
+              externalValue: 1011,
+              localQuantity: 2,
+              tolerance: 10,
+              verdict: 'correct',
+            },
+          ],
           actions: [
-            { kind: 'command', command: { type: 'CorrectDrift', positionId: 'BOT-1', externalValue: 1011, tolerance: 10 }, about: 'BOT-1: value 1000 here, 1011 outside' },
+            {
+              kind: 'command',
+              command: { type: 'CorrectDrift', positionId: 'BOT-1', externalValue: 1011, tolerance: 10 },
+              about: 'BOT-1: value 1000 here, 1011 outside',
+            },
           ],
         }),
       );
@@ -300,11 +385,18 @@ describe('planReconciliation', () => {
     it('beyond the tolerance is alerted under drift: alert', () => {
       expect(plan(bot, [ext('BOT-1', 950)], { drift: 'alert' })).toStrictEqual(
         nothing({
-          drift: [{ positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 950, localQuantity: 2, tolerance: 10, verdict: 'alert' }],
+          drift: [
+            { positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 950, localQuantity: 2, tolerance: 10, verdict: 'alert' },
+          ],
           actions: [
             {
               kind: 'alert',
-              alert: { severity: 'warning', kind: 'drift', positionId: 'BOT-1', message: 'drift on BOT-1: value 1000 here, 950 outside (tolerance 10)' },
+              alert: {
+                severity: 'warning',
+                kind: 'drift',
+                positionId: 'BOT-1',
+                message: 'drift on BOT-1: value 1000 here, 950 outside (tolerance 10)',
+              },
             },
           ],
         }),
@@ -321,7 +413,16 @@ describe('planReconciliation', () => {
       expect(plan(bot, [ext('BOT-1', 1000, { quantity: 1.5 })])).toStrictEqual(
         nothing({
           drift: [
-            { positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 1000, localQuantity: 2, externalQuantity: 1.5, tolerance: 10, verdict: 'correct' },
+            {
+              positionId: 'BOT-1',
+              symbol: 'BTC',
+              localValue: 1000,
+              externalValue: 1000,
+              localQuantity: 2,
+              externalQuantity: 1.5,
+              tolerance: 10,
+              verdict: 'correct',
+            },
           ],
           actions: [
             {
@@ -351,15 +452,21 @@ describe('planReconciliation', () => {
 
     it('defers drift on a position entered within it', () => {
       expect(plan(inPosition('BOT-1', 1000, {}, RECENT), [ext('BOT-1', 1500)])).toStrictEqual(
-        nothing({ drift: [{ positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 1500, tolerance: 10, verdict: 'deferred' }] }),
+        nothing({
+          drift: [{ positionId: 'BOT-1', symbol: 'BTC', localValue: 1000, externalValue: 1500, tolerance: 10, verdict: 'deferred' }],
+        }),
       );
     });
 
     it('judges a change exactly graceSeconds old, and follows graceSeconds', () => {
       const edge = new Date(NOW.getTime() - 30_000);
       expect(plan(inPosition('BOT-1', 1000, {}, edge), []).phantoms.map((p) => p.verdict)).toStrictEqual(['suspected']);
-      expect(plan(inPosition('BOT-1', 1000, {}, RECENT), [], { graceSeconds: 5 }).phantoms.map((p) => p.verdict)).toStrictEqual(['suspected']);
-      expect(plan(inPosition('BOT-1', 1000, {}, LONG_AGO), [], { graceSeconds: 7200 }).phantoms.map((p) => p.verdict)).toStrictEqual(['deferred']);
+      expect(plan(inPosition('BOT-1', 1000, {}, RECENT), [], { graceSeconds: 5 }).phantoms.map((p) => p.verdict)).toStrictEqual([
+        'suspected',
+      ]);
+      expect(plan(inPosition('BOT-1', 1000, {}, LONG_AGO), [], { graceSeconds: 7200 }).phantoms.map((p) => p.verdict)).toStrictEqual([
+        'deferred',
+      ]);
     });
 
     it('is measured from the snapshot start, not from now', () => {
@@ -377,7 +484,11 @@ describe('planReconciliation', () => {
         nothing({
           vanished: [{ positionId: 'OUT-1', value: 500 }],
           actions: [
-            { kind: 'command', command: { type: 'CloseOrphan', positionId: 'OUT-1', value: 500, reason: 'no longer open outside' }, about: 'orphan OUT-1 is gone outside' },
+            {
+              kind: 'command',
+              command: { type: 'CloseOrphan', positionId: 'OUT-1', value: 500, reason: 'no longer open outside' },
+              about: 'orphan OUT-1 is gone outside',
+            },
           ],
         }),
       );
@@ -391,8 +502,17 @@ describe('planReconciliation', () => {
   });
 
   describe('per-symbol policy overrides', () => {
-    const history = [...inPosition('BOT-BTC', 1000), ...inPosition('BOT-SOL', 1000, { symbol: 'SOL' }), ...inPosition('BOT-ETH', 1000, { symbol: 'ETH' })];
-    const outside = [ext('BOT-BTC', 1030), ext('BOT-SOL', 1030), ext('OUT-ETH', 300, { symbol: 'ETH' }), ext('OUT-BTC', 300, { symbol: 'BTC' })];
+    const history = [
+      ...inPosition('BOT-BTC', 1000),
+      ...inPosition('BOT-SOL', 1000, { symbol: 'SOL' }),
+      ...inPosition('BOT-ETH', 1000, { symbol: 'ETH' }),
+    ];
+    const outside = [
+      ext('BOT-BTC', 1030),
+      ext('BOT-SOL', 1030),
+      ext('OUT-ETH', 300, { symbol: 'ETH' }),
+      ext('OUT-BTC', 300, { symbol: 'BTC' }),
+    ];
     const input: ReconcilePolicyInput = {
       orphans: 'adopt',
       phantoms: 'clear',
@@ -408,7 +528,13 @@ describe('planReconciliation', () => {
         ['OUT-BTC', 'adopt'],
       ]);
       expect(p.phantoms.map((x) => [x.positionId, x.verdict, x.policy])).toStrictEqual([['BOT-ETH', 'confirmed', 'manual']]);
-      expect(p.actions.map((a) => (a.kind === 'command' ? `${a.command.type} ${'positionId' in a.command ? a.command.positionId : ''}` : `${a.kind} ${'positionId' in a ? a.positionId : (a.alert.positionId ?? '')}`))).toStrictEqual([
+      expect(
+        p.actions.map((a) =>
+          a.kind === 'command'
+            ? `${a.command.type} ${'positionId' in a.command ? a.command.positionId : ''}`
+            : `${a.kind} ${'positionId' in a ? a.positionId : (a.alert.positionId ?? '')}`,
+        ),
+      ).toStrictEqual([
         'alert BOT-BTC',
         'DetectOrphan OUT-ETH',
         'close OUT-ETH',

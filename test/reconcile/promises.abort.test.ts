@@ -38,7 +38,10 @@ describe('#10.13 timed-out outside calls are aborted', () => {
 
   it('#10.13 a call that answers in time keeps its signal un-aborted', async () => {
     let signal: AbortSignal | undefined;
-    const guarded = guardExternal({ listPositions: async (o) => ((signal = o.signal), []), closePosition: async () => undefined }, { timeoutMs: 1000 });
+    const guarded = guardExternal(
+      { listPositions: async (o) => ((signal = o.signal), []), closePosition: async () => undefined },
+      { timeoutMs: 1000 },
+    );
     await expect(guarded.listPositions()).resolves.toEqual([]);
     await sleep(20);
     expect(signal?.aborted).toBe(false);
@@ -51,11 +54,20 @@ describe('#10.13 timed-out outside calls are aborted', () => {
     // The look is quick; only the close is slow (the exchange's latency), past the 50 ms timeout.
     const adapter: ExternalSystem = {
       listPositions: async () => list,
-      getPosition: async (x) => (w.exchange.truth().some((p) => p.id === x) ? (list as { id: string }[]).find((p) => p.id === x) ?? null : null),
+      getPosition: async (x) =>
+        w.exchange.truth().some((p) => p.id === x) ? ((list as { id: string }[]).find((p) => p.id === x) ?? null) : null,
       closePosition: (x, o) => w.exchange.closePosition(x, o),
     };
-    const report = await reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: { timeoutMs: 50, retries: 2, ...NO_SLEEP }, policy: { orphans: 'close' } });
-    expect(report.errors).toEqual([{ stage: 'closePosition', positionId: id, failure: 'timeout', message: `closePosition(${id}) timed out after 50 ms` }]);
+    const report = await reconcile({
+      handler: w.tracker.handler,
+      external: adapter,
+      now: w.now,
+      guard: { timeoutMs: 50, retries: 2, ...NO_SLEEP },
+      policy: { orphans: 'close' },
+    });
+    expect(report.errors).toEqual([
+      { stage: 'closePosition', positionId: id, failure: 'timeout', message: `closePosition(${id}) timed out after 50 ms` },
+    ]);
     await sleep(300); // well past the exchange's latency: a close still running would have landed by now
     expect(w.exchange.closeLog()).toEqual({ closes: {}, badCloses: [] });
     expect(w.exchange.truth().map((p) => p.id)).toContain(id);

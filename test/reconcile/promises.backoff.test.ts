@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors/index.js';
-import { guardExternal, scheduleReconciliation, type ExternalSystem, type ReconcileReport, type SchedulerStatus } from '../../src/reconcile/index.js';
+import {
+  guardExternal,
+  scheduleReconciliation,
+  type ExternalSystem,
+  type ReconcileReport,
+  type SchedulerStatus,
+} from '../../src/reconcile/index.js';
 
 /*
  * Issue 16 item 7: the scheduler's back-off (which had no jitter) and the outside-system
@@ -44,7 +50,10 @@ async function delaysOver(outcomes: boolean[], random?: () => number): Promise<S
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([s.done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the scheduler did not stop within 5 s')), 5_000)))]);
+    await Promise.race([
+      s.done,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the scheduler did not stop within 5 s')), 5_000))),
+    ]);
   } finally {
     clearTimeout(timer);
     s.stop();

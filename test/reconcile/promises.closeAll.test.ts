@@ -19,7 +19,13 @@ function tracked(id: string): GivenEvent {
   return { type: 'PositionTracked', data: { positionId: id, side: 'long', symbol: 'BTC', source: 'local' }, metadata: AGO };
 }
 function entered(id: string, value: number): GivenEvent {
-  const data: EventData<'PositionEntered'> = { positionId: id, side: 'long', symbol: 'BTC', value, source: 'local' } as EventData<'PositionEntered'>;
+  const data: EventData<'PositionEntered'> = {
+    positionId: id,
+    side: 'long',
+    symbol: 'BTC',
+    value,
+    source: 'local',
+  } as EventData<'PositionEntered'>;
   return { type: 'PositionEntered', data, metadata: AGO };
 }
 const book = (events: GivenEvent[]): BookState => deciderSpec({ now: NOW }).given(events).state();
@@ -33,9 +39,27 @@ describe('#16.5 planCloseAll', () => {
       { id: 'HAND-1', value: 120 },
     ]);
     expect(steps).toStrictEqual([
-      { action: { kind: 'closeOutside', positionId: 'BOT-1', record: { type: 'Exit', positionId: 'BOT-1', value: 950, reason: 'recovery: close_all' } } },
-      { action: { kind: 'closeOutside', positionId: 'W-1', record: { type: 'CloseOrphan', positionId: 'W-1', value: 40, reason: 'recovery: close_all' } } },
-      { action: { kind: 'closeOutside', positionId: 'HAND-1', record: { type: 'CloseOrphan', positionId: 'HAND-1', value: 120, reason: 'recovery: close_all' } } },
+      {
+        action: {
+          kind: 'closeOutside',
+          positionId: 'BOT-1',
+          record: { type: 'Exit', positionId: 'BOT-1', value: 950, reason: 'recovery: close_all' },
+        },
+      },
+      {
+        action: {
+          kind: 'closeOutside',
+          positionId: 'W-1',
+          record: { type: 'CloseOrphan', positionId: 'W-1', value: 40, reason: 'recovery: close_all' },
+        },
+      },
+      {
+        action: {
+          kind: 'closeOutside',
+          positionId: 'HAND-1',
+          record: { type: 'CloseOrphan', positionId: 'HAND-1', value: 120, reason: 'recovery: close_all' },
+        },
+      },
       {
         action: {
           kind: 'command',

@@ -83,17 +83,25 @@ describe('#10.15 huge durations are refused at the boundary, so an exit never br
   it('#10.15 circuitBreakerSeconds and cooldownSeconds above the bound are refused by the policy, the config and openTracker', async () => {
     for (const key of ['circuitBreakerSeconds', 'cooldownSeconds', 'exitedCleanupSeconds', 'skipCleanupSeconds', 'watchTimeoutSeconds']) {
       expect(BookPolicy.safeParse({ [key]: 9e12 }).success, key).toBe(false);
-      expect(() => parseConfigText(JSON.stringify({ [key]: 9e12 }), 'c.json')).toThrow(new RegExp(`^c\\.json: ${key}: must be at most ${MAX_DURATION_SECONDS} seconds`));
+      expect(() => parseConfigText(JSON.stringify({ [key]: 9e12 }), 'c.json')).toThrow(
+        new RegExp(`^c\\.json: ${key}: must be at most ${MAX_DURATION_SECONDS} seconds`),
+      );
       await expect(openTracker({ store: 'memory:', [key]: 9e12 })).rejects.toThrow(ValidationError);
     }
-    expect(() => parseConfigText('{ "reconcile": { "graceSeconds": 1e13 } }', 'c.json')).toThrow(/reconcile\.graceSeconds: must be at most/);
-    expect(() => parseConfigText('{ "recovery": { "maxStateAgeSeconds": 1e13 } }', 'c.json')).toThrow(/recovery\.maxStateAgeSeconds: must be at most/);
+    expect(() => parseConfigText('{ "reconcile": { "graceSeconds": 1e13 } }', 'c.json')).toThrow(
+      /reconcile\.graceSeconds: must be at most/,
+    );
+    expect(() => parseConfigText('{ "recovery": { "maxStateAgeSeconds": 1e13 } }', 'c.json')).toThrow(
+      /recovery\.maxStateAgeSeconds: must be at most/,
+    );
   });
 
   it('#10.15 TripCircuitBreaker and StartCooldown with huge seconds are ValidationErrors', () => {
     expect(() => parseCommand({ type: 'TripCircuitBreaker', reason: 'r', seconds: 9e12 })).toThrow(/seconds: must be at most/);
     expect(() => parseCommand({ type: 'StartCooldown', symbol: 'AAPL', seconds: 9e12 })).toThrow(/seconds: must be at most/);
-    expect(parseCommand({ type: 'StartCooldown', symbol: 'AAPL', seconds: MAX_DURATION_SECONDS })).toMatchObject({ seconds: MAX_DURATION_SECONDS });
+    expect(parseCommand({ type: 'StartCooldown', symbol: 'AAPL', seconds: MAX_DURATION_SECONDS })).toMatchObject({
+      seconds: MAX_DURATION_SECONDS,
+    });
   });
 
   it('#10.15 with the longest allowed breaker and cooldown, the exit that trips the breaker goes through', async () => {

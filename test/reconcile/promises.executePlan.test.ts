@@ -26,11 +26,21 @@ describe('#16.5 executePlan', () => {
     const before = (await w.store.head()).position;
     const steps: Step[] = [
       // BOT-1 is IN: adopting it is refused by the book (a race, not a failure).
-      { action: { kind: 'command', command: { type: 'AdoptOrphan', positionId: 'BOT-1', value: 10 }, about: 'adopt BOT-1' }, corrects: true },
-      { action: { kind: 'command', command: { type: 'CorrectDrift', positionId: 'BOT-1', externalValue: 400 }, about: 'correct BOT-1' }, corrects: true },
+      {
+        action: { kind: 'command', command: { type: 'AdoptOrphan', positionId: 'BOT-1', value: 10 }, about: 'adopt BOT-1' },
+        corrects: true,
+      },
+      {
+        action: { kind: 'command', command: { type: 'CorrectDrift', positionId: 'BOT-1', externalValue: 400 }, about: 'correct BOT-1' },
+        corrects: true,
+      },
       { action: { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 1 }, about: 'suspect BOT-1' } },
     ];
-    const execution = await executePlan(steps, { handler: w.tracker.handler, external: guarded(w.exchange), meta: { source: 'reconcile', correlationId: 'x-1' } });
+    const execution = await executePlan(steps, {
+      handler: w.tracker.handler,
+      external: guarded(w.exchange),
+      meta: { source: 'reconcile', correlationId: 'x-1' },
+    });
     expect(execution.results.map((r) => [r.result, r.healed])).toStrictEqual([
       ['skipped', false],
       ['ok', true],
@@ -67,7 +77,9 @@ describe('#16.5 executePlan', () => {
       { result: 'failed', healed: false, problem: `closePosition(${a}): market closed` },
       { result: 'ok', healed: true },
     ]);
-    expect(execution.errors).toStrictEqual([{ stage: 'closePosition', positionId: a, failure: 'rejected', message: `closePosition(${a}): market closed` }]);
+    expect(execution.errors).toStrictEqual([
+      { stage: 'closePosition', positionId: a, failure: 'rejected', message: `closePosition(${a}): market closed` },
+    ]);
     expect(await appended(w, before)).toStrictEqual(['OrphanClosed']);
     expect(w.exchange.closeLog().closes).toStrictEqual({ [b]: 1 });
   });
@@ -113,7 +125,9 @@ describe('#16.5 executePlan', () => {
     expect(lenient.results.map((r) => r.result)).toStrictEqual(['failed', 'ok']);
     expect(lenient.errors).toMatchObject([{ stage: 'command', positionId: 'BOT-1', message: expect.stringContaining('is at revision 4') }]);
     calls = 0;
-    await expect(executePlan(steps, { handler: failing, external: guarded(w.exchange), meta: { source: 'recovery' }, fatal: () => true })).rejects.toThrow(ConcurrencyError);
+    await expect(
+      executePlan(steps, { handler: failing, external: guarded(w.exchange), meta: { source: 'recovery' }, fatal: () => true }),
+    ).rejects.toThrow(ConcurrencyError);
     expect(calls).toBe(1);
   });
 });

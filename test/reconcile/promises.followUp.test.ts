@@ -28,7 +28,13 @@ const ext = (id: string, value: number, more: Partial<ExternalPosition> = {}): E
 
 type PlanArgs = Parameters<typeof planSteps>;
 function args(events: GivenEvent[], outside: ExternalPosition[], input: ReconcilePolicyInput, canVerify = true): PlanArgs {
-  return [book(events), { positions: outside, startedAt: NOW, canVerify }, { ...ReconcilePolicy.parse(input), minPositionValue: 5 }, NOW, RUN];
+  return [
+    book(events),
+    { positions: outside, startedAt: NOW, canVerify },
+    { ...ReconcilePolicy.parse(input), minPositionValue: 5 },
+    NOW,
+    RUN,
+  ];
 }
 const planned = (...a: Parameters<typeof args>): PlannedSteps => planSteps(...args(...a));
 
@@ -40,7 +46,8 @@ const WORLD = [
 ] as const satisfies Parameters<typeof args>;
 const world = (): PlannedSteps => planned([...WORLD[0]], [...WORLD[1]], WORLD[2]);
 
-const kinds = (steps: { action: { kind: string; command?: { type: string } } }[]) => steps.map((s) => s.action.command?.type ?? s.action.kind);
+const kinds = (steps: { action: { kind: string; command?: { type: string } } }[]) =>
+  steps.map((s) => s.action.command?.type ?? s.action.kind);
 
 describe('#16.5 planned steps carry their finding and outcome', () => {
   it('#16.5 one step per public action, the same actions, each pointing at the finding it settles', () => {
@@ -78,7 +85,14 @@ describe('#16.5 followUp(planned, second read) is pure', () => {
 
   it('#16.5 a phantom confirmed gone and an orphan still open: record and clear it, close outside then record', () => {
     const p = world();
-    const out = followUp(p, new Map([['BOT-1', false], ['OUT-1', true]]), RUN);
+    const out = followUp(
+      p,
+      new Map([
+        ['BOT-1', false],
+        ['OUT-1', true],
+      ]),
+      RUN,
+    );
     expect(out.confirmed).toStrictEqual([0]);
     expect(out.reappeared).toStrictEqual([]);
     expect(kinds(out.steps)).toStrictEqual(['CorrectDrift', 'DetectOrphan', 'closeOutside', 'SuspectPhantom', 'ClearPhantom']);
@@ -93,11 +107,19 @@ describe('#16.5 followUp(planned, second read) is pure', () => {
     });
     expect(out.steps.slice(3)).toStrictEqual([
       {
-        action: { kind: 'command', command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 1, runId: RUN }, about: 'BOT-1 missing outside for 1 look(s)' },
+        action: {
+          kind: 'command',
+          command: { type: 'SuspectPhantom', positionId: 'BOT-1', looks: 1, runId: RUN },
+          about: 'BOT-1 missing outside for 1 look(s)',
+        },
         settles: { list: 'phantoms', index: 0, outcome: 'suspected' },
       },
       {
-        action: { kind: 'command', command: { type: 'ClearPhantom', positionId: 'BOT-1', looks: 1, reason: 'missing outside for 1 consecutive look(s)' }, about: 'clear phantom BOT-1' },
+        action: {
+          kind: 'command',
+          command: { type: 'ClearPhantom', positionId: 'BOT-1', looks: 1, reason: 'missing outside for 1 consecutive look(s)' },
+          about: 'clear phantom BOT-1',
+        },
         settles: { list: 'phantoms', index: 0, outcome: 'cleared' },
         corrects: true,
       },
@@ -107,7 +129,14 @@ describe('#16.5 followUp(planned, second read) is pure', () => {
   });
 
   it('#16.5 a phantom found open is reappeared (nothing to do); an orphan gone is recorded and closed nowhere', () => {
-    const out = followUp(world(), new Map([['BOT-1', true], ['OUT-1', false]]), RUN);
+    const out = followUp(
+      world(),
+      new Map([
+        ['BOT-1', true],
+        ['OUT-1', false],
+      ]),
+      RUN,
+    );
     expect(out).toMatchObject({ confirmed: [], reappeared: [0] });
     expect(kinds(out.steps)).toStrictEqual(['CorrectDrift', 'DetectOrphan', 'CloseOrphan']);
     expect(out.steps[2]).toStrictEqual({
@@ -126,7 +155,15 @@ describe('#16.5 followUp(planned, second read) is pure', () => {
     expect(out.confirmed).toStrictEqual([0]);
     expect(kinds(out.steps)).toStrictEqual(['SuspectPhantom', 'alert']);
     expect(out.steps[1]).toStrictEqual({
-      action: { kind: 'alert', alert: { severity: 'critical', kind: 'phantom', positionId: 'BOT-1', message: 'phantom BOT-1: IN here (value 1234.5), gone outside; policy manual' } },
+      action: {
+        kind: 'alert',
+        alert: {
+          severity: 'critical',
+          kind: 'phantom',
+          positionId: 'BOT-1',
+          message: 'phantom BOT-1: IN here (value 1234.5), gone outside; policy manual',
+        },
+      },
       settles: { list: 'phantoms', index: 0, outcome: 'alerted', always: true },
     });
   });
@@ -134,7 +171,10 @@ describe('#16.5 followUp(planned, second read) is pure', () => {
   it('#16.5 changes neither the plan nor its steps, and gives the same answer twice', () => {
     const p = world();
     const before = structuredClone(p);
-    const open = new Map([['BOT-1', false], ['OUT-1', true]]);
+    const open = new Map([
+      ['BOT-1', false],
+      ['OUT-1', true],
+    ]);
     expect(followUp(p, open, RUN)).toStrictEqual(followUp(p, open, RUN));
     expect(p).toStrictEqual(before);
   });

@@ -43,8 +43,12 @@ describe('#10.12 every read comes before the first change', () => {
         throw new ExternalError('getPosition: connection reset', 'unreachable');
       },
     };
-    const report = await expectNothingAppended(w, () => reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP, policy: { orphans: 'adopt' } }));
-    expect(report.errors).toEqual([{ stage: 'getPosition', positionId: 'BOT-1', failure: 'unreachable', message: 'getPosition: connection reset' }]);
+    const report = await expectNothingAppended(w, () =>
+      reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP, policy: { orphans: 'adopt' } }),
+    );
+    expect(report.errors).toEqual([
+      { stage: 'getPosition', positionId: 'BOT-1', failure: 'unreachable', message: 'getPosition: connection reset' },
+    ]);
     expect(report.phantoms).toMatchObject([{ positionId: 'BOT-1', outcome: 'failed' }]);
     expect(report.corrected).toBe(0);
     expect(await w.tracker.get('BOT-1')).toMatchObject({ status: 'IN', missedLooks: 0 });
@@ -68,8 +72,17 @@ describe('#10.12 every read comes before the first change', () => {
       },
     };
     const adapter = direct ? base : withoutDirectLook(base);
-    const report = await expectNothingAppended(w, () => reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP, policy: { orphans: 'close' } }));
-    expect(report.errors).toEqual([{ stage: direct ? 'getPosition' : 'listPositions', positionId: id, failure: 'rejected', message: direct ? 'getPosition: 502' : 'listPositions: 502' }]);
+    const report = await expectNothingAppended(w, () =>
+      reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP, policy: { orphans: 'close' } }),
+    );
+    expect(report.errors).toEqual([
+      {
+        stage: direct ? 'getPosition' : 'listPositions',
+        positionId: id,
+        failure: 'rejected',
+        message: direct ? 'getPosition: 502' : 'listPositions: 502',
+      },
+    ]);
     expect(report.orphans).toMatchObject([{ positionId: id, outcome: 'failed' }]);
   });
 
@@ -84,7 +97,9 @@ describe('#10.12 every read comes before the first change', () => {
       failure: 'malformed',
       message: 'getPosition(A1) returned a malformed answer: id: expected "A1", got "B7"',
     });
-    const report = await expectNothingAppended(w, () => reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP }));
+    const report = await expectNothingAppended(w, () =>
+      reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP }),
+    );
     expect(report.errors).toMatchObject([{ stage: 'getPosition', positionId: 'BOT-1', failure: 'malformed' }]);
     expect(report.phantoms.map((p) => p.outcome)).not.toContain('reappeared');
   });

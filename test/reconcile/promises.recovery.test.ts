@@ -40,7 +40,13 @@ const refusedCommands: CommandInput[] = [
 describe('#10.2 the recovery gate', () => {
   it('#10.2 manual recovery refuses every command that moves positions or risk until RecoveryAcknowledged, in every process', async () => {
     const w = await heldWorld();
-    const outcome = await recoverOnStartup({ handler: w.tracker.handler, external: w.exchange, mode: 'manual', now: w.now, guard: NO_SLEEP });
+    const outcome = await recoverOnStartup({
+      handler: w.tracker.handler,
+      external: w.exchange,
+      mode: 'manual',
+      now: w.now,
+      guard: NO_SLEEP,
+    });
     expect(outcome.gate.locked).toBe(true);
     // Every command type is either refused here or on the documented allowed list.
     expect(new Set([...refusedCommands.map((c) => c.type), ...allowedWhileRecoveryPending])).toEqual(new Set(commandTypes));
@@ -53,7 +59,9 @@ describe('#10.2 the recovery gate', () => {
         await expect(t.execute(command), command.type).rejects.toThrow(RecoveryPendingError);
       }
     }
-    await expect(other.enter('W-1', { value: 100 })).rejects.toThrow(/^cannot enter "W-1": the book waits for an operator since .* check it, then run ptrack recover --ack$/);
+    await expect(other.enter('W-1', { value: 100 })).rejects.toThrow(
+      /^cannot enter "W-1": the book waits for an operator since .* check it, then run ptrack recover --ack$/,
+    );
     expect((await allEvents(w.store)).length).toBe(before);
 
     // What only tightens or records is allowed through.
@@ -62,7 +70,10 @@ describe('#10.2 the recovery gate', () => {
     await other.startCooldown('SOL', 60);
 
     await other.acknowledgeRecovery({ reason: 'checked the broker' });
-    expect((await allEvents(w.store)).at(-1)).toMatchObject({ type: 'RecoveryAcknowledged', data: { reason: 'checked the broker', source: 'recovery' } });
+    expect((await allEvents(w.store)).at(-1)).toMatchObject({
+      type: 'RecoveryAcknowledged',
+      data: { reason: 'checked the broker', source: 'recovery' },
+    });
     expect(await outcome.gate.check()).toBe(true);
     await expect(w.tracker.exit('BOT-1', { value: 500 })).resolves.toMatchObject({ position: { status: 'EXITED' } });
     await expect(w.tracker.acknowledgeRecovery()).rejects.toThrow(/cannot acknowledge a recovery: none is pending/);
@@ -76,15 +87,19 @@ describe('#10.2 the recovery gate', () => {
     const before = (await allEvents(w.store)).length;
     const { system, calls } = counting(w.exchange);
     for (const mode of ['sync', 'restore', 'close_all'] as const) {
-      await expect(recoverOnStartup({ handler: w.tracker.handler, external: system, mode, now: w.now, guard: NO_SLEEP })).rejects.toThrow(RecoveryPendingError);
+      await expect(recoverOnStartup({ handler: w.tracker.handler, external: system, mode, now: w.now, guard: NO_SLEEP })).rejects.toThrow(
+        RecoveryPendingError,
+      );
     }
-    await expect(reconcile({ handler: w.tracker.handler, external: system, policy: { orphans: 'close' }, now: w.now, guard: NO_SLEEP })).rejects.toThrow(
-      RecoveryPendingError,
-    );
+    await expect(
+      reconcile({ handler: w.tracker.handler, external: system, policy: { orphans: 'close' }, now: w.now, guard: NO_SLEEP }),
+    ).rejects.toThrow(RecoveryPendingError);
     expect(calls.close).toEqual([]);
     expect((await allEvents(w.store)).length).toBe(before);
     // A dry run changes nothing, so it may still look.
-    await expect(reconcile({ handler: w.tracker.handler, external: system, dryRun: true, now: w.now, guard: NO_SLEEP })).resolves.toMatchObject({ dryRun: true });
+    await expect(
+      reconcile({ handler: w.tracker.handler, external: system, dryRun: true, now: w.now, guard: NO_SLEEP }),
+    ).resolves.toMatchObject({ dryRun: true });
   });
 
   it('#10.2 the gate is kept in the book snapshot: a tracker that starts from one still refuses', async () => {
@@ -109,11 +124,23 @@ describe('#10.2 the recovery gate', () => {
     // The last heartbeat is a minute old: restore trusts it under a 3600 s limit, and syncs under a 30 s one.
     w.advance(60);
     const { system, calls } = counting(w.exchange);
-    const trusting = await openTracker({ ...LOOSE_BOOK, store: w.store, now: w.now, external: system, recovery: { mode: 'restore', maxStateAgeSeconds: 3600 } });
+    const trusting = await openTracker({
+      ...LOOSE_BOOK,
+      store: w.store,
+      now: w.now,
+      external: system,
+      recovery: { mode: 'restore', maxStateAgeSeconds: 3600 },
+    });
     expect(trusting.recovery).toMatchObject({ requested: 'restore', mode: 'restore' });
     expect(calls.list).toBe(0);
     w.advance(60);
-    const strict = await openTracker({ ...LOOSE_BOOK, store: w.store, now: w.now, external: system, recovery: { mode: 'restore', maxStateAgeSeconds: 30 } });
+    const strict = await openTracker({
+      ...LOOSE_BOOK,
+      store: w.store,
+      now: w.now,
+      external: system,
+      recovery: { mode: 'restore', maxStateAgeSeconds: 30 },
+    });
     expect(strict.recovery).toMatchObject({ requested: 'restore', mode: 'sync' });
     expect(calls.list).toBeGreaterThan(0);
     // Without `external`, nothing runs: a tracker opened for one command is not a bot start.

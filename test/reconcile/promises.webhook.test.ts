@@ -22,7 +22,13 @@ describe('#10.24 webhooks: only http(s), and never a secret part stored or print
   });
 
   it('#10.24 file:, ftp:, data: and non-URLs are refused by the policy, the config and the CLI, without quoting the URL', async () => {
-    for (const url of [`file:///etc/${TOKEN}`, `ftp://u:${TOKEN}@h/x`, `data:text/plain,${TOKEN}`, `javascript:${TOKEN}`, `not a url ${TOKEN}`]) {
+    for (const url of [
+      `file:///etc/${TOKEN}`,
+      `ftp://u:${TOKEN}@h/x`,
+      `data:text/plain,${TOKEN}`,
+      `javascript:${TOKEN}`,
+      `not a url ${TOKEN}`,
+    ]) {
       const parsed = ReconcilePolicy.safeParse({ webhookUrl: url });
       expect(parsed.success, url).toBe(false);
       let thrown: unknown;

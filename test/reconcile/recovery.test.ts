@@ -43,7 +43,14 @@ describe('recoverOnStartup', () => {
     };
     const outcome = await recover(w, external, { mode: 'sync', policy: { orphans: 'adopt', phantoms: 'clear' } });
     expect(headAtFirstLook[0]).toBe(before);
-    expect(outcome).toMatchObject({ requested: 'sync', mode: 'sync', stateAgeSeconds: 600, closed: [], errors: [], gate: { locked: false } });
+    expect(outcome).toMatchObject({
+      requested: 'sync',
+      mode: 'sync',
+      stateAgeSeconds: 600,
+      closed: [],
+      errors: [],
+      gate: { locked: false },
+    });
     expect(outcome.report?.corrected).toBe(2);
     expect(typesAndSources(await eventsAfter(w.store, before))).toEqual([
       ['OrphanDetected', 'reconcile'],
@@ -55,7 +62,12 @@ describe('recoverOnStartup', () => {
     ]);
     const state = await w.tracker.state();
     expect(state.lastHeartbeatAt).toBe(w.now().toISOString());
-    expect([...state.positions.values()].filter((p) => p.status === 'IN').map((p) => p.id).sort()).toEqual(['BOT-1', 'HAND-1']);
+    expect(
+      [...state.positions.values()]
+        .filter((p) => p.status === 'IN')
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(['BOT-1', 'HAND-1']);
   });
 
   it('sync: a failed read changes nothing but the heartbeat, and says why', async () => {
@@ -130,7 +142,11 @@ describe('recoverOnStartup', () => {
       ].sort(),
     );
     expect(appended.at(-1)?.type).toBe('Heartbeat');
-    expect(appended.find((e) => e.type === 'PositionExited')?.data).toMatchObject({ positionId: 'BOT-1', reason: 'recovery: close_all', full: true });
+    expect(appended.find((e) => e.type === 'PositionExited')?.data).toMatchObject({
+      positionId: 'BOT-1',
+      reason: 'recovery: close_all',
+      full: true,
+    });
   });
 
   it('close_all: a close refused outside keeps that position IN here, and says why', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { scheduleReconciliation, type Alert, type ReconcileReport, type ReconcileScheduler, type SchedulerStatus } from '../../src/reconcile/index.js';
+import {
+  scheduleReconciliation,
+  type Alert,
+  type ReconcileReport,
+  type ReconcileScheduler,
+  type SchedulerStatus,
+} from '../../src/reconcile/index.js';
 import { sleep } from '../helpers/reconcileWorld.js';
 
 /*
@@ -31,7 +37,10 @@ function report(failed = false): ReconcileReport {
 async function finish(s: ReconcileScheduler, ms = 5_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([s.done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the scheduler did not stop within ${ms} ms`)), ms)))]);
+    await Promise.race([
+      s.done,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the scheduler did not stop within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
     s.stop();

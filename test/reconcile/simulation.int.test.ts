@@ -39,14 +39,19 @@ async function checkHealed(r: SimResult): Promise<void> {
   const tag = `seed ${s.seed} (${JSON.stringify({ ...s, callFaults: undefined, rates: undefined })})`;
 
   // No run hit an unexpected refusal: a sequential plan is never outrun by the book.
-  const commandErrors = r.reports.flatMap((rep) => rep.errors.filter((e) => e.stage === 'command').map((e) => `${rep.runId}: ${e.message}`));
+  const commandErrors = r.reports.flatMap((rep) =>
+    rep.errors.filter((e) => e.stage === 'command').map((e) => `${rep.runId}: ${e.message}`),
+  );
   expect(commandErrors, `${tag}: command errors`).toEqual([]);
   const skipped = r.reports.flatMap((rep) => rep.skipped.map((x) => `${rep.runId}: ${x.reason}`));
   expect(skipped, `${tag}: skipped steps`).toEqual([]);
 
   // It settles once the world calms down.
   const last = r.finalReports.at(-1)!;
-  expect(isSettled(last), `${tag}: not settled after ${r.finalReports.length} quiet rounds: ${JSON.stringify({ actions: last.actions, errors: last.errors })}`).toBe(true);
+  expect(
+    isSettled(last),
+    `${tag}: not settled after ${r.finalReports.length} quiet rounds: ${JSON.stringify({ actions: last.actions, errors: last.errors })}`,
+  ).toBe(true);
 
   // Local IN equals outside above dust, values within the drift tolerance.
   const state = await r.tracker.state();
@@ -56,23 +61,41 @@ async function checkHealed(r: SimResult): Promise<void> {
   const localIds = new Set(local.map((p) => p.id));
   const aboveDust = truth.filter((p) => p.value >= s.minPositionValue).map((p) => p.id);
   expect(aboveDust.filter((id) => !localIds.has(id)).sort(), `${tag}: open outside, not IN here`).toEqual([]);
-  expect(local.filter((p) => !outsideIds.has(p.id)).map((p) => p.id).sort(), `${tag}: IN here, not open outside`).toEqual([]);
+  expect(
+    local
+      .filter((p) => !outsideIds.has(p.id))
+      .map((p) => p.id)
+      .sort(),
+    `${tag}: IN here, not open outside`,
+  ).toEqual([]);
   const gaps = local
     .map((p) => ({ id: p.id, here: p.value, outside: r.exchange.valueNow(p.id)! }))
     .filter((g) => Math.abs(g.here - g.outside) > tolerance(s, g.here));
   expect(gaps, `${tag}: values beyond the drift tolerance`).toEqual([]);
   const quantities = new Map(r.exchange.snapshot().positions.map((p) => [p.id, p.quantity]));
-  const quantityGaps = local.filter((p) => p.quantity !== undefined && Math.abs(p.quantity - quantities.get(p.id)!) > 1e-9 * Math.max(1, p.quantity)).map((p) => p.id);
+  const quantityGaps = local
+    .filter((p) => p.quantity !== undefined && Math.abs(p.quantity - quantities.get(p.id)!) > 1e-9 * Math.max(1, p.quantity))
+    .map((p) => p.id);
   expect(quantityGaps, `${tag}: quantities differ`).toEqual([]);
 
   // Nothing closed twice, nothing closed that was not open.
   const { closes, badCloses } = r.exchange.closeLog();
-  expect(Object.entries(closes).filter(([, n]) => n > 1), `${tag}: closed more than once`).toEqual([]);
+  expect(
+    Object.entries(closes).filter(([, n]) => n > 1),
+    `${tag}: closed more than once`,
+  ).toEqual([]);
   expect(badCloses, `${tag}: closes of positions that were not open`).toEqual([]);
   if (s.closeSymbol === null) expect(closes, `${tag}: closes without a close policy`).toEqual({});
   // Every close outside is in the log as an OrphanClosed from reconciliation.
-  const recordedCloses = new Set(r.events.filter((e) => e.type === 'OrphanClosed' && sourceOf(e) === 'reconcile').map((e) => (e.data as { positionId: string }).positionId));
-  expect(Object.keys(closes).filter((id) => !recordedCloses.has(id)), `${tag}: closed outside but not recorded`).toEqual([]);
+  const recordedCloses = new Set(
+    r.events
+      .filter((e) => e.type === 'OrphanClosed' && sourceOf(e) === 'reconcile')
+      .map((e) => (e.data as { positionId: string }).positionId),
+  );
+  expect(
+    Object.keys(closes).filter((id) => !recordedCloses.has(id)),
+    `${tag}: closed outside but not recorded`,
+  ).toEqual([]);
 
   checkRestart(r, tag);
 
@@ -108,12 +131,16 @@ async function checkManual(manual: SimResult, dry: SimResult): Promise<void> {
   const s = manual.settings;
   const tag = `seed ${s.seed} (manual)`;
   expect(manual.exchange.closeLog(), `${tag}: the reconciler closed something`).toEqual({ closes: {}, badCloses: [] });
-  expect(manual.exchange.snapshot(), `${tag}: the exchange differs from the twin run without reconciliation`).toEqual(dry.exchange.snapshot());
+  expect(manual.exchange.snapshot(), `${tag}: the exchange differs from the twin run without reconciliation`).toEqual(
+    dry.exchange.snapshot(),
+  );
 
   const calm = (positions: Position[]) => positions.map((p) => (isIn(p) ? { ...p, missedLooks: 0 } : p));
   const manualState = await manual.tracker.state();
   const dryState = await dry.tracker.state();
-  expect(calm([...manualState.positions.values()]), `${tag}: the book differs from the twin run without reconciliation`).toEqual(calm([...dryState.positions.values()]));
+  expect(calm([...manualState.positions.values()]), `${tag}: the book differs from the twin run without reconciliation`).toEqual(
+    calm([...dryState.positions.values()]),
+  );
   expect(manualState.realizedPnl, `${tag}: realized P&L differs from the twin`).toBe(dryState.realizedPnl);
 
   // Records only: what was seen (orphans, missed looks, orphans seen gone) and the run itself.
@@ -122,8 +149,14 @@ async function checkManual(manual: SimResult, dry: SimResult): Promise<void> {
     .filter((e) => sourceOf(e) === 'reconcile' && !RECORD_EVENTS.has(e.type) && !vanishedRecord(e))
     .map((e) => `${e.type} ${JSON.stringify(e.data)}`);
   expect(healing, `${tag}: reconciliation changed the book: ${healing.join('; ')}`).toEqual([]);
-  expect(manual.events.filter((e) => sourceOf(e) === 'recovery').map((e) => e.type), `${tag}: recovery wrote more than heartbeats`).toEqual(['Heartbeat']);
-  expect(dry.events.filter((e) => sourceOf(e) === 'reconcile').map((e) => e.type), `${tag}: the dry twin appended`).toEqual([]);
+  expect(
+    manual.events.filter((e) => sourceOf(e) === 'recovery').map((e) => e.type),
+    `${tag}: recovery wrote more than heartbeats`,
+  ).toEqual(['Heartbeat']);
+  expect(
+    dry.events.filter((e) => sourceOf(e) === 'reconcile').map((e) => e.type),
+    `${tag}: the dry twin appended`,
+  ).toEqual([]);
 
   // Everything that needs a person was handed to one: the last quiet look alerts exactly the differences.
   const last = manual.finalReports.at(-1)!;
@@ -132,9 +165,23 @@ async function checkManual(manual: SimResult, dry: SimResult): Promise<void> {
   const truth = manual.exchange.truth();
   const localIds = new Set(local.map((p) => p.id));
   const outsideIds = new Set(truth.map((p) => p.id));
-  const alerted = (kind: string) => last.alerts.filter((a) => a.kind === kind).map((a) => a.positionId).sort();
-  expect(alerted('orphan'), `${tag}: orphan alerts`).toEqual(truth.filter((p) => p.value >= s.minPositionValue && !localIds.has(p.id)).map((p) => p.id).sort());
-  expect(alerted('phantom'), `${tag}: phantom alerts`).toEqual(local.filter((p) => !outsideIds.has(p.id)).map((p) => p.id).sort());
+  const alerted = (kind: string) =>
+    last.alerts
+      .filter((a) => a.kind === kind)
+      .map((a) => a.positionId)
+      .sort();
+  expect(alerted('orphan'), `${tag}: orphan alerts`).toEqual(
+    truth
+      .filter((p) => p.value >= s.minPositionValue && !localIds.has(p.id))
+      .map((p) => p.id)
+      .sort(),
+  );
+  expect(alerted('phantom'), `${tag}: phantom alerts`).toEqual(
+    local
+      .filter((p) => !outsideIds.has(p.id))
+      .map((p) => p.id)
+      .sort(),
+  );
   const quantities = new Map(manual.exchange.snapshot().positions.map((p) => [p.id, p.quantity]));
   const drifted = (p: InPosition) =>
     Math.abs(manual.exchange.valueNow(p.id)! - p.value) > (s.driftTolerancePct / 100) * p.value + 1e-9 ||
@@ -195,49 +242,60 @@ async function runSeed(seed: number, dir: string): Promise<void> {
 }
 
 describe('reconciliation simulation', () => {
-  it(`seeds ${FIRST}..${FIRST + SEEDS - 1}: local equals outside, nothing closed twice, nothing adopted lost, manual touches nothing`, { timeout: Math.max(120_000, SEEDS * 1_000) }, async () => {
-    console.log(`reconciliation simulation: seeds ${FIRST}..${FIRST + SEEDS - 1} (PTRACK_SIM_SEED_START=${FIRST} PTRACK_SIM_SEEDS=${SEEDS})`);
-    const { dir, cleanup } = tempDir('ptrack-sim-');
-    const failures: string[] = [];
-    const started = performance.now();
-    try {
-      for (let seed = FIRST; seed < FIRST + SEEDS && failures.length < MAX_FAILURES; seed++) {
-        const seedDir = `${dir}/${seed}`;
-        mkdirSync(`${seedDir}/again`, { recursive: true });
-        try {
-          await runSeed(seed, seedDir);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          failures.push(`${message.startsWith(`seed ${seed}`) ? message : `seed ${seed}: ${message}`}\n  rerun: PTRACK_SIM_SEED_START=${seed} PTRACK_SIM_SEEDS=1 npx vitest run test/reconcile/simulation.int.test.ts`);
-          console.log(failures.at(-1));
+  it(
+    `seeds ${FIRST}..${FIRST + SEEDS - 1}: local equals outside, nothing closed twice, nothing adopted lost, manual touches nothing`,
+    { timeout: Math.max(120_000, SEEDS * 1_000) },
+    async () => {
+      console.log(
+        `reconciliation simulation: seeds ${FIRST}..${FIRST + SEEDS - 1} (PTRACK_SIM_SEED_START=${FIRST} PTRACK_SIM_SEEDS=${SEEDS})`,
+      );
+      const { dir, cleanup } = tempDir('ptrack-sim-');
+      const failures: string[] = [];
+      const started = performance.now();
+      try {
+        for (let seed = FIRST; seed < FIRST + SEEDS && failures.length < MAX_FAILURES; seed++) {
+          const seedDir = `${dir}/${seed}`;
+          mkdirSync(`${seedDir}/again`, { recursive: true });
+          try {
+            await runSeed(seed, seedDir);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            failures.push(
+              `${message.startsWith(`seed ${seed}`) ? message : `seed ${seed}: ${message}`}\n  rerun: PTRACK_SIM_SEED_START=${seed} PTRACK_SIM_SEEDS=1 npx vitest run test/reconcile/simulation.int.test.ts`,
+            );
+            console.log(failures.at(-1));
+          }
         }
+      } finally {
+        cleanup();
       }
-    } finally {
-      cleanup();
-    }
-    console.log(`reconciliation simulation: ${SEEDS} seeds in ${Math.round(performance.now() - started)} ms, ${failures.length} failed`);
-    console.log(`reconciliation simulation: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
-    expect(failures, `failing seeds:\n${failures.join('\n')}`).toEqual([]);
-    if (SEEDS >= 100) {
-      // Enough seeds must have met every kind of trouble.
-      const needed = [
-        'reconcile:OrphanAdopted',
-        'reconcile:OrphanClosed',
-        'reconcile:PhantomSuspected',
-        'reconcile:PhantomCleared',
-        'reconcile:PhantomDismissed',
-        'reconcile:DriftCorrected',
-        'reconcile:PositionArchived',
-        'error:listPositions:unreachable',
-        'error:listPositions:malformed',
-        'error:listPositions:timeout',
-        'error:listPositions:rate_limited',
-        'closed outside',
-        'adopted over a restart',
-        'dust',
-        'engine:sqlite',
-      ];
-      expect(needed.filter((k) => !tally.get(k)), `seeds ${FIRST}..${FIRST + SEEDS - 1}: never happened`).toEqual([]);
-    }
-  });
+      console.log(`reconciliation simulation: ${SEEDS} seeds in ${Math.round(performance.now() - started)} ms, ${failures.length} failed`);
+      console.log(`reconciliation simulation: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
+      expect(failures, `failing seeds:\n${failures.join('\n')}`).toEqual([]);
+      if (SEEDS >= 100) {
+        // Enough seeds must have met every kind of trouble.
+        const needed = [
+          'reconcile:OrphanAdopted',
+          'reconcile:OrphanClosed',
+          'reconcile:PhantomSuspected',
+          'reconcile:PhantomCleared',
+          'reconcile:PhantomDismissed',
+          'reconcile:DriftCorrected',
+          'reconcile:PositionArchived',
+          'error:listPositions:unreachable',
+          'error:listPositions:malformed',
+          'error:listPositions:timeout',
+          'error:listPositions:rate_limited',
+          'closed outside',
+          'adopted over a restart',
+          'dust',
+          'engine:sqlite',
+        ];
+        expect(
+          needed.filter((k) => !tally.get(k)),
+          `seeds ${FIRST}..${FIRST + SEEDS - 1}: never happened`,
+        ).toEqual([]);
+      }
+    },
+  );
 });

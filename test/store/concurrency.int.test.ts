@@ -10,7 +10,7 @@ describe('several processes appending to one stream with expected revisions', ()
   it('loses no update, and every loser gets ConcurrencyError', async () => {
     const { dir, cleanup } = tempDir();
     const file = join(dir, 'trades.db');
-    (await SqliteEventStore.open(file).close());
+    await SqliteEventStore.open(file).close();
     const PROCS = 4;
     const EACH = 25;
     const barrier = join(dir, 'barrier');
@@ -18,7 +18,9 @@ describe('several processes appending to one stream with expected revisions', ()
     try {
       const results = (
         await Promise.all(
-          Array.from({ length: PROCS }, (_, i) => runChild('racer.mjs', [file, `r${i}`, String(EACH), barrier, String(PROCS)], { timeoutMs: 30_000 })),
+          Array.from({ length: PROCS }, (_, i) =>
+            runChild('racer.mjs', [file, `r${i}`, String(EACH), barrier, String(PROCS)], { timeoutMs: 30_000 }),
+          ),
         )
       ).map((r) => {
         expect(r.code, r.stderr).toBe(0);

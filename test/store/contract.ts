@@ -139,9 +139,9 @@ export function storeContract(engine: string, make: () => Promise<ContractSubjec
 
       it('a bad expected revision is a ValidationError', async () => {
         for (const bad of [-1, 1.5, 'latest', null]) {
-          await expect(
-            store.append('tradelog-a', [tracked(1)], { expectedRevision: bad as never }),
-          ).rejects.toBeInstanceOf(ValidationError);
+          await expect(store.append('tradelog-a', [tracked(1)], { expectedRevision: bad as never })).rejects.toBeInstanceOf(
+            ValidationError,
+          );
         }
         expect(await store.head()).toEqual({ position: 0, count: 0 });
       });
@@ -165,11 +165,7 @@ export function storeContract(engine: string, make: () => Promise<ContractSubjec
           all.map((e) => e.position),
           appended.map((e) => e.position),
         );
-        expect((await store.readStream('tradelog-a')).map((e) => e.data)).toEqual([
-          tracked(1).data,
-          tracked(2).data,
-          tracked(4).data,
-        ]);
+        expect((await store.readStream('tradelog-a')).map((e) => e.data)).toEqual([tracked(1).data, tracked(2).data, tracked(4).data]);
         await expectHead(4, appended[3]!.position);
       });
 

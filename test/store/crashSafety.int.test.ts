@@ -54,7 +54,10 @@ function runAndKill(file: string, tag: string, delayAfterStartMs: number): Promi
       clearTimeout(guard);
       if (signal !== 'SIGKILL') return reject(new Error(`child ended by itself (${signal}): ${err}`));
       // Only complete lines were acknowledged; a torn last line was not.
-      const lines = out.split('\n').slice(0, -1).filter((l) => l.startsWith('ack '));
+      const lines = out
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l.startsWith('ack '));
       resolve(lines.map((l) => l.split(' ')[1]!));
     });
   });
@@ -84,61 +87,65 @@ function batchesOf(events: readonly RecordedEvent[], from: number, kill: number)
 }
 
 describe('crash safety (SIGKILL during appends)', () => {
-  it(`keeps every acknowledged batch and no partial batch over ${KILLS} kills (seed ${SEED})`, async () => {
-    console.log(`crash safety: ${KILLS} kills, seed ${SEED} (PTRACK_CRASH_SEED=${SEED} reproduces the kill timings)`);
-    const random = mulberry32(SEED);
-    const { dir, cleanup } = tempDir();
-    const file = join(dir, 'trades.db');
-    const acked = new Set<string>();
-    /** Whole batches seen so far (id -> events), and how many events of the stream were checked. */
-    const verified = new Map<string, number>();
-    let verifiedCount = 0;
-    let lastBatch: string | undefined;
-    // Generous: a kill takes about a second on a quiet machine and several on a busy one; the
-    // bound is there to stop a stuck run, not to time a slow one.
-    const deadline = Date.now() + BOUND_MS;
-    let kills = 0;
-    try {
-      for (let kill = 0; kill < KILLS && Date.now() < deadline; kill++, kills++) {
-        const ids = await runAndKill(file, `k${kill}`, Math.floor(random() * 40));
-        ids.forEach((id) => acked.add(id));
+  it(
+    `keeps every acknowledged batch and no partial batch over ${KILLS} kills (seed ${SEED})`,
+    async () => {
+      console.log(`crash safety: ${KILLS} kills, seed ${SEED} (PTRACK_CRASH_SEED=${SEED} reproduces the kill timings)`);
+      const random = mulberry32(SEED);
+      const { dir, cleanup } = tempDir();
+      const file = join(dir, 'trades.db');
+      const acked = new Set<string>();
+      /** Whole batches seen so far (id -> events), and how many events of the stream were checked. */
+      const verified = new Map<string, number>();
+      let verifiedCount = 0;
+      let lastBatch: string | undefined;
+      // Generous: a kill takes about a second on a quiet machine and several on a busy one; the
+      // bound is there to stop a stuck run, not to time a slow one.
+      const deadline = Date.now() + BOUND_MS;
+      let kills = 0;
+      try {
+        for (let kill = 0; kill < KILLS && Date.now() < deadline; kill++, kills++) {
+          const ids = await runAndKill(file, `k${kill}`, Math.floor(random() * 40));
+          ids.forEach((id) => acked.add(id));
 
-        // Each kill checks what is new since the last check, and that the checked prefix is
-        // unchanged; every 100 kills and after the last one the whole stream is checked again.
-        const store = SqliteEventStore.open(file);
-        try {
-          const full = kill % 100 === 99 || kill === KILLS - 1;
-          if (full) {
-            const all = await collect(store, 0);
-            expect(all.length, `whole stream after kill ${kill}`).toBeGreaterThanOrEqual(verifiedCount);
-            const again = batchesOf(all, 0, kill);
-            for (const [id, n] of verified) expect(again.get(id), `batch ${id} still whole after kill ${kill}`).toBe(n);
-            again.forEach((n, id) => verified.set(id, n));
-            verifiedCount = all.length;
-          } else {
-            if (verifiedCount > 0) {
-              const [last] = await store.readStream('tradelog-crash', { fromRevision: verifiedCount - 1, limit: 1 });
-              expect(last?.metadata.correlationId, `the checked prefix after kill ${kill}`).toBe(lastBatch);
+          // Each kill checks what is new since the last check, and that the checked prefix is
+          // unchanged; every 100 kills and after the last one the whole stream is checked again.
+          const store = SqliteEventStore.open(file);
+          try {
+            const full = kill % 100 === 99 || kill === KILLS - 1;
+            if (full) {
+              const all = await collect(store, 0);
+              expect(all.length, `whole stream after kill ${kill}`).toBeGreaterThanOrEqual(verifiedCount);
+              const again = batchesOf(all, 0, kill);
+              for (const [id, n] of verified) expect(again.get(id), `batch ${id} still whole after kill ${kill}`).toBe(n);
+              again.forEach((n, id) => verified.set(id, n));
+              verifiedCount = all.length;
+            } else {
+              if (verifiedCount > 0) {
+                const [last] = await store.readStream('tradelog-crash', { fromRevision: verifiedCount - 1, limit: 1 });
+                expect(last?.metadata.correlationId, `the checked prefix after kill ${kill}`).toBe(lastBatch);
+              }
+              const fresh = await collect(store, verifiedCount);
+              const added = batchesOf(fresh, verifiedCount, kill);
+              for (const id of added.keys()) expect(verified.has(id), `batch ${id} split across kills`).toBe(false);
+              added.forEach((n, id) => verified.set(id, n));
+              verifiedCount += fresh.length;
             }
-            const fresh = await collect(store, verifiedCount);
-            const added = batchesOf(fresh, verifiedCount, kill);
-            for (const id of added.keys()) expect(verified.has(id), `batch ${id} split across kills`).toBe(false);
-            added.forEach((n, id) => verified.set(id, n));
-            verifiedCount += fresh.length;
+            const tail = await store.readStream('tradelog-crash', { fromRevision: Math.max(0, verifiedCount - 1), limit: 1 });
+            lastBatch = tail[0]?.metadata.correlationId;
+          } finally {
+            await store.close();
           }
-          const tail = await store.readStream('tradelog-crash', { fromRevision: Math.max(0, verifiedCount - 1), limit: 1 });
-          lastBatch = tail[0]?.metadata.correlationId;
-        } finally {
-          await store.close();
+          for (const id of ids) expect(verified.get(id), `acknowledged batch ${id} after kill ${kill}`).toBe(BATCH);
         }
-        for (const id of ids) expect(verified.get(id), `acknowledged batch ${id} after kill ${kill}`).toBe(BATCH);
+        // The time bound keeps a stuck run from hanging CI; it must not shorten a run silently.
+        expect(kills, `only ${kills} of ${KILLS} kills fit in the time bound`).toBe(KILLS);
+        expect(acked.size).toBeGreaterThan(0);
+        console.log(`crash safety: ${kills} kills, ${acked.size} acknowledged batches, all present and whole`);
+      } finally {
+        cleanup();
       }
-      // The time bound keeps a stuck run from hanging CI; it must not shorten a run silently.
-      expect(kills, `only ${kills} of ${KILLS} kills fit in the time bound`).toBe(KILLS);
-      expect(acked.size).toBeGreaterThan(0);
-      console.log(`crash safety: ${kills} kills, ${acked.size} acknowledged batches, all present and whole`);
-    } finally {
-      cleanup();
-    }
-  }, BOUND_MS + 60_000);
+    },
+    BOUND_MS + 60_000,
+  );
 });

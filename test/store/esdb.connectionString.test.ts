@@ -19,7 +19,9 @@ describe('EventStoreDB connection strings', () => {
     });
 
     it('a cluster by its gossip seeds, with options in any case', () => {
-      const c = parseEsdbConnectionString('esdb://node1:2111,node2:2112,10.0.0.3:2113?tls=true&NodePreference=Follower&tls_verify_cert=true&maxDiscoverAttempts=5');
+      const c = parseEsdbConnectionString(
+        'esdb://node1:2111,node2:2112,10.0.0.3:2113?tls=true&NodePreference=Follower&tls_verify_cert=true&maxDiscoverAttempts=5',
+      );
       expect(c.hosts).toEqual([
         { host: 'node1', port: 2111 },
         { host: 'node2', port: 2112 },
@@ -63,7 +65,10 @@ describe('EventStoreDB connection strings', () => {
       ['esdb://localhost:2113?tls', /option "tls": expected key=value/],
       ['esdb://localhost:2113?', /nothing after "\?"/],
       ['esdb://localhost:2113?tls=false&tls=true', /option "tls" is given twice/],
-      ['esdb://localhost:2113?nodePreference=nearest', /nodePreference: expected leader, follower, random or read_only_replica, got "nearest"/],
+      [
+        'esdb://localhost:2113?nodePreference=nearest',
+        /nodePreference: expected leader, follower, random or read_only_replica, got "nearest"/,
+      ],
       ['esdb://localhost:2113?gossipTimeout=5s', /gossipTimeout: expected a whole number, got "5s"/],
       ['esdb://localhost:2113?throwOnAppendFailure=false', /throwOnAppendFailure=false is not supported/],
       ['esdb://a:2113,,b:2113', /an empty host in the list/],

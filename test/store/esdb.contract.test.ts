@@ -28,7 +28,9 @@ if (url) {
     { densePositions: false, waitMs: 15_000 },
   );
 } else {
-  console.warn("EventStoreDB contract suite skipped: set EVENTSTORE_URL=esdb://localhost:2113?tls=false to run it (docker compose up -d starts a server)");
+  console.warn(
+    'EventStoreDB contract suite skipped: set EVENTSTORE_URL=esdb://localhost:2113?tls=false to run it (docker compose up -d starts a server)',
+  );
   describe.skip('store contract: eventstoredb (skipped: EVENTSTORE_URL is not set)', () => {
     it('needs a real EventStoreDB server', () => {});
   });

@@ -12,7 +12,14 @@ import {
   convertToCommandError,
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError, CorruptionError, EventSchemaError, StoreError, StoreUnavailableError, ValidationError } from '../../src/errors/index.js';
+import {
+  ConcurrencyError,
+  CorruptionError,
+  EventSchemaError,
+  StoreError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../../src/errors/index.js';
 import { isUnavailable, mapEsdbError } from '../../src/store/esdb/index.js';
 
 /**
@@ -47,7 +54,7 @@ describe('mapping the client errors to ours', () => {
       });
     });
 
-    it('reads the server\'s negative codes when the caller did not say what it expected', () => {
+    it("reads the server's negative codes when the caller did not say what it expected", () => {
       const raw = new WrongExpectedVersionError(undefined, { streamName: 'tradelog-d', expected: -1n, current: 2n });
       expect(mapEsdbError(raw, context)).toMatchObject({ stream: 'tradelog-d', expected: 'no_stream', actual: 2 });
     });
@@ -57,7 +64,13 @@ describe('mapping the client errors to ours', () => {
     it.each([
       ['UnavailableError', new UnavailableError(undefined, 'unavailable')],
       ['DeadlineExceededError', new DeadlineExceededError(undefined, 'deadline')],
-      ['gRPC UNAVAILABLE through the client converter', grpcFailure(14, '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2113. Resolution note: ')],
+      [
+        'gRPC UNAVAILABLE through the client converter',
+        grpcFailure(
+          14,
+          '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2113. Resolution note: ',
+        ),
+      ],
       ['failed discovery (a plain Error from the client)', new Error('Failed to discover after 10 attempts.')],
     ])('%s', (_name, raw) => {
       expect(isUnavailable(raw)).toBe(true);
@@ -69,7 +82,10 @@ describe('mapping the client errors to ours', () => {
     });
 
     it('keeps the cause of a refused connection and drops the gRPC noise', () => {
-      const raw = grpcFailure(14, '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2113. Resolution note: ');
+      const raw = grpcFailure(
+        14,
+        '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2113. Resolution note: ',
+      );
       expect(raw).toBeInstanceOf(UnavailableError);
       expect(mapEsdbError(raw, context).message).toBe(
         'cannot reach EventStoreDB at esdb://localhost:2113?tls=false (append to "tradelog-a"): connect ECONNREFUSED 127.0.0.1:2113 (is the server running? docker compose up -d starts one)',
@@ -112,7 +128,11 @@ describe('mapping the client errors to ours', () => {
     });
 
     it('other client errors: StoreError with exit code 1 and the message', () => {
-      for (const raw of [new NotFoundError(undefined, 'no such thing'), new StreamNotFoundError(undefined, 'tradelog-z'), grpcFailure(2, '2 UNKNOWN: bad position')]) {
+      for (const raw of [
+        new NotFoundError(undefined, 'no such thing'),
+        new StreamNotFoundError(undefined, 'tradelog-z'),
+        grpcFailure(2, '2 UNKNOWN: bad position'),
+      ]) {
         expect(isUnavailable(raw)).toBe(false);
         const mapped = mapEsdbError(raw, context);
         expect(mapped).toBeInstanceOf(StoreError);

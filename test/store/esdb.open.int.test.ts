@@ -59,7 +59,9 @@ describe('opening an esdb:// store without a server', () => {
     const [a, b] = [await refusedPort(), await refusedPort()];
     const error = await openStore(`esdb://127.0.0.1:${a},127.0.0.1:${b}`).catch((e: unknown) => e);
     expect(exitCodeOf(error)).toBe(5);
-    expect((error as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${a}: connect ECONNREFUSED.*127\\.0\\.0\\.1:${b}: connect ECONNREFUSED`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`127\\.0\\.0\\.1:${a}: connect ECONNREFUSED.*127\\.0\\.0\\.1:${b}: connect ECONNREFUSED`),
+    );
     expect((error as Error).message).toMatch(/a development node without TLS needs \?tls=false/);
   });
 
@@ -70,7 +72,9 @@ describe('opening an esdb:// store without a server', () => {
     const silent = await listen();
     try {
       const started = Date.now();
-      const error = await EventStoreDbStore.open(`esdb://127.0.0.1:${silent.port}${query}`, { connectTimeoutMs: 300 }).catch((e: unknown) => e);
+      const error = await EventStoreDbStore.open(`esdb://127.0.0.1:${silent.port}${query}`, { connectTimeoutMs: 300 }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StoreError);
       expect(exitCodeOf(error)).toBe(5);
       expect((error as Error).message).toMatch(/(no answer within 0\.3 s|no answer from EventStoreDB at .* within 0\.3 s)/);

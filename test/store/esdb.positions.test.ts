@@ -26,7 +26,9 @@ describe('EventStoreDB positions and revisions', () => {
       // The reason for the refusal: both bigints become the same number.
       expect(Number(MAX + 1n)).toBe(Number(MAX + 2n));
       expect(() => toSafeNumber(MAX + 1n, 'position')).toThrow(StoreError);
-      expect(() => toSafeNumber(MAX + 1n, 'position')).toThrow(/position 9007199254740992 does not fit in a JavaScript number without losing precision/);
+      expect(() => toSafeNumber(MAX + 1n, 'position')).toThrow(
+        /position 9007199254740992 does not fit in a JavaScript number without losing precision/,
+      );
       expect(() => toSafeNumber(-1n, 'revision')).toThrow(/revision -1 does not fit/);
     });
   });

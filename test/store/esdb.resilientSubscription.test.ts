@@ -144,9 +144,14 @@ describe('resilientSubscription', () => {
   });
 
   it('reports each retry with its attempt, delay, error and resume position', async () => {
-    const s = scripted([{ deliver: 2, then: 'drop' }, { deliver: 0, then: 'end' }]);
+    const s = scripted([
+      { deliver: 2, then: 'drop' },
+      { deliver: 0, then: 'end' },
+    ]);
     const retries: unknown[] = [];
-    const { observable } = subscription(s, { onRetry: (info) => retries.push({ ...info, error: (info.error as Error | undefined)?.message }) });
+    const { observable } = subscription(s, {
+      onRetry: (info) => retries.push({ ...info, error: (info.error as Error | undefined)?.message }),
+    });
     await firstValueFrom(observable.pipe(take(10), toArray()));
     expect(retries).toEqual([
       { attempt: 1, delayMs: 100, error: 'dropped after 2', from: 20 },

@@ -5,7 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { followReplacedFile, MemoryEventStore, openStore, SqliteEventStore } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const heartbeat = (i: number) => ({ type: 'Heartbeat' as const, data: { at: new Date(Date.UTC(2026, 0, 5, 0, 0, i)).toISOString(), source: 'local' as const } });
+const heartbeat = (i: number) => ({
+  type: 'Heartbeat' as const,
+  data: { at: new Date(Date.UTC(2026, 0, 5, 0, 0, i)).toISOString(), source: 'local' as const },
+});
 
 async function logOf(file: string, events: number): Promise<void> {
   const store = SqliteEventStore.open(file);

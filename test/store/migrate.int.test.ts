@@ -16,7 +16,8 @@ async function all(store: SqliteEventStore | MemoryEventStore): Promise<Recorded
 }
 
 /** What must survive a migration: stream, revision and the envelope (positions are the target's own). */
-const shape = (events: RecordedEvent[]) => events.map(({ stream, revision, type, data, metadata }) => ({ stream, revision, type, data, metadata }));
+const shape = (events: RecordedEvent[]) =>
+  events.map(({ stream, revision, type, data, metadata }) => ({ stream, revision, type, data, metadata }));
 
 /** Two books written interleaved, in batches, with ids in the metadata. */
 async function fill(store: SqliteEventStore): Promise<void> {
@@ -54,7 +55,15 @@ describe('migrateStore: sqlite -> sqlite (a second file)', () => {
     expect(dst.map((e) => e.position)).toEqual(src.map((e) => e.position));
     expect(await target.head()).toEqual(await source.head());
     expect(await target.streamRevision('tradelog-a')).toBe(await source.streamRevision('tradelog-a'));
-    expect(report).toMatchObject({ events: 16, streams: 2, copied: 16, skipped: 0, targetCount: 16, snapshots: 'not copied', dryRun: false });
+    expect(report).toMatchObject({
+      events: 16,
+      streams: 2,
+      copied: 16,
+      skipped: 0,
+      targetCount: 16,
+      snapshots: 'not copied',
+      dryRun: false,
+    });
     expect(await target.readSnapshot('tradelog-a')).toBeNull();
     expect([...new Set(progress.map((p) => p.phase))]).toEqual(['verify', 'copy', 'check']);
     expect(progress.filter((p) => p.phase === 'copy').at(-1)).toMatchObject({ scanned: 16, total: 16, copied: 16, skipped: 0 });
@@ -94,7 +103,7 @@ describe('migrateStore: sqlite -> sqlite (a second file)', () => {
     const error = await migrateStore(source, target).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationConflictError);
     expect(exitCodeOf(error)).toBe(4);
-      expect(error).toMatchObject({ code: 'MIGRATION_CONFLICT', conflicts: [{ stream: 'tradelog-a', revision: 1 }] });
+    expect(error).toMatchObject({ code: 'MIGRATION_CONFLICT', conflicts: [{ stream: 'tradelog-a', revision: 1 }] });
     expect((error as Error).message).toMatch(
       /^cannot migrate into sqlite .*target\.db: 1 stream disagrees with the source \(tradelog-a at revision 1: both PositionTracked, but their data differ\); nothing was written$/,
     );
@@ -143,7 +152,7 @@ describe('migrateStore: sqlite -> sqlite (a second file)', () => {
     }
   });
 
-  it('copies into another engine: memory (positions are the target\'s own)', async () => {
+  it("copies into another engine: memory (positions are the target's own)", async () => {
     const memory = new MemoryEventStore();
     await memory.append('tradelog-z', [tracked(70)]);
     await migrateStore(source, memory);
@@ -194,7 +203,9 @@ describe('ptrack migrate', () => {
     const target = SqliteEventStore.open(join(dir, 'target.db'));
     await target.append('tradelog-b', [tracked(77)]);
     await target.close();
-    const r = await ptrack(['migrate', '--from', `sqlite:${join(dir, 'source.db')}`, '--to', `sqlite:${join(dir, 'target.db')}`], { cwd: dir });
+    const r = await ptrack(['migrate', '--from', `sqlite:${join(dir, 'source.db')}`, '--to', `sqlite:${join(dir, 'target.db')}`], {
+      cwd: dir,
+    });
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('ptrack:'));

@@ -29,7 +29,10 @@ describePostgres('test helper: a throwaway PostgreSQL cluster', () => {
     const overTcp = (await query({ connectionString: cluster.url }, 'SHOW server_version_num')) as { server_version_num: string };
     expect(Number(overTcp.server_version_num)).toBeGreaterThanOrEqual(150000);
     expect(existsSync(join(cluster.dir, `.s.PGSQL.${cluster.port}`))).toBe(true);
-    const overSocket = (await query({ host: cluster.dir, port: cluster.port, user: 'postgres', database: 'postgres' }, 'SELECT 1 AS one')) as { one: number };
+    const overSocket = (await query(
+      { host: cluster.dir, port: cluster.port, user: 'postgres', database: 'postgres' },
+      'SELECT 1 AS one',
+    )) as { one: number };
     expect(overSocket.one).toBe(1);
   });
 

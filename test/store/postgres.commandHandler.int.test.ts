@@ -36,7 +36,9 @@ describePostgres('postgres: the command handler', () => {
       const { store, appends } = counted(inner);
       const handler = new CommandHandler({ store, bookId: 'b', policy: policy({ maxPositions: 10 }) });
       await Promise.all(Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Track', positionId: `P-${i}` })));
-      const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 64 }, (_, i) => handler.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(refused.every((r) => r.reason instanceof RiskLimitError && r.reason.rule === 'maxPositions')).toBe(true);
@@ -56,7 +58,9 @@ describePostgres('postgres: the command handler', () => {
     try {
       const handlers = stores.map((store) => new CommandHandler({ store, bookId: 'b', policy: policy({ maxPositions: 7 }) }));
       await Promise.all(Array.from({ length: 40 }, (_, i) => handlers[i % 4]!.handle({ type: 'Track', positionId: `P-${i}` })));
-      const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => handlers[i % 4]!.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) => handlers[i % 4]!.handle({ type: 'Enter', positionId: `P-${i}`, value: 100 })),
+      );
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
       expect(refused.every((r) => r.reason instanceof RiskLimitError && r.reason.rule === 'maxPositions')).toBe(true);

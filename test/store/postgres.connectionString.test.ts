@@ -7,11 +7,19 @@ describe('postgres store string', () => {
   it('takes postgres:// and postgresql://, with ?schema= (default ptrack) taken out of what the driver gets', () => {
     expect(parseStoreSpec('postgres://bot:s3cret@db:5432/trading')).toEqual({
       engine: 'postgres',
-      connection: { connectionString: 'postgres://bot:s3cret@db:5432/trading', schema: 'ptrack', display: 'postgres://bot:***@db:5432/trading' },
+      connection: {
+        connectionString: 'postgres://bot:s3cret@db:5432/trading',
+        schema: 'ptrack',
+        display: 'postgres://bot:***@db:5432/trading',
+      },
     });
     expect(parseStoreSpec('postgresql://db/trading?schema=desk_1&sslmode=require')).toEqual({
       engine: 'postgres',
-      connection: { connectionString: 'postgresql://db/trading?sslmode=require', schema: 'desk_1', display: 'postgresql://db/trading?schema=desk_1&sslmode=require' },
+      connection: {
+        connectionString: 'postgresql://db/trading?sslmode=require',
+        schema: 'desk_1',
+        display: 'postgresql://db/trading?schema=desk_1&sslmode=require',
+      },
     });
     expect(parsePostgresConnectionString('postgres://db/x?schema=a', 'b').schema).toBe('b');
   });

@@ -14,7 +14,8 @@ async function all(store: EventStore): Promise<RecordedEvent[]> {
 }
 
 /** What must survive a migration: stream, revision and the envelope (positions are the target's own). */
-const shape = (events: RecordedEvent[]) => events.map(({ stream, revision, type, data, metadata }) => ({ stream, revision, type, data, metadata }));
+const shape = (events: RecordedEvent[]) =>
+  events.map(({ stream, revision, type, data, metadata }) => ({ stream, revision, type, data, metadata }));
 
 /** #13 `ptrack migrate` from SQLite to PostgreSQL and back, through the real binary. */
 describePostgres('ptrack migrate: sqlite <-> postgres', () => {

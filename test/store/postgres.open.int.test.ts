@@ -11,7 +11,9 @@ describePostgres('postgres: opening a schema', () => {
   let server: Awaited<ReturnType<typeof postgresForSuite>>;
   let admin: pg.Client;
   const tablesOf = async (schema: string): Promise<string[]> =>
-    (await admin.query<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema])).rows.map((r) => r.t);
+    (await admin.query<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema])).rows.map(
+      (r) => r.t,
+    );
   beforeAll(async () => {
     server = await postgresForSuite();
     admin = new pg.Client({ connectionString: server.url });
@@ -75,8 +77,12 @@ describePostgres('postgres: opening a schema', () => {
     const schema = server.schemaName();
     const [v1] = PG_MIGRATIONS;
     await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.query(`CREATE TABLE ${schema}.meta (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), application text NOT NULL, schema_version integer NOT NULL)`);
-    await admin.query(`CREATE TABLE ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
+    await admin.query(
+      `CREATE TABLE ${schema}.meta (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), application text NOT NULL, schema_version integer NOT NULL)`,
+    );
+    await admin.query(
+      `CREATE TABLE ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`,
+    );
     await admin.query(`INSERT INTO ${schema}.meta VALUES (true, 'position-tracker trade log', 1)`);
     await admin.query(v1!.sql.replaceAll('{{schema}}', schema));
     await admin.query(`INSERT INTO ${schema}.schema_migrations VALUES (1, $1, now())`, [v1!.name]);
@@ -110,7 +116,9 @@ describePostgres('postgres: opening a schema', () => {
 
   it('an unreachable server is StoreUnavailableError naming it with the password as ***', async () => {
     const port = server.cluster ? server.cluster.port + 1 : 1;
-    const err = await openStore(`postgres://bot:hunter2@127.0.0.1:${port}/trading`, { postgres: { connectTimeoutMs: 2000 } }).catch((e: unknown) => e);
+    const err = await openStore(`postgres://bot:hunter2@127.0.0.1:${port}/trading`, { postgres: { connectTimeoutMs: 2000 } }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect((err as Error).message).toContain(`postgres://bot:***@127.0.0.1:${port}/trading (schema ptrack)`);
     expect((err as Error).message).not.toContain('hunter2');

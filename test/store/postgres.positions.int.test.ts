@@ -36,7 +36,9 @@ describePostgres('postgres: global positions in commit order', () => {
     await slow.query(`INSERT INTO ${schema}.naive (v) VALUES ('first')`); // takes position 1, not committed
     await fast.query(`INSERT INTO ${schema}.naive (v) VALUES ('second')`); // takes 2, commits at once
     const read = async (after: number): Promise<number[]> =>
-      (await reader.query<{ position: string }>(`SELECT position FROM ${schema}.naive WHERE position > $1 ORDER BY position`, [after])).rows.map((r) => Number(r.position));
+      (
+        await reader.query<{ position: string }>(`SELECT position FROM ${schema}.naive WHERE position > $1 ORDER BY position`, [after])
+      ).rows.map((r) => Number(r.position));
     const firstPage = await read(0);
     expect(firstPage).toEqual([2]);
     const checkpoint = firstPage[firstPage.length - 1]!;
@@ -53,7 +55,12 @@ describePostgres('postgres: global positions in commit order', () => {
       const slow = await connect();
       const [encoded] = defaultCodec.encodeAll([tracked(1)], new Date().toISOString());
       await slow.query('BEGIN');
-      await slow.query(`SELECT * FROM ${schema}.append_events($1, 'any', NULL, $2, $3, $4)`, ['tradelog-a', [encoded!.type], [encoded!.data], [encoded!.metadata]]);
+      await slow.query(`SELECT * FROM ${schema}.append_events($1, 'any', NULL, $2, $3, $4)`, [
+        'tradelog-a',
+        [encoded!.type],
+        [encoded!.data],
+        [encoded!.metadata],
+      ]);
       let settled = false;
       const fast = store.append('tradelog-b', [tracked(2)]).finally(() => {
         settled = true;
@@ -80,7 +87,12 @@ describePostgres('postgres: global positions in commit order', () => {
       const slow = await connect();
       const [encoded] = defaultCodec.encodeAll([tracked(1)], new Date().toISOString());
       await slow.query('BEGIN');
-      await slow.query(`SELECT * FROM ${schema}.append_events($1, 'any', NULL, $2, $3, $4)`, ['tradelog-a', [encoded!.type], [encoded!.data], [encoded!.metadata]]);
+      await slow.query(`SELECT * FROM ${schema}.append_events($1, 'any', NULL, $2, $3, $4)`, [
+        'tradelog-a',
+        [encoded!.type],
+        [encoded!.data],
+        [encoded!.metadata],
+      ]);
       const fast = store.append('tradelog-b', [tracked(2)]);
       await slow.query('ROLLBACK');
       expect((await fast).position).toBe(1);

@@ -16,7 +16,10 @@ describePostgres('postgres: subscriptions', () => {
   let server: Awaited<ReturnType<typeof postgresForSuite>>;
   const open: PostgresEventStore[] = [];
   const subs: Subscription[] = [];
-  const store = async (schema: string, options: { pollIntervalMs?: number; maxRetryDelayMs?: number } = {}): Promise<PostgresEventStore> => {
+  const store = async (
+    schema: string,
+    options: { pollIntervalMs?: number; maxRetryDelayMs?: number } = {},
+  ): Promise<PostgresEventStore> => {
     const s = await PostgresEventStore.open(server.url, { schema, poolSize: 2, ...options });
     open.push(s);
     return s;

@@ -43,7 +43,9 @@ describe('#10.19 a damaged SQLite file is corruption', () => {
           );
           expect(error, name).toBeInstanceOf(CorruptionError);
           expect(exitCodeOf(error)).toBe(4);
-          expect((error as Error).message, name).toMatch(new RegExp(`^the trade log ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged \\(SQLITE_CORRUPT: `));
+          expect((error as Error).message, name).toMatch(
+            new RegExp(`^the trade log ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged \\(SQLITE_CORRUPT: `),
+          );
           expect((error as Error).message, name).toMatch(/\(events\)/);
         }
       } finally {
@@ -61,7 +63,7 @@ describe('#10.19 a damaged SQLite file is corruption', () => {
     }
   });
 
-  it('#10.19 verify runs SQLite\'s integrity check: a sound file reports none, a damaged one says which tables', async () => {
+  it("#10.19 verify runs SQLite's integrity check: a sound file reports none, a damaged one says which tables", async () => {
     const sound = SqliteEventStore.open(join(dir, 'sound.db'));
     await sound.append(bookStream('main'), [event]);
     const good = await verifyLog(sound);
@@ -75,6 +77,10 @@ describe('#10.19 a damaged SQLite file is corruption', () => {
     await store.close();
     expect(report.ok).toBe(false);
     expect(report.integrity).toEqual(expect.arrayContaining([expect.stringMatching(/^Tree \d+ \(events\) page \d+: /)]));
-    expect(report.problem).toMatchObject({ kind: 'damaged', position: 0, message: expect.stringMatching(/^the sqlite integrity check of .* found damage: .*\(events\)/) });
+    expect(report.problem).toMatchObject({
+      kind: 'damaged',
+      position: 0,
+      message: expect.stringMatching(/^the sqlite integrity check of .* found damage: .*\(events\)/),
+    });
   });
 });

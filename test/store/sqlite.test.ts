@@ -128,12 +128,16 @@ describe('sqlite engine', () => {
       const store = SqliteEventStore.open(file);
       await store.append('tradelog-a', [tracked(1), tracked(2), tracked(3)]);
       const raw = new Database(file);
-      raw.prepare('UPDATE events SET data = ? WHERE revision = 1').run(JSON.stringify({ positionId: 'P-2', side: 'sideways', source: 'local' }));
+      raw
+        .prepare('UPDATE events SET data = ? WHERE revision = 1')
+        .run(JSON.stringify({ positionId: 'P-2', side: 'sideways', source: 'local' }));
       raw.close();
       const err = await store.readAll().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EventSchemaError);
       expect(err).toMatchObject({ location: { stream: 'tradelog-a', revision: 1, type: 'PositionTracked', field: 'data.side' } });
-      expect((err as Error).message).toMatch(/position 2 \(stream "tradelog-a", revision 1, type PositionTracked\): data\.side: .*got "sideways"/);
+      expect((err as Error).message).toMatch(
+        /position 2 \(stream "tradelog-a", revision 1, type PositionTracked\): data\.side: .*got "sideways"/,
+      );
       await store.close();
     });
   });

@@ -6,7 +6,10 @@ import { SqliteEventStore } from '../../src/store/index.js';
 import { ptrack } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const heartbeat = (i: number) => ({ type: 'Heartbeat' as const, data: { at: new Date(Date.UTC(2026, 0, 5, 0, 0, i)).toISOString(), source: 'local' as const } });
+const heartbeat = (i: number) => ({
+  type: 'Heartbeat' as const,
+  data: { at: new Date(Date.UTC(2026, 0, 5, 0, 0, i)).toISOString(), source: 'local' as const },
+});
 
 describe('verify', () => {
   let dir: string;
@@ -62,7 +65,7 @@ describe('verify', () => {
   });
 
   it('reports an event that does not parse, with its position', async () => {
-    sql("UPDATE events SET data = '{\"at\":\"yesterday\",\"source\":\"local\"}' WHERE position = ?", 9);
+    sql('UPDATE events SET data = \'{"at":"yesterday","source":"local"}\' WHERE position = ?', 9);
     const report = await verify();
     expect(report).toMatchObject({ ok: false, events: 8, lastPosition: 8 });
     expect(report.problem).toMatchObject({ kind: 'unparseable', position: 9, stream: 'tradelog-b', revision: 2 });
@@ -76,7 +79,9 @@ describe('verify', () => {
   });
 
   it('reports a stream that does not start at revision 0', async () => {
-    sql("INSERT INTO events (stream, revision, type, data, metadata) SELECT 'tradelog-c', 4, type, data, metadata FROM events WHERE position = 1");
+    sql(
+      "INSERT INTO events (stream, revision, type, data, metadata) SELECT 'tradelog-c', 4, type, data, metadata FROM events WHERE position = 1",
+    );
     expect((await verify()).problem).toMatchObject({
       kind: 'revision',
       position: 13,
@@ -87,11 +92,15 @@ describe('verify', () => {
   it('ptrack verify: exit 0 with a summary, exit 4 naming the first problem', async () => {
     const ok = await ptrack(['verify', '--store', `sqlite:${file}`]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^the log is sound: 12 events in 2 streams, positions 1\.\.12, every event parses, revisions contiguous, SQLite's integrity check ok \(checked in \d+ ms\)\n$/);
+    expect(ok.stdout).toMatch(
+      /^the log is sound: 12 events in 2 streams, positions 1\.\.12, every event parses, revisions contiguous, SQLite's integrity check ok \(checked in \d+ ms\)\n$/,
+    );
     sql('DELETE FROM events WHERE position = ?', 4);
     const bad = await ptrack(['verify', '--store', `sqlite:${file}`]);
     expect(bad).toMatchObject({ code: 4, stdout: '' });
-    expect(bad.stderr).toBe('ptrack: the log is damaged at position 5: stream tradelog-a: revision 1 is followed by revision 3 at position 5, expected revision 2 (1 missing)\n');
+    expect(bad.stderr).toBe(
+      'ptrack: the log is damaged at position 5: stream tradelog-a: revision 1 is followed by revision 3 at position 5, expected revision 2 (1 missing)\n',
+    );
     const json = await ptrack(['verify', '--json', '--store', `sqlite:${file}`]);
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problem: { kind: 'revision', position: 5 } });

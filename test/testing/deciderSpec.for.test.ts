@@ -14,15 +14,28 @@ describe('deciderSpec.for', () => {
         return bookDecider.decide(command, state, context);
       },
     };
-    deciderSpec.for(strict, { now: NOW }).given([...tracked]).when({ type: 'Enter', positionId: 'A', value: 100 }).thenThrows(RiskLimitError, /no XYZ/);
-    deciderSpec.for(bookDecider, { now: NOW })
+    deciderSpec
+      .for(strict, { now: NOW })
+      .given([...tracked])
+      .when({ type: 'Enter', positionId: 'A', value: 100 })
+      .thenThrows(RiskLimitError, /no XYZ/);
+    deciderSpec
+      .for(bookDecider, { now: NOW })
       .given([...tracked])
       .when({ type: 'Enter', positionId: 'A', value: 100 })
       .then([{ type: 'PositionEntered', data: { positionId: 'A', side: 'long', value: 100, symbol: 'XYZ', source: 'local' } }]);
   });
 
   it('thenNothingHappened passes on no events and fails on some', () => {
-    deciderSpec({ now: NOW }).given([...tracked]).when({ type: 'Archive' }).thenNothingHappened();
-    expect(() => deciderSpec({ now: NOW }).given([...tracked]).when({ type: 'Skip', positionId: 'A' }).thenNothingHappened()).toThrow(/expected no events/);
+    deciderSpec({ now: NOW })
+      .given([...tracked])
+      .when({ type: 'Archive' })
+      .thenNothingHappened();
+    expect(() =>
+      deciderSpec({ now: NOW })
+        .given([...tracked])
+        .when({ type: 'Skip', positionId: 'A' })
+        .thenNothingHappened(),
+    ).toThrow(/expected no events/);
   });
 });

@@ -14,7 +14,12 @@ describe('the high-water mark beside a SQLite log', () => {
     const { dir, cleanup } = tempDir('ptrack-hwm-');
     onTestFinished(cleanup);
     const db = join(dir, 'trades.db');
-    const mark = () => JSON.parse(readFileSync(`${db}.hwm`, 'utf8').split('\n')[0]!) as { count: number; position: number; lastEvent: { stream: string } | null };
+    const mark = () =>
+      JSON.parse(readFileSync(`${db}.hwm`, 'utf8').split('\n')[0]!) as {
+        count: number;
+        position: number;
+        lastEvent: { stream: string } | null;
+      };
 
     const long = await openTracker({ store: `sqlite:${db}`, book: 'a-rather-long-book-name-for-a-long-mark' });
     await long.track('L-1', { symbol: 'L' });

@@ -32,7 +32,9 @@ describe('openTracker options are parsed at the boundary', () => {
 
   it('#10.9 the clock, logger and store options are checked too; a good store still opens', async () => {
     await expect(openTracker({ store: 'memory:', now: 'today' } as never)).rejects.toThrow(/^openTracker: now: must be a function/);
-    await expect(openTracker({ store: 'memory:', logger: {} } as never)).rejects.toThrow(/^openTracker: logger: must be an object with debug\(\) and warn\(\)/);
+    await expect(openTracker({ store: 'memory:', logger: {} } as never)).rejects.toThrow(
+      /^openTracker: logger: must be an object with debug\(\) and warn\(\)/,
+    );
     await expect(openTracker({ store: 'memory:', maxPositions: '3' } as never)).rejects.toThrow(/^openTracker: maxPositions: .*got "3"/);
     await expect(openTracker({ store: 'memory:', colour: 'red' } as never)).rejects.toThrow(/colour/);
     const store = new MemoryEventStore();

@@ -71,7 +71,11 @@ const required = <T>(value: T | undefined, name: string): T => present(value, `$
 /** Registers the commands that change the book. */
 export function registerBookCommands(program: Command, io: Io): void {
   /** `names`: how this command spells a field when it is not the usual flag (see asFlagError). */
-  const act = (cmd: Command, build: (id: string | undefined, f: Flags) => CommandInput | 'archive', names: Readonly<Record<string, string>> = {}): void => {
+  const act = (
+    cmd: Command,
+    build: (id: string | undefined, f: Flags) => CommandInput | 'archive',
+    names: Readonly<Record<string, string>> = {},
+  ): void => {
     cmd.option('--command-id <id>', 'idempotency key: repeating it returns the first result and appends nothing');
     cmd.option('--json', 'print the appended events and the position as JSON');
     cmd.action(async (...args: unknown[]) => {
@@ -95,7 +99,11 @@ export function registerBookCommands(program: Command, io: Io): void {
           } else {
             const r = await tracker.handler.handle({ ...input, ...call } as CommandInput);
             const pid = (input as { positionId?: string }).positionId;
-            result = { events: r.events, position: pid === undefined ? null : (r.state.positions.get(pid) ?? null), duplicate: r.duplicate };
+            result = {
+              events: r.events,
+              position: pid === undefined ? null : (r.state.positions.get(pid) ?? null),
+              duplicate: r.duplicate,
+            };
           }
         } catch (error) {
           throw asFlagError(error, names);
@@ -141,7 +149,11 @@ export function registerBookCommands(program: Command, io: Io): void {
       type: 'Enter',
       positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
-      ...withNumbers(f, [['qty', 'quantity'], ['price', 'price'], ['stop', 'stop']]),
+      ...withNumbers(f, [
+        ['qty', 'quantity'],
+        ['price', 'price'],
+        ['stop', 'stop'],
+      ]),
     }),
   );
 
@@ -151,7 +163,12 @@ export function registerBookCommands(program: Command, io: Io): void {
       .description('record a fresh value of an open position (IN -> IN)')
       .requiredOption('--value <value>', "the whole position's current value")
       .option('--price <price>', 'current price'),
-    (id, f) => ({ type: 'Hold', positionId: required(id, '<id>'), value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+    (id, f) => ({
+      type: 'Hold',
+      positionId: required(id, '<id>'),
+      value: requiredNumberFlag('--value', f.value),
+      ...withNumbers(f, [['price', 'price']]),
+    }),
   );
 
   act(
@@ -160,7 +177,12 @@ export function registerBookCommands(program: Command, io: Io): void {
       .description('record a value of a watched position (WATCHING -> WATCHING)')
       .requiredOption('--value <value>', 'current value')
       .option('--price <price>', 'current price'),
-    (id, f) => ({ type: 'Monitor', positionId: required(id, '<id>'), value: requiredNumberFlag('--value', f.value), ...withNumbers(f, [['price', 'price']]) }),
+    (id, f) => ({
+      type: 'Monitor',
+      positionId: required(id, '<id>'),
+      value: requiredNumberFlag('--value', f.value),
+      ...withNumbers(f, [['price', 'price']]),
+    }),
   );
 
   act(
@@ -176,7 +198,11 @@ export function registerBookCommands(program: Command, io: Io): void {
       type: 'Exit',
       positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
-      ...withNumbers(f, [['fraction', 'fraction'], ['qty', 'quantity'], ['price', 'price']]),
+      ...withNumbers(f, [
+        ['fraction', 'fraction'],
+        ['qty', 'quantity'],
+        ['price', 'price'],
+      ]),
       ...definedFields({ reason: f.reason }),
     }),
   );
@@ -201,7 +227,10 @@ export function registerBookCommands(program: Command, io: Io): void {
       positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
       ...definedFields({ symbol: f.symbol, side: f.side }),
-      ...withNumbers(f, [['qty', 'quantity'], ['price', 'price']]),
+      ...withNumbers(f, [
+        ['qty', 'quantity'],
+        ['price', 'price'],
+      ]),
       ...definedFields({ reason: f.reason }),
     }),
   );

@@ -30,7 +30,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
       const seed = requiredNumberFlag('--seed', flags.seed);
       const steps = requiredNumberFlag('--steps', flags.steps);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new ValidationError(`--seed: expected a whole number >= 0, got ${flags.seed}`);
-      if (!Number.isInteger(steps) || steps < 20 || steps > 1000) throw new ValidationError(`--steps: expected a whole number from 20 to 1000, got ${flags.steps}`);
+      if (!Number.isInteger(steps) || steps < 20 || steps > 1000)
+        throw new ValidationError(`--steps: expected a whole number from 20 to 1000, got ${flags.steps}`);
 
       if (flags.phase === '1') {
         if (flags.dir === undefined) throw new ValidationError('--phase 1 needs --dir (the directory the second phase reads)');
@@ -58,10 +59,25 @@ export function registerDemoCommand(program: Command, io: Io): void {
 /** Runs phase 1 in a child process (the same ptrack binary) and relays its story; it must die by SIGKILL. */
 function runFirstLife(dir: string, seed: number, steps: number, io: Io): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [present(process.argv[1], 'the path of the running ptrack script'), 'demo', '--phase', '1', '--dir', dir, '--seed', String(seed), '--steps', String(steps)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        present(process.argv[1], 'the path of the running ptrack script'),
+        'demo',
+        '--phase',
+        '1',
+        '--dir',
+        dir,
+        '--seed',
+        String(seed),
+        '--steps',
+        String(steps),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      },
+    );
     let buffer = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

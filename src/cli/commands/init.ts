@@ -36,7 +36,11 @@ export function registerInitCommand(program: Command, io: Io): void {
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, text);
       } catch (error) {
-        throw new ValidationError(`cannot write config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], { cause: error });
+        throw new ValidationError(
+          `cannot write config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          [],
+          { cause: error },
+        );
       }
       if (opts.json) io.out(JSON.stringify({ config: file, store: store.location, book: config.book, events: head.count }));
       else io.out(`wrote ${file}\nstore ${store.engine} ${store.location} ready (${head.count} events), book ${config.book}`);

@@ -47,7 +47,8 @@ const loggerFor = (config: TrackerConfig): ProjectionLogger => lazyLogger({ leve
 
 function positiveFlag(flag: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = numberFlag(flag, raw);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > max)) throw new ValidationError(`${flag}: expected a whole number from 1 to ${max}, got ${quote(raw)}`);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > max))
+    throw new ValidationError(`${flag}: expected a whole number from 1 to ${max}, got ${quote(raw)}`);
   return n;
 }
 
@@ -218,7 +219,8 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         `rebuilt ${result.readModels.length} read models from ${count(result.events)} events in ${(result.elapsedMs / 1000).toFixed(2)} s ` +
           `(${count(result.eventsPerSecond)} events/s) into ${stateDir}`,
       ];
-      for (const r of repaired) lines.push(`repaired the book snapshot of ${r.stream}: it was at revision ${r.from}, the log ends at ${r.to} (${r.reason})`);
+      for (const r of repaired)
+        lines.push(`repaired the book snapshot of ${r.stream}: it was at revision ${r.from}, the log ends at ${r.to} (${r.reason})`);
       io.out(lines.join('\n'));
     });
 
@@ -267,7 +269,10 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         );
       }
       if (risk) {
-        const breaker = risk.circuitBreaker.status === 'OK' ? 'ok' : `TRIPPED${risk.circuitBreaker.active ? '' : ' (expired)'}: ${risk.circuitBreaker.reason}`;
+        const breaker =
+          risk.circuitBreaker.status === 'OK'
+            ? 'ok'
+            : `TRIPPED${risk.circuitBreaker.active ? '' : ' (expired)'}: ${risk.circuitBreaker.reason}`;
         lines.push(
           `day ${risk.today?.day ?? '-'} P&L ${fmt(risk.today?.pnl ?? 0)} (${risk.today?.trades ?? 0} trades), week P&L ${fmt(risk.thisWeek?.pnl ?? 0)}, ` +
             `heat ${risk.heat.pct === null ? '-' : `${fmt(risk.heat.pct)}%`}, circuit breaker ${breaker}`,
@@ -278,7 +283,9 @@ export function registerProjectionCommands(program: Command, io: Io): void {
 
   program
     .command('audit')
-    .description('the leak report: every orphan and phantom, how long it lasted and value x time leaked; drift corrections; reconciliation runs')
+    .description(
+      'the leak report: every orphan and phantom, how long it lasted and value x time leaked; drift corrections; reconciliation runs',
+    )
     .option('--json', 'print JSON for scripts')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
@@ -300,11 +307,19 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         'the audit projection',
       );
       const load = await new ReadModelStore(stateDir).load('audit', audit.version);
-      if (load.status !== 'ok') throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
+      if (load.status !== 'ok')
+        throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
       const data = load.document.data as AuditData;
       const book = ownValue(data.books, config.book);
       if (json) {
-        io.out(JSON.stringify({ book: config.book, asOf: data.asOf, checkpoint: load.document.checkpoint, ...(book ?? { orphans: [], phantoms: [], drift: [], reconciliations: [], totals: null }) }));
+        io.out(
+          JSON.stringify({
+            book: config.book,
+            asOf: data.asOf,
+            checkpoint: load.document.checkpoint,
+            ...(book ?? { orphans: [], phantoms: [], drift: [], reconciliations: [], totals: null }),
+          }),
+        );
         return;
       }
       if (book === undefined) {
@@ -321,7 +336,16 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         lines.push(
           table(
             ['id', 'symbol', 'detected', 'resolved', 'how', 'value', 'lasted', 'value-hours'],
-            book.orphans.map((o) => [o.positionId, o.symbol ?? '', o.detectedAt, o.resolvedAt ?? '-', o.resolution, o.value, duration(o.durationSeconds), vh(o.valueSeconds)]),
+            book.orphans.map((o) => [
+              o.positionId,
+              o.symbol ?? '',
+              o.detectedAt,
+              o.resolvedAt ?? '-',
+              o.resolution,
+              o.value,
+              duration(o.durationSeconds),
+              vh(o.valueSeconds),
+            ]),
           ),
         );
       }
@@ -333,21 +357,41 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         lines.push(
           table(
             ['id', 'symbol', 'suspected', 'resolved', 'how', 'looks', 'value', 'lasted', 'value-hours'],
-            book.phantoms.map((p) => [p.positionId, p.symbol ?? '', p.suspectedAt, p.resolvedAt ?? '-', p.resolution, p.looks, p.value, duration(p.durationSeconds), vh(p.valueSeconds)]),
+            book.phantoms.map((p) => [
+              p.positionId,
+              p.symbol ?? '',
+              p.suspectedAt,
+              p.resolvedAt ?? '-',
+              p.resolution,
+              p.looks,
+              p.value,
+              duration(p.durationSeconds),
+              vh(p.valueSeconds),
+            ]),
           ),
         );
       }
       lines.push('', `drift corrections: ${t.drift.count} (total |external - local| ${fmt(t.drift.absDelta)})`);
       if (book.drift.length > 0) {
-        lines.push(table(['at', 'id', 'local', 'external', 'delta'], book.drift.map((d) => [d.at, d.positionId, d.localValue, d.externalValue, d.delta])));
+        lines.push(
+          table(
+            ['at', 'id', 'local', 'external', 'delta'],
+            book.drift.map((d) => [d.at, d.positionId, d.localValue, d.externalValue, d.delta]),
+          ),
+        );
       }
-      lines.push('', `reconciliation runs: ${t.reconciliations.count}${t.reconciliations.lastCompletedAt ? ` (last completed ${t.reconciliations.lastCompletedAt})` : ''}`);
+      lines.push(
+        '',
+        `reconciliation runs: ${t.reconciliations.count}${t.reconciliations.lastCompletedAt ? ` (last completed ${t.reconciliations.lastCompletedAt})` : ''}`,
+      );
       io.out(lines.join('\n'));
     });
 
   program
     .command('verify')
-    .description("check the log itself: SQLite's integrity check, every event parses, positions strictly increase, revisions are contiguous per stream, and every book snapshot matches the log (exit 4 on the first problem)")
+    .description(
+      "check the log itself: SQLite's integrity check, every event parses, positions strictly increase, revisions are contiguous per stream, and every book snapshot matches the log (exit 4 on the first problem)",
+    )
     .option('--json', 'print the report as JSON')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
@@ -376,7 +420,9 @@ export function registerProjectionCommands(program: Command, io: Io): void {
       if (!json) {
         io.out(
           `the log is sound: ${count(report.events)} events in ${report.streams} stream${report.streams === 1 ? '' : 's'}` +
-            (report.events > 0 ? `, positions ${report.firstPosition}..${report.lastPosition}${report.positionGaps > 0 ? ` (${report.positionGaps} gaps)` : ''}` : '') +
+            (report.events > 0
+              ? `, positions ${report.firstPosition}..${report.lastPosition}${report.positionGaps > 0 ? ` (${report.positionGaps} gaps)` : ''}`
+              : '') +
             `, every event parses, revisions contiguous${report.integrity === null ? '' : `, ${store.engine === 'sqlite' ? "SQLite's " : ''}integrity check ok`} (checked in ${Math.round(ms)} ms)`,
         );
       }

@@ -16,9 +16,18 @@ const ORDER: PositionStatus[] = ['IN', 'WATCHING', 'EXITED', 'SKIPPED'];
 function positionRow(p: Position): (string | number)[] {
   const value = p.status === 'IN' ? p.value : p.status === 'WATCHING' ? (p.value ?? '') : '';
   const cost = p.status === 'IN' ? p.costBasis : '';
-  const pnl =
-    p.status === 'IN' ? p.realizedPnl + pnlOf(p.side, p.value, p.costBasis) : p.status === 'EXITED' ? p.realizedPnl : '';
-  return [p.id, p.status, p.symbol ?? '', p.side, p.group ?? '', typeof value === 'number' ? fmt(value) : value, typeof cost === 'number' ? fmt(cost) : cost, typeof pnl === 'number' ? fmt(pnl) : pnl, p.since];
+  const pnl = p.status === 'IN' ? p.realizedPnl + pnlOf(p.side, p.value, p.costBasis) : p.status === 'EXITED' ? p.realizedPnl : '';
+  return [
+    p.id,
+    p.status,
+    p.symbol ?? '',
+    p.side,
+    p.group ?? '',
+    typeof value === 'number' ? fmt(value) : value,
+    typeof cost === 'number' ? fmt(cost) : cost,
+    typeof pnl === 'number' ? fmt(pnl) : pnl,
+    p.since,
+  ];
 }
 
 /** The details that are money (two decimals); the other numbers keep their precision. */
@@ -39,7 +48,12 @@ function describe(e: RecordedEvent): string {
  * Without `keep` only the tail is read (from revision last - limit + 1); with it the stream is
  * read once and at most 2 x limit events are held: linear in the stream, whatever the limit.
  */
-async function lastEvents(store: EventStore, stream: string, limit: number | undefined, keep?: (e: RecordedEvent) => boolean): Promise<RecordedEvent[]> {
+async function lastEvents(
+  store: EventStore,
+  stream: string,
+  limit: number | undefined,
+  keep?: (e: RecordedEvent) => boolean,
+): Promise<RecordedEvent[]> {
   const fromRevision = limit !== undefined && keep === undefined ? Math.max(0, (await store.streamRevision(stream)) - limit + 1) : 0;
   let events: RecordedEvent[] = [];
   for await (const e of readWholeStream(store, stream, { fromRevision })) {
@@ -59,36 +73,41 @@ export function registerReadCommands(program: Command, io: Io): void {
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
       const json = command.opts<{ json?: boolean }>().json;
-      await withTracker(globals, async (tracker) => {
-        const positions = await tracker.list();
-        const risk = await tracker.risk();
-        if (json) {
-          io.out(JSON.stringify({ book: tracker.book, positions, risk }));
-          return;
-        }
-        const sorted = [...positions].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.id.localeCompare(b.id));
-        const counts = ORDER.map((s) => `${s} ${positions.filter((p) => p.status === s).length}`).join(', ');
-        const lines = [`book ${tracker.book} (${tracker.store.engine} ${tracker.store.location}): ${counts}`];
-        if (sorted.length > 0) {
-          lines.push('', table(['id', 'status', 'symbol', 'side', 'group', 'value', 'cost', 'pnl', 'since'], sorted.map(positionRow)));
-        }
-        const b = risk.breaker;
-        const breaker =
-          b.status === 'OK'
-            ? 'ok'
-            : b.active
-              ? `TRIPPED (${b.trigger}: ${b.reason})${b.until ? ` until ${b.until}` : ' until reset'}`
-              : `ok (the trip (${b.trigger}: ${b.reason}) expired at ${b.until ?? ''})`;
-        lines.push(
-          '',
-          `risk: ${risk.open}/${risk.maxPositions} IN, equity ${fmt(risk.equity)}, realized P&L ${fmt(risk.realizedPnl)}, ` +
-            `day ${risk.todayPnl.day || '-'} P&L ${fmt(risk.todayPnl.pnl)}, circuit breaker ${breaker}`,
-        );
-        for (const g of risk.groupRisk) lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${g.pct === null ? 'no equity left' : `${fmt(g.pct)}% of equity`})`);
-        for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
-        for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
-        io.out(lines.join('\n'));
-      }, READ);
+      await withTracker(
+        globals,
+        async (tracker) => {
+          const positions = await tracker.list();
+          const risk = await tracker.risk();
+          if (json) {
+            io.out(JSON.stringify({ book: tracker.book, positions, risk }));
+            return;
+          }
+          const sorted = [...positions].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.id.localeCompare(b.id));
+          const counts = ORDER.map((s) => `${s} ${positions.filter((p) => p.status === s).length}`).join(', ');
+          const lines = [`book ${tracker.book} (${tracker.store.engine} ${tracker.store.location}): ${counts}`];
+          if (sorted.length > 0) {
+            lines.push('', table(['id', 'status', 'symbol', 'side', 'group', 'value', 'cost', 'pnl', 'since'], sorted.map(positionRow)));
+          }
+          const b = risk.breaker;
+          const breaker =
+            b.status === 'OK'
+              ? 'ok'
+              : b.active
+                ? `TRIPPED (${b.trigger}: ${b.reason})${b.until ? ` until ${b.until}` : ' until reset'}`
+                : `ok (the trip (${b.trigger}: ${b.reason}) expired at ${b.until ?? ''})`;
+          lines.push(
+            '',
+            `risk: ${risk.open}/${risk.maxPositions} IN, equity ${fmt(risk.equity)}, realized P&L ${fmt(risk.realizedPnl)}, ` +
+              `day ${risk.todayPnl.day || '-'} P&L ${fmt(risk.todayPnl.pnl)}, circuit breaker ${breaker}`,
+          );
+          for (const g of risk.groupRisk)
+            lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${g.pct === null ? 'no equity left' : `${fmt(g.pct)}% of equity`})`);
+          for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
+          for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
+          io.out(lines.join('\n'));
+        },
+        READ,
+      );
     });
 
   program
@@ -101,11 +120,15 @@ export function registerReadCommands(program: Command, io: Io): void {
       const globals = globalsOf(command);
       const opts = command.opts<{ position?: string; limit?: string; json?: boolean }>();
       const limit = numberFlag('--limit', opts.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError(`--limit: expected a whole number >= 1, got ${opts.limit}`);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new ValidationError(`--limit: expected a whole number >= 1, got ${opts.limit}`);
       const { config } = configFor(globals);
       const store = await openStore(config.store, READ);
       try {
-        const about = opts.position === undefined ? undefined : (e: RecordedEvent): boolean => (e.data as { positionId?: string }).positionId === opts.position;
+        const about =
+          opts.position === undefined
+            ? undefined
+            : (e: RecordedEvent): boolean => (e.data as { positionId?: string }).positionId === opts.position;
         const events = await lastEvents(store, bookStream(config.book), limit, about);
         if (opts.json) {
           for (const e of events) io.out(JSON.stringify(e));
@@ -118,7 +141,14 @@ export function registerReadCommands(program: Command, io: Io): void {
         io.out(
           table(
             ['rev', 'pos', 'recorded', 'type', 'position', 'details'],
-            events.map((e) => [e.revision, e.position, e.metadata.recordedAt, e.type, (e.data as { positionId?: string }).positionId ?? '', describe(e)]),
+            events.map((e) => [
+              e.revision,
+              e.position,
+              e.metadata.recordedAt,
+              e.type,
+              (e.data as { positionId?: string }).positionId ?? '',
+              describe(e),
+            ]),
           ),
         );
       } finally {

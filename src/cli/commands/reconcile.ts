@@ -36,7 +36,12 @@ interface Flags {
 }
 
 function isExternal(x: unknown): x is ExternalSystem {
-  return typeof x === 'object' && x !== null && typeof (x as ExternalSystem).listPositions === 'function' && typeof (x as ExternalSystem).closePosition === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as ExternalSystem).listPositions === 'function' &&
+    typeof (x as ExternalSystem).closePosition === 'function'
+  );
 }
 
 /** How long loading an adapter (its import and its factory) may take: the bound of one outside call. */
@@ -60,7 +65,8 @@ export async function loadAdapter(path: string, config: TrackerConfig, options: 
   const file = resolve(path);
   const timeoutMs = options.timeoutMs ?? ADAPTER_LOAD_TIMEOUT_MS;
   let timedOut: ExternalError | undefined;
-  const tooSlow = (what: string) => () => (timedOut = new ExternalError(`--adapter: ${what} ${file} did not finish within ${timeoutMs} ms`, 'timeout'));
+  const tooSlow = (what: string) => () =>
+    (timedOut = new ExternalError(`--adapter: ${what} ${file} did not finish within ${timeoutMs} ms`, 'timeout'));
   let mod: Record<string, unknown>;
   try {
     mod = await withTimeout(timeoutMs, () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>, tooSlow('loading'));
@@ -90,13 +96,34 @@ export async function loadAdapter(path: string, config: TrackerConfig, options: 
 function printReport(io: Io, r: ReconcileReport): void {
   const lines: string[] = [`reconcile ${r.runId} on book ${r.book}${r.dryRun ? ' (dry run: nothing changed)' : ''}`];
   if (r.orphans.length) {
-    lines.push('', 'orphans (open outside, not IN here):', table(['id', 'symbol', 'value', 'here', 'outcome'], r.orphans.map((o) => [o.positionId, o.symbol ?? '', o.value, o.local, o.outcome])));
+    lines.push(
+      '',
+      'orphans (open outside, not IN here):',
+      table(
+        ['id', 'symbol', 'value', 'here', 'outcome'],
+        r.orphans.map((o) => [o.positionId, o.symbol ?? '', o.value, o.local, o.outcome]),
+      ),
+    );
   }
   if (r.phantoms.length) {
-    lines.push('', 'phantoms (IN here, missing outside):', table(['id', 'symbol', 'value', 'looks', 'outcome'], r.phantoms.map((p) => [p.positionId, p.symbol ?? '', p.value, p.looks, p.outcome])));
+    lines.push(
+      '',
+      'phantoms (IN here, missing outside):',
+      table(
+        ['id', 'symbol', 'value', 'looks', 'outcome'],
+        r.phantoms.map((p) => [p.positionId, p.symbol ?? '', p.value, p.looks, p.outcome]),
+      ),
+    );
   }
   if (r.drift.length) {
-    lines.push('', 'drift (values disagree beyond tolerance):', table(['id', 'here', 'outside', 'tolerance', 'outcome'], r.drift.map((d) => [d.positionId, d.localValue, d.externalValue, d.tolerance, d.outcome])));
+    lines.push(
+      '',
+      'drift (values disagree beyond tolerance):',
+      table(
+        ['id', 'here', 'outside', 'tolerance', 'outcome'],
+        r.drift.map((d) => [d.positionId, d.localValue, d.externalValue, d.tolerance, d.outcome]),
+      ),
+    );
   }
   if (r.dryRun && r.actions.length) {
     lines.push('', 'plan:');
@@ -107,7 +134,8 @@ function printReport(io: Io, r: ReconcileReport): void {
     }
   }
   for (const a of r.alerts) lines.push(`ALERT (${a.severity}): ${a.message}`);
-  for (const e of r.errors) lines.push(`ERROR ${e.stage}${e.positionId ? ` ${e.positionId}` : ''}${e.failure ? ` (${e.failure})` : ''}: ${e.message}`);
+  for (const e of r.errors)
+    lines.push(`ERROR ${e.stage}${e.positionId ? ` ${e.positionId}` : ''}${e.failure ? ` (${e.failure})` : ''}: ${e.message}`);
   for (const s of r.skipped) lines.push(`skipped: ${s.reason}`);
   lines.push(
     '',
@@ -152,7 +180,8 @@ export function registerReconcileCommands(program: Command, io: Io): void {
       const everySeconds = durationFlag('--every', flags.every);
       if (everySeconds !== undefined) parseFlagValue('--every', ReconcileEverySeconds, everySeconds, flags.every);
       const times = numberFlag('--times', flags.times);
-      if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new ValidationError(`--times: expected a whole number >= 1, got ${flags.times}`);
+      if (times !== undefined && (!Number.isInteger(times) || times < 1))
+        throw new ValidationError(`--times: expected a whole number >= 1, got ${flags.times}`);
       const tolerance = numberFlag('--tolerance', flags.tolerance);
       await withTracker(globals, async (tracker) => {
         const overrides: ReconcilePolicyInput = {
@@ -172,7 +201,10 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           const recovery = await tracker.recover(external, { policy, processName: 'ptrack reconcile' });
           if (recovery.gate.locked) {
             const state = await tracker.state();
-            throw recoveryPending(state, 'reconcile') ?? new RecoveryPendingError('cannot reconcile: the book waits for an operator (run ptrack recover --ack)');
+            throw (
+              recoveryPending(state, 'reconcile') ??
+              new RecoveryPendingError('cannot reconcile: the book waits for an operator (run ptrack recover --ack)')
+            );
           }
           if (recovery.report && everySeconds === undefined) {
             // The recovery's sync was this run's reconciliation: not a second one right after it.

@@ -83,7 +83,8 @@ async function loadClient(): Promise<ClientModule> {
     return typeof mod.EventStoreDBClient === 'function' ? mod : (mod.default ?? mod);
   } catch (error) {
     throw new UnexpectedStoreError(
-      `the eventstoredb engine needs the package @eventstore/db-client, which could not be loaded (${error instanceof Error ? error.message : String(error)}); run npm install`, { cause: error },
+      `the eventstoredb engine needs the package @eventstore/db-client, which could not be loaded (${error instanceof Error ? error.message : String(error)}); run npm install`,
+      { cause: error },
     );
   }
 }
@@ -194,7 +195,9 @@ export class EventStoreDbStore implements EventStore {
     try {
       client = lib.EventStoreDBClient.connectionString(connection.connectionString);
     } catch (error) {
-      throw new StoreError(`store "${connection.display}": ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error });
+      throw new StoreError(`store "${connection.display}": ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
+        cause: error,
+      });
     }
     const store = new EventStoreDbStore(lib, client, connection, options);
     try {
@@ -384,7 +387,8 @@ export class EventStoreDbStore implements EventStore {
         throw new StoreError(
           `position ${fromPosition} is not a position in this EventStoreDB log (a checkpoint taken from another store? rebuild the read models): ${
             error instanceof Error ? error.message : String(error)
-          }`, { cause: error },
+          }`,
+          { cause: error },
         );
       }
     }

@@ -154,7 +154,8 @@ export function parseEsdbConnectionString(spec: string): EsdbConnection {
     const [host, port] = h.split(':') as [string, string | undefined];
     if (!HOST.test(host)) fail(`"${host}" is not a host name or IPv4 address`);
     if (port === undefined) return { host, port: 2113 };
-    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) fail(`port "${port}" of ${host}: expected a number from 1 to 65535`);
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+      fail(`port "${port}" of ${host}: expected a number from 1 to 65535`);
     return { host, port: Number(port) };
   });
   if (discover && hosts.length > 1) {

@@ -1,4 +1,11 @@
-import { ConcurrencyError, CorruptionError, StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError } from '../../errors/index.js';
+import {
+  ConcurrencyError,
+  CorruptionError,
+  StoreError,
+  StoreUnavailableError,
+  TrackerError,
+  UnexpectedStoreError,
+} from '../../errors/index.js';
 import type { ExpectedRevision } from '../port.js';
 import { fromEsdbActualRevision, fromEsdbExpectedRevision } from './positions.js';
 
@@ -16,7 +23,8 @@ const UNAVAILABLE = new Set(['unavailable', 'deadline-exceeded', 'timeout', 'not
  */
 const RETRYABLE_GRPC_CODES = new Set([1, 4, 8, 10, 14]);
 
-const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up|Failed to discover|No connection established/i;
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up|Failed to discover|No connection established/i;
 
 export interface EsdbErrorContext {
   /** The server, for messages (password redacted). */
@@ -99,7 +107,8 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
   }
   if (type === 'access-denied') {
     return new StoreError(
-      `${at}: access denied (${reason}); put the credentials of a user allowed to read $all and write the trade-log streams in the connection string (esdb://user:password@host:2113)`, { cause: error },
+      `${at}: access denied (${reason}); put the credentials of a user allowed to read $all and write the trade-log streams in the connection string (esdb://user:password@host:2113)`,
+      { cause: error },
     );
   }
   if (type === 'stream-deleted') {
@@ -113,7 +122,8 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
   }
   if (grpcCode(error) === 12) {
     return new StoreUnavailableError(
-      `${at} failed: ${reason} (something answered at that address, but not an EventStoreDB gRPC endpoint: check the host and port)`, { cause: error },
+      `${at} failed: ${reason} (something answered at that address, but not an EventStoreDB gRPC endpoint: check the host and port)`,
+      { cause: error },
     );
   }
   if (isUnavailable(error)) {
@@ -121,7 +131,9 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): Error {
       context.tls !== false && /ECONNRESET|handshake|SSL|TLS|certificate|wrong version number/i.test(reason)
         ? ' (a development node without TLS needs ?tls=false in the connection string)'
         : ' (is the server running? docker compose up -d starts one)';
-    return new StoreUnavailableError(`cannot reach EventStoreDB at ${context.location} (${context.operation}): ${causeOf(error)}${hint}`, { cause: error });
+    return new StoreUnavailableError(`cannot reach EventStoreDB at ${context.location} (${context.operation}): ${causeOf(error)}${hint}`, {
+      cause: error,
+    });
   }
   return new UnexpectedStoreError(`${at} failed: ${reason}`, { cause: error });
 }

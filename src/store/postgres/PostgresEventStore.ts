@@ -2,13 +2,7 @@ import type * as Pg from 'pg';
 import { merge, Observable, Subject } from 'rxjs';
 import { ConcurrencyError, StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError } from '../../errors/index.js';
 import { defaultCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
-import {
-  assertOpen,
-  validateExpectedRevision,
-  validateLimit,
-  validateNonNegativeInt,
-  validateStream,
-} from '../_internals.js';
+import { assertOpen, validateExpectedRevision, validateLimit, validateNonNegativeInt, validateStream } from '../_internals.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -51,7 +45,25 @@ export interface PostgresEventStoreOptions {
 type Row = { position: string; stream: string; revision: string; type: string; data: string; metadata: string };
 
 /** SQLSTATEs and socket codes that mean the server cannot be reached or went away: try again later. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
 /** SQLSTATEs that mean what was given is wrong (credentials, database, permissions). */
 const REFUSED = new Set(['28000', '28P01', '3D000', '42501']);
 
@@ -98,7 +110,15 @@ export class PostgresEventStore implements EventStore {
   private readonly stoppingListeners = new Set<Promise<void>>();
   private subscribers = 0;
   private readonly closing = new Subject<void>();
-  private readonly sql: { append: string; readStream: string; readAll: string; head: string; revision: string; readSnapshot: string; writeSnapshot: string };
+  private readonly sql: {
+    append: string;
+    readStream: string;
+    readAll: string;
+    head: string;
+    revision: string;
+    readSnapshot: string;
+    writeSnapshot: string;
+  };
   private closed = false;
 
   private constructor(connection: PostgresConnection, pool: Pg.Pool, options: PostgresEventStoreOptions) {
@@ -298,7 +318,11 @@ export class PostgresEventStore implements EventStore {
 
   async readSnapshot(stream: string): Promise<Snapshot | null> {
     const name = validateStream(stream);
-    const [row] = await this.query<{ revision: string; version: number; state: string }>(`reading the snapshot of ${name}`, this.sql.readSnapshot, [name]);
+    const [row] = await this.query<{ revision: string; version: number; state: string }>(
+      `reading the snapshot of ${name}`,
+      this.sql.readSnapshot,
+      [name],
+    );
     if (!row) return null;
     try {
       return { revision: Number(row.revision), version: row.version, state: JSON.parse(row.state) as unknown };
@@ -355,7 +379,7 @@ class Listener {
   private async run(): Promise<void> {
     const { default: driver } = await import('pg');
     const prefix = `${this.connection.schema}:`;
-    for (let attempt = 0; !this.stopped; ) {
+    for (let attempt = 0; !this.stopped;) {
       const client = new driver.Client({
         connectionString: this.connection.connectionString,
         application_name: 'ptrack-listen',
@@ -415,10 +439,15 @@ function failure(where: string, error: unknown, doing: string): TrackerError {
   const code = pgCode(error);
   const reason = reasonOf(error);
   if (UNAVAILABLE.has(code) || /timeout|terminated|Connection terminated/i.test(reason)) {
-    return new StoreUnavailableError(`the PostgreSQL server ${where} cannot be reached (${reason}) while ${doing}: try again when it is up`, { cause: error });
+    return new StoreUnavailableError(
+      `the PostgreSQL server ${where} cannot be reached (${reason}) while ${doing}: try again when it is up`,
+      { cause: error },
+    );
   }
   if (REFUSED.has(code)) return new StoreError(`the PostgreSQL server ${where} refused: ${reason} (while ${doing})`, { cause: error });
-  return new UnexpectedStoreError(`PostgreSQL ${where} failed while ${doing}: ${reason}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
+  return new UnexpectedStoreError(`PostgreSQL ${where} failed while ${doing}: ${reason}${code ? ` (SQLSTATE ${code})` : ''}`, {
+    cause: error,
+  });
 }
 
 /** An arbitrary but fixed key for the advisory lock openers take to create or migrate a schema. */
@@ -437,7 +466,10 @@ async function prepareSchema(pool: Pg.Pool, schema: string, where: string, mustE
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, schema]);
     const tables = (
-      await client.query<{ name: string }>("SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1", [schema])
+      await client.query<{ name: string }>(
+        "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1",
+        [schema],
+      )
     ).rows.map((r) => r.name);
     const exists = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
     let version = 0;
@@ -450,7 +482,9 @@ async function prepareSchema(pool: Pg.Pool, schema: string, where: string, mustE
       const meta = await client.query<{ application: string; schema_version: number }>(`SELECT application, schema_version FROM ${s}.meta`);
       const row = meta.rows[0];
       if (row === undefined || row.application !== APPLICATION) {
-        throw new StoreError(`${where} is not a trade log: schema ${schema} belongs to another application; nothing was written (name another schema with ?schema=)`);
+        throw new StoreError(
+          `${where} is not a trade log: schema ${schema} belongs to another application; nothing was written (name another schema with ?schema=)`,
+        );
       }
       version = row.schema_version;
       if (version > PG_SCHEMA_VERSION) {
@@ -474,7 +508,9 @@ async function prepareSchema(pool: Pg.Pool, schema: string, where: string, mustE
     if (version === 0) {
       await client.query(`CREATE TABLE ${s}.meta (
         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), application text NOT NULL, schema_version integer NOT NULL)`);
-      await client.query(`CREATE TABLE ${s}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${s}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`,
+      );
       await client.query(`INSERT INTO ${s}.meta (singleton, application, schema_version) VALUES (true, $1, 0)`, [APPLICATION]);
     }
     for (const m of PG_MIGRATIONS) {

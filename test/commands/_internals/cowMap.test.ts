@@ -49,7 +49,11 @@ describe('#10.10 CowMap', () => {
 
 describe('#10.10 CowMap.overlay', () => {
   it('#10.10 a scratch layer reads through its frozen parent, writes only to itself, and keeps Map order', () => {
-    const parent = new CowMap<string, number>([['a', 1], ['b', 2], ['c', 3]]).fork();
+    const parent = new CowMap<string, number>([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]).fork();
     parent.delete('b');
     parent.set('d', 4);
     parent.freeze();
@@ -58,13 +62,21 @@ describe('#10.10 CowMap.overlay', () => {
     scratch.delete('c');
     scratch.set('c', 30);
     scratch.set('e', 5);
-    const model = new Map([['a', 1], ['c', 3], ['d', 4]]);
+    const model = new Map([
+      ['a', 1],
+      ['c', 3],
+      ['d', 4],
+    ]);
     model.set('a', 10);
     model.delete('c');
     model.set('c', 30);
     model.set('e', 5);
     expect([...scratch]).toEqual([...model]);
     expect(scratch.size).toBe(model.size);
-    expect([...parent]).toEqual([['a', 1], ['c', 3], ['d', 4]]);
+    expect([...parent]).toEqual([
+      ['a', 1],
+      ['c', 3],
+      ['d', 4],
+    ]);
   });
 });

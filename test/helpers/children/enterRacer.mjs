@@ -28,7 +28,16 @@ const attempt = async (command, positionId, run) => {
   const startedAt = Date.now();
   try {
     const result = await run(commandId);
-    outcomes.push({ command, positionId, commandId, ok: true, duplicate: result.duplicate, revisions: result.events.map((e) => e.revision), startedAt, endedAt: Date.now() });
+    outcomes.push({
+      command,
+      positionId,
+      commandId,
+      ok: true,
+      duplicate: result.duplicate,
+      revisions: result.events.map((e) => e.revision),
+      startedAt,
+      endedAt: Date.now(),
+    });
   } catch (error) {
     outcomes.push({
       command,
