@@ -19,7 +19,7 @@ import {
   validateLimit,
   validateNonNegativeInt,
   validateStream,
-} from '../_internals.js';
+} from '../_internals/validate.js';
 import type {
   AppendOptions,
   AppendResult,

@@ -2,7 +2,7 @@ import type * as Pg from 'pg';
 import { merge, Observable, Subject } from 'rxjs';
 import { ConcurrencyError, StoreError, StoreUnavailableError, TrackerError, UnexpectedStoreError } from '../../errors/index.js';
 import { defaultCodec, type EventCodec, type NewEvent, type RecordedEvent } from '../../events/index.js';
-import { assertOpen, validateExpectedRevision, validateLimit, validateNonNegativeInt, validateStream } from '../_internals.js';
+import { assertOpen, validateExpectedRevision, validateLimit, validateNonNegativeInt, validateStream } from '../_internals/validate.js';
 import type {
   AppendOptions,
   AppendResult,

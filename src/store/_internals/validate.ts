@@ -1,6 +1,6 @@
-import { ConcurrencyError, StoreError, ValidationError } from '../errors/index.js';
-import { quote } from '../_internals/zodIssues.js';
-import { DEFAULT_PAGE, MAX_PAGE, type ExpectedRevision } from './port.js';
+import { ConcurrencyError, StoreError, ValidationError } from '../../errors/index.js';
+import { quote } from '../../_internals/zodIssues.js';
+import { DEFAULT_PAGE, MAX_PAGE, type ExpectedRevision } from '../port.js';
 
 /** Checks an expected revision against the stream's current one (-1 = no stream); throws ConcurrencyError. */
 export function checkExpectedRevision(stream: string, expected: ExpectedRevision, current: number): void {
