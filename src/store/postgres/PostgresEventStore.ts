@@ -401,6 +401,9 @@ class Listener {
         });
         await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
         this.client = client;
+        // stop() came while the LISTEN was on its way (it saw no client to end): end it here, or
+        // `ended` would wait forever and so would stop() and the store's close().
+        if (this.isStopped()) return;
         // Listening now: read once, for what committed before (the first time, between the
         // subscription's first read and the LISTEN; after a drop, while it was away).
         this.wake.next();
