@@ -6,7 +6,8 @@ import { parseOrThrow } from '../_internals/zodIssues.js';
  * to TrackerConfig without a comment here does not compile: init cannot forget one.
  */
 const COMMENTS: { readonly [K in keyof TrackerConfig]-?: string } = {
-  store: 'Where the trade log lives: sqlite:<file>, memory: or esdb://host:2113?tls=false',
+  store:
+    'Where the trade log lives: sqlite:<file>, memory:, postgres://user@host:5432/db (the password in PGPASSWORD) or esdb://host:2113?tls=false',
   book: 'The book: one event stream per bot or account',
   logLevel: 'Log level: fatal, error, warn, info, debug, trace or silent (LOG_LEVEL overrides)',
   minPositionValue: 'Dust threshold: values below it are refused on enter/adopt and ignored by orphan detection',

@@ -10,7 +10,7 @@ import { BookId, PositiveDurationSeconds } from '../events/index.js';
  */
 export const TrackerConfig = z.strictObject({
   ...BookPolicy.shape,
-  /** Store string: `sqlite:<file>`, `memory:` or `esdb://host:2113?tls=false` (see openStore). */
+  /** Store string: `sqlite:<file>`, `memory:`, `postgres://user@host:5432/db` or `esdb://host:2113?tls=false` (see openStore). */
   store: z.string().min(1).default('sqlite:./state/trades.db'),
   /** The book (one event stream, `tradelog-<book>`). */
   book: BookId.default('main'),

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, defaultConfigText, parseConfigText } from '../../config/index.js';
 import { ValidationError } from '../../errors/index.js';
-import { openStore } from '../../store/index.js';
+import { openStore, splitPostgresPassword } from '../../store/index.js';
 import { globalsOf } from '../context.js';
 import type { Io } from '../io.js';
 import { definedFields } from '../../_internals/definedFields.js';
@@ -25,11 +25,15 @@ export function registerInitCommand(program: Command, io: Io): void {
       if (existsSync(file) && !opts.force) {
         throw new ValidationError(`${file} already exists; use --force to overwrite it`);
       }
+      // A postgres:// password is used to create the store but never written: the file names the
+      // server, PGPASSWORD (which pg reads, as psql does) supplies the secret to every command.
+      const given = globals.store;
+      const postgres = given !== undefined && /^\s*postgres(ql)?:/i.test(given) ? { given, ...splitPostgresPassword(given) } : null;
       const text = defaultConfigText({
-        ...definedFields({ store: globals.store, book: globals.book }),
+        ...definedFields({ store: postgres ? postgres.spec : globals.store, book: globals.book }),
       });
       const config = parseConfigText(text, file); // what we write must read back
-      const store = await openStore(config.store);
+      const store = await openStore(postgres ? postgres.given : config.store);
       const head = await store.head();
       await store.close();
       try {
@@ -42,7 +46,21 @@ export function registerInitCommand(program: Command, io: Io): void {
           { cause: error },
         );
       }
-      if (opts.json) io.out(JSON.stringify({ config: file, store: store.location, book: config.book, events: head.count }));
-      else io.out(`wrote ${file}\nstore ${store.engine} ${store.location} ready (${head.count} events), book ${config.book}`);
+      const password = postgres === null ? null : passwordNote(postgres.password !== null, file);
+      if (opts.json) {
+        io.out(
+          JSON.stringify({ config: file, store: store.location, book: config.book, events: head.count, ...(password ? { password } : {}) }),
+        );
+      } else {
+        io.out(`wrote ${file}\nstore ${store.engine} ${store.location} ready (${head.count} events), book ${config.book}`);
+        if (password) io.out(password);
+      }
     });
+}
+
+/** How a postgres store gets its password from now on: the line init prints (and its JSON's `password`). */
+function passwordNote(hadOne: boolean, file: string): string {
+  return hadOne
+    ? `the password was used to create the store and is not written to ${file}: give it to every ptrack command in PGPASSWORD (export PGPASSWORD=...)`
+    : `the store string holds no password: ptrack reads it from PGPASSWORD when the server asks for one`;
 }

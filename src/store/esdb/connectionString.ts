@@ -66,8 +66,9 @@ const HOST = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0
  * credentials) becomes `user:***`, on the raw text, before any parsing, whatever the scheme
  * (`esdb://`, a mistyped `esdbs://` or `tcp://`, no `//`, a leading space) and whatever the
  * password holds (`/`, `?`, `@`). Hosts never hold `@`, so cutting at the last one can only
- * hide too much, never too little. `sqlite:` and `memory:` strings carry no credentials and are
- * returned as they are.
+ * hide too much, never too little (a `postgres://` user alone, `bot@`, is shown: it is a name,
+ * the password coming from PGPASSWORD). A `password=` or `sslpassword=` parameter's value becomes
+ * `***` too. `sqlite:` and `memory:` strings carry no credentials and are returned as they are.
  *
  * @example
  * ```ts
@@ -83,10 +84,17 @@ export function redactStoreString(spec: string): string {
   const [, lead, scheme, slashes, rest] = m as unknown as [string, string, string, string, string];
   if (/^(sqlite|memory)$/i.test(scheme)) return spec;
   const at = rest.lastIndexOf('@');
-  if (at < 0) return spec;
+  if (at < 0) return redactSecretParams(spec);
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(':');
-  return `${lead}${scheme}:${slashes}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}${rest.slice(at)}`;
+  // A postgres:// userinfo without a colon is a user name (the password comes from PGPASSWORD); elsewhere it may be a token.
+  const shown = colon >= 0 ? `${userinfo.slice(0, colon)}:***` : /^postgres(ql)?$/i.test(scheme) ? userinfo : '***';
+  return redactSecretParams(`${lead}${scheme}:${slashes}${shown}${rest.slice(at)}`);
+}
+
+/** `?password=` and `?sslpassword=` (which the `pg` driver reads from a postgres:// string) become `=***`. */
+function redactSecretParams(spec: string): string {
+  return spec.replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
 }
 
 const redact = redactStoreString;

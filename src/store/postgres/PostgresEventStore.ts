@@ -447,7 +447,17 @@ function failure(where: string, error: unknown, doing: string): TrackerError {
       { cause: error },
     );
   }
-  if (REFUSED.has(code)) return new StoreError(`the PostgreSQL server ${where} refused: ${reason} (while ${doing})`, { cause: error });
+  // The server asked for a password and the string held none, nor PGPASSWORD: pg's SCRAM step says so in its own words.
+  if (/client password must be a string|Password must be a string/i.test(reason)) {
+    return new StoreError(
+      `the PostgreSQL server ${where} asks for a password and none was given (while ${doing}): set PGPASSWORD (a store string in a config file carries no password)`,
+      { cause: error },
+    );
+  }
+  if (REFUSED.has(code)) {
+    const hint = code === '28P01' ? ': check the password (PGPASSWORD, or the store string)' : '';
+    return new StoreError(`the PostgreSQL server ${where} refused: ${reason} (while ${doing})${hint}`, { cause: error });
+  }
   return new UnexpectedStoreError(`PostgreSQL ${where} failed while ${doing}: ${reason}${code ? ` (SQLSTATE ${code})` : ''}`, {
     cause: error,
   });

@@ -64,3 +64,35 @@ export function parsePostgresConnectionString(spec: string, schema?: string): Po
   url.searchParams.delete('schema');
   return { connectionString: url.toString(), schema: chosen, display };
 }
+
+/**
+ * Splits a `postgres://` store string into the string without its password (the form a config
+ * file may hold: `user:pass@` becomes `user@`, a `?password=` parameter, which `pg` also reads,
+ * is dropped) and the password itself, percent-decoded, or `null` when the string holds none
+ * (an empty one counts as none). The password then reaches the driver through `PGPASSWORD`,
+ * which `pg` reads when the string names none. A string that does not parse is a StoreError,
+ * with the password as `***`.
+ *
+ * @example
+ * ```ts
+ * splitPostgresPassword('postgres://bot:s%40cret@db:5432/trading?schema=desk1')
+ * // { spec: 'postgres://bot@db:5432/trading?schema=desk1', password: 's@cret' }
+ * ```
+ */
+export function splitPostgresPassword(spec: string): { spec: string; password: string | null } {
+  parsePostgresConnectionString(spec); // refuses a bad string, redacted, before anything is taken apart
+  const url = new URL(spec.trim());
+  let password: string | null = null;
+  try {
+    password = url.password === '' ? null : decodeURIComponent(url.password);
+  } catch {
+    throw new StoreError(`store "${redactStoreString(spec.trim())}": the password is not valid percent-encoding (write % as %25)`);
+  }
+  url.password = '';
+  const inQuery = url.searchParams.get('password');
+  if (inQuery !== null) {
+    password = inQuery === '' ? password : inQuery;
+    url.searchParams.delete('password');
+  }
+  return { spec: url.toString(), password };
+}

@@ -1,4 +1,4 @@
 export { PostgresEventStore } from './PostgresEventStore.js';
 export type { PostgresEventStoreOptions } from './PostgresEventStore.js';
-export { parsePostgresConnectionString, validateSchemaName, DEFAULT_SCHEMA } from './connectionString.js';
+export { parsePostgresConnectionString, splitPostgresPassword, validateSchemaName, DEFAULT_SCHEMA } from './connectionString.js';
 export type { PostgresConnection } from './connectionString.js';
