@@ -3,8 +3,21 @@ import { ExternalError, type ExternalFailure } from '../errors/index.js';
 import { backoffDelay } from '../_internals/backoff.js';
 import { withTimeout } from '../_internals/timeout.js';
 import { MAX_TIMER_MS, sleep as sleep_ } from '../_internals/timers.js';
-import { parseOrThrow } from '../_internals/zodIssues.js';
-import { NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/index.js';
+import { parseOrThrow, quote } from '../_internals/zodIssues.js';
+import { IsoTime, NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/index.js';
+import {
+  ExternalFillList,
+  ExternalId,
+  ExternalOrder,
+  ExternalOrderAck,
+  ExternalOrderRequest,
+  OpenOrderList,
+  type CancelOrderRef,
+  type ExternalFill,
+  type ExternalOrderRef,
+  type ListFillsQuery,
+  type SubmitOutcome,
+} from './externalOrders.js';
 
 /** A position as the outside system reports it. Extra fields are ignored; missing or bad ones are an error. */
 export const ExternalPosition = z.object({
@@ -31,6 +44,11 @@ export interface ExternalCallOptions {
   signal: AbortSignal;
 }
 
+/** What a submit receives besides the request: the caller's id for the order (send it to the venue), and the signal. */
+export interface SubmitOrderOptions extends ExternalCallOptions {
+  clientOrderId: string;
+}
+
 /**
  * The port to the outside system (exchange, broker, cloud, any API). Responses are parsed
  * with zod at the boundary: a malformed answer is an ExternalError and the run changes nothing.
@@ -52,6 +70,62 @@ export interface ExternalSystem {
   closePosition(id: string, options: ExternalCallOptions): Promise<unknown>;
   /** Optional direct look at one position: the position, or null when it is not open. */
   getPosition?(id: string, options: ExternalCallOptions): Promise<unknown>;
+  /**
+   * Places an order under the caller's `clientOrderId`; answers at least `{ externalOrderId }`
+   * (an {@link ExternalOrderAck}). Throw ExternalError 'rejected' only when the venue refused it
+   * (it is certainly not placed), 'rate_limited' when it said "slow down"; anything else leaves
+   * the outcome unknown and the order is looked up, never sent again.
+   */
+  submitOrder?(request: ExternalOrderRequest, options: SubmitOrderOptions): Promise<unknown>;
+  /** One order, by the caller's or the venue's id: an {@link ExternalOrder}, or null when the venue does not know it. */
+  getOrder?(ref: ExternalOrderRef, options: ExternalCallOptions): Promise<unknown>;
+  /** The orders that can still fill: a list of {@link ExternalOrder}. */
+  listOpenOrders?(options: ExternalCallOptions): Promise<unknown>;
+  /** Cancels what is left of an order. Throw ExternalError 'rejected' when the venue does not know it or it is finished. */
+  cancelOrder?(ref: CancelOrderRef, options: ExternalCallOptions): Promise<unknown>;
+  /** The fills (trades) at or after `query.since`: a list of {@link ExternalFill}; one may be listed twice. */
+  listFills?(query: ListFillsQuery, options: ExternalCallOptions): Promise<unknown>;
+}
+
+/**
+ * Which optional methods an adapter has. `canTrade` needs the four an order's life depends on:
+ * submit, a look-up by client order id (to resolve an unknown outcome), the open orders (for
+ * reconciliation) and cancel; `listFills` is optional even then (fills can be inferred from an
+ * order's filled quantity).
+ *
+ * @example
+ * ```ts
+ * if (!guardExternal(adapter).capabilities.canTrade) throw new Error('this adapter cannot place orders');
+ * ```
+ */
+export interface ExternalCapabilities {
+  getPosition: boolean;
+  submitOrder: boolean;
+  getOrder: boolean;
+  listOpenOrders: boolean;
+  cancelOrder: boolean;
+  listFills: boolean;
+  canTrade: boolean;
+}
+
+/**
+ * The capabilities of an adapter, read from the methods it has (a method is there when it is a function).
+ *
+ * @example
+ * ```ts
+ * capabilitiesOf({ listPositions, closePosition }).canTrade // false
+ * ```
+ */
+export function capabilitiesOf(system: ExternalSystem): ExternalCapabilities {
+  const has = {
+    getPosition: typeof system.getPosition === 'function',
+    submitOrder: typeof system.submitOrder === 'function',
+    getOrder: typeof system.getOrder === 'function',
+    listOpenOrders: typeof system.listOpenOrders === 'function',
+    cancelOrder: typeof system.cancelOrder === 'function',
+    listFills: typeof system.listFills === 'function',
+  };
+  return { ...has, canTrade: has.submitOrder && has.getOrder && has.listOpenOrders && has.cancelOrder };
 }
 
 export interface GuardOptions {
@@ -74,13 +148,36 @@ export interface GuardOptions {
   random?: () => number;
 }
 
-/** The outside system behind timeouts, bounded retries and parsing. */
+/**
+ * The outside system behind timeouts, bounded retries and parsing. The order methods throw
+ * ExternalError 'rejected' when the adapter lacks them (see `capabilities`), except
+ * `submitOrder`, which answers `refused` then: it never throws for what the venue did.
+ */
 export interface GuardedExternal {
   readonly canVerify: boolean;
+  /** Which optional methods the adapter has; `capabilities.canTrade` says orders can be placed and resolved. */
+  readonly capabilities: ExternalCapabilities;
   listPositions(): Promise<ExternalPosition[]>;
   closePosition(id: string): Promise<void>;
   /** The position, or null when it is not open outside. Throws when the adapter has no getPosition. */
   getPosition(id: string): Promise<ExternalPosition | null>;
+  /**
+   * Places an order: retried only after a rate limit (certainly not placed); a timeout, a lost
+   * connection, a 5xx or an answer that does not parse is `unknown`, never retried. A bad request
+   * or client order id is a ValidationError before anything is sent.
+   */
+  submitOrder(request: ExternalOrderRequest, options: { clientOrderId: string }): Promise<SubmitOutcome>;
+  /** The order, or null when the venue does not know it; retried like a list. An answer about another order is malformed. */
+  getOrder(ref: ExternalOrderRef): Promise<ExternalOrder | null>;
+  /** The orders that can still fill; retried like a list. */
+  listOpenOrders(): Promise<ExternalOrder[]>;
+  /**
+   * Cancels what is left of an order; retried only after a rate limit (a cancel that landed
+   * before a timeout answers "unknown order" when repeated, which would read as a refusal).
+   */
+  cancelOrder(ref: CancelOrderRef): Promise<void>;
+  /** The fills at or after `since`; retried like a list. A trade listed twice is kept twice (the book de-duplicates). */
+  listFills(query?: ListFillsQuery): Promise<ExternalFill[]>;
   /** Calls made and retried, for reports. */
   readonly stats: { calls: number; retries: number };
 }
@@ -136,8 +233,12 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   // An answer that does not parse is the outside system's fault: an ExternalError, not bad input.
   const malformed = (message: string): ExternalError => new ExternalError(message, 'malformed');
 
+  const capabilities = capabilitiesOf(system);
+  const lacking = (method: string): Promise<never> => Promise.reject(new ExternalError(`the adapter has no ${method}`, 'rejected'));
+
   return {
-    canVerify: typeof system.getPosition === 'function',
+    canVerify: capabilities.getPosition,
+    capabilities,
     stats,
     listPositions: () =>
       call(
@@ -174,5 +275,129 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         },
       );
     },
+    submitOrder: async (request, { clientOrderId }) => {
+      const parsed = parseOrThrow(ExternalOrderRequest, request, 'submitOrder: the request');
+      const id = parseOrThrow(ExternalId, clientOrderId, 'submitOrder: the clientOrderId');
+      if (!system.submitOrder) {
+        return { outcome: 'refused', clientOrderId: id, error: new ExternalError('the adapter has no submitOrder', 'rejected') };
+      }
+      const submit = system.submitOrder.bind(system);
+      const operation = `submitOrder(${id})`;
+      let ack: ExternalOrderAck;
+      try {
+        ack = await call(
+          operation,
+          (o) => submit(parsed, { ...o, clientOrderId: id }),
+          (raw) => parseAck(operation, id, raw),
+          RETRYABLE_WRITE,
+        );
+      } catch (error) {
+        const typed = classify(operation, error);
+        const notPlaced = typed.failure === 'rejected' || typed.failure === 'rate_limited';
+        return { outcome: notPlaced ? 'refused' : 'unknown', clientOrderId: id, error: typed };
+      }
+      if (ack.status === 'rejected') {
+        return {
+          outcome: 'refused',
+          clientOrderId: id,
+          error: new ExternalError(`${operation}: the venue answered status "rejected"`, 'rejected'),
+        };
+      }
+      return { outcome: 'accepted', clientOrderId: id, ack };
+    },
+    getOrder: async (ref) => {
+      if (!system.getOrder) return lacking('getOrder');
+      const get = system.getOrder.bind(system);
+      const asked = parseRef(ref);
+      const operation = `getOrder(${describeRef(asked)})`;
+      return call(
+        operation,
+        (o) => get(asked, o),
+        (raw) => {
+          if (raw === null || raw === undefined) return null;
+          const order = parseOrThrow(ExternalOrder, raw, `${operation} returned a malformed answer`, { error: malformed });
+          return sameOrder(operation, asked, order);
+        },
+      );
+    },
+    listOpenOrders: () => {
+      if (!system.listOpenOrders) return lacking('listOpenOrders');
+      const list = system.listOpenOrders.bind(system);
+      return call(
+        'listOpenOrders',
+        (o) => list(o),
+        (raw) => parseOrThrow(OpenOrderList, raw, 'listOpenOrders returned a malformed answer', { error: malformed }),
+      );
+    },
+    cancelOrder: async (ref) => {
+      if (!system.cancelOrder) return lacking('cancelOrder');
+      const cancel = system.cancelOrder.bind(system);
+      const asked = parseOrThrow(CancelRef, ref, 'cancelOrder: the order');
+      return call(
+        `cancelOrder(${asked.clientOrderId})`,
+        (o) => cancel(asked, o),
+        () => undefined,
+        RETRYABLE_WRITE,
+      );
+    },
+    listFills: async (query = {}) => {
+      if (!system.listFills) return lacking('listFills');
+      const list = system.listFills.bind(system);
+      const asked = parseOrThrow(FillsQuery, query, 'listFills: the query');
+      return call(
+        'listFills',
+        (o) => list(asked, o),
+        (raw) => parseOrThrow(ExternalFillList, raw, 'listFills returned a malformed answer', { error: malformed }),
+      );
+    },
   };
+}
+
+const OrderRef = z.union([z.object({ clientOrderId: ExternalId }).strict(), z.object({ externalOrderId: ExternalId }).strict()], {
+  error: 'must be { clientOrderId } or { externalOrderId }',
+});
+const CancelRef = z.object({ clientOrderId: ExternalId, externalOrderId: ExternalId.optional() }).strict();
+const FillsQuery = z.object({ since: IsoTime.optional() }).strict();
+
+function parseRef(ref: ExternalOrderRef): ExternalOrderRef {
+  return parseOrThrow(OrderRef, ref, 'getOrder: the order');
+}
+
+function describeRef(ref: ExternalOrderRef): string {
+  return 'clientOrderId' in ref ? ref.clientOrderId : `externalOrderId ${ref.externalOrderId}`;
+}
+
+function malformedAnswer(operation: string, field: string, expected: string, got: string): ExternalError {
+  return new ExternalError(
+    `${operation} returned a malformed answer: ${field}: expected ${quote(expected)}, got ${quote(got)}`,
+    'malformed',
+  );
+}
+
+/** A submit's answer: it must parse, and name the order that was sent if it names one. */
+function parseAck(operation: string, clientOrderId: string, raw: unknown): ExternalOrderAck {
+  const ack = parseOrThrow(ExternalOrderAck, raw, `${operation} returned a malformed answer`, {
+    error: (message) => new ExternalError(message, 'malformed'),
+  });
+  if (ack.clientOrderId !== undefined && ack.clientOrderId !== clientOrderId) {
+    throw malformedAnswer(operation, 'clientOrderId', clientOrderId, ack.clientOrderId);
+  }
+  return { ...ack, clientOrderId };
+}
+
+/**
+ * A look-up's answer must be about the order asked for. The venue found it by the id asked, so an
+ * answer that leaves the client order id out is given the one asked for.
+ */
+function sameOrder(operation: string, asked: ExternalOrderRef, order: ExternalOrder): ExternalOrder {
+  if ('clientOrderId' in asked) {
+    if (order.clientOrderId !== undefined && order.clientOrderId !== asked.clientOrderId) {
+      throw malformedAnswer(operation, 'clientOrderId', asked.clientOrderId, order.clientOrderId);
+    }
+    return { ...order, clientOrderId: asked.clientOrderId };
+  }
+  if (order.externalOrderId !== asked.externalOrderId) {
+    throw malformedAnswer(operation, 'externalOrderId', asked.externalOrderId, order.externalOrderId);
+  }
+  return order;
 }

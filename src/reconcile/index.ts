@@ -1,5 +1,22 @@
 export { ExternalPosition, guardExternal } from './externalSystem.js';
-export type { ExternalCallOptions, ExternalSystem, GuardedExternal, GuardOptions } from './externalSystem.js';
+export { capabilitiesOf } from './externalSystem.js';
+export type {
+  ExternalCallOptions,
+  ExternalCapabilities,
+  ExternalSystem,
+  GuardedExternal,
+  GuardOptions,
+  SubmitOrderOptions,
+} from './externalSystem.js';
+export {
+  ExternalFill,
+  ExternalOrder,
+  ExternalOrderAck,
+  ExternalOrderRequest,
+  ExternalOrderSide,
+  ExternalOrderStatus,
+} from './externalOrders.js';
+export type { CancelOrderRef, ExternalOrderRef, ListFillsQuery, SubmitOutcome } from './externalOrders.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';
 export { planReconciliation, confirmedPhantom } from './plan.js';
