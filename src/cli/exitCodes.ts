@@ -29,6 +29,7 @@ const byErrorCode = {
   MIGRATION_CONFLICT: ExitCode.corruption,
   EXTERNAL: ExitCode.external,
   RECOVERY_PENDING: ExitCode.rejected,
+  ORDER_STATE: ExitCode.rejected,
 } as const satisfies Record<ErrorCode, ExitCode>;
 
 // A Map: a subclass from outside may carry any string as its code.

@@ -1,5 +1,15 @@
 import type { EventPosition, TradeEvent } from '../events/index.js';
-import { addOpen, adjustGroupRisk, removeOpen, type BookState, type InPosition, type Position } from './state.js';
+import {
+  addOpen,
+  adjustGroupRisk,
+  dropOrdersOf,
+  putOrder,
+  removeOpen,
+  type BookState,
+  type InPosition,
+  type Order,
+  type Position,
+} from './state.js';
 import { dayKey } from './time.js';
 
 /** An event to fold: a recorded one, or (in specifications) one without its place in the log. */
@@ -75,6 +85,74 @@ function recordPnl(state: BookState, at: string, pnl: number): void {
   const day = dayKey(at, state.limits.timeZone);
   state.today = state.today.day === day ? { day, pnl: state.today.pnl + pnl } : { day, pnl };
   state.realizedPnl += pnl;
+}
+
+/** Replaces an order by `change(order)` (the log may name an unknown order: then nothing happens). */
+function updateOrder(state: BookState, id: string, at: string, change: (o: Order) => Order): void {
+  const o = state.orders.get(id);
+  if (o === undefined) return;
+  putOrder(state, Object.freeze({ ...change(o), updatedAt: at }));
+}
+
+/** A fill is full when it leaves less than this share of the order open (float sums of partial fills). */
+export const FILL_TOLERANCE = 1e-9;
+
+function withFill(o: Order, d: { tradeId: string; quantity: number; price: number; fee: number }): Order {
+  const filledQuantity = o.filledQuantity + d.quantity;
+  const averagePrice = ((o.averagePrice ?? 0) * o.filledQuantity + d.price * d.quantity) / filledQuantity;
+  const next: Order = {
+    ...o,
+    filledQuantity,
+    averagePrice,
+    fees: o.fees + d.fee,
+    tradeIds: Object.freeze([...o.tradeIds, d.tradeId]) as string[],
+  };
+  const full = filledQuantity >= o.quantity * (1 - FILL_TOLERANCE);
+  switch (o.status) {
+    case 'PENDING_SUBMIT':
+    case 'OPEN':
+    case 'PARTIALLY_FILLED':
+      next.status = full ? 'FILLED' : 'PARTIALLY_FILLED';
+      break;
+    case 'PENDING_CANCEL':
+      // Filled before the cancel landed: nothing is left to cancel.
+      if (full) {
+        next.status = 'FILLED';
+        delete next.statusBeforeCancel;
+      } else {
+        next.statusBeforeCancel = 'PARTIALLY_FILLED';
+      }
+      break;
+    case 'FILLED':
+    case 'CANCELED':
+    case 'EXPIRED':
+    case 'REJECTED':
+      // A late report of a finished order: its fills grow, its status stays.
+      break;
+    default: {
+      const _exhaustive: never = o.status;
+      return _exhaustive;
+    }
+  }
+  return next;
+}
+
+/** Grows an IN position by an entry fill: quantity and cost basis add up, the value is the fill's price on the whole. */
+function increase(state: BookState, p: InPosition, d: { quantity: number; value: number; price: number }): void {
+  const quantity = p.quantity === undefined ? undefined : p.quantity + d.quantity;
+  const costBasis = p.costBasis + d.value;
+  const next: InPosition = {
+    ...p,
+    costBasis,
+    value: quantity === undefined ? p.value + d.value : quantity * d.price,
+    price: d.price,
+    // With a stop, the risk is the average entry's distance to it; without, the whole cost basis.
+    risk:
+      quantity !== undefined && p.stop !== undefined ? positionRisk(costBasis, quantity, costBasis / quantity, p.stop) : p.risk + d.value,
+  };
+  if (quantity !== undefined) next.quantity = quantity;
+  if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
+  putPosition(state, p.id, next);
 }
 
 /**
@@ -174,6 +252,77 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     case 'PositionArchived': {
       leave(state, event.data.positionId);
       state.positions.delete(event.data.positionId);
+      // Memory follows what is live: the finished orders of an archived position go with it.
+      dropOrdersOf(state, event.data.positionId);
+      break;
+    }
+    case 'PositionIncreased': {
+      const p = state.positions.get(event.data.positionId);
+      if (p?.status === 'IN') increase(state, p, event.data);
+      break;
+    }
+    case 'OrderRequested': {
+      const { source: _source, ...d } = event.data;
+      if (state.orders.has(d.clientOrderId)) break;
+      const order: Order = { ...d, status: 'PENDING_SUBMIT', filledQuantity: 0, fees: 0, tradeIds: [], requestedAt: at, updatedAt: at };
+      putOrder(state, Object.freeze(order));
+      if (d.signalId !== undefined && state.limits.idempotencyWindow > 0) {
+        // Delete first: a signal processed again moves to the end of the window.
+        state.signals.delete(d.signalId);
+        state.signals.set(d.signalId, { at, clientOrderId: d.clientOrderId });
+        if (state.signals.size > state.limits.idempotencyWindow) {
+          const oldest = state.signals.keys().next();
+          if (!oldest.done) state.signals.delete(oldest.value);
+        }
+      }
+      if (d.signalId !== undefined) state.lastSignalAt = at;
+      break;
+    }
+    case 'OrderAccepted': {
+      const d = event.data;
+      updateOrder(state, d.clientOrderId, at, (o) => {
+        if (o.externalOrderId !== undefined) return o;
+        const next: Order = { ...o, externalOrderId: d.externalOrderId };
+        if (o.status === 'PENDING_SUBMIT') next.status = 'OPEN';
+        if (o.statusBeforeCancel === 'PENDING_SUBMIT') next.statusBeforeCancel = 'OPEN';
+        return next;
+      });
+      break;
+    }
+    case 'OrderRejected': {
+      const d = event.data;
+      updateOrder(state, d.clientOrderId, at, (o) => {
+        const { statusBeforeCancel: _b, ...rest } = o;
+        return { ...rest, status: 'REJECTED', reason: d.reason };
+      });
+      break;
+    }
+    case 'OrderFilled': {
+      const d = event.data;
+      updateOrder(state, d.clientOrderId, at, (o) => (o.tradeIds.includes(d.tradeId) ? o : withFill(o, d)));
+      break;
+    }
+    case 'OrderCancelRequested': {
+      const d = event.data;
+      updateOrder(state, d.clientOrderId, at, (o) =>
+        o.status === 'PENDING_SUBMIT' || o.status === 'OPEN' || o.status === 'PARTIALLY_FILLED'
+          ? { ...o, status: 'PENDING_CANCEL', statusBeforeCancel: o.status }
+          : o,
+      );
+      break;
+    }
+    case 'OrderCanceled':
+    case 'OrderExpired':
+    case 'OrderLost': {
+      const d = event.data;
+      const status = event.type === 'OrderCanceled' ? 'CANCELED' : event.type === 'OrderExpired' ? 'EXPIRED' : event.data.resolution;
+      const reason = 'reason' in d ? d.reason : undefined;
+      updateOrder(state, d.clientOrderId, at, (o) => {
+        const { statusBeforeCancel: _b, ...rest } = o;
+        const next: Order = { ...rest, status };
+        if (reason !== undefined) next.reason = reason;
+        return next;
+      });
       break;
     }
     case 'OrphanAdopted': {

@@ -10,6 +10,7 @@ export {
   freezeBookState,
   BOOK_STATE_VERSION,
   defaultLimits,
+  LIVE_ORDER_STATUSES,
 } from './state.js';
 export type {
   BookState,
@@ -23,6 +24,9 @@ export type {
   SkippedPosition,
   CircuitBreaker,
   RecoveryGate,
+  Order,
+  OrderStatus,
+  SignalRecord,
 } from './state.js';
 export { evolve, positionRisk } from './evolve.js';
 export type { FoldableEvent } from './evolve.js';

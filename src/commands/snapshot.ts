@@ -61,6 +61,32 @@ const Recovery = z.discriminatedUnion('status', [
   z.looseObject({ status: z.literal('REQUIRED'), mode: z.literal('manual'), reason: Text, since: Text }),
 ]);
 
+const OrderJson = z.looseObject({
+  clientOrderId: Text,
+  orderKey: Text,
+  attempt: z.number().int().positive(),
+  signalId: Text.optional(),
+  positionId: Text,
+  symbol: Text,
+  side: z.enum(['buy', 'sell']),
+  intent: z.enum(['entry', 'reduce']),
+  orderType: z.enum(['market', 'limit']),
+  quantity: Num,
+  limitPrice: Num.optional(),
+  referencePrice: Num.optional(),
+  stop: Num.optional(),
+  status: z.enum(['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'REJECTED', 'EXPIRED']),
+  externalOrderId: Text.optional(),
+  filledQuantity: Num,
+  averagePrice: Num.optional(),
+  fees: Num,
+  tradeIds: z.array(Text),
+  reason: Text.optional(),
+  requestedAt: Text,
+  updatedAt: Text,
+  statusBeforeCancel: z.enum(['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED']).optional(),
+});
+
 const entries = <V extends z.ZodType>(value: V) => z.array(z.tuple([Text, value]));
 
 /** The JSON form of a book (what bookStateToJson writes), as a schema. */
@@ -75,6 +101,9 @@ export const BookStateJsonSchema = z.looseObject({
   cooldowns: entries(Text),
   orphans: entries(z.looseObject({ detectedAt: Text, value: Num })),
   commands: entries(z.looseObject({ from: z.number().int(), to: z.number().int(), fingerprint: Text.optional() })),
+  orders: z.array(OrderJson),
+  signals: entries(z.looseObject({ at: Text, clientOrderId: Text })),
+  lastSignalAt: Text.optional(),
   recovery: Recovery.optional(),
   lastHeartbeatAt: Text.optional(),
   lastReconciledAt: Text.optional(),
@@ -82,9 +111,9 @@ export const BookStateJsonSchema = z.looseObject({
 
 /**
  * Version of the stored snapshot (`{ checksum, book }`); a snapshot of another version (the
- * bare book JSON of version 2) is ignored and the log replayed.
+ * bare book JSON of version 2, the book without orders of version 3) is ignored and the log replayed.
  */
-export const BOOK_SNAPSHOT_VERSION = 3;
+export const BOOK_SNAPSHOT_VERSION = 4;
 
 const StoredSnapshot = z.strictObject({ checksum: z.string().regex(/^fnv64:[0-9a-f]{16}$/), book: z.unknown() });
 

@@ -75,6 +75,56 @@ export type CircuitBreaker =
  */
 export type RecoveryGate = { status: 'CLEAR' } | { status: 'REQUIRED'; mode: 'manual'; reason: string; since: string };
 
+/** Where an order stands: PENDING_SUBMIT until the venue answers; the last four are finished. */
+export type OrderStatus =
+  'PENDING_SUBMIT' | 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'PENDING_CANCEL' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+
+/** The statuses an order can leave only by the venue's word (a fill, a cancel, an expiry, a loss): it may still fill. */
+export const LIVE_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED', 'PENDING_CANCEL']);
+
+/**
+ * An order of the book, as its events left it (a value: replaced, never changed). Known by our
+ * client order id from before it was sent; `externalOrderId` once the venue accepted it.
+ */
+export interface Order {
+  clientOrderId: string;
+  /** The signal id (else the command id) the order answers; its attempts share it. */
+  orderKey: string;
+  attempt: number;
+  signalId?: string;
+  positionId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  intent: 'entry' | 'reduce';
+  orderType: 'market' | 'limit';
+  quantity: number;
+  limitPrice?: number;
+  referencePrice?: number;
+  stop?: number;
+  status: OrderStatus;
+  externalOrderId?: string;
+  /** The sum of its fills' quantities. */
+  filledQuantity: number;
+  /** Quantity-weighted average price of its fills. */
+  averagePrice?: number;
+  /** The sum of its fills' fees. */
+  fees: number;
+  /** Its fills' trade ids, in the order they were recorded (a repeated report is recognised by them). */
+  tradeIds: string[];
+  /** Why it was rejected or canceled, when the venue or the caller said so. */
+  reason?: string;
+  requestedAt: string;
+  updatedAt: string;
+  /** What it was when a cancel was requested (PENDING_CANCEL): whether the venue had accepted it, whether it had filled. */
+  statusBeforeCancel?: 'PENDING_SUBMIT' | 'OPEN' | 'PARTIALLY_FILLED';
+}
+
+/** What the book remembers of a processed signal: when, and the order it became. */
+export interface SignalRecord {
+  at: string;
+  clientOrderId: string;
+}
+
 /** Settings that change how events fold (so they are part of the state and of its snapshot). */
 export interface BookLimits {
   idempotencyWindow: number;
@@ -106,6 +156,18 @@ export interface BookState {
   commands: CowMap<string, CommandRecord>;
   /** Whether a startup recovery waits for an operator. */
   recovery: RecoveryGate;
+  /** The orders of the book, by client order id, until their position is archived. */
+  orders: CowMap<string, Order>;
+  /** Derived from `orders`: order key -> its orders' client order ids, first attempt first. */
+  orderKeys: CowMap<string, readonly string[]>;
+  /** Derived from `orders`: position id -> its orders' client order ids. */
+  positionOrders: CowMap<string, readonly string[]>;
+  /** Derived from `orders`: the live ones (client order id -> position id). */
+  liveOrders: CowMap<string, string>;
+  /** Recent signal ids -> when they became which order (oldest first, bounded by the idempotency window). */
+  signals: CowMap<string, SignalRecord>;
+  /** When the last signal was processed. */
+  lastSignalAt?: string;
   lastHeartbeatAt?: string;
   lastReconciledAt?: string;
 }
@@ -136,6 +198,11 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     cooldowns: new CowMap(),
     orphans: new CowMap(),
     commands: new CowMap(),
+    orders: new CowMap(),
+    orderKeys: new CowMap(),
+    positionOrders: new CowMap(),
+    liveOrders: new CowMap(),
+    signals: new CowMap(),
   };
 }
 
@@ -162,6 +229,11 @@ export function forkBookState(state: BookState, use: 'keep' | 'scratch' = 'keep'
     cooldowns: fork(state.cooldowns),
     orphans: fork(state.orphans),
     commands: fork(state.commands),
+    orders: fork(state.orders),
+    orderKeys: fork(state.orderKeys),
+    positionOrders: fork(state.positionOrders),
+    liveOrders: fork(state.liveOrders),
+    signals: fork(state.signals),
   };
 }
 
@@ -183,6 +255,11 @@ export function freezeBookState(state: BookState): BookState {
     state.cooldowns,
     state.orphans,
     state.commands,
+    state.orders,
+    state.orderKeys,
+    state.positionOrders,
+    state.liveOrders,
+    state.signals,
   ]) {
     map.freeze();
   }
@@ -194,7 +271,7 @@ export function freezeBookState(state: BookState): BookState {
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 2;
+export const BOOK_STATE_VERSION = 3;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {
@@ -208,6 +285,9 @@ export interface BookStateJson {
   cooldowns: [string, string][];
   orphans: [string, { detectedAt: string; value: number }][];
   commands: [string, CommandRecord][];
+  orders: Order[];
+  signals: [string, SignalRecord][];
+  lastSignalAt?: string;
   /** Absent in snapshots written before the gate existed (their logs hold no RecoveryRequired). */
   recovery?: RecoveryGate;
   lastHeartbeatAt?: string;
@@ -226,8 +306,14 @@ export function bookStateToJson(state: BookState): BookStateJson {
     cooldowns: [...state.cooldowns],
     orphans: [...state.orphans],
     commands: [...state.commands],
+    orders: [...state.orders.values()],
+    signals: [...state.signals],
     recovery: state.recovery,
-    ...definedFields({ lastHeartbeatAt: state.lastHeartbeatAt, lastReconciledAt: state.lastReconciledAt }),
+    ...definedFields({
+      lastHeartbeatAt: state.lastHeartbeatAt,
+      lastReconciledAt: state.lastReconciledAt,
+      lastSignalAt: state.lastSignalAt,
+    }),
   };
 }
 
@@ -246,6 +332,9 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.cooldowns = new CowMap(json.cooldowns);
   state.orphans = new CowMap(json.orphans);
   state.commands = new CowMap(json.commands);
+  for (const o of json.orders) putOrder(state, Object.freeze({ ...o, tradeIds: Object.freeze([...o.tradeIds]) as string[] }));
+  state.signals = new CowMap(json.signals);
+  if (json.lastSignalAt !== undefined) state.lastSignalAt = json.lastSignalAt;
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
   if (json.recovery !== undefined) state.recovery = json.recovery;
   if (json.lastReconciledAt !== undefined) state.lastReconciledAt = json.lastReconciledAt;
@@ -274,4 +363,37 @@ export function adjustGroupRisk(state: BookState, group: string, delta: number):
   const next = (state.groupRisk.get(group) ?? 0) + delta;
   if (Math.abs(next) < 1e-9) state.groupRisk.delete(group);
   else state.groupRisk.set(group, next);
+}
+
+/** Whether an order may still fill (see {@link LIVE_ORDER_STATUSES}). */
+export function isLive(order: Order): boolean {
+  return LIVE_ORDER_STATUSES.has(order.status);
+}
+
+/** Puts an order (a frozen value) in the state and keeps the derived order indexes in step. */
+export function putOrder(state: BookState, order: Order): void {
+  const id = order.clientOrderId;
+  if (!state.orders.has(id)) {
+    state.orderKeys.set(order.orderKey, Object.freeze([...(state.orderKeys.get(order.orderKey) ?? []), id]));
+    state.positionOrders.set(order.positionId, Object.freeze([...(state.positionOrders.get(order.positionId) ?? []), id]));
+  }
+  state.orders.set(id, order);
+  if (isLive(order)) state.liveOrders.set(id, order.positionId);
+  else state.liveOrders.delete(id);
+}
+
+/** Removes a position's orders (it was archived) and their index entries. */
+export function dropOrdersOf(state: BookState, positionId: string): void {
+  const ids = state.positionOrders.get(positionId);
+  if (ids === undefined) return;
+  state.positionOrders.delete(positionId);
+  for (const id of ids) {
+    const order = state.orders.get(id);
+    state.orders.delete(id);
+    state.liveOrders.delete(id);
+    if (order === undefined) continue;
+    const rest = (state.orderKeys.get(order.orderKey) ?? []).filter((k) => k !== id);
+    if (rest.length === 0) state.orderKeys.delete(order.orderKey);
+    else state.orderKeys.set(order.orderKey, Object.freeze(rest));
+  }
 }

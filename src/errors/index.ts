@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'STORE_UNEXPECTED'
   | 'MIGRATION_CONFLICT'
   | 'EXTERNAL'
-  | 'RECOVERY_PENDING';
+  | 'RECOVERY_PENDING'
+  | 'ORDER_STATE';
 
 /**
  * Base class of every deliberate error.
@@ -193,4 +194,48 @@ export class ExternalError extends TrackerError {
 /** Commands are refused while a manual startup recovery waits for an operator's acknowledgement. */
 export class RecoveryPendingError extends TrackerError {
   readonly code = 'RECOVERY_PENDING' as const;
+}
+
+/**
+ * A command asked for something an order's state does not allow (accept a rejected order, a
+ * fill beyond its quantity, a second order for a key whose first is live): names the order,
+ * its state, what was expected and what to do.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof OrderStateError) console.error(e.clientOrderId, e.state, e.expected) }
+ * ```
+ */
+export class OrderStateError extends TrackerError {
+  readonly code = 'ORDER_STATE' as const;
+  constructor(
+    message: string,
+    readonly clientOrderId: string,
+    readonly state: string,
+    readonly expected: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A RequestOrder for a signal the book already answered with an order that is live or has
+ * fills: the caller should return that order (`clientOrderId`) rather than send another.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof DuplicateSignalError) return book.orders.get(e.clientOrderId) }
+ * ```
+ */
+export class DuplicateSignalError extends OrderStateError {
+  constructor(
+    message: string,
+    readonly signalId: string,
+    clientOrderId: string,
+    state: string,
+    /** When the signal was processed (ISO-8601). */
+    readonly processedAt: string,
+  ) {
+    super(message, clientOrderId, state, ['REJECTED', 'CANCELED', 'EXPIRED']);
+  }
 }

@@ -27,6 +27,17 @@ export const PositionId = withoutControls(StoredPositionId);
 export const StoredSymbolCode = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
 /** A symbol (`AAPL`, `BTC/USDT`); no control characters. */
 export const SymbolCode = withoutControls(StoredSymbolCode);
+/**
+ * An id another system hands us (a venue's order id, a trade id, a bot's signal id) as stored:
+ * 1 to 200 characters. {@link ExternalId} is the same without control characters, for input.
+ */
+export const StoredExternalId = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+/** An id from outside (order, trade or signal id); no control characters. */
+export const ExternalId = withoutControls(StoredExternalId);
+/** Our client order id as stored (at most 64 characters: the longest `clientOrderIdMaxLength` allows). */
+export const StoredClientOrderId = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+/** A client order id given back to us (a command naming an order); no control characters. */
+export const ClientOrderId = withoutControls(StoredClientOrderId);
 export const Side = z.enum(['long', 'short']);
 export type Side = z.infer<typeof Side>;
 

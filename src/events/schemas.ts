@@ -9,6 +9,8 @@ import {
   Reason,
   Side,
   Source,
+  StoredClientOrderId as ClientOrderId,
+  StoredExternalId as ExternalId,
   StoredSymbolCode as SymbolCode,
   Tag,
 } from './primitives.js';
@@ -234,6 +236,121 @@ export const RecoveryAcknowledged = z.strictObject({
   source: Source,
 });
 
+/**
+ * A later entry fill grew an IN position: `quantity` more at `price`, worth `value`
+ * (quantity x price; added to the cost basis). The first entry fill of a position is a
+ * PositionEntered; a reduce fill is a PositionExited.
+ */
+export const PositionIncreased = z.strictObject({
+  positionId: PositionId,
+  quantity: Quantity,
+  value: NonNegative,
+  price: NonNegative,
+  source: Source,
+});
+
+/*
+ * Orders: an instruction sent outside, recorded before it is sent (OrderRequested, with our
+ * deterministic client order id), then what the venue said about it. Fills move positions.
+ */
+
+/** The order side as the venue sees it. */
+export const OrderSide = z.enum(['buy', 'sell']);
+/** What an order does to its position: open or grow it (`entry`), or close part of it (`reduce`, reduce-only). */
+export const OrderIntent = z.enum(['entry', 'reduce']);
+export const OrderType = z.enum(['market', 'limit']);
+
+/**
+ * An order was decided and is about to be sent (PENDING_SUBMIT): appended before the outside
+ * call. `orderKey` is the signal id (else the command id) it answers, `attempt` counts the
+ * orders of that key, and `clientOrderId` is derived from the book, the key and the attempt.
+ */
+export const OrderRequested = z.strictObject({
+  clientOrderId: ClientOrderId,
+  orderKey: ExternalId,
+  attempt: z.number().int().positive(),
+  /** The bot's signal id, when the order answers one (then also the orderKey). */
+  signalId: ExternalId.optional(),
+  positionId: PositionId,
+  symbol: SymbolCode,
+  side: OrderSide,
+  intent: OrderIntent,
+  orderType: OrderType,
+  quantity: Quantity,
+  limitPrice: Quantity.optional(),
+  /** The price the entry's risk was judged at (a market order's expected price). */
+  referencePrice: Quantity.optional(),
+  /** The entry's protective stop: the position's stop (and risk) once it fills. */
+  stop: NonNegative.optional(),
+  source: Source,
+});
+
+/** The venue took the order (OPEN) and named it. */
+export const OrderAccepted = z.strictObject({
+  clientOrderId: ClientOrderId,
+  externalOrderId: ExternalId,
+  source: Source,
+});
+
+/** The venue refused the order: a definitive refusal only (a timeout or a lost answer is no rejection). */
+export const OrderRejected = z.strictObject({
+  clientOrderId: ClientOrderId,
+  reason: Reason,
+  source: Source,
+});
+
+/**
+ * A fill (a trade) of an order, known by the venue's `tradeId`. `inferred` fills were computed
+ * from the order's status when no trade report exists (their tradeId is derived, so a restart
+ * infers the same one). `fee` is in the book's currency.
+ */
+export const OrderFilled = z.strictObject({
+  clientOrderId: ClientOrderId,
+  tradeId: ExternalId,
+  quantity: Quantity,
+  price: Quantity,
+  fee: NonNegative,
+  inferred: z.boolean(),
+  /** When the venue says the trade happened (ISO-8601), when it says so. */
+  filledAt: IsoTime.optional(),
+  source: Source,
+});
+
+/** A cancel was asked for (PENDING_CANCEL) and is about to be sent. */
+export const OrderCancelRequested = z.strictObject({
+  clientOrderId: ClientOrderId,
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** The venue canceled the order; `filledQuantity` is what the book knew filled by then (the fills stay). */
+export const OrderCanceled = z.strictObject({
+  clientOrderId: ClientOrderId,
+  filledQuantity: z.number().finite().nonnegative(),
+  reason: Reason.optional(),
+  source: Source,
+});
+
+/** The order ran out of time at the venue (its time in force); its fills stay. */
+export const OrderExpired = z.strictObject({
+  clientOrderId: ClientOrderId,
+  filledQuantity: z.number().finite().nonnegative(),
+  source: Source,
+});
+
+/**
+ * The venue does not know an in-flight order after the grace window, `looks` looks and a
+ * direct look-up: it is resolved as `resolution` (REJECTED when it never filled, CANCELED
+ * keeping its fills when it partly filled), which the decider picks from the order's state.
+ */
+export const OrderLost = z.strictObject({
+  clientOrderId: ClientOrderId,
+  looks: z.number().int().positive(),
+  resolution: z.enum(['REJECTED', 'CANCELED']),
+  reason: Reason,
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -256,6 +373,15 @@ export const eventDataSchemas = {
   Heartbeat,
   RecoveryRequired,
   RecoveryAcknowledged,
+  PositionIncreased,
+  OrderRequested,
+  OrderAccepted,
+  OrderRejected,
+  OrderFilled,
+  OrderCancelRequested,
+  OrderCanceled,
+  OrderExpired,
+  OrderLost,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

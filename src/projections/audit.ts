@@ -358,6 +358,15 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'Heartbeat':
         case 'RecoveryRequired':
         case 'RecoveryAcknowledged':
+        case 'PositionIncreased':
+        case 'OrderRequested':
+        case 'OrderAccepted':
+        case 'OrderRejected':
+        case 'OrderFilled':
+        case 'OrderCancelRequested':
+        case 'OrderCanceled':
+        case 'OrderExpired':
+        case 'OrderLost':
           break;
         default: {
           const _exhaustive: never = event;

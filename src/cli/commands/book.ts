@@ -59,6 +59,16 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'Heartbeat':
       case 'RecoveryRequired':
       case 'RecoveryAcknowledged':
+      // Written by orders, which these commands do not place.
+      case 'PositionIncreased':
+      case 'OrderRequested':
+      case 'OrderAccepted':
+      case 'OrderRejected':
+      case 'OrderFilled':
+      case 'OrderCancelRequested':
+      case 'OrderCanceled':
+      case 'OrderExpired':
+      case 'OrderLost':
         return e.type;
     }
   });
