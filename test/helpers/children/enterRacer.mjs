@@ -1,4 +1,4 @@
-// Race child: opens a tracker on a shared SQLite file and book, waits at a barrier until every
+// Race child: opens a tracker on a shared store (a store string: sqlite:<file>, postgres://...) and book, waits at a barrier until every
 // racer has opened its tracker (a file per racer in a shared directory: a fixed start time is not
 // enough, since loading the library in several processes at once can take seconds), then tracks
 // and enters each position of its plan, one command at a time, as a bot would.
@@ -9,13 +9,13 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTracker } from '../../../dist/index.js';
 
-const [file, book, name, barrier, racers, policyJson, planJson] = process.argv.slice(2);
+const [store, book, name, barrier, racers, policyJson, planJson] = process.argv.slice(2);
 const policy = JSON.parse(policyJson);
 const plan = JSON.parse(planJson);
 
 let retries = 0;
 const tracker = await openTracker({
-  store: `sqlite:${file}`,
+  store,
   book,
   ...policy,
   // The handler logs each lost append before deciding again: count them to show the race was real.
