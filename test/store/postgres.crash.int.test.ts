@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/_internals/random.js';
-import { PostgresEventStore } from '../../src/store/index.js';
+import { parsePostgresConnectionString, PostgresEventStore } from '../../src/store/index.js';
 import { LogCheck, recheckAll, startWriter, type Writer } from '../helpers/pgCrash.js';
 import { describePostgres, postgresForSuite } from '../helpers/postgres.js';
 import { eventually } from './contract.js';
@@ -152,11 +152,10 @@ describePostgres('postgres: crash safety', () => {
         log.expectAcked(writer.acks, 'at the end');
         expect(restarts, `only ${restarts} of ${RESTARTS} restarts fit in the time bound`).toBe(RESTARTS);
         // Every error is the server being away, said as such: never a driver error, a stack or a lost race.
+        const where = `${parsePostgresConnectionString(server.url, schema).display} (schema ${schema})`;
         for (const e of writer.errors) {
           expect({ name: e.name, code: e.code }, e.message).toEqual({ name: 'StoreUnavailableError', code: 'STORE_UNAVAILABLE' });
-          expect(e.message).toMatch(
-            /^the PostgreSQL server postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/postgres \(schema \w+\) cannot be reached \(/,
-          );
+          expect(e.message.startsWith(`the PostgreSQL server ${where} cannot be reached (`), e.message).toBe(true);
           expect(e.message).not.toMatch(/\n|\s+at /);
         }
         const failedButThere = writer.errors.filter((e) => log.batches.has(e.id));
