@@ -318,6 +318,12 @@ export {
   type SubmitOutcome,
   type SimulatedExchangeOptions,
   type SimulatedExchangeState,
+  type OrderFaultKind,
+  type OrderFaults,
+  type SimFill,
+  type SimOrder,
+  type SimOrderState,
+  type SimRejection,
 } from './reconcile/index.js';
 export {
   type AnyProjection,

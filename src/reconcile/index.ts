@@ -41,6 +41,7 @@ export { recoverOnStartup } from './recovery.js';
 export type { RecoveryMode, RecoveryOptions, RecoveryOutcome } from './recovery.js';
 export { SimulatedExchange } from './simulatedExchange.js';
 export type { SimulatedExchangeOptions, SimulatedExchangeState, FaultRates } from './simulatedExchange.js';
+export type { OrderFaultKind, OrderFaults, SimFill, SimOrder, SimOrderState, SimRejection } from './simulatedOrders.js';
 
 // for other folders of src; not public
 export { ReconcileEverySeconds } from './scheduler.js';

@@ -2,7 +2,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ExternalError } from '../errors/index.js';
 import { SeededRandom } from '../_internals/random.js';
 import { recordFrom } from '../_internals/records.js';
-import type { ExternalCallOptions, ExternalSystem } from './externalSystem.js';
+import type { ExternalCallOptions, ExternalSystem, SubmitOrderOptions } from './externalSystem.js';
+import type { CancelOrderRef, ExternalOrderRef, ListFillsQuery } from './externalOrders.js';
+import {
+  SimulatedOrderBook,
+  type OrderFaultKind,
+  type OrderFaults,
+  type SimFill,
+  type SimOrder,
+  type SimOrderState,
+  type SimRejection,
+} from './simulatedOrders.js';
 
 /** Probabilities (0..1) that a call to the outside system fails in each way. */
 export interface FaultRates {
@@ -26,6 +36,21 @@ export interface SimulatedExchangeOptions {
   /** Real delay per call (ms), to exercise timeouts. Default 0. */
   latencyMs?: number;
   symbols?: Record<string, number>;
+  /** Order faults by seed (see {@link OrderFaults}); `forceOrderFault` adds them on demand. */
+  orderFaults?: Partial<OrderFaults>;
+  /** How long an order hit by the `notFound` fault is not found (seconds). Default 30. */
+  notFoundSeconds?: number;
+  /** How long an order hit by `fillBeforeStatus` shows its status from before its fills (seconds). Default 30. */
+  staleSeconds?: number;
+  /** The fee of a fill, as a fraction of its notional. Default 0.001 (0.1 %). */
+  feeRate?: number;
+  /**
+   * The crash point of the `restartBeforeAck` fault: called with the exchange's state once the
+   * order is placed (and filled as far as it fills at once), before the submit answers. A crash
+   * test saves the state to a file and kills its own process here; when the hook returns, the
+   * submit fails as a lost connection.
+   */
+  onRestartBeforeAck?: (state: SimulatedExchangeState, order: { clientOrderId: string; externalOrderId: string }) => void;
 }
 
 interface SimPosition {
@@ -50,6 +75,8 @@ export interface SimulatedExchangeState {
   badCloses: string[];
   counter: number;
   faults: FaultRates;
+  /** The orders, their fills and refusals, and the order faults; absent in a state saved before orders existed. */
+  orderBook?: SimOrderState;
 }
 
 const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0 };
@@ -62,12 +89,23 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * timeouts, malformed answers and rate limits (`setFaults`), latency and lag. It honours the
  * call's `signal`: a call aborted during its latency (it timed out) changes nothing.
  *
+ * It takes orders through the port's order methods: a market order fills at the current price in
+ * one to three fills (by seed), a limit order rests until the price crosses it (`tick`, `setPrice`)
+ * or it is canceled; an entry order's fills open or grow the position named by the request's
+ * `positionId`, a reduce-only order's fills shrink or close it. A client order id is never taken
+ * twice, even after a cancel; a refusal (a reused id, an unknown symbol, a quantity that is not
+ * positive, a reduce beyond the position) is ExternalError 'rejected' and places nothing. Order
+ * faults by seed (`orderFaults`, `setOrderFaults`) or on demand (`forceOrderFault`): see
+ * {@link OrderFaults}. Orders, fills and refusals are part of `snapshot()`.
+ *
  * @example
  * ```ts
  * const exchange = new SimulatedExchange({ seed: 7, clock: () => simNow });
  * exchange.fill('BTC-1', { symbol: 'BTC', side: 'long', quantity: 0.01 });
  * exchange.injectOrphan();
  * await reconcile({ handler, external: exchange });
+ * exchange.forceOrderFault('lostAck');
+ * await guardExternal(exchange).submitOrder(request, { clientOrderId }); // { outcome: 'unknown' }, yet placed
  * ```
  */
 export class SimulatedExchange implements ExternalSystem {
@@ -81,6 +119,8 @@ export class SimulatedExchange implements ExternalSystem {
   private badCloses: string[] = [];
   private counter = 0;
   private faults: FaultRates;
+  private readonly orders: SimulatedOrderBook;
+  private readonly onRestartBeforeAck: SimulatedExchangeOptions['onRestartBeforeAck'];
 
   constructor(options: SimulatedExchangeOptions, state?: SimulatedExchangeState) {
     this.clock = options.clock;
@@ -97,6 +137,21 @@ export class SimulatedExchange implements ExternalSystem {
       this.badCloses = [...state.badCloses];
       this.counter = state.counter;
     }
+    this.onRestartBeforeAck = options.onRestartBeforeAck;
+    const random = this.random;
+    this.orders = new SimulatedOrderBook(
+      {
+        random,
+        now: () => this.clock(),
+        priceOf: (symbol) => this.prices.get(symbol),
+        position: (id) => this.positions.get(id),
+        grow: (id, order) => this.grow(id, order),
+        shrink: (id, quantity) => this.shrink(id, quantity),
+      },
+      { notFoundSeconds: options.notFoundSeconds ?? 30, staleSeconds: options.staleSeconds ?? 30, feeRate: options.feeRate ?? 0.001 },
+      options.orderFaults,
+      state?.orderBook,
+    );
   }
 
   /** Everything, for saving and for tests. */
@@ -109,6 +164,7 @@ export class SimulatedExchange implements ExternalSystem {
       badCloses: [...this.badCloses],
       counter: this.counter,
       faults: { ...this.faults },
+      orderBook: this.orders.snapshot(),
     };
   }
 
@@ -146,12 +202,50 @@ export class SimulatedExchange implements ExternalSystem {
     this.faults = { ...this.faults, ...faults };
   }
 
-  /** Prices take a random step of up to ±`pct` %. */
+  /** Order faults by seed: rates are merged into the current ones. */
+  setOrderFaults(faults: Partial<OrderFaults>): void {
+    this.orders.setFaults(faults);
+  }
+
+  /** The next `count` orders (fills, for `duplicateFill`) have fault `kind` for sure. */
+  forceOrderFault(kind: OrderFaultKind, count = 1): void {
+    this.orders.force(kind, count);
+  }
+
+  /** Every order, fill and refused submit, ignoring faults (the truth, for checks). */
+  orderLog(): { orders: SimOrder[]; fills: SimFill[]; rejections: SimRejection[] } {
+    return this.orders.truth();
+  }
+
+  /** Prices take a random step of up to ±`pct` %; resting limit orders the new prices cross fill. */
   tick(pct = 1): void {
     for (const [s, price] of this.prices) {
       const step = 1 + ((this.random.next() * 2 - 1) * pct) / 100;
       this.prices.set(s, round2(price * step));
     }
+    this.orders.matchAll();
+  }
+
+  /** Sets one price (a listed symbol); resting limit orders it crosses fill. */
+  setPrice(symbol: string, price: number): void {
+    this.price(symbol);
+    if (!Number.isFinite(price) || price <= 0)
+      throw new ExternalError(`price of ${symbol} must be a positive number, got ${price}`, 'rejected');
+    this.prices.set(symbol, price);
+    this.orders.matchAll();
+  }
+
+  private grow(id: string, order: { symbol: string; side: 'long' | 'short'; quantity: number }): void {
+    const p = this.positions.get(id);
+    if (p) p.quantity = round9(p.quantity + order.quantity);
+    else this.positions.set(id, { id, ...order, openedAt: this.clock().toISOString(), adjust: 1, origin: 'bot' });
+  }
+
+  private shrink(id: string, quantity: number): void {
+    const p = this.positions.get(id);
+    if (!p) return;
+    p.quantity = round9(p.quantity - quantity);
+    if (p.quantity <= 1e-9) this.positions.delete(id);
   }
 
   /** The bot's order fills: a position opens at the current price. Returns its price and value. */
@@ -252,6 +346,47 @@ export class SimulatedExchange implements ExternalSystem {
     this.closes.set(id, (this.closes.get(id) ?? 0) + 1);
     return { closed: id };
   }
+
+  /**
+   * Places an order (see the class comment for how it fills and its faults). A refusal is an
+   * ExternalError 'rejected' and places nothing; a call aborted during its latency places nothing.
+   */
+  async submitOrder(request: unknown, options: SubmitOrderOptions): Promise<unknown> {
+    const clientOrderId: unknown = options.clientOrderId;
+    const operation = `submitOrder(${String(clientOrderId)})`;
+    const transport = await this.call(operation, options.signal);
+    const { order, lostAck, restart } = this.orders.place(request, clientOrderId);
+    if (restart) {
+      this.onRestartBeforeAck?.(this.snapshot(), { clientOrderId: order.clientOrderId, externalOrderId: order.externalOrderId });
+      throw new ExternalError(`${operation}: connection reset, the exchange restarted before answering (simulated)`, 'unreachable');
+    }
+    if (lostAck) {
+      if (this.random.chance(0.5)) throw new ExternalError(`${operation}: timed out waiting for the answer (simulated)`, 'timeout');
+      throw new ExternalError(`${operation}: connection lost before the answer (simulated)`, 'unreachable');
+    }
+    if (transport === 'malformed') return { id: order.externalOrderId, state: 'ok?' }; // placed, but the answer is garbled
+    return this.orders.ack(order);
+  }
+
+  async getOrder(ref: ExternalOrderRef, options?: ExternalCallOptions): Promise<unknown> {
+    if ((await this.call('getOrder', options?.signal)) === 'malformed') return { externalOrderId: 42, status: 'weird' };
+    return this.orders.find(ref);
+  }
+
+  async listOpenOrders(options?: ExternalCallOptions): Promise<unknown> {
+    if ((await this.call('listOpenOrders', options?.signal)) === 'malformed') return { orders: 'soon' };
+    return this.orders.open();
+  }
+
+  async cancelOrder(ref: CancelOrderRef, options?: ExternalCallOptions): Promise<unknown> {
+    await this.call(`cancelOrder(${ref.clientOrderId})`, options?.signal);
+    return this.orders.cancel(ref);
+  }
+
+  async listFills(query: ListFillsQuery = {}, options?: ExternalCallOptions): Promise<unknown> {
+    if ((await this.call('listFills', options?.signal)) === 'malformed') return [{ tradeId: 7, quantity: 'all' }];
+    return this.orders.listFills(query);
+  }
 }
 
 function round2(n: number): number {
@@ -259,4 +394,7 @@ function round2(n: number): number {
 }
 function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
+}
+function round9(n: number): number {
+  return Math.round(n * 1e9) / 1e9;
 }
