@@ -12,8 +12,13 @@ import { present } from '../_internals/present.js';
 
 export interface DemoOptions {
   seed: number;
-  /** Where the trade log and the exchange's state live. */
+  /** Where the exchange's state lives, and the trade log unless `store` names one. */
   dir: string;
+  /**
+   * A `postgres://...?schema=` store string: the trade log lives there instead of in `dir`
+   * (the caller owns the schema: `ptrack demo` makes a fresh one and drops it after).
+   */
+  store?: string;
   /** Simulated minutes of trading. Default 60. */
   steps?: number;
   /** Writes one line of the story. */
@@ -93,7 +98,8 @@ async function openWorld(options: DemoOptions, phase: 1 | 2, startStep: number):
   const clock = { now: settings.start + startStep * settings.stepMs };
   const file = new ExchangeFile(join(options.dir, 'exchange.json'));
   const exchange = new SimulatedExchange({ seed: options.seed, clock: () => new Date(clock.now), lagSeconds: 30 }, file.load());
-  const tracker = await openTracker({ ...BOOK, store: `sqlite:${join(options.dir, 'trades.db')}`, now: () => new Date(clock.now) });
+  const store = options.store ?? `sqlite:${join(options.dir, 'trades.db')}`;
+  const tracker = await openTracker({ ...BOOK, store, now: () => new Date(clock.now) });
   // The bot's own randomness: a stream per phase, so a restart is as repeatable as the first run.
   const bot = new SeededRandom((options.seed * 7919 + phase * 104_729) >>> 0);
   // Order ids continue where the log left off (the crashed order's id is taken too: it reached the exchange).
@@ -254,7 +260,8 @@ async function steps(w: World, from: number, to: number): Promise<void> {
 export async function runDemoPhase1(options: DemoOptions, die: () => never): Promise<never> {
   const w = await openWorld(options, 1, 0);
   const s = w.settings;
-  w.out(`position-tracker demo: seed ${s.seed}, ${s.steps} simulated minutes, SQLite trade log, simulated exchange`);
+  const engine = options.store === undefined ? 'SQLite' : 'PostgreSQL';
+  w.out(`position-tracker demo: seed ${s.seed}, ${s.steps} simulated minutes, ${engine} trade log, simulated exchange`);
   w.out(
     `policies: orphans adopt, phantoms clear after ${POLICY.phantomConfirmLooks} looks or a direct look, drift correct beyond ${POLICY.driftTolerancePct}%, dust below ${BOOK.minPositionValue}`,
   );

@@ -33,4 +33,4 @@ export type { PostgresEventStoreOptions, PostgresConnection } from './postgres/i
 
 // for other folders of src; not public
 export { resolveStoreSpec } from './openStore.js';
-export { splitPostgresPassword } from './postgres/index.js';
+export { dropPostgresTradeLog, splitPostgresPassword } from './postgres/index.js';

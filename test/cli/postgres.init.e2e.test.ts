@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import pg from 'pg';
@@ -147,6 +147,49 @@ describePostgres(
       expect(await count('desk_d')).toBe(0);
       neverShown(init, config);
     });
+
+    it(
+      'ptrack demo with the password in --store: its crashing first process gets it through PGPASSWORD, never on a command line',
+      { timeout: 120_000 },
+      async () => {
+        // While it runs, every process's command line is read from /proc: the first life's must be seen, without the password.
+        const seen: string[] = [];
+        let running = true;
+        const watch = (async () => {
+          for (let i = 0; running && i < 20_000; i++) {
+            for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+              let cmdline = '';
+              try {
+                cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+              } catch {
+                continue; // gone
+              }
+              if (cmdline.includes(' demo --phase 1 ') && !seen.includes(cmdline)) seen.push(cmdline);
+            }
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        })();
+        const demo = await run(['--store', withPassword, 'demo', '--steps', '20'], undefined).finally(() => (running = false));
+        await watch;
+        expect(seen.length).toBeGreaterThan(0);
+        for (const cmdline of seen) {
+          expect(cmdline).toContain(`--store postgres://bot@127.0.0.1:${cluster.port}/trading?schema=ptrack_demo_`);
+          expect(cmdline).not.toContain(encodeURIComponent(PASSWORD));
+          expect(cmdline).not.toContain(PASSWORD);
+        }
+        expect(demo.stderr).toBe('');
+        expect(demo.code).toBe(0);
+        const out = demo.stdout.trimEnd().split('\n');
+        expect(out[0]).toBe('position-tracker demo: seed 1, 20 simulated minutes, PostgreSQL trade log, simulated exchange');
+        expect(out.at(-3)).toMatch(/^VERDICT: local equals outside/);
+        expect(out.at(-1)).toMatch(
+          new RegExp(
+            `^the demo's trade log, schema ptrack_demo_[0-9a-f]{8} on postgres://bot:\\*\\*\\*@127\\.0\\.0\\.1:${cluster.port}/trading, was dropped$`,
+          ),
+        );
+        neverShown(demo);
+      },
+    );
 
     it('an unreachable server: init and status exit 5 with the password as ***, and init writes no config', async () => {
       const config = join(tmp.dir, 'e.json');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, mkdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +9,10 @@ import { ValidationError } from '../../errors/index.js';
 import { requiredNumberFlag } from '../args.js';
 import { present } from '../../_internals/present.js';
 import type { Io } from '../io.js';
+import { globalsOf } from '../context.js';
+import { dropPostgresTradeLog, openStore, parseStoreSpec, splitPostgresPassword } from '../../store/index.js';
+import { quote } from '../../_internals/zodIssues.js';
+import { definedFields } from '../../_internals/definedFields.js';
 
 interface DemoFlags {
   seed?: string;
@@ -33,36 +38,98 @@ export function registerDemoCommand(program: Command, io: Io): void {
       if (!Number.isInteger(steps) || steps < 20 || steps > 1000)
         throw new ValidationError(`--steps: expected a whole number from 20 to 1000, got ${flags.steps}`);
 
+      const given = globalsOf(command).store;
       if (flags.phase === '1') {
         if (flags.dir === undefined) throw new ValidationError('--phase 1 needs --dir (the directory the second phase reads)');
         // The bot's first life, in its own process: it ends by SIGKILL, so write synchronously.
-        await runDemoPhase1({ seed, steps, dir: resolve(flags.dir), out: (line) => writeSync(1, `${line}\n`) }, () => {
+        const out = (line: string): void => void writeSync(1, `${line}\n`);
+        await runDemoPhase1({ seed, steps, dir: resolve(flags.dir), out, ...definedFields({ store: given }) }, () => {
           process.kill(process.pid, 'SIGKILL');
           throw new Error('unreachable: SIGKILL did not stop the process');
         });
         return;
       }
 
+      const server = given === undefined ? null : demoServer(given);
       const dir = flags.dir ? resolve(flags.dir) : mkdtempSync(join(tmpdir(), 'ptrack-demo-'));
       if (flags.dir) mkdirSync(dir, { recursive: true });
+      let created = false;
       try {
-        await runFirstLife(dir, seed, steps, io);
-        const ok = await runDemoPhase2({ seed, steps, dir, out: io.out });
+        if (server) {
+          // Created here, so an unreachable server or a refused login is the usual one line and exit code.
+          await (await openStore(server.spec)).close();
+          created = true;
+        }
+        await runFirstLife(dir, seed, steps, io, server);
+        const ok = await runDemoPhase2({ seed, steps, dir, out: io.out, ...definedFields({ store: server?.spec }) });
         // Exit 1 through main()'s one table: a demo that does not heal is a bug, not bad input.
         if (!ok) throw new Error('the demo ended in a MISMATCH between the book and the exchange (see the VERDICT above)');
       } finally {
         if (!flags.dir) rmSync(dir, { recursive: true, force: true });
+        if (server && created) await server.cleanUp(flags.dir !== undefined, io);
       }
     });
 }
 
+interface DemoServer {
+  /** The store string of the demo's own schema, password included when --store had one (never printed). */
+  spec: string;
+  /** The same without the password: the child's --store (its password goes in PGPASSWORD, not on a command line). */
+  childSpec: string;
+  password: string | null;
+  /** Drops the demo's schema (or, `keep`, says where it is) and prints which. */
+  cleanUp(keep: boolean, io: Io): Promise<void>;
+}
+
+/**
+ * `ptrack demo --store postgres://...`: the demo's trade log in a schema of its own on that
+ * server (`ptrack_demo_<8 hex>`), so it can never mix with a real trade log; dropped at the end
+ * unless --dir keeps the demo's state.
+ */
+function demoServer(given: string): DemoServer {
+  const parsed = parseStoreSpec(given);
+  if (parsed.engine !== 'postgres') {
+    throw new ValidationError(
+      `--store: the demo runs on SQLite (the default, in --dir) or on PostgreSQL (postgres://user@host:5432/db), got ${quote(given.trim().split(':')[0] + ':...')}`,
+    );
+  }
+  if (new URL(given.trim()).searchParams.has('schema')) {
+    throw new ValidationError(
+      `--store ${quote(parsed.connection.display)}: the demo makes a schema of its own (ptrack_demo_...) and drops it after: leave ?schema= out`,
+    );
+  }
+  const schema = `ptrack_demo_${randomBytes(4).toString('hex')}`;
+  const withSchema = (spec: string): string => `${spec.trim()}${spec.includes('?') ? '&' : '?'}schema=${schema}`;
+  const { spec: withoutPassword, password } = splitPostgresPassword(given);
+  const spec = withSchema(given);
+  const display = parsed.connection.display;
+  return {
+    spec,
+    childSpec: withSchema(withoutPassword),
+    password,
+    cleanUp: async (keep, io) => {
+      if (keep) {
+        io.out(`\nthe demo's trade log is kept in schema ${schema} on ${display} (DROP SCHEMA ${schema} CASCADE removes it)`);
+        return;
+      }
+      try {
+        await dropPostgresTradeLog(spec);
+        io.out(`\nthe demo's trade log, schema ${schema} on ${display}, was dropped`);
+      } catch (error) {
+        io.err(`ptrack: the demo's schema ${schema} on ${display} could not be dropped: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
 /** Runs phase 1 in a child process (the same ptrack binary) and relays its story; it must die by SIGKILL. */
-function runFirstLife(dir: string, seed: number, steps: number, io: Io): Promise<void> {
+function runFirstLife(dir: string, seed: number, steps: number, io: Io, server: DemoServer | null): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
       [
         present(process.argv[1], 'the path of the running ptrack script'),
+        ...(server ? ['--store', server.childSpec] : []),
         'demo',
         '--phase',
         '1',
@@ -75,7 +142,7 @@ function runFirstLife(dir: string, seed: number, steps: number, io: Io): Promise
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LOG_LEVEL: 'silent' },
+        env: { ...process.env, LOG_LEVEL: 'silent', ...(server?.password != null ? { PGPASSWORD: server.password } : {}) },
       },
     );
     let buffer = '';

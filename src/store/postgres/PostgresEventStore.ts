@@ -437,7 +437,7 @@ class Listener {
  * A driver or server error as ours, naming where (password already redacted) and what was being
  * done. The driver's own message never holds the password; the connection string is never part of it.
  */
-function failure(where: string, error: unknown, doing: string): TrackerError {
+export function failure(where: string, error: unknown, doing: string): TrackerError {
   if (error instanceof TrackerError) return error;
   const code = pgCode(error);
   const reason = reasonOf(error);
