@@ -7,8 +7,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, printTable, tempDir, type Row } from './lib.js';
 import { peer } from './peer.js';
+import { benchPostgres, postgresSkipReason } from './postgres.js';
 import { rebuild, rebuildChild } from './rebuild.js';
-import { appendThroughput, bookMemory, buildBigBook, coldOpen, coldOpenChild, commandThroughput, reconciliation } from './scenarios.js';
+import {
+  appendThroughput,
+  bookMemory,
+  buildBigBook,
+  buildBigBookOn,
+  coldOpen,
+  coldOpenChild,
+  commandThroughput,
+  reconciliation,
+} from './scenarios.js';
 
 const script = fileURLToPath(import.meta.url);
 
@@ -18,7 +28,7 @@ const args = process.argv.slice(2);
 
 async function child(kind: string, rest: string[]): Promise<void> {
   if (kind === 'cold-open') return coldOpenChild(rest[0]!);
-  if (kind === 'rebuild') return rebuildChild(rest[0]!, rest[1]!);
+  if (kind === 'rebuild') return rebuildChild(rest[0]!);
   if (kind === 'memory') {
     process.stdout.write(`${JSON.stringify(bookMemory(Number(rest[0])))}\n`);
     return;
@@ -49,6 +59,32 @@ async function main(): Promise<void> {
 
   await step('1 commands, one caller', () => commandThroughput(quick ? 400 : 2000, 1));
   await step('2 commands, 64 callers', () => commandThroughput(quick ? 3200 : 16_000, 64));
+  // PostgreSQL beside SQLite: 1pg, 2pg and 4pg (or pg for all three) in --only.
+  const wantsPg = !only || ['pg', '1pg', '2pg', '4pg'].some((k) => only.has(k));
+  const pgSkipped = wantsPg ? postgresSkipReason() : null;
+  if (pgSkipped) process.stderr.write(`bench: PostgreSQL rows (1pg, 2pg, 4pg) skipped: ${pgSkipped}\n`);
+  const pg = wantsPg && pgSkipped === null ? await benchPostgres() : null;
+  try {
+    if (pg) {
+      const on = (store: string): { store: string; engine: string } => ({ store, engine: 'PostgreSQL' });
+      await step('1pg+pg commands, one caller, PostgreSQL', () => pg.inSchema((s) => commandThroughput(quick ? 400 : 2000, 1, on(s))));
+      await step('2pg+pg commands, 64 callers, PostgreSQL', () => pg.inSchema((s) => commandThroughput(quick ? 3200 : 16_000, 64, on(s))));
+      const events = quick ? 200_000 : 1_000_000;
+      await step(`4pg+pg rebuild, PostgreSQL (a book of ${events.toLocaleString('en-US')} events written first)`, () =>
+        pg.inSchema(async (s) => {
+          await buildBigBookOn(s, events);
+          const state = tempDir();
+          try {
+            return rebuild(s, join(state.dir, 'state'), script, 'PostgreSQL');
+          } finally {
+            state.cleanup();
+          }
+        }),
+      );
+    }
+  } finally {
+    await pg?.destroy();
+  }
   await step('3 appends', () => appendThroughput(quick ? 2000 : 10_000));
   const big = tempDir();
   try {
@@ -59,7 +95,7 @@ async function main(): Promise<void> {
       await buildBigBook(file, events);
       return [];
     });
-    await step('4 rebuild', () => rebuild(file, join(big.dir, 'state'), script));
+    await step('4 rebuild', () => rebuild(`sqlite:${file}`, join(big.dir, 'state'), script));
     await step('5 cold open', () => coldOpen(file));
   } catch (error) {
     if (!(error instanceof SkipBig)) throw error;
@@ -79,13 +115,18 @@ async function main(): Promise<void> {
 
   const seconds = (performance.now() - started) / 1000;
   const m = machine();
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const table = printTable(rows);
+  const postgres = pgSkipped ? `skipped: ${pgSkipped}` : pg ? pg.where : 'not selected';
   process.stdout.write(
-    `\n${command} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ${seconds.toFixed(0)} s\n\n${table}\n`,
+    `\n${command} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ${seconds.toFixed(0)} s\n` +
+      `PostgreSQL rows: ${postgres}\n\n${table}\n`,
   );
   const out = join(fileURLToPath(new URL('../../bench/', import.meta.url)), 'results.json');
-  writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString(), machine: m, seconds, quick, rows }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ command, date: new Date().toISOString(), machine: m, seconds, quick, postgres, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`\nwrote ${out}\n`);
 }
 

@@ -2,34 +2,44 @@ import { spawnSync } from 'node:child_process';
 import { rebuildReadModels } from '../src/projections/index.js';
 import type { Row } from './lib.js';
 
-/** 4: a fresh process rebuilds every read model from the big book; events/s and its peak RSS. */
-export function rebuild(file: string, stateDir: string, script: string): Row[] {
-  const run = spawnSync(process.execPath, [script, '--child', 'rebuild', file, stateDir], { encoding: 'utf8' });
+/**
+ * 4: a fresh process rebuilds every read model from the big book; events/s and its peak RSS. The
+ * store string goes to the child in its environment (a PostgreSQL one may hold a password).
+ * `engine` names the rows of a store other than SQLite, without the issue's goals (set for SQLite).
+ */
+export function rebuild(store: string, stateDir: string, script: string, engine?: string): Row[] {
+  const run = spawnSync(process.execPath, [script, '--child', 'rebuild', stateDir], {
+    encoding: 'utf8',
+    env: { ...process.env, PTRACK_BENCH_STORE: store },
+  });
   if (run.status !== 0) throw new Error(`rebuild child failed: ${run.stderr}`);
   const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { events: number; eventsPerSecond: number; maxRssMB: number };
+  const scenario = `4 rebuild ${r.events.toLocaleString('en-US')} events${engine ? `, ${engine}` : ''}`;
   return [
     {
-      scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`,
+      scenario,
       metric: 'throughput',
       value: r.eventsPerSecond,
       unit: 'events/s',
-      goal: { op: '>=', value: 250_000 },
+      ...(engine ? {} : { goal: { op: '>=', value: 250_000 } as const }),
     },
     {
-      scenario: `4 rebuild ${r.events.toLocaleString('en-US')} events`,
+      scenario,
       metric: 'peak RSS of the process',
       value: r.maxRssMB,
       unit: 'MB',
-      goal: { op: '<=', value: 150 },
+      ...(engine ? {} : { goal: { op: '<=', value: 150 } as const }),
     },
   ];
 }
 
-export async function rebuildChild(file: string, stateDir: string): Promise<void> {
+export async function rebuildChild(stateDir: string): Promise<void> {
+  const store = process.env.PTRACK_BENCH_STORE;
+  if (!store) throw new Error('the rebuild child reads its store from PTRACK_BENCH_STORE');
   // The state directory is fresh, so there is nothing to regress against. Without acceptRegression
   // this row times the rebuild of the read models alone. With it, the library also checks and
   // repairs the book snapshots, which folds the book a second time.
-  const result = await rebuildReadModels({ store: `sqlite:${file}`, stateDir });
+  const result = await rebuildReadModels({ store, stateDir });
   const maxRssMB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ events: result.events, eventsPerSecond: result.eventsPerSecond, maxRssMB })}\n`);
 }

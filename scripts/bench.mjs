@@ -10,7 +10,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'pino', 'pino-pretty', '@eventstore/db-client', '@event-driven-io/*', 'sqlite3'],
+  external: ['better-sqlite3', 'pino', 'pino-pretty', '@eventstore/db-client', '@event-driven-io/*', 'sqlite3', 'pg'],
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
   mainFields: ['module', 'main'],
   logLevel: 'warning',

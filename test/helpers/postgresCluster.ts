@@ -120,6 +120,8 @@ function command(as: ReturnType<typeof clusterUser>, file: string, args: string[
 /**
  * Starts a throwaway PostgreSQL cluster: initdb into a temporary directory (trust auth, UTF-8,
  * C locale), listening on 127.0.0.1 at a free port and on a Unix socket in that directory.
+ * `password`: TCP logins need it (SCRAM). `settings`: server settings (`fsync=on`) over the
+ * test defaults (fsync off, 16 MB of shared buffers).
  * About two seconds. `destroy()` stops it and removes the directory (and the process's exit
  * does, if a test forgets).
  *
@@ -130,7 +132,7 @@ function command(as: ReturnType<typeof clusterUser>, file: string, args: string[
  * await pg.destroy();
  * ```
  */
-export async function startPostgres(options: { password?: string } = {}): Promise<PostgresCluster> {
+export async function startPostgres(options: { password?: string; settings?: readonly string[] } = {}): Promise<PostgresCluster> {
   const as = clusterUser();
   const dir = mkdtempSync(join(tmpdir(), 'ptrack-pg-'));
   const dataDir = join(dir, 'data');
@@ -169,8 +171,10 @@ export async function startPostgres(options: { password?: string } = {}): Promis
     // fsync=off: a test cluster needs no protection from an OS crash, and an immediate stop
     // (the crash tests) loses nothing with it, since every commit's WAL is written to the kernel
     // before the commit returns (synchronous_commit stays on).
-    const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=60 -c shared_buffers=16MB -c fsync=off`;
-    await exec('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
+    // `settings` (name=value) come last, so they override these (the bench turns fsync back on).
+    const extra = (options.settings ?? []).map((setting) => ` -c ${setting}`).join('');
+    const serverOptions = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=60 -c shared_buffers=16MB -c fsync=off${extra}`;
+    await exec('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start']);
   };
   let destroyed = false;
   const cluster: PostgresCluster = {
