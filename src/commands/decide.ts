@@ -2,6 +2,7 @@ import { checkRecoveryGate, decideRecovery } from './decideRecovery.js';
 import { decideBreaker } from './decideBreaker.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
 import { decidePosition } from './decidePosition.js';
+import { decideOrder } from './decideOrder.js';
 import { decideReconcile } from './decideReconcile.js';
 import { groupOf } from './groupOf.js';
 import type { BookPolicy } from './policy.js';
@@ -37,7 +38,8 @@ export function groupOfSymbol(policy: BookPolicy, symbol: string | undefined): s
 export function decide(command: Command, state: BookState, context: DecideContext): DecidedEvent[] {
   const now = context.now.toISOString();
   const source = context.source ?? 'local';
-  const target = (command as { positionId?: string }).positionId;
+  const target =
+    (command as { positionId?: string; clientOrderId?: string }).positionId ?? (command as { clientOrderId?: string }).clientOrderId;
   checkRecoveryGate(command.type, state, target === undefined ? verbs[command.type] : `${verbs[command.type]} "${target}"`);
 
   switch (command.type) {
@@ -66,6 +68,15 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'RequireRecovery':
     case 'AcknowledgeRecovery':
       return decideRecovery(command, state, source);
+    case 'RequestOrder':
+    case 'RecordOrderAccepted':
+    case 'RecordOrderRejected':
+    case 'RecordFill':
+    case 'CancelOrder':
+    case 'RecordOrderCanceled':
+    case 'RecordOrderExpired':
+    case 'RecordOrderLost':
+      return decideOrder(command, state, context, now, source);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

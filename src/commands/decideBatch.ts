@@ -51,6 +51,8 @@ export interface DecideBatchContext {
   /** Read once per command that reaches `decide` (in batch order): its time and its events' `recordedAt`. */
   now: () => Date;
   policy: BookPolicy;
+  /** The book's id, for the client order ids (see DecideContext.bookId). */
+  bookId?: string;
 }
 
 /** Same command id, another command: refused, naming both, rather than answered with the other's result. */
@@ -111,7 +113,12 @@ export function decideBatch(committed: BookState, batch: readonly BatchCommand[]
     const at = context.now();
     let decided: DecidedEvent[];
     try {
-      decided = decide(command, working, { now: at, policy: context.policy, source: job.source ?? 'local' });
+      decided = decide(command, working, {
+        now: at,
+        policy: context.policy,
+        source: job.source ?? 'local',
+        ...(context.bookId === undefined ? {} : { bookId: context.bookId }),
+      });
     } catch (error) {
       outcomes.push({ kind: 'error', error });
       continue;

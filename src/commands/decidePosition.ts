@@ -1,14 +1,13 @@
-import { RiskLimitError, ValidationError } from '../errors/index.js';
+import { OrderStateError, RiskLimitError, ValidationError } from '../errors/index.js';
 import type { EventData, Source } from '../events/index.js';
-import { breakerActive } from './breaker.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
-import { checkEntryRisk, equityOf } from './entryRules.js';
-import { money, pct } from './format.js';
+import { checkEntryRisk, reservedByOrders } from './entryRules.js';
+import { closeEvents, type ClosedPart } from './exitRules.js';
+import { money } from './format.js';
 import { groupOf } from './groupOf.js';
-import { pnlOf } from './pnl.js';
 import type { CommandOf } from './schemas.js';
 import type { BookState, InPosition } from './state.js';
-import { addSeconds, dayKey, secondsBetween } from './time.js';
+import { secondsBetween } from './time.js';
 import { requireStatus } from './transitions.js';
 
 /** The commands of a position's lifecycle: WATCHING -> IN -> EXITED, SKIPPED, archived. */
@@ -34,52 +33,32 @@ function decideExit(
     }
     fraction = Math.min(1, cmd.quantity / p.quantity);
   }
-  const full = fraction >= 1 - 1e-12;
-  if (full) fraction = 1;
-  const value = cmd.value * fraction;
-  const costBasis = p.costBasis * fraction;
-  const realizedPnl = pnlOf(p.side, value, costBasis);
-  const exited: DecidedEvent = {
-    type: 'PositionExited',
-    data: { positionId: p.id, side: p.side, fraction, value, costBasis, realizedPnl, full, source },
-  };
-  if (p.symbol !== undefined) exited.data.symbol = p.symbol;
-  if (p.quantity !== undefined) exited.data.quantity = p.quantity * fraction;
-  if (cmd.price !== undefined) exited.data.price = cmd.price;
-  if (cmd.reason !== undefined) exited.data.reason = cmd.reason;
-  const events: DecidedEvent[] = [exited];
+  if (fraction >= 1 - 1e-12) fraction = 1;
+  const part: ClosedPart = { fraction, value: cmd.value * fraction };
+  if (cmd.price !== undefined) part.price = cmd.price;
+  if (cmd.reason !== undefined) part.reason = cmd.reason;
+  return closeEvents(state, p, part, ctx.policy, now, source);
+}
 
-  const { policy } = ctx;
-  if (policy.dailyLossLimitPct !== null && realizedPnl < 0 && !breakerActive(state.breaker, now)) {
-    const day = dayKey(now, state.limits.timeZone);
-    const dailyPnl = (state.today.day === day ? state.today.pnl : 0) + realizedPnl;
-    const equity = equityOf(state, policy);
-    // With no equity left the limit is nothing (not a negative amount): any loss trips it.
-    const limit = equity > 0 ? (policy.dailyLossLimitPct / 100) * equity : 0;
-    if (dailyPnl <= -limit) {
-      events.push({
-        type: 'CircuitBreakerTripped',
-        data: {
-          trigger: 'daily_loss',
-          reason:
-            equity > 0
-              ? `daily realized loss ${money(-dailyPnl)} reached the limit ${money(limit)} (${pct(policy.dailyLossLimitPct)} of equity)`
-              : `daily realized loss ${money(-dailyPnl)} with no equity left (equity ${money(equity)} before this exit)`,
-          until: addSeconds(now, policy.circuitBreakerSeconds),
-          dailyPnl,
-          limit: limit > 0 ? -limit : 0,
-          source,
-        },
-      });
-    }
+/** The live order of a position that a Skip or an Archive must not leave behind, if any. */
+function refuseLiveOrder(state: BookState, positionId: string, verb: string): void {
+  for (const [id, of] of state.liveOrders) {
+    if (of !== positionId) continue;
+    const o = state.orders.get(id);
+    const status = o?.status ?? 'live';
+    throw new OrderStateError(
+      `cannot ${verb} "${positionId}": its order "${id}" is ${status} and may still fill (cancel it first: CancelOrder, then wait for the venue's answer)`,
+      id,
+      status,
+      ['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'],
+    );
   }
-  if (full && policy.cooldownSeconds > 0 && p.symbol !== undefined) {
-    events.push({
-      type: 'CooldownStarted',
-      data: { symbol: p.symbol, until: addSeconds(now, policy.cooldownSeconds), reason: `exit of ${p.id}`, source },
-    });
-  }
-  return events;
+}
+
+function hasLiveOrder(state: BookState, positionId: string): boolean {
+  if (state.liveOrders.size === 0) return false;
+  for (const of of state.liveOrders.values()) if (of === positionId) return true;
+  return false;
 }
 
 /** Decides a lifecycle command: its status checks, the entry risk rules and the exit's follow-ups. */
@@ -104,7 +83,7 @@ export function decidePosition(
     }
     case 'Enter': {
       const p = requireStatus(state, command, command.positionId, ['WATCHING']);
-      checkEntryRisk(state, p, command, now, policy);
+      checkEntryRisk(state, p, command, now, policy, { verb: 'enter', reserved: reservedByOrders(state, policy, p.id) });
       const data: EventData<'PositionEntered'> = { positionId: p.id, side: p.side, value: command.value, source };
       if (p.symbol !== undefined) data.symbol = p.symbol;
       if (command.quantity !== undefined) data.quantity = command.quantity;
@@ -125,6 +104,7 @@ export function decidePosition(
     }
     case 'Skip': {
       requireStatus(state, command, command.positionId, ['WATCHING']);
+      refuseLiveOrder(state, command.positionId, 'skip');
       const data: EventData<'PositionSkipped'> = { positionId: command.positionId, source };
       if (command.reason !== undefined) data.reason = command.reason;
       return [{ type: 'PositionSkipped', data }];
@@ -152,6 +132,7 @@ export function decidePosition(
     case 'Archive': {
       if (command.positionId !== undefined) {
         const p = requireStatus(state, command, command.positionId, ['WATCHING', 'EXITED', 'SKIPPED']);
+        refuseLiveOrder(state, p.id, 'archive');
         return [{ type: 'PositionArchived', data: { positionId: p.id, from: p.status, reason: 'manual', source } }];
       }
       const due: DecidedEvent[] = [];
@@ -165,7 +146,8 @@ export function decidePosition(
               : p.status === 'WATCHING'
                 ? policy.watchTimeoutSeconds
                 : null;
-        if (timeout !== null && age >= timeout && p.status !== 'IN') {
+        // A position with a live order waits for it: the order may still fill.
+        if (timeout !== null && age >= timeout && p.status !== 'IN' && !hasLiveOrder(state, p.id)) {
           due.push({ type: 'PositionArchived', data: { positionId: p.id, from: p.status, reason: 'timeout', source } });
         }
       }

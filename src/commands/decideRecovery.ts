@@ -8,8 +8,10 @@ import type { BookState } from './state.js';
  * The recovery gate, as the decider sees it. While a RecoveryRequired has no later
  * RecoveryAcknowledged, the book takes only what cannot move a position or loosen a risk
  * rule: the acknowledgement itself, proof of life, the two rules that only tighten
- * (tripping the breaker, a cooldown), and reconciliation's findings that only record what
- * was seen outside. Everything else is refused with RecoveryPendingError.
+ * (tripping the breaker, a cooldown), reconciliation's findings that only record what
+ * was seen outside, what the venue reports about orders already sent (a fill moves a
+ * position, but it happened: recovery needs it recorded) and order cancels. Everything else,
+ * RequestOrder included (entry or reduce, like Enter and Exit), is refused with RecoveryPendingError.
  */
 
 /**
@@ -31,6 +33,15 @@ export const allowedWhileRecoveryPending: ReadonlySet<CommandType> = new Set<Com
   'SuspectPhantom',
   'DismissPhantom',
   'CompleteReconciliation',
+  // What the venue says about orders already sent: recovery itself needs it written down.
+  'RecordOrderAccepted',
+  'RecordOrderRejected',
+  'RecordFill',
+  'RecordOrderCanceled',
+  'RecordOrderExpired',
+  'RecordOrderLost',
+  // Canceling only takes risk off.
+  'CancelOrder',
 ]);
 
 /**

@@ -15,4 +15,9 @@ export interface DecideContext {
   policy: BookPolicy;
   /** Where the command comes from; recorded on every event. Default `local`. */
   source?: Source;
+  /**
+   * The book the command is for: client order ids are derived from it, so two books on one
+   * venue account never share one. The handler passes its own; default `main`.
+   */
+  bookId?: string;
 }

@@ -184,7 +184,7 @@ export class CommandHandler {
         // The committed book: frozen, handed out as it is, never changed. The batch is decided
         // against a working state layered over it.
         const committed = await this.aggregate();
-        const decided = decideBatch(committed, commands, { now, policy });
+        const decided = decideBatch(committed, commands, { now, policy, bookId: this.opts.bookId });
         const appended = await this.append(committed.revision, decided.events);
         return { committed, decided, appended };
       },

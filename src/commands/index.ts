@@ -33,6 +33,8 @@ export type { FoldableEvent } from './evolve.js';
 export { decide, groupOfSymbol } from './decide.js';
 export type { DecidedEvent, DecideContext } from './decided.js';
 export { pnlOf } from './pnl.js';
+export { clientOrderIdFor } from './clientOrderId.js';
+export { isSignalProcessed, processedSignal } from './signals.js';
 export { bookDecider } from './bookDecider.js';
 export type { BookDecider, Decider } from './bookDecider.js';
 export { groupOf } from './groupOf.js';

@@ -36,7 +36,12 @@ export const BookPolicy = z.strictObject({
   skipCleanupSeconds: Seconds.default(600),
   /** WATCHING positions are archived after this long (null = never). */
   watchTimeoutSeconds: Seconds.nullable().default(null),
-  /** How many recent command ids are remembered for idempotency. */
+  /**
+   * Longest client order id the book derives (`pt` + a hash of the book, the order key and the
+   * attempt, cut to fit, + `-<attempt>`). 36 suits most venues; some allow fewer or more.
+   */
+  clientOrderIdMaxLength: z.number().int().min(16).max(64).default(36),
+  /** How many recent command ids (and signal ids) are remembered for idempotency. */
   idempotencyWindow: z.number().int().nonnegative().default(1_000),
   /** IANA time zone that sets day boundaries for the daily loss limit. */
   timeZone: z

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import {
   Attributes,
+  ClientOrderId,
+  ExternalId,
+  IsoTime,
+  OrderIntent,
+  OrderType,
   NonNegative,
   PositiveDurationSeconds,
   PositionId,
@@ -238,6 +243,110 @@ export const RecordHeartbeat = z.strictObject({
   process: z.string().min(1).max(200).optional(),
 });
 
+/*
+ * Orders. RequestOrder decides an order before it is sent (the risk rules run here, for
+ * entries); the Record* commands write down what the venue said about it. Ids that come from
+ * outside (signal, venue order, trade) are bounded and free of control characters.
+ */
+
+/**
+ * Ask for an order on a position: `entry` opens (WATCHING, or an unknown position given its
+ * `symbol` and `side`, tracked in the same batch) or grows it (IN); `reduce` closes part of an
+ * IN position and never opens risk. `signalId` (else `commandId`) is the order's key: its
+ * attempts share it and the client order id is derived from it. An entry's value for the risk
+ * rules is quantity x (limitPrice, else referencePrice).
+ */
+export const RequestOrder = z
+  .strictObject({
+    type: z.literal('RequestOrder'),
+    commandId: CommandId,
+    signalId: ExternalId.optional(),
+    positionId: PositionId,
+    intent: OrderIntent,
+    quantity: Quantity,
+    orderType: OrderType.default('market'),
+    limitPrice: Quantity.optional(),
+    referencePrice: Quantity.optional(),
+    symbol: SymbolCode.optional(),
+    /** The position's side, for a position the book does not know yet (default long). */
+    side: Side.optional(),
+    /** The entry's protective stop (the position's stop once it fills). */
+    stop: NonNegative.optional(),
+  })
+  .refine((c) => c.orderType !== 'limit' || c.limitPrice !== undefined, {
+    message: 'a limit order needs a limitPrice',
+    path: ['limitPrice'],
+  })
+  .refine((c) => c.orderType !== 'market' || c.limitPrice === undefined, {
+    message: 'a market order takes no limitPrice (give referencePrice, or orderType limit)',
+    path: ['limitPrice'],
+  })
+  .refine((c) => c.intent === 'entry' || c.stop === undefined, {
+    message: 'a stop belongs to an entry order, not a reduce order',
+    path: ['stop'],
+  });
+
+/** The venue accepted the order and named it `externalOrderId`. */
+export const RecordOrderAccepted = z.strictObject({
+  type: z.literal('RecordOrderAccepted'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  externalOrderId: ExternalId,
+});
+
+/** The venue refused the order: only for an answer that proves it was not accepted. */
+export const RecordOrderRejected = z.strictObject({
+  type: z.literal('RecordOrderRejected'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  reason: Reason,
+});
+
+/** A fill (trade) of an order, by the venue's trade id; a trade id already recorded changes nothing. */
+export const RecordFill = z.strictObject({
+  type: z.literal('RecordFill'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  tradeId: ExternalId,
+  quantity: Quantity,
+  price: Quantity,
+  fee: NonNegative.default(0),
+  inferred: z.boolean().default(false),
+  filledAt: IsoTime.optional(),
+});
+
+/** Ask for an order to be canceled (PENDING_CANCEL), before the cancel is sent. */
+export const CancelOrder = z.strictObject({
+  type: z.literal('CancelOrder'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  reason: Reason.optional(),
+});
+
+/** The venue canceled the order (its fills stay). */
+export const RecordOrderCanceled = z.strictObject({
+  type: z.literal('RecordOrderCanceled'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  reason: Reason.optional(),
+});
+
+/** The order expired at the venue (its fills stay). */
+export const RecordOrderExpired = z.strictObject({
+  type: z.literal('RecordOrderExpired'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+});
+
+/** The venue does not know the order after `looks` looks and a direct look-up: resolve it from its state. */
+export const RecordOrderLost = z.strictObject({
+  type: z.literal('RecordOrderLost'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  looks: z.number().int().positive(),
+  reason: Reason,
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -260,6 +369,14 @@ export const Command = z.discriminatedUnion('type', [
   RecordHeartbeat,
   RequireRecovery,
   AcknowledgeRecovery,
+  RequestOrder,
+  RecordOrderAccepted,
+  RecordOrderRejected,
+  RecordFill,
+  CancelOrder,
+  RecordOrderCanceled,
+  RecordOrderExpired,
+  RecordOrderLost,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -35,6 +35,14 @@ export const verbs: Record<Command['type'], string> = {
   RecordHeartbeat: 'record a heartbeat',
   RequireRecovery: 'require a recovery',
   AcknowledgeRecovery: 'acknowledge a recovery',
+  RequestOrder: 'order for',
+  RecordOrderAccepted: 'record the acceptance of order',
+  RecordOrderRejected: 'record the rejection of order',
+  RecordFill: 'record a fill of order',
+  CancelOrder: 'cancel order',
+  RecordOrderCanceled: 'record the cancel of order',
+  RecordOrderExpired: 'record the expiry of order',
+  RecordOrderLost: 'record as lost order',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {

@@ -19,6 +19,8 @@ export interface DeciderSpecOptions {
   policy?: BookPolicyInput;
   /** The time of `when`, and of `given` events without their own `recordedAt`. */
   now?: Date;
+  /** The book `when` decides for (its client order ids derive from it); default `main`. */
+  bookId?: string;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -27,6 +29,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 function specFor(decider: BookDecider, options: DeciderSpecOptions = {}) {
   const policy = BookPolicy.parse(options.policy ?? {});
   const defaultNow = options.now ?? new Date('2026-01-05T12:00:00.000Z');
+  const bookId = options.bookId ?? 'main';
   return {
     given(events: readonly GivenEvent[]) {
       const fold = (): BookState =>
@@ -41,7 +44,7 @@ function specFor(decider: BookDecider, options: DeciderSpecOptions = {}) {
         );
       return {
         when(command: CommandInput, at: { now?: Date } = {}) {
-          const run = (): DecidedEvent[] => decider.decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy });
+          const run = (): DecidedEvent[] => decider.decide(parseCommand(command), fold(), { now: at.now ?? defaultNow, policy, bookId });
           return {
             then(expected: readonly DecidedEvent[]): void {
               deepStrictEqual(run(), expected);
