@@ -42,6 +42,14 @@ const ExternalOrderFields = z.object({
   updatedAt: IsoTime.optional(),
 });
 
+/** More filled than ordered is a contradiction, in a full order or in an acknowledgement that names both. */
+function notOverfilled(order: { quantity?: number; filledQuantity?: number }, ctx: z.RefinementCtx): void {
+  if (order.quantity === undefined || order.filledQuantity === undefined) return;
+  if (order.filledQuantity > order.quantity * (1 + QUANTITY_TOLERANCE)) {
+    ctx.addIssue({ code: 'custom', message: `must not exceed the quantity ${order.quantity}`, path: ['filledQuantity'] });
+  }
+}
+
 /**
  * An order as the outside system reports it. Extra fields are ignored; a missing or bad field,
  * or more filled than ordered, is a malformed answer.
@@ -52,11 +60,7 @@ const ExternalOrderFields = z.object({
  *   quantity: 0.01, filledQuantity: 0, status: 'open' });
  * ```
  */
-export const ExternalOrder = ExternalOrderFields.superRefine((order, ctx) => {
-  if (order.filledQuantity > order.quantity * (1 + QUANTITY_TOLERANCE)) {
-    ctx.addIssue({ code: 'custom', message: `must not exceed the quantity ${order.quantity}`, path: ['filledQuantity'] });
-  }
-});
+export const ExternalOrder = ExternalOrderFields.superRefine(notOverfilled);
 export type ExternalOrder = z.infer<typeof ExternalOrder>;
 
 /**
@@ -69,7 +73,7 @@ export type ExternalOrder = z.infer<typeof ExternalOrder>;
  * ExternalOrderAck.parse({ externalOrderId: 'X-1', status: 'open' });
  * ```
  */
-export const ExternalOrderAck = ExternalOrderFields.partial().required({ externalOrderId: true });
+export const ExternalOrderAck = ExternalOrderFields.partial().required({ externalOrderId: true }).superRefine(notOverfilled);
 export type ExternalOrderAck = z.infer<typeof ExternalOrderAck>;
 
 /**

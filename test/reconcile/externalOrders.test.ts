@@ -241,6 +241,11 @@ describe('order answers are parsed at the boundary', () => {
         /clientOrderId: expected "pt7f3a9c-1", got "pt-other-1"/,
       ],
       ['nothing at all', undefined, /\(root\)/],
+      [
+        'more filled than ordered',
+        { externalOrderId: 'X-1', quantity: 0.01, filledQuantity: 0.5 },
+        /filledQuantity: must not exceed the quantity 0.01/,
+      ],
     ])('%s: the outcome is unknown (it may be placed), and it is not sent again', async (_name, answer, message) => {
       const answers = sequence([answer]);
       const guarded = guardExternal(adapter({ submitOrder: answers.run }), NO_SLEEP);
