@@ -38,8 +38,10 @@ export interface OrderFaults {
   /** The order is placed and the exchange restarts before it answers: `onRestartBeforeAck` gets the state, then the submit fails. */
   restartBeforeAck: number;
 }
+/** The name of one order fault, as `forceOrderFault(kind)` takes it: `exchange.forceOrderFault('lostAck')`. */
 export type OrderFaultKind = keyof OrderFaults;
 
+/** Every order fault off: what an exchange starts with unless `orderFaults` says otherwise. */
 export const NO_ORDER_FAULTS: OrderFaults = {
   lostAck: 0,
   notFound: 0,
