@@ -1,6 +1,9 @@
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/_internals/random.js';
+import { StoreError, StoreUnavailableError } from '../../src/errors/index.js';
 import { parsePostgresConnectionString, PostgresEventStore } from '../../src/store/index.js';
+import { tracked } from '../helpers/events.js';
 import { LogCheck, recheckAll, startWriter, type Writer } from '../helpers/pgCrash.js';
 import { describePostgres, postgresForSuite } from '../helpers/postgres.js';
 import { eventually } from './contract.js';
@@ -158,12 +161,20 @@ describePostgres('postgres: crash safety', () => {
           expect(e.message.startsWith(`the PostgreSQL server ${where} cannot be reached (`), e.message).toBe(true);
           expect(e.message).not.toMatch(/\n|\s+at /);
         }
+        // And every error says what became of its batch truly: "nothing was written" only of one
+        // that is not in the log; one that committed with its answer lost says it may have.
+        for (const e of writer.errors) {
+          if (e.message.includes('nothing was written')) expect(log.batches.has(e.id), e.message).toBe(false);
+          if (log.batches.has(e.id)) expect(e.message, e.id).toContain('which may or may not have been committed');
+        }
         const failedButThere = writer.errors.filter((e) => log.batches.has(e.id));
+        const unknown = writer.errors.filter((e) => e.message.includes('which may or may not have been committed'));
         const acked = writer.acks.length;
         console.log(
           `postgres crash (server stop): ${restarts} restarts in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
             `(${(down / restarts).toFixed(0)} ms down each), ${acked} acknowledged batches all present and whole, ` +
-            `${writer.errors.length} clean connection errors (${failedButThere.length} of their batches committed all the same), ` +
+            `${writer.errors.length} clean connection errors (${unknown.length} after the append was sent, ` +
+            `${failedButThere.length} of whose batches committed all the same), ` +
             `${log.position} events with no gap`,
         );
       } finally {
@@ -174,4 +185,61 @@ describePostgres('postgres: crash safety', () => {
     },
     RESTART_BOUND_MS + 60_000,
   );
+  it('an append whose connection is lost after it was sent says it may have committed; one the server refused says nothing was written', async () => {
+    const schema = server.schemaName();
+    const store = await PostgresEventStore.open(server.url, { schema, poolSize: 2 });
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    /** Starts an append that waits on the position counter's row lock (held by `admin`), and finds its backend. */
+    const waitingAppend = async (n: number): Promise<{ settled: Promise<unknown>; pid: number }> => {
+      const settled = store.append('tradelog-a', [tracked(n)], { expectedRevision: 0 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      for (let i = 0; i < 500; i++) {
+        // Inside its transaction `admin` would see one snapshot of the activity: take a fresh one.
+        await admin.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'ptrack' AND wait_event_type = 'Lock' AND query LIKE '%append_events%'",
+        );
+        if (rows[0] !== undefined) return { settled, pid: rows[0].pid };
+        await sleep(10);
+      }
+      throw new Error('the append never waited on the lock');
+    };
+    try {
+      await store.append('tradelog-a', [tracked(1)]);
+      await admin.query('BEGIN');
+      await admin.query(`UPDATE "${schema}".head SET last_position = last_position`);
+
+      // Its backend terminated while the append waits: sent, never answered.
+      const lost = await waitingAppend(2);
+      await admin.query('SELECT pg_terminate_backend($1)', [lost.pid]);
+      const unknown = (await lost.settled) as Error;
+      expect(unknown).toBeInstanceOf(StoreUnavailableError);
+      expect(unknown.message).toContain(
+        'while appending to tradelog-a, which may or may not have been committed (the connection was lost after it was sent: read tradelog-a before appending it again)',
+      );
+      expect(unknown.message).not.toContain('nothing was written');
+
+      // Cancelled while it waits: the server answers with the statement's error, and rolls it back.
+      const cancelled = await waitingAppend(3);
+      await admin.query('SELECT pg_cancel_backend($1)', [cancelled.pid]);
+      const refused = (await cancelled.settled) as Error;
+      expect(refused).toBeInstanceOf(StoreError);
+      expect(refused.message).toContain('while appending to tradelog-a, nothing was written');
+      expect(refused.message).toContain('SQLSTATE 57014');
+
+      await admin.query('ROLLBACK');
+      // Neither committed (the first could have, as far as the writer knew); the store appends on.
+      expect((await store.readStream('tradelog-a')).map((e) => e.revision)).toEqual([0]);
+      const next = await store.append('tradelog-a', [tracked(4)], { expectedRevision: 0 });
+      expect(next.events.map((e) => [e.revision, e.position])).toEqual([[1, 2]]);
+    } finally {
+      await admin.query('ROLLBACK').catch(() => {});
+      await admin.end();
+      await store.close();
+      await server.dropSchema(schema);
+    }
+  });
 });

@@ -71,6 +71,18 @@ function pgCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
 }
 
+/**
+ * Whether the server answered a statement with an error of the statement itself (a refused
+ * revision, a constraint, a timeout): then its transaction was rolled back and nothing of it is
+ * in the log. Anything else under a sent statement (the connection reset or closed, the server
+ * shutting down or crashing: SQLSTATE classes 08 and 57P) leaves its outcome unknown.
+ */
+function statementFailed(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('severity' in error)) return false;
+  const code = pgCode(error);
+  return code !== '' && !code.startsWith('08') && !code.startsWith('57P');
+}
+
 function reasonOf(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(reasonOf).join('; ');
   return error instanceof Error ? error.message || error.name : String(error);
@@ -183,29 +195,56 @@ export class PostgresEventStore implements EventStore {
     const expected = validateExpectedRevision(options.expectedRevision);
     const encoded = this.codec.encodeAll(events, this.now().toISOString());
     const mode = typeof expected === 'number' ? 'revision' : expected;
-    let current: number;
-    let last: number;
+    // The connection is taken first: failing to get one means nothing was sent, so nothing was written.
+    let client: Pg.PoolClient;
     try {
-      const { rows } = await this.pool.query<{ current_revision: string; last_position: string }>(this.sql.append, [
+      client = await this.pool.connect();
+    } catch (error) {
+      throw failure(this.location, error, `appending to ${stream}, nothing was written`);
+    }
+    // A checked-out client has no error listener of the pool's: a connection lost under the query
+    // also emits 'error', which unheard would crash the process (pool.query listens the same way).
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    let rows: { current_revision: string; last_position: string }[];
+    try {
+      ({ rows } = await client.query<{ current_revision: string; last_position: string }>(this.sql.append, [
         stream,
         mode,
         typeof expected === 'number' ? expected : null,
         encoded.map((e) => e.type),
         encoded.map((e) => e.data),
         encoded.map((e) => e.metadata),
-      ]);
-      const row = present(rows[0], "the append function's row");
-      current = Number(row.current_revision);
-      last = Number(row.last_position);
+      ]));
     } catch (error) {
+      const refused = statementFailed(error);
+      if (refused) {
+        client.removeListener('error', ignore);
+        client.release();
+      } else {
+        // A connection lost under a query is not given back to the pool (and stays heard).
+        client.release(true);
+      }
       const code = pgCode(error);
       if (code === WRONG_REVISION) throw new ConcurrencyError(stream, expected, Number((error as { detail?: string }).detail ?? -1));
       if (code === '23505') {
         // Another writer took the revision by a path that skipped the lock: still refused by the key.
         throw new ConcurrencyError(stream, expected, await this.streamRevision(stream));
       }
-      throw failure(this.location, error, `appending to ${stream}, nothing was written`);
+      throw failure(
+        this.location,
+        error,
+        refused
+          ? `appending to ${stream}, nothing was written`
+          : // Lost after the append was sent: it may have committed with only the answer lost.
+            `appending to ${stream}, which may or may not have been committed (the connection was lost after it was sent: read ${stream} before appending it again)`,
+      );
     }
+    client.removeListener('error', ignore);
+    client.release();
+    const row = present(rows[0], "the append function's row");
+    const current = Number(row.current_revision);
+    const last = Number(row.last_position);
     const first = last - encoded.length + 1;
     const recorded = encoded.map((e, i): RecordedEvent => ({ ...e.event, stream, revision: current + 1 + i, position: first + i }));
     if (encoded.length > 0) this.appended.next();
