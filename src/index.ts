@@ -276,6 +276,9 @@ export {
   type Tracker,
   type TrackerRecoveryOptions,
   type TrackerResult,
+  SubmitOrderRequest,
+  type OrderOutcome,
+  type OrderGateway,
 } from './tracker/index.js';
 export {
   type Alert,
@@ -335,6 +338,9 @@ export {
   type SimOrder,
   type SimOrderState,
   type SimRejection,
+  recordVenueOrder,
+  inferredTradeId,
+  type OrderRecord,
 } from './reconcile/index.js';
 export {
   type AnyProjection,

@@ -17,6 +17,8 @@ export {
   ExternalOrderStatus,
 } from './externalOrders.js';
 export type { CancelOrderRef, ExternalOrderRef, ListFillsQuery, SubmitOutcome } from './externalOrders.js';
+export { recordVenueOrder, inferredTradeId } from './orderOutcome.js';
+export type { OrderRecord } from './orderOutcome.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';
 export { planReconciliation, confirmedPhantom } from './plan.js';
@@ -45,3 +47,4 @@ export type { OrderFaultKind, OrderFaults, SimFill, SimOrder, SimOrderState, Sim
 
 // for other folders of src; not public
 export { ReconcileEverySeconds } from './scheduler.js';
+export { reasonFrom } from './orderOutcome.js';

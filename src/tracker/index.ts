@@ -5,3 +5,5 @@ export { compat, LEGACY_ACTIONS } from './compat.js';
 export type { LegacyTracker, LegacyAction } from './compat.js';
 export { replayAt, parseReplayPoint } from './replay.js';
 export type { ReplayOptions, ReplayResult, ReplayPoint } from './replay.js';
+export { SubmitOrderRequest } from './orderGateway.js';
+export type { OrderOutcome, OrderGateway } from './orderGateway.js';

@@ -8,6 +8,10 @@ import {
   type Position,
   type PositionStatus,
   type CommandInput,
+  type Order,
+  isSignalProcessed,
+  processedSignal,
+  type SignalRecord,
 } from '../commands/index.js';
 import { TrackerConfig, policyOf, type TrackerConfigInput } from '../config/index.js';
 import { ValidationError } from '../errors/index.js';
@@ -18,11 +22,13 @@ import type { Side } from '../events/index.js';
 import {
   type ExternalSystem,
   type GuardedExternal,
+  guardExternal,
   recoverOnStartup,
   type RecoveryOptions,
   type RecoveryOutcome,
 } from '../reconcile/index.js';
 import { openStore, parseStoreSpec, type OpenStoreOptions, type EventStore } from '../store/index.js';
+import { orderGateway, type OrderOutcome, type SubmitOrderRequest } from './orderGateway.js';
 import { assertLogNotGone, markingAppends, openHighWaterMark, type HighWaterMark } from './highWaterMark.js';
 
 export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
@@ -133,6 +139,26 @@ export interface Tracker {
   acknowledgeRecovery(opts?: { reason?: string } & CallOptions): Promise<TrackerResult>;
   /** What startup recovery did when openTracker was given `external`; null otherwise. */
   readonly recovery: RecoveryOutcome | null;
+  /**
+   * The order gateway: decides RequestOrder and appends OrderRequested first (the risk rules run
+   * there), then sends the order to `external` under its client order id, then records the
+   * answer: OrderAccepted (and the fills it carries), OrderRejected only on a definitive refusal,
+   * nothing on an unknown outcome (the order is returned in flight, PENDING_SUBMIT, with the
+   * error: reconciliation looks it up, nobody sends it again). A repeated call with the same
+   * signalId or commandId returns the first order (`duplicate`) and sends nothing. Needs
+   * openTracker's `external` with the order methods (capabilities.canTrade).
+   */
+  submitOrder(request: SubmitOrderRequest, opts?: HandleOptions): Promise<OrderOutcome>;
+  /** CancelOrder (PENDING_CANCEL), the venue's cancel, then OrderCanceled once the venue confirms (after the fills it lists). */
+  cancelOrder(clientOrderId: string, opts?: HandleOptions & { reason?: string }): Promise<OrderOutcome>;
+  /** The book's orders (values), optionally only the live ones (in flight or open), or of one position. */
+  orders(filter?: { live?: boolean; positionId?: string }): Promise<Order[]>;
+  /** One order by client order id, or null. */
+  order(clientOrderId: string): Promise<Order | null>;
+  /** Whether the book processed signal `signalId` (its order, or the recent signals of archived positions). */
+  isSignalProcessed(signalId: string): Promise<boolean>;
+  /** When the book processed signal `signalId` and the order it became, or null. */
+  processedSignal(signalId: string): Promise<SignalRecord | null>;
   /** Runs any command object. */
   execute(command: CommandInput, opts?: HandleOptions): Promise<CommandResult>;
   /** A position by id, or null when unknown or archived. */
@@ -231,6 +257,8 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     ...definedFields({ now, logger }),
   });
 
+  const guarded = external === undefined ? null : 'stats' in external ? external : guardExternal(external);
+  const gateway = orderGateway(handler, guarded);
   let closing: Promise<void> | undefined;
   const run = async (command: CommandInput, call: CallOptions = {}, id?: string): Promise<TrackerResult> => {
     const { commandId, ...handleOptions } = call;
@@ -312,6 +340,19 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       const [f, c] = split(o);
       return run({ type: 'AcknowledgeRecovery', ...clean(f) }, { source: 'recovery', ...c });
     },
+    submitOrder: (request, o) => gateway.submitOrder(request, o),
+    cancelOrder: (id, o) => gateway.cancelOrder(id, o),
+    orders: async (filter = {}) => {
+      const state = await handler.load();
+      return [...state.orders.values()].filter(
+        (o) =>
+          (filter.live !== true || state.liveOrders.has(o.clientOrderId)) &&
+          (filter.positionId === undefined || o.positionId === filter.positionId),
+      );
+    },
+    order: async (id) => (await handler.load()).orders.get(id) ?? null,
+    isSignalProcessed: async (id) => isSignalProcessed(await handler.load(), id),
+    processedSignal: async (id) => processedSignal(await handler.load(), id) ?? null,
     execute: (command, o) => handler.handle(command, o),
     get: async (id) => (await handler.load()).positions.get(id) ?? null,
     list: async (filter = {}) => {
@@ -346,7 +387,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
   };
   if (external === undefined) return tracker;
   try {
-    return { ...tracker, recovery: await tracker.recover(external) };
+    return { ...tracker, recovery: await tracker.recover(guarded ?? external) };
   } catch (error) {
     await tracker.close();
     throw error;
