@@ -13,7 +13,7 @@ const row = (type: string, data: unknown, metadata: unknown) => ({
 const meta = (schemaVersion: number) => ({ recordedAt: '2026-01-01T00:00:00.000Z', schemaVersion });
 
 describe('event codec', () => {
-  it('knows the twenty event types of the trade log', () => {
+  it('knows the event types of the trade log, orders included', () => {
     expect(eventTypes).toEqual([
       'PositionTracked',
       'PositionEntered',
@@ -35,6 +35,15 @@ describe('event codec', () => {
       'Heartbeat',
       'RecoveryRequired',
       'RecoveryAcknowledged',
+      'PositionIncreased',
+      'OrderRequested',
+      'OrderAccepted',
+      'OrderRejected',
+      'OrderFilled',
+      'OrderCancelRequested',
+      'OrderCanceled',
+      'OrderExpired',
+      'OrderLost',
     ]);
   });
 
