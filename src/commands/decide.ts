@@ -4,6 +4,7 @@ import type { DecideContext, DecidedEvent } from './decided.js';
 import { decidePosition } from './decidePosition.js';
 import { decideOrder } from './decideOrder.js';
 import { decideReconcile } from './decideReconcile.js';
+import { decideSymbol } from './decideSymbol.js';
 import { groupOf } from './groupOf.js';
 import type { BookPolicy } from './policy.js';
 import type { Command } from './schemas.js';
@@ -77,6 +78,9 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'RecordOrderExpired':
     case 'RecordOrderLost':
       return decideOrder(command, state, context, now, source);
+    case 'DisableSymbol':
+    case 'EnableSymbol':
+      return decideSymbol(command, state, source);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

@@ -2,7 +2,7 @@ import { DuplicateSignalError, OrderStateError, ValidationError } from '../error
 import type { EventData, Source } from '../events/index.js';
 import { clientOrderIdFor } from './clientOrderId.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
-import { checkEntryRisk, reservedByOrders, type EntryTarget } from './entryRules.js';
+import { checkEntryRisk, checkSymbolControl, reservedByOrders, type EntryTarget } from './entryRules.js';
 import { FILL_TOLERANCE } from './evolve.js';
 import { closeEvents } from './exitRules.js';
 import { groupOf } from './groupOf.js';
@@ -172,6 +172,7 @@ function decideRequest(state: BookState, cmd: CommandOf<'RequestOrder'>, ctx: De
     const terms = { value: cmd.quantity * price, quantity: cmd.quantity, price, ...(cmd.stop === undefined ? {} : { stop: cmd.stop }) };
     checkEntryRisk(state, target, terms, now, policy, {
       verb: `order an entry for`,
+      side: side === 'long' ? 'buy' : 'sell',
       grow: p?.status === 'IN',
       reserved: reservedByOrders(state, policy, cmd.positionId),
     });
@@ -181,6 +182,7 @@ function decideRequest(state: BookState, cmd: CommandOf<'RequestOrder'>, ctx: De
       events.push({ type: 'PositionTracked', data: tracked });
     }
   } else {
+    checkSymbolControl(state, symbol, side === 'long' ? 'sell' : 'buy', 'order a reduce of', cmd.positionId);
     const open = (p as InPosition).quantity;
     if (open === undefined) {
       throw new ValidationError(`cannot ${verb}: a reduce order needs the position's quantity, which is unknown (exit it by value)`);

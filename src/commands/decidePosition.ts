@@ -83,7 +83,11 @@ export function decidePosition(
     }
     case 'Enter': {
       const p = requireStatus(state, command, command.positionId, ['WATCHING']);
-      checkEntryRisk(state, p, command, now, policy, { verb: 'enter', reserved: reservedByOrders(state, policy, p.id) });
+      checkEntryRisk(state, p, command, now, policy, {
+        verb: 'enter',
+        side: p.side === 'long' ? 'buy' : 'sell',
+        reserved: reservedByOrders(state, policy, p.id),
+      });
       const data: EventData<'PositionEntered'> = { positionId: p.id, side: p.side, value: command.value, source };
       if (p.symbol !== undefined) data.symbol = p.symbol;
       if (command.quantity !== undefined) data.quantity = command.quantity;

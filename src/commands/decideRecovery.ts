@@ -40,8 +40,9 @@ export const allowedWhileRecoveryPending: ReadonlySet<CommandType> = new Set<Com
   'RecordOrderCanceled',
   'RecordOrderExpired',
   'RecordOrderLost',
-  // Canceling only takes risk off.
+  // Canceling and disabling a symbol only take risk off.
   'CancelOrder',
+  'DisableSymbol',
 ]);
 
 /**

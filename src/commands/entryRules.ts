@@ -63,11 +63,29 @@ export function reservedByOrders(state: BookState, policy: BookPolicy, exclude: 
   return reserved;
 }
 
-/** How an entry is checked: the verb of its refusals; `grow` for more of an IN position (only the breaker, cooldown and risk caps). */
+/** How an entry is checked: the verb of its refusals; `grow` for more of an IN position (only the breaker, cooldown, symbol controls and risk caps). */
 export interface EntryCheck {
   verb: string;
+  /** The order side the entry trades (buy for a long, sell for a short), for the symbol controls. */
+  side: 'buy' | 'sell';
   grow?: boolean;
   reserved?: Reserved;
+}
+
+/**
+ * Refuses trading `side` of `symbol` while it is disabled (DisableSymbol), naming the reason and
+ * since when. Entries and reduce orders alike: a reduce order is refused only when its own side is.
+ */
+export function checkSymbolControl(state: BookState, symbol: string | undefined, side: 'buy' | 'sell', verb: string, id: string): void {
+  if (symbol === undefined) return;
+  const block = state.symbolControls.get(symbol)?.[side];
+  if (block === undefined) return;
+  throw new RiskLimitError(
+    `cannot ${verb} "${id}": rule symbolDisabled: ${side === 'buy' ? 'buying' : 'selling'} ${symbol} is disabled since ${block.since} (${block.reason}); enable it with EnableSymbol`,
+    'symbolDisabled',
+    'disabled',
+    side,
+  );
 }
 
 const NONE: Reserved = { positions: 0, bySymbol: new Map(), groupRisk: new Map() };
@@ -75,7 +93,8 @@ const NONE: Reserved = { positions: 0, bySymbol: new Map(), groupRisk: new Map()
 /**
  * The risk rules an entry must pass, in order; each refusal names the rule, the limit and the
  * value. An entry opens a position (Enter, an entry order on a WATCHING or unknown one) or,
- * with `grow`, adds to an IN one: then only the breaker, the cooldown and the risk caps apply.
+ * with `grow`, adds to an IN one: then only the breaker, the cooldown, the symbol controls and
+ * the risk caps apply.
  */
 export function checkEntryRisk(
   state: BookState,
@@ -104,6 +123,7 @@ export function checkEntryRisk(
       refuse('cooldown', until, now, `${p.symbol} is cooling down until ${until} (it is ${now})`);
     }
   }
+  checkSymbolControl(state, p.symbol, how.side, how.verb, p.id);
   if (how.grow !== true) checkOpening(state, p, entry, now, policy, reserved, refuse);
   if (policy.maxGroupRiskPct !== null) {
     const equity = equityOf(state, policy);

@@ -9,6 +9,7 @@ import {
   type InPosition,
   type Order,
   type Position,
+  type SymbolControl,
 } from './state.js';
 import { dayKey } from './time.js';
 
@@ -309,6 +310,18 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
           ? { ...o, status: 'PENDING_CANCEL', statusBeforeCancel: o.status }
           : o,
       );
+      break;
+    }
+    case 'SymbolDisabled':
+    case 'SymbolEnabled': {
+      const d = event.data;
+      const next: SymbolControl = { ...state.symbolControls.get(d.symbol) };
+      for (const side of d.side === 'both' ? (['buy', 'sell'] as const) : [d.side]) {
+        if (event.type === 'SymbolDisabled') next[side] = { reason: event.data.reason, since: at };
+        else delete next[side];
+      }
+      if (next.buy === undefined && next.sell === undefined) state.symbolControls.delete(d.symbol);
+      else state.symbolControls.set(d.symbol, Object.freeze(next));
       break;
     }
     case 'OrderCanceled':

@@ -27,6 +27,8 @@ export type {
   Order,
   OrderStatus,
   SignalRecord,
+  SymbolBlock,
+  SymbolControl,
 } from './state.js';
 export { evolve, positionRisk } from './evolve.js';
 export type { FoldableEvent } from './evolve.js';

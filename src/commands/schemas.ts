@@ -6,6 +6,7 @@ import {
   IsoTime,
   OrderIntent,
   OrderType,
+  SymbolControlSide,
   NonNegative,
   PositiveDurationSeconds,
   PositionId,
@@ -347,6 +348,23 @@ export const RecordOrderLost = z.strictObject({
   reason: Reason,
 });
 
+/** Disable buying, selling or both on a symbol, with a reason: orders on that side are refused until enabled. */
+export const DisableSymbol = z.strictObject({
+  type: z.literal('DisableSymbol'),
+  commandId: CommandId,
+  symbol: SymbolCode,
+  side: SymbolControlSide,
+  reason: Reason,
+});
+
+/** Enable buying, selling or both on a symbol again (default both). */
+export const EnableSymbol = z.strictObject({
+  type: z.literal('EnableSymbol'),
+  commandId: CommandId,
+  symbol: SymbolCode,
+  side: SymbolControlSide.default('both'),
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -377,6 +395,8 @@ export const Command = z.discriminatedUnion('type', [
   RecordOrderCanceled,
   RecordOrderExpired,
   RecordOrderLost,
+  DisableSymbol,
+  EnableSymbol,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -119,6 +119,18 @@ export interface Order {
   statusBeforeCancel?: 'PENDING_SUBMIT' | 'OPEN' | 'PARTIALLY_FILLED';
 }
 
+/** Why and since when one side of a symbol is disabled. */
+export interface SymbolBlock {
+  reason: string;
+  since: string;
+}
+
+/** The disabled sides of a symbol (a side absent is enabled). */
+export interface SymbolControl {
+  buy?: SymbolBlock;
+  sell?: SymbolBlock;
+}
+
 /** What the book remembers of a processed signal: when, and the order it became. */
 export interface SignalRecord {
   at: string;
@@ -168,6 +180,8 @@ export interface BookState {
   signals: CowMap<string, SignalRecord>;
   /** When the last signal was processed. */
   lastSignalAt?: string;
+  /** Symbols with a disabled side, by symbol (kept until enabled again). */
+  symbolControls: CowMap<string, SymbolControl>;
   lastHeartbeatAt?: string;
   lastReconciledAt?: string;
 }
@@ -203,6 +217,7 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     positionOrders: new CowMap(),
     liveOrders: new CowMap(),
     signals: new CowMap(),
+    symbolControls: new CowMap(),
   };
 }
 
@@ -234,6 +249,7 @@ export function forkBookState(state: BookState, use: 'keep' | 'scratch' = 'keep'
     positionOrders: fork(state.positionOrders),
     liveOrders: fork(state.liveOrders),
     signals: fork(state.signals),
+    symbolControls: fork(state.symbolControls),
   };
 }
 
@@ -260,6 +276,7 @@ export function freezeBookState(state: BookState): BookState {
     state.positionOrders,
     state.liveOrders,
     state.signals,
+    state.symbolControls,
   ]) {
     map.freeze();
   }
@@ -271,7 +288,7 @@ export function freezeBookState(state: BookState): BookState {
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 3;
+export const BOOK_STATE_VERSION = 4;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {
@@ -288,6 +305,7 @@ export interface BookStateJson {
   orders: Order[];
   signals: [string, SignalRecord][];
   lastSignalAt?: string;
+  symbolControls: [string, SymbolControl][];
   /** Absent in snapshots written before the gate existed (their logs hold no RecoveryRequired). */
   recovery?: RecoveryGate;
   lastHeartbeatAt?: string;
@@ -308,6 +326,7 @@ export function bookStateToJson(state: BookState): BookStateJson {
     commands: [...state.commands],
     orders: [...state.orders.values()],
     signals: [...state.signals],
+    symbolControls: [...state.symbolControls],
     recovery: state.recovery,
     ...definedFields({
       lastHeartbeatAt: state.lastHeartbeatAt,
@@ -334,6 +353,7 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.commands = new CowMap(json.commands);
   for (const o of json.orders) putOrder(state, Object.freeze({ ...o, tradeIds: Object.freeze([...o.tradeIds]) as string[] }));
   state.signals = new CowMap(json.signals);
+  state.symbolControls = new CowMap(json.symbolControls);
   if (json.lastSignalAt !== undefined) state.lastSignalAt = json.lastSignalAt;
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;
   if (json.recovery !== undefined) state.recovery = json.recovery;

@@ -43,6 +43,8 @@ export const verbs: Record<Command['type'], string> = {
   RecordOrderCanceled: 'record the cancel of order',
   RecordOrderExpired: 'record the expiry of order',
   RecordOrderLost: 'record as lost order',
+  DisableSymbol: 'disable a symbol',
+  EnableSymbol: 'enable a symbol',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {

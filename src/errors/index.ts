@@ -72,7 +72,8 @@ export type RiskRule =
   | 'duplicateSymbol'
   | 'maxConsecutiveLossesPerSymbol'
   | 'equity'
-  | 'maxGroupRiskPct';
+  | 'maxGroupRiskPct'
+  | 'symbolDisabled';
 
 export class RiskLimitError extends TrackerError {
   readonly code = 'RISK_LIMIT' as const;

@@ -351,6 +351,24 @@ export const OrderLost = z.strictObject({
   source: Source,
 });
 
+/** Which side of a symbol's trading a control covers. */
+export const SymbolControlSide = z.enum(['buy', 'sell', 'both']);
+
+/** Buying, selling or both were disabled on `symbol`: orders on that side are refused (with the reason) until enabled. */
+export const SymbolDisabled = z.strictObject({
+  symbol: SymbolCode,
+  side: SymbolControlSide,
+  reason: Reason,
+  source: Source,
+});
+
+/** Buying, selling or both were enabled again on `symbol`. */
+export const SymbolEnabled = z.strictObject({
+  symbol: SymbolCode,
+  side: SymbolControlSide,
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -382,6 +400,8 @@ export const eventDataSchemas = {
   OrderCanceled,
   OrderExpired,
   OrderLost,
+  SymbolDisabled,
+  SymbolEnabled,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

@@ -367,6 +367,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'OrderCanceled':
         case 'OrderExpired':
         case 'OrderLost':
+        case 'SymbolDisabled':
+        case 'SymbolEnabled':
           break;
         default: {
           const _exhaustive: never = event;

@@ -69,6 +69,8 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'OrderCanceled':
       case 'OrderExpired':
       case 'OrderLost':
+      case 'SymbolDisabled':
+      case 'SymbolEnabled':
         return e.type;
     }
   });
