@@ -44,6 +44,8 @@ describe('event codec', () => {
       'OrderCanceled',
       'OrderExpired',
       'OrderLost',
+      'SymbolDisabled',
+      'SymbolEnabled',
     ]);
   });
 

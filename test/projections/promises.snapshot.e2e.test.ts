@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BOOK_SNAPSHOT_VERSION } from '../../src/commands/index.js';
 import { openTracker } from '../../src/tracker/index.js';
 import { ptrack } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -35,17 +36,17 @@ describe('#10.16 ptrack and a book snapshot of the wrong shape', () => {
     await tracker.close();
     const store = ['--store', `sqlite:${file}`];
 
-    // The shape found on disk in the issue: the bare book of version 2, positions not a list.
+    // The shape found on disk in the issue: the bare book of an older version (2), positions not a list.
     putSnapshot(2, { revision: 1, limits: { idempotencyWindow: 1000, timeZone: 'UTC' }, positions: 5 });
     const status = await ptrack(['status', ...store, '--json'], { cwd: dir });
     expect(status.code, status.stderr).toBe(0);
     expect((JSON.parse(status.stdout) as { positions: { id: string }[] }).positions.map((p) => p.id).sort()).toEqual(['A', 'B']);
 
     // The current version, wrong inside.
-    putSnapshot(3, { checksum: 'fnv64:0000000000000000', book: { revision: 1, positions: 5 } });
+    putSnapshot(BOOK_SNAPSHOT_VERSION, { checksum: 'fnv64:0000000000000000', book: { revision: 1, positions: 5 } });
     const exit = await ptrack(['exit', 'A', '--value', '110', ...store], { cwd: dir });
     expect(exit.code, exit.stderr).toBe(0);
-    putSnapshot(3, { checksum: 'fnv64:0000000000000000', book: { revision: 1, positions: 5 } });
+    putSnapshot(BOOK_SNAPSHOT_VERSION, { checksum: 'fnv64:0000000000000000', book: { revision: 1, positions: 5 } });
     const verify = await ptrack(['verify', ...store], { cwd: dir });
     expect(verify.code).toBe(4);
     expect(verify.stderr).toMatch(

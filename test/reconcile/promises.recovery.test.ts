@@ -35,6 +35,11 @@ const refusedCommands: CommandInput[] = [
   { type: 'CloseOrphan', positionId: 'HAND-1', value: 300 },
   { type: 'ClearPhantom', positionId: 'BOT-1', looks: 3, reason: 'gone' },
   { type: 'CorrectDrift', positionId: 'BOT-1', externalValue: 450 },
+  // Sending an order opens or moves risk like Enter and Exit (a cancel only lowers it: allowed).
+  { type: 'RequestOrder', commandId: 'gate-entry', positionId: 'W-1', intent: 'entry', quantity: 1, referencePrice: 100 },
+  { type: 'RequestOrder', commandId: 'gate-reduce', positionId: 'BOT-1', intent: 'reduce', quantity: 1 },
+  // Re-enabling a symbol loosens risk (disabling one only tightens it: allowed).
+  { type: 'EnableSymbol', symbol: 'AAPL' },
 ];
 
 describe('#10.2 the recovery gate', () => {
