@@ -32,7 +32,7 @@ import { orderGateway, type OrderOutcome, type SubmitOrderRequest } from './orde
 import { assertLogNotGone, markingAppends, openHighWaterMark, type HighWaterMark } from './highWaterMark.js';
 
 export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
-  /** A store string (`sqlite:./state/trades.db`, `memory:`, `esdb://host:2113?tls=false`) or an open store (not closed by `close()`). */
+  /** A store string (`sqlite:./state/trades.db`, `memory:`, `postgres://user@host:5432/db`, `esdb://host:2113?tls=false`) or an open store (not closed by `close()`). */
   store?: string | EventStore;
   /** The clock (simulations and tests pin it). */
   now?: () => Date;
@@ -182,7 +182,7 @@ function clean<T extends object>(o: T): T {
   return out as T;
 }
 
-const STORE_EXPECTED = 'must be a store string (sqlite:<file>, memory:, esdb://host:2113) or an open EventStore';
+const STORE_EXPECTED = 'must be a store string (sqlite:<file>, memory:, postgres://user@host:5432/db, esdb://host:2113) or an open EventStore';
 const isEventStore = (v: unknown): v is EventStore =>
   typeof v === 'object' &&
   v !== null &&

@@ -28,6 +28,7 @@ export function registerInitCommand(program: Command, io: Io): void {
       // A postgres:// password is used to create the store but never written: the file names the
       // server, PGPASSWORD (which pg reads, as psql does) supplies the secret to every command.
       const given = globals.store;
+      refuseStoredSecret(given, file);
       const postgres = given !== undefined && /^\s*postgres(ql)?:/i.test(given) ? { given, ...splitPostgresPassword(given) } : null;
       const text = defaultConfigText({
         ...definedFields({ store: postgres ? postgres.spec : globals.store, book: globals.book }),
@@ -56,6 +57,24 @@ export function registerInitCommand(program: Command, io: Io): void {
         if (password) io.out(password);
       }
     });
+}
+
+/**
+ * An EventStoreDB string with `user:password@` would put the password into the config file, and
+ * its client reads credentials only from the string: refuse before anything is written, and say
+ * what to do instead.
+ */
+function refuseStoredSecret(given: string | undefined, file: string): void {
+  if (given === undefined || !/^\s*(esdb|esdb\+discover|kurrentdb|kdb):\/\//i.test(given)) return;
+  const authority = given.replace(/^\s*[a-z+]+:\/\//i, '').split(/[/?#]/, 1)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  if (at < 0 || !authority.slice(0, at).includes(':')) return;
+  const shown = `${given.slice(0, given.indexOf('//') + 2)}${authority.slice(0, authority.indexOf(':'))}:***@${authority.slice(at + 1)}`;
+  throw new ValidationError(
+    `--store: ${shown} holds a password, and ptrack init never writes a secret into ${file}: ` +
+      `run init with the store string without user:password@ and give the credentials on each command with --store, or use client certificates (userCertFile, userKeyFile)`,
+    [{ path: 'store', message: 'must not hold a password for init', value: shown }],
+  );
 }
 
 /** How a postgres store gets its password from now on: the line init prints (and its JSON's `password`). */
