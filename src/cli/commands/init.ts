@@ -72,7 +72,7 @@ function refuseStoredSecret(given: string | undefined, file: string): void {
   const shown = `${given.slice(0, given.indexOf('//') + 2)}${authority.slice(0, authority.indexOf(':'))}:***@${authority.slice(at + 1)}`;
   throw new ValidationError(
     `--store: ${shown} holds a password, and ptrack init never writes a secret into ${file}: ` +
-      `run init with the store string without user:password@ and give the credentials on each command with --store, or use client certificates (userCertFile, userKeyFile)`,
+      `run init with the store string without user:password@ (a node without access control), or use client certificates (userCertFile, userKeyFile)`,
     [{ path: 'store', message: 'must not hold a password for init', value: shown }],
   );
 }
