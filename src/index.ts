@@ -66,6 +66,7 @@ export {
   OrderFilled,
   OrderIntent,
   OrderLost,
+  OrderLookedUp,
   OrderRejected,
   OrderRequested,
   OrderSide,
@@ -230,6 +231,7 @@ export {
   RecordOrderCanceled,
   RecordOrderExpired,
   RecordOrderLost,
+  RecordOrderLook,
   RecordOrderRejected,
   RequestOrder,
   pnlOf,
@@ -348,6 +350,11 @@ export {
   recordVenueOrder,
   inferredTradeId,
   type OrderRecord,
+  resolveInFlightOrders,
+  type OrderLossPolicy,
+  type OrderResolution,
+  type OrderResolutionReport,
+  type ResolveOrdersOptions,
 } from './reconcile/index.js';
 export {
   type AnyProjection,

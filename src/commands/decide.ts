@@ -77,6 +77,7 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'RecordOrderCanceled':
     case 'RecordOrderExpired':
     case 'RecordOrderLost':
+    case 'RecordOrderLook':
       return decideOrder(command, state, context, now, source);
     case 'DisableSymbol':
     case 'EnableSymbol':

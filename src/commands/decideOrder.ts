@@ -26,6 +26,7 @@ export type OrderCommand = CommandOf<
   | 'RecordOrderCanceled'
   | 'RecordOrderExpired'
   | 'RecordOrderLost'
+  | 'RecordOrderLook'
 >;
 
 /** The book a DecideContext names (client order ids are derived from it). */
@@ -398,6 +399,14 @@ export function decideOrder(command: OrderCommand, state: BookState, context: De
         }
       }
       return [{ type: 'OrderLost', data: { clientOrderId: id, looks: command.looks, resolution, reason: command.reason, source } }];
+    }
+    case 'RecordOrderLook': {
+      const o = requireOrder(state, id, 'record a look-up of order');
+      // A finished order is not looked for; a look that finds it ends a count that was running.
+      if (!isLive(o)) return [];
+      const missed = o.missedLooks ?? 0;
+      if (command.found) return missed === 0 ? [] : [{ type: 'OrderLookedUp', data: { clientOrderId: id, found: true, looks: 0, source } }];
+      return [{ type: 'OrderLookedUp', data: { clientOrderId: id, found: false, looks: missed + 1, source } }];
     }
     default: {
       const _exhaustive: never = command;

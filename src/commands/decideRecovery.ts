@@ -40,6 +40,7 @@ export const allowedWhileRecoveryPending: ReadonlySet<CommandType> = new Set<Com
   'RecordOrderCanceled',
   'RecordOrderExpired',
   'RecordOrderLost',
+  'RecordOrderLook',
   // Canceling and disabling a symbol only take risk off.
   'CancelOrder',
   'DisableSymbol',

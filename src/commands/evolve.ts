@@ -338,6 +338,14 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       });
       break;
     }
+    case 'OrderLookedUp': {
+      const d = event.data;
+      updateOrder(state, d.clientOrderId, at, (o) => {
+        const { missedLooks: _m, ...rest } = o;
+        return d.found || d.looks === 0 ? rest : { ...rest, missedLooks: d.looks };
+      });
+      break;
+    }
     case 'OrphanAdopted': {
       const d = event.data;
       leave(state, d.positionId);

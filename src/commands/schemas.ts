@@ -365,6 +365,14 @@ export const EnableSymbol = z.strictObject({
   side: SymbolControlSide.default('both'),
 });
 
+/** Record one look-up of an in-flight order by client order id: not found (one more look in a row) or found (the count ends). */
+export const RecordOrderLook = z.strictObject({
+  type: z.literal('RecordOrderLook'),
+  commandId: CommandId,
+  clientOrderId: ClientOrderId,
+  found: z.boolean(),
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -397,6 +405,7 @@ export const Command = z.discriminatedUnion('type', [
   RecordOrderLost,
   DisableSymbol,
   EnableSymbol,
+  RecordOrderLook,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

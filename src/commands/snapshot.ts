@@ -85,6 +85,7 @@ const OrderJson = z.looseObject({
   requestedAt: Text,
   updatedAt: Text,
   statusBeforeCancel: z.enum(['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED']).optional(),
+  missedLooks: z.number().int().nonnegative().optional(),
 });
 
 const entries = <V extends z.ZodType>(value: V) => z.array(z.tuple([Text, value]));

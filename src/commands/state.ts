@@ -115,6 +115,8 @@ export interface Order {
   reason?: string;
   requestedAt: string;
   updatedAt: string;
+  /** Look-ups in a row by client order id that the venue answered "not found" (OrderLookedUp); absent when none. */
+  missedLooks?: number;
   /** What it was when a cancel was requested (PENDING_CANCEL): whether the venue had accepted it, whether it had filled. */
   statusBeforeCancel?: 'PENDING_SUBMIT' | 'OPEN' | 'PARTIALLY_FILLED';
 }

@@ -45,6 +45,7 @@ export const verbs: Record<Command['type'], string> = {
   RecordOrderLost: 'record as lost order',
   DisableSymbol: 'disable a symbol',
   EnableSymbol: 'enable a symbol',
+  RecordOrderLook: 'record a look-up of order',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {

@@ -369,6 +369,19 @@ export const SymbolEnabled = z.strictObject({
   source: Source,
 });
 
+/**
+ * A look-up of an in-flight order by its client order id: `found` false counts a look that said
+ * "not found" (`looks` in a row, this one included), `found` true ends the count. The count is in
+ * the log so that the next process continues it: an order is declared lost only after enough of
+ * them (see OrderLost).
+ */
+export const OrderLookedUp = z.strictObject({
+  clientOrderId: ClientOrderId,
+  found: z.boolean(),
+  looks: z.number().int().nonnegative(),
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -402,6 +415,7 @@ export const eventDataSchemas = {
   OrderLost,
   SymbolDisabled,
   SymbolEnabled,
+  OrderLookedUp,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

@@ -369,6 +369,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'OrderLost':
         case 'SymbolDisabled':
         case 'SymbolEnabled':
+        case 'OrderLookedUp':
           break;
         default: {
           const _exhaustive: never = event;

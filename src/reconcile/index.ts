@@ -19,6 +19,8 @@ export {
 export type { CancelOrderRef, ExternalOrderRef, ListFillsQuery, SubmitOutcome } from './externalOrders.js';
 export { recordVenueOrder, inferredTradeId } from './orderOutcome.js';
 export type { OrderRecord } from './orderOutcome.js';
+export { resolveInFlightOrders } from './resolveOrders.js';
+export type { OrderLossPolicy, OrderResolution, OrderResolutionReport, ResolveOrdersOptions } from './resolveOrders.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';
 export { planReconciliation, confirmedPhantom } from './plan.js';

@@ -29,6 +29,13 @@ export const ReconcilePolicy = z.strictObject({
   phantomConfirmLooks: z.number().int().positive().default(2),
   /** Positions that changed locally this recently before the snapshot are not judged (seconds). */
   graceSeconds: DurationSeconds.default(30),
+  /**
+   * An in-flight order the venue does not know is declared lost (RecordOrderLost) only once it is
+   * this old (seconds since it was requested: venues are slow to list a new order) ...
+   */
+  orderLostAfterSeconds: DurationSeconds.default(60),
+  /** ... and this many look-ups by client order id in a row said "not found" (counted in the log). */
+  orderLostAfterLooks: z.number().int().min(1).max(1000).default(3),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** POST every alert as JSON to this URL (optional). */
   webhookUrl: WebhookUrl.optional(),
@@ -47,5 +54,7 @@ export function policyFor(policy: ReconcilePolicy, symbol: string | undefined): 
     driftToleranceAbs: o?.driftToleranceAbs ?? policy.driftToleranceAbs,
     phantomConfirmLooks: policy.phantomConfirmLooks,
     graceSeconds: policy.graceSeconds,
+    orderLostAfterSeconds: policy.orderLostAfterSeconds,
+    orderLostAfterLooks: policy.orderLostAfterLooks,
   };
 }

@@ -71,6 +71,7 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'OrderLost':
       case 'SymbolDisabled':
       case 'SymbolEnabled':
+      case 'OrderLookedUp':
         return e.type;
     }
   });
