@@ -46,6 +46,7 @@ describe('event codec', () => {
       'OrderLost',
       'SymbolDisabled',
       'SymbolEnabled',
+      'OrderLookedUp',
     ]);
   });
 
