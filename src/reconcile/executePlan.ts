@@ -12,7 +12,7 @@ import type { Step, StepResult } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 export interface ReconcileError {
-  stage: 'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert';
+  stage: 'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert' | 'getOrder' | 'listFills';
   positionId?: string;
   failure?: string;
   message: string;

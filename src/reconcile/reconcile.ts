@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recoveryPending, type CommandHandler } from '../commands/index.js';
+import { forkBookState, recoveryPending, type BookState, type CommandHandler } from '../commands/index.js';
 import { bookOfStream } from '../events/index.js';
 import { WebhookUrl, type AlertSink } from './alerts.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
@@ -16,6 +16,8 @@ import {
   type ReconciliationPlan,
 } from './plan.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
+import { resolveInFlightOrders, type OrderResolutionReport } from './resolveOrders.js';
+import type { ExternalPosition } from './externalSystem.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
 import { present } from '../_internals/present.js';
@@ -42,6 +44,39 @@ export interface ReconcileReport {
   skipped: SkippedStep[];
   /** The plan's actions, for --dry-run. */
   actions: PlannedAction[];
+  /** What the resolution of in-flight orders did before the plan (nothing in a dry run). */
+  orders: OrderResolutionReport;
+  /** Positions not judged this run (no orphan, phantom or drift) because an order is in flight for them or their symbol. */
+  heldByOrders: { positionId: string; clientOrderIds: string[] }[];
+}
+
+/**
+ * The book and the outside snapshot without what an in-flight order may still explain: every
+ * position with a live order, and every position (here or outside) of a symbol with one. Once the
+ * order resolves, its fill explains what appeared outside (a late fill, not an orphan).
+ */
+function withoutInFlight(
+  state: BookState,
+  positions: readonly ExternalPosition[],
+): { state: BookState; positions: ExternalPosition[]; held: ReconcileReport['heldByOrders'] } {
+  if (state.liveOrders.size === 0) return { state, positions: [...positions], held: [] };
+  const byPosition = new Map<string, string[]>();
+  const symbols = new Set<string>();
+  for (const [clientOrderId, positionId] of state.liveOrders) {
+    byPosition.set(positionId, [...(byPosition.get(positionId) ?? []), clientOrderId]);
+    const o = state.orders.get(clientOrderId);
+    if (o !== undefined) symbols.add(o.symbol);
+  }
+  const heldIds = new Set<string>(byPosition.keys());
+  for (const p of state.positions.values()) if (p.symbol !== undefined && symbols.has(p.symbol)) heldIds.add(p.id);
+  for (const p of positions) if (p.symbol !== undefined && symbols.has(p.symbol)) heldIds.add(p.id);
+  const view = forkBookState(state, 'scratch');
+  for (const id of heldIds) view.positions.delete(id);
+  return {
+    state: view,
+    positions: positions.filter((p) => !heldIds.has(p.id)),
+    held: [...heldIds].sort().map((positionId) => ({ positionId, clientOrderIds: byPosition.get(positionId) ?? [] })),
+  };
 }
 
 export interface ReconcileOptions extends AlertSink {
@@ -167,6 +202,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     errors: [],
     skipped: [],
     actions: [],
+    orders: { orders: [], errors: [], inFlight: [] },
+    heldByOrders: [],
   };
 
   let positions;
@@ -179,15 +216,34 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     return report; // nothing learned: nothing changes, nothing is appended
   }
 
-  const state = await handler.load();
+  let state = await handler.load();
   if (!report.dryRun) {
     // Closing outside is not a command the decider could refuse: the gate is checked before any act.
     const pending = recoveryPending(state, 'reconcile');
     if (pending) throw pending;
+    // In-flight orders first: their fills explain positions that appeared outside.
+    if (state.liveOrders.size > 0) {
+      report.orders = await resolveInFlightOrders({
+        handler,
+        external,
+        policy,
+        now,
+        meta: { source: 'reconcile', correlationId: runId },
+      });
+      for (const e of report.orders.errors) report.errors.push({ stage: e.stage, failure: e.failure, message: e.message });
+      for (const o of report.orders.orders) {
+        if (o.error !== undefined) {
+          report.errors.push({ stage: 'getOrder', positionId: o.positionId, failure: o.error.failure, message: o.error.message });
+        }
+      }
+      state = await handler.load();
+    }
   }
+  const judged = withoutInFlight(state, positions);
+  report.heldByOrders = judged.held;
   const planned = planSteps(
-    state,
-    { positions, startedAt, canVerify: external.canVerify },
+    judged.state,
+    { positions: judged.positions, startedAt, canVerify: external.canVerify },
     { ...policy, minPositionValue: handler.policy.minPositionValue },
     now(),
     runId,
@@ -282,6 +338,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
               alerts: capped(report.alerts.map((a) => a.message)),
               errors: capped(report.errors.map((e) => `${e.stage}${e.positionId ? ` ${e.positionId}` : ''}: ${e.message}`)),
               skipped: capped(report.skipped.map((s) => s.reason)),
+              orders: capped(
+                report.orders.orders.map((o) => ({ id: o.clientOrderId, outcome: o.outcome, ...definedFields({ looks: o.looks }) })),
+              ),
+              heldByOrders: capped(report.heldByOrders.map((h) => h.positionId)),
             },
           },
           about: `record run ${runId}`,

@@ -18,6 +18,8 @@ function report(failed: boolean): ReconcileReport {
   return {
     runId: 'r',
     book: 'main',
+    orders: { orders: [], errors: [], inFlight: [] },
+    heldByOrders: [],
     startedAt: at,
     completedAt: at,
     dryRun: false,

@@ -18,6 +18,8 @@ function report(failed = false): ReconcileReport {
   return {
     runId: 'r',
     book: 'main',
+    orders: { orders: [], errors: [], inFlight: [] },
+    heldByOrders: [],
     startedAt: at,
     completedAt: at,
     dryRun: false,
