@@ -23,6 +23,8 @@ export type {
   DriftRecord,
   ReconciliationRecord,
 } from './audit.js';
+export { ordersProjection, orderGroupOf, ORDERS_RECENT_FINISHED, ORDERS_RECENT_FILLS } from './orders.js';
+export type { OrdersState, OrdersData, OrdersBook, OrdersTotals, OrderView, FillView, OrderGroup } from './orders.js';
 export { ReadModelStore, documentChecksum, encodeDocument, decodeDocument, EventRef } from './readModelStore.js';
 export type { ReadModelDocument, DocumentLoad, FileStamp, PreparedDocument } from './readModelStore.js';
 export { checkRegression, LogRegressionError } from './guard.js';

@@ -36,7 +36,7 @@ export interface StartProjectionsOptions {
   store: EventStore | string;
   /** Directory of the read-model files. */
   stateDir: string;
-  /** Default: the five read models under `options`. */
+  /** Default: the six read models under `options`. */
   projections?: readonly AnyProjection[];
   options?: ProjectionOptionsInput;
   /** Write dirty read models at most this often (ms), and look at the log and the files this often. Default 1000. */

@@ -96,7 +96,7 @@ async function openStages(
   const stages: Stage[] = [];
   const check: ProjectedExtent[] = [];
   for (const [key, { limits, readers }] of byKey) {
-    // One stage (the five read models): books.json; several (custom projections under other limits): one file each.
+    // One stage (the six read models): books.json; several (custom projections under other limits): one file each.
     const name = byKey.size === 1 ? BOOK_STAGE_NAME : `${BOOK_STAGE_NAME}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
     if (slots.some((s) => s.projection.name === name))
       throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);

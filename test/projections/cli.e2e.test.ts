@@ -61,6 +61,7 @@ describe('ptrack project, rebuild, audit, replay', () => {
       ['risk', 11, null],
       ['performance', 11, null],
       ['audit', 11, null],
+      ['orders', 11, null],
     ]);
   });
 
@@ -70,7 +71,7 @@ describe('ptrack project, rebuild, audit, replay', () => {
     expect(r.stderr).toMatch(/^rebuild: 11\/11 events \(100%\), [\d,]+ events\/s\n$/);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^rebuilt 5 read models from 11 events in \\d+\\.\\d\\d s \\([\\d,]+ events/s\\) into ${join(dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`,
+        `^rebuilt 6 read models from 11 events in \\d+\\.\\d\\d s \\([\\d,]+ events/s\\) into ${join(dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`,
       ),
     );
     expect(checkpoint('equity')).toBe(11);

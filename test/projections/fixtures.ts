@@ -126,7 +126,8 @@ interface Aim {
     | 'ClearPhantom'
     | 'CorrectDrift'
     | 'Reconciled'
-    | 'Heartbeat';
+    | 'Heartbeat'
+    | OrderVerb;
   pick: number;
   /** A multiplier around 1 for values (exits, holds, drift), or a base value. */
   factor: number;
@@ -136,6 +137,19 @@ interface Aim {
   side: 'long' | 'short';
   small: number;
 }
+
+/** The order commands, drawn only by {@link stepsWithOrders} (so `steps` makes the logs it always made). */
+type OrderVerb =
+  | 'OrderEntry'
+  | 'OrderReduce'
+  | 'OrderAccept'
+  | 'OrderFill'
+  | 'OrderCancel'
+  | 'OrderCanceled'
+  | 'OrderReject'
+  | 'OrderExpire'
+  | 'OrderLost'
+  | 'OrderLook';
 
 export type Step = { kind: 'command'; book: (typeof BOOKS)[number]; aim: Aim } | { kind: 'clock'; seconds: number } | { kind: 'foreign' };
 
@@ -163,34 +177,54 @@ const verbs: [Aim['verb'], number][] = [
   ['Heartbeat', 1],
 ];
 
-const aim: fc.Arbitrary<Aim> = fc.record({
-  verb: fc.oneof(...verbs.map(([verb, weight]) => ({ weight, arbitrary: fc.constant(verb) }))),
-  pick: fc.nat(1000),
-  factor: fc.integer({ min: 70, max: 140 }).map((n) => n / 100),
-  value: fc.integer({ min: 50, max: 3000 }),
-  symbol: fc.option(fc.constantFrom(...SYMBOLS), { nil: undefined, freq: 6 }),
-  setup: fc.option(fc.constantFrom(...SETUPS), { nil: undefined, freq: 4 }),
-  side: fc.constantFrom('long' as const, 'short' as const),
-  small: fc.integer({ min: 1, max: 4 }),
-});
+const orderVerbs: [Aim['verb'], number][] = [
+  ['OrderEntry', 8],
+  ['OrderReduce', 3],
+  ['OrderAccept', 5],
+  ['OrderFill', 8],
+  ['OrderCancel', 2],
+  ['OrderCanceled', 2],
+  ['OrderReject', 1],
+  ['OrderExpire', 1],
+  ['OrderLost', 1],
+  ['OrderLook', 2],
+];
 
-export const steps: fc.Arbitrary<Step[]> = fc.array(
-  fc.oneof(
-    {
-      weight: 14,
-      arbitrary: fc.record({ book: fc.constantFrom(...BOOKS), aim }).map((a): Step => ({ kind: 'command', book: a.book, aim: a.aim })),
-    },
-    // Minutes to two days: days, weeks, cooldowns and breakers all come and go.
-    {
-      weight: 4,
-      arbitrary: fc
-        .oneof(fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 3600, max: 2 * 86_400 }))
-        .map((seconds): Step => ({ kind: 'clock', seconds })),
-    },
-    { weight: 1, arbitrary: fc.constant<Step>({ kind: 'foreign' }) },
-  ),
-  { minLength: 10, maxLength: 200, size: 'medium' },
-);
+const aimOf = (weighted: readonly [Aim['verb'], number][]): fc.Arbitrary<Aim> =>
+  fc.record({
+    verb: fc.oneof(...weighted.map(([verb, weight]) => ({ weight, arbitrary: fc.constant(verb) }))),
+    pick: fc.nat(1000),
+    factor: fc.integer({ min: 70, max: 140 }).map((n) => n / 100),
+    value: fc.integer({ min: 50, max: 3000 }),
+    symbol: fc.option(fc.constantFrom(...SYMBOLS), { nil: undefined, freq: 6 }),
+    setup: fc.option(fc.constantFrom(...SETUPS), { nil: undefined, freq: 4 }),
+    side: fc.constantFrom('long' as const, 'short' as const),
+    small: fc.integer({ min: 1, max: 4 }),
+  });
+
+const stepsOf = (aim: fc.Arbitrary<Aim>): fc.Arbitrary<Step[]> =>
+  fc.array(
+    fc.oneof(
+      {
+        weight: 14,
+        arbitrary: fc.record({ book: fc.constantFrom(...BOOKS), aim }).map((a): Step => ({ kind: 'command', book: a.book, aim: a.aim })),
+      },
+      // Minutes to two days: days, weeks, cooldowns and breakers all come and go.
+      {
+        weight: 4,
+        arbitrary: fc
+          .oneof(fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 3600, max: 2 * 86_400 }))
+          .map((seconds): Step => ({ kind: 'clock', seconds })),
+      },
+      { weight: 1, arbitrary: fc.constant<Step>({ kind: 'foreign' }) },
+    ),
+    { minLength: 10, maxLength: 200, size: 'medium' },
+  );
+
+export const steps: fc.Arbitrary<Step[]> = stepsOf(aimOf(verbs));
+
+/** Random logs with orders too: requests, acknowledgements, fills (trade ids repeat), cancels, rejections, losses. */
+export const stepsWithOrders: fc.Arbitrary<Step[]> = stepsOf(aimOf([...verbs, ...orderVerbs]));
 
 function statusOf(state: BookState, id: string): Status {
   return state.positions.get(id)?.status ?? 'UNKNOWN';
@@ -312,6 +346,67 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
       };
     case 'Heartbeat':
       return { type: 'RecordHeartbeat', process: 'bot' };
+    case 'OrderEntry':
+    case 'OrderReduce': {
+      const entry = a.verb === 'OrderEntry';
+      const id = entry ? among(['WATCHING', 'IN', 'UNKNOWN']) : among(['IN']);
+      if (id === undefined) return null;
+      const p = state.positions.get(id);
+      return {
+        type: 'RequestOrder',
+        commandId: `c-${state.revision}-${a.pick}`,
+        positionId: id,
+        intent: entry ? 'entry' : 'reduce',
+        quantity: a.small,
+        ...(a.pick % 3 === 0 ? { orderType: 'limit' as const, limitPrice: a.value / 10 } : { referencePrice: a.value / 10 }),
+        ...(p === undefined ? { symbol: a.symbol ?? 'BTC', side: a.side } : {}),
+      };
+    }
+    case 'OrderAccept':
+    case 'OrderFill':
+    case 'OrderCancel':
+    case 'OrderCanceled':
+    case 'OrderReject':
+    case 'OrderExpire':
+    case 'OrderLost':
+    case 'OrderLook': {
+      const ids = [...state.orders.keys()];
+      if (ids.length === 0) return null;
+      const clientOrderId = ids[a.pick % ids.length]!;
+      const order = state.orders.get(clientOrderId)!;
+      const commandId = `c-${state.revision}-${a.pick}`;
+      switch (a.verb) {
+        case 'OrderAccept':
+          return { type: 'RecordOrderAccepted', commandId, clientOrderId, externalOrderId: `x-${clientOrderId}` };
+        case 'OrderFill': {
+          // Trade ids repeat across runs of the same order (a repeated report), and fills may be partial.
+          const rest = order.quantity - order.filledQuantity;
+          const quantity = a.pick % 2 === 0 ? rest : Math.min(rest, order.quantity / a.small);
+          if (!(quantity > 0)) return null;
+          return {
+            type: 'RecordFill',
+            commandId,
+            clientOrderId,
+            tradeId: `tr-${clientOrderId}-${a.pick % 3}`,
+            quantity,
+            price: round(a.value / 10),
+            fee: a.small / 10,
+          };
+        }
+        case 'OrderCancel':
+          return { type: 'CancelOrder', commandId, clientOrderId };
+        case 'OrderCanceled':
+          return { type: 'RecordOrderCanceled', commandId, clientOrderId };
+        case 'OrderReject':
+          return { type: 'RecordOrderRejected', commandId, clientOrderId, reason: 'refused by the venue' };
+        case 'OrderExpire':
+          return { type: 'RecordOrderExpired', commandId, clientOrderId };
+        case 'OrderLost':
+          return { type: 'RecordOrderLost', commandId, clientOrderId, looks: 3, reason: 'not found' };
+        case 'OrderLook':
+          return { type: 'RecordOrderLook', commandId, clientOrderId, found: a.pick % 4 === 0 };
+      }
+    }
     default: {
       const _exhaustive: never = a.verb;
       return _exhaustive;

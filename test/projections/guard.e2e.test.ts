@@ -108,7 +108,7 @@ describe('the corruption guard', () => {
 
     const accepted = await ptrack(['rebuild', '--accept-regression', '--store', `sqlite:${file}`], { cwd: dir });
     expect(accepted.code, accepted.stderr).toBe(0);
-    expect(accepted.stdout).toMatch(/^rebuilt 5 read models from 21 events in /);
+    expect(accepted.stdout).toMatch(/^rebuilt 6 read models from 21 events in /);
     expect(checkpointOnDisk()).toBe(21);
     expect((await ptrack(['project', '--store', `sqlite:${file}`], { cwd: dir })).code).toBe(0);
   }, 60_000);

@@ -47,7 +47,8 @@ const damages: Damage[] = [
       const { checksum: _c, ...doc } = JSON.parse(readFileSync(f, 'utf8')) as ReadModelDocument;
       writeFileSync(f, encodeDocument({ ...doc, version: `0.${doc.version}` }).text);
     },
-    /is of version 0\.2\.\d+-\w+, this build writes 2\.\d+-\w+: rebuilding it from the log/,
+    // The version it had, with `0.` in front: whatever shape number each read model is at.
+    /is of version 0\.(\d+\.\d+-\w+), this build writes \1: rebuilding it from the log/,
   ],
 ];
 
