@@ -79,7 +79,7 @@ describe('reconcile resolves in-flight orders before it judges positions', () =>
     expect(reconciled).not.toContain('OrphanAdopted');
     expect(reconciled).toEqual(expect.arrayContaining(['OrderAccepted', 'OrderFilled', 'PositionEntered', 'ReconciliationCompleted']));
     const completed = (await log(store)).filter((e) => e.type === 'ReconciliationCompleted').at(-1);
-    expect((completed?.data as { report: { orders: unknown } }).report.orders).toEqual({
+    expect((completed?.data as { report: Record<string, unknown> } | undefined)?.report.orders).toEqual({
       items: [{ id: sent.order.clientOrderId, outcome: 'resolved' }],
       total: 1,
     });
