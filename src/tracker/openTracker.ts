@@ -182,7 +182,8 @@ function clean<T extends object>(o: T): T {
   return out as T;
 }
 
-const STORE_EXPECTED = 'must be a store string (sqlite:<file>, memory:, postgres://user@host:5432/db, esdb://host:2113) or an open EventStore';
+const STORE_EXPECTED =
+  'must be a store string (sqlite:<file>, memory:, postgres://user@host:5432/db, esdb://host:2113) or an open EventStore';
 const isEventStore = (v: unknown): v is EventStore =>
   typeof v === 'object' &&
   v !== null &&
