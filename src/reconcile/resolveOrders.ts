@@ -65,7 +65,9 @@ function failureOf(error: unknown): { failure: ExternalFailure; message: string 
  * `orderLostAfterSeconds` old and `orderLostAfterLooks` look-ups in a row said "not found" it is
  * recorded lost, which the decider resolves by the table: PENDING_SUBMIT or OPEN → REJECTED,
  * PARTIALLY_FILLED → CANCELED keeping its fills; PENDING_CANCEL stays unresolved until a look
- * answers. A book with no in-flight order calls nothing.
+ * answers. A PENDING_CANCEL order the venue still shows live is sent its cancel again (the first
+ * one was lost on the way; a cancel, unlike an order, is harmless to repeat). A book with no
+ * in-flight order calls nothing.
  *
  * @example
  * ```ts
@@ -111,7 +113,22 @@ export async function resolveInFlightOrders(options: ResolveOrdersOptions): Prom
     if (view !== null) {
       await handler.handle({ type: 'RecordOrderLook', clientOrderId: id, found: true }, meta);
       resolution.records = await recordVenueOrder(handler, id, view, fills, meta);
-      const after = await current(id);
+      let after = await current(id);
+      if (after?.status === 'PENDING_CANCEL' && (view.status === 'open' || view.status === 'partially_filled')) {
+        // The cancel never reached the venue (or was lost on the way): asked again, it is harmless
+        // (a cancel that landed meanwhile is refused as finished); an order is never sent again, a cancel may be.
+        try {
+          await external.cancelOrder({
+            clientOrderId: id,
+            ...(after.externalOrderId === undefined ? {} : { externalOrderId: after.externalOrderId }),
+          });
+          const again = await external.getOrder({ clientOrderId: id });
+          if (again !== null) resolution.records.push(...(await recordVenueOrder(handler, id, again, fills, meta)));
+        } catch (error) {
+          resolution.error = failureOf(error);
+        }
+        after = await current(id);
+      }
       resolution.outcome = after !== undefined && LIVE.has(after.status) ? 'open' : 'resolved';
       continue;
     }

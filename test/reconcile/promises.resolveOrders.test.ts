@@ -228,6 +228,24 @@ describe('what the venue reports, recorded right', () => {
     expect(inferredTradeId(id, 0.01)).toBe(inferredTradeId(id, 0.01));
   });
 
+  it('PENDING_CANCEL the venue still shows open (the cancel was lost on the way): the cancel is sent again, the order CANCELED', async () => {
+    const x = exchange();
+    const g = guard(x);
+    const t = await open(g);
+    const placed = await t.submitOrder({ ...entry, orderType: 'limit', limitPrice: 50_000, signalId: 's1' });
+    expect(placed.order.status).toBe('OPEN');
+    x.setFaults({ error: 1 });
+    const cancel = await t.cancelOrder(placed.order.clientOrderId);
+    x.setFaults({ error: 0 });
+    expect(cancel).toMatchObject({ outcome: 'unknown', order: { status: 'PENDING_CANCEL' } });
+    expect(x.orderLog().orders[0]?.status).toBe('open');
+    const report = await resolve(t, g);
+    expect(report.orders).toMatchObject([{ outcome: 'resolved', records: [{ kind: 'canceled' }] }]);
+    expect(await t.order(placed.order.clientOrderId)).toMatchObject({ status: 'CANCELED' });
+    expect(x.orderLog().orders[0]?.status).toBe('canceled');
+    expect(x.orderLog().orders).toHaveLength(1);
+  });
+
   it('PENDING_CANCEL stays unresolved while the venue does not know it, however old and however many looks', async () => {
     const x = exchange();
     const g = guard(x);
