@@ -52,6 +52,7 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'Skip':
     case 'AdoptOrphan':
     case 'Archive':
+    case 'SetProtection':
       return decidePosition(command, state, context, now, source);
     case 'TripCircuitBreaker':
     case 'ResetCircuitBreaker':

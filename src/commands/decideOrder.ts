@@ -233,6 +233,8 @@ function decideRequest(state: BookState, cmd: CommandOf<'RequestOrder'>, ctx: De
   if (cmd.limitPrice !== undefined) data.limitPrice = cmd.limitPrice;
   if (cmd.referencePrice !== undefined) data.referencePrice = cmd.referencePrice;
   if (cmd.stop !== undefined) data.stop = cmd.stop;
+  if (cmd.takeProfit !== undefined) data.takeProfit = cmd.takeProfit;
+  if (cmd.trailingStop !== undefined) data.trailingStop = cmd.trailingStop;
   events.push({ type: 'OrderRequested', data });
   return events;
 }
@@ -264,6 +266,9 @@ function fillEvents(
       source,
     };
     if (o.stop !== undefined) data.stop = o.stop;
+    if (o.takeProfit !== undefined) data.takeProfit = o.takeProfit;
+    // The trailing stop trails from the first fill's price.
+    if (o.trailingStop !== undefined) data.trailingStop = { ...o.trailingStop, highWater: cmd.price };
     return [{ type: 'PositionEntered', data }];
   }
   // A reduce fill of a position no longer IN (exited by hand meanwhile) only records the fill.

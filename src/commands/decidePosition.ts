@@ -1,5 +1,5 @@
 import { OrderStateError, RiskLimitError, ValidationError } from '../errors/index.js';
-import type { EventData, Source } from '../events/index.js';
+import type { EventData, Source, TrailingStop, TrailingStopSpec } from '../events/index.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
 import { checkEntryRisk, reservedByOrders } from './entryRules.js';
 import { closeEvents, type ClosedPart } from './exitRules.js';
@@ -11,7 +11,39 @@ import { secondsBetween } from './time.js';
 import { requireStatus } from './transitions.js';
 
 /** The commands of a position's lifecycle: WATCHING -> IN -> EXITED, SKIPPED, archived. */
-export type PositionCommand = CommandOf<'Track' | 'Enter' | 'Hold' | 'Monitor' | 'Exit' | 'Skip' | 'AdoptOrphan' | 'Archive'>;
+export type PositionCommand = CommandOf<
+  'Track' | 'Enter' | 'Hold' | 'Monitor' | 'Exit' | 'Skip' | 'AdoptOrphan' | 'Archive' | 'SetProtection'
+>;
+
+/**
+ * A trailing stop as it starts: its spec, trailing from `from` (the entry price); a
+ * ValidationError naming the field when the price is unknown.
+ */
+export function startTrailing(spec: TrailingStopSpec, from: number | undefined, verb: string): TrailingStop {
+  if (from === undefined) {
+    throw new ValidationError(`cannot ${verb}: a trailing stop needs the entry price to trail from (give price, or quantity)`, [
+      { path: 'trailingStop', message: 'needs the entry price', value: spec },
+    ]);
+  }
+  return { ...spec, highWater: from };
+}
+
+function decideProtection(p: InPosition, cmd: CommandOf<'SetProtection'>, source: Source): DecidedEvent[] {
+  const data: EventData<'ProtectionSet'> = { positionId: p.id, source };
+  const stop = cmd.stop === undefined ? p.stop : (cmd.stop ?? undefined);
+  const takeProfit = cmd.takeProfit === undefined ? p.takeProfit : (cmd.takeProfit ?? undefined);
+  let trailingStop = p.trailingStop;
+  if (cmd.trailingStop === null) trailingStop = undefined;
+  else if (cmd.trailingStop !== undefined) {
+    const from = p.price ?? (p.quantity !== undefined && p.quantity > 0 ? p.costBasis / p.quantity : undefined);
+    trailingStop = startTrailing(cmd.trailingStop, from, `set the protection of "${p.id}"`);
+  }
+  if (stop !== undefined) data.stop = stop;
+  if (takeProfit !== undefined) data.takeProfit = takeProfit;
+  if (trailingStop !== undefined) data.trailingStop = trailingStop;
+  const same = stop === p.stop && takeProfit === p.takeProfit && JSON.stringify(trailingStop) === JSON.stringify(p.trailingStop);
+  return same ? [] : [{ type: 'ProtectionSet', data }];
+}
 
 function decideExit(
   state: BookState,
@@ -93,6 +125,11 @@ export function decidePosition(
       if (command.quantity !== undefined) data.quantity = command.quantity;
       if (command.price !== undefined) data.price = command.price;
       if (command.stop !== undefined) data.stop = command.stop;
+      if (command.takeProfit !== undefined) data.takeProfit = command.takeProfit;
+      if (command.trailingStop !== undefined) {
+        const from = command.price ?? (command.quantity !== undefined ? command.value / command.quantity : undefined);
+        data.trailingStop = startTrailing(command.trailingStop, from, `enter "${p.id}"`);
+      }
       return [{ type: 'PositionEntered', data }];
     }
     case 'Hold':
@@ -132,6 +169,10 @@ export function decidePosition(
       if (group !== undefined) data.group = group;
       if (command.reason !== undefined) data.reason = command.reason;
       return [{ type: 'OrphanAdopted', data }];
+    }
+    case 'SetProtection': {
+      const p = requireStatus(state, command, command.positionId, ['IN']);
+      return decideProtection(p, command, source);
     }
     case 'Archive': {
       if (command.positionId !== undefined) {

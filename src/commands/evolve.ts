@@ -48,7 +48,9 @@ function setDefined<T extends object, K extends keyof T>(target: T, key: K, valu
 }
 
 type OpenFields = Pick<InPosition, 'side' | 'value'> &
-  Partial<Pick<InPosition, 'symbol' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop'>> & { positionId: string };
+  Partial<Pick<InPosition, 'symbol' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop' | 'takeProfit' | 'trailingStop'>> & {
+    positionId: string;
+  };
 
 /** Puts a position IN (entered or adopted) and counts it in the open indexes. */
 function open(state: BookState, f: OpenFields, at: string, origin: InPosition['origin'], risk: number): void {
@@ -71,6 +73,8 @@ function open(state: BookState, f: OpenFields, at: string, origin: InPosition['o
   setDefined(p, 'quantity', f.quantity);
   setDefined(p, 'price', f.price);
   setDefined(p, 'stop', f.stop);
+  setDefined(p, 'takeProfit', f.takeProfit);
+  setDefined(p, 'trailingStop', f.trailingStop);
   putPosition(state, p.id, p);
   addOpen(state, p);
 }
@@ -152,8 +156,17 @@ function increase(state: BookState, p: InPosition, d: { quantity: number; value:
       quantity !== undefined && p.stop !== undefined ? positionRisk(costBasis, quantity, costBasis / quantity, p.stop) : p.risk + d.value,
   };
   if (quantity !== undefined) next.quantity = quantity;
+  trail(next, d.price);
   if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
   putPosition(state, p.id, next);
+}
+
+/** Moves a trailing stop's high water to `price` when it is better (higher for a long, lower for a short). */
+function trail(p: InPosition, price: number): void {
+  const t = p.trailingStop;
+  if (t === undefined) return;
+  const better = p.side === 'long' ? price > t.highWater : price < t.highWater;
+  if (better) p.trailingStop = { ...t, highWater: price };
 }
 
 /**
@@ -194,6 +207,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       if (p?.status === 'IN') {
         const next: InPosition = { ...p, value: d.value };
         setDefined(next, 'price', d.price);
+        if (d.price !== undefined) trail(next, d.price);
         putPosition(state, d.positionId, next);
       } else if (p?.status === 'WATCHING') {
         putPosition(state, d.positionId, { ...p, value: d.value });
@@ -310,6 +324,24 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
           ? { ...o, status: 'PENDING_CANCEL', statusBeforeCancel: o.status }
           : o,
       );
+      break;
+    }
+    case 'ProtectionSet': {
+      const d = event.data;
+      const p = state.positions.get(d.positionId);
+      if (p?.status !== 'IN') break;
+      const { stop: _s, takeProfit: _t, trailingStop: _r, ...rest } = p;
+      const next: InPosition = { ...rest };
+      setDefined(next, 'stop', d.stop);
+      setDefined(next, 'takeProfit', d.takeProfit);
+      setDefined(next, 'trailingStop', d.trailingStop);
+      // The risk is measured from the average entry to the new stop (the whole cost basis without one).
+      next.risk =
+        next.stop !== undefined && next.quantity !== undefined && next.quantity > 0
+          ? positionRisk(next.costBasis, next.quantity, next.costBasis / next.quantity, next.stop)
+          : next.costBasis;
+      if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
+      putPosition(state, p.id, next);
       break;
     }
     case 'SymbolDisabled':

@@ -7,6 +7,7 @@ import {
   OrderIntent,
   OrderType,
   SymbolControlSide,
+  TrailingStopSpec,
   NonNegative,
   PositiveDurationSeconds,
   PositionId,
@@ -46,7 +47,11 @@ export const Enter = z.strictObject({
   value: NonNegative,
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
+  /** The stop loss; the position's risk is measured to it. */
   stop: NonNegative.optional(),
+  takeProfit: NonNegative.optional(),
+  /** Trails the best price from the entry price on (which it then needs: `price`, or value / quantity). */
+  trailingStop: TrailingStopSpec.optional(),
 });
 
 /** A fresh valuation of an open position (IN -> IN). `value` is the whole position's value. */
@@ -273,6 +278,8 @@ export const RequestOrder = z
     side: Side.optional(),
     /** The entry's protective stop (the position's stop once it fills). */
     stop: NonNegative.optional(),
+    takeProfit: NonNegative.optional(),
+    trailingStop: TrailingStopSpec.optional(),
   })
   .refine((c) => c.orderType !== 'limit' || c.limitPrice !== undefined, {
     message: 'a limit order needs a limitPrice',
@@ -282,10 +289,23 @@ export const RequestOrder = z
     message: 'a market order takes no limitPrice (give referencePrice, or orderType limit)',
     path: ['limitPrice'],
   })
-  .refine((c) => c.intent === 'entry' || c.stop === undefined, {
-    message: 'a stop belongs to an entry order, not a reduce order',
+  .refine((c) => c.intent === 'entry' || (c.stop === undefined && c.takeProfit === undefined && c.trailingStop === undefined), {
+    message: 'protection (stop, takeProfit, trailingStop) belongs to an entry order, not a reduce order',
     path: ['stop'],
   });
+
+/**
+ * Change an IN position's protection: a field given replaces it, `null` removes it, a field left
+ * out stays. A new trailing stop trails from the position's last price (else its average entry).
+ */
+export const SetProtection = z.strictObject({
+  type: z.literal('SetProtection'),
+  commandId: CommandId,
+  positionId: PositionId,
+  stop: NonNegative.nullable().optional(),
+  takeProfit: NonNegative.nullable().optional(),
+  trailingStop: TrailingStopSpec.nullable().optional(),
+});
 
 /** The venue accepted the order and named it `externalOrderId`. */
 export const RecordOrderAccepted = z.strictObject({
@@ -406,6 +426,7 @@ export const Command = z.discriminatedUnion('type', [
   DisableSymbol,
   EnableSymbol,
   RecordOrderLook,
+  SetProtection,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

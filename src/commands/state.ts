@@ -1,5 +1,5 @@
 import { CowMap } from './_internals/cowMap.js';
-import type { Side } from '../events/index.js';
+import type { Side, TrailingStop, TrailingStopSpec } from '../events/index.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 /*
@@ -35,7 +35,11 @@ export interface InPosition extends PositionBase {
   value: number;
   quantity?: number;
   price?: number;
+  /** The stop loss: the risk is measured to it. */
   stop?: number;
+  takeProfit?: number;
+  /** The trailing stop and the best price it has seen (highest for a long, lowest for a short). */
+  trailingStop?: TrailingStop;
   /** Open risk in money: |entry - stop| x quantity, or the whole cost basis without a stop. */
   risk: number;
   /** P&L already realized by partial exits in this lifecycle. */
@@ -101,6 +105,8 @@ export interface Order {
   limitPrice?: number;
   referencePrice?: number;
   stop?: number;
+  takeProfit?: number;
+  trailingStop?: TrailingStopSpec;
   status: OrderStatus;
   externalOrderId?: string;
   /** The sum of its fills' quantities. */

@@ -46,6 +46,7 @@ export const verbs: Record<Command['type'], string> = {
   DisableSymbol: 'disable a symbol',
   EnableSymbol: 'enable a symbol',
   RecordOrderLook: 'record a look-up of order',
+  SetProtection: 'set the protection of',
 };
 
 function hint(status: Status, expected: readonly Status[]): string {

@@ -51,6 +51,23 @@ export const Money = z.number().finite();
 export const NonNegative = z.number().finite().nonnegative();
 /** A strictly positive quantity. */
 export const Quantity = z.number().finite().positive();
+/**
+ * How a trailing stop trails, as asked: a fixed `distance` below (a long) or above (a short)
+ * the best price seen, or a `percent` of it. Exactly one.
+ */
+export const TrailingStopSpec = z.union([
+  z.strictObject({ distance: z.number().finite().positive() }),
+  z.strictObject({ percent: z.number().finite().gt(0).lt(100) }),
+]);
+export type TrailingStopSpec = z.infer<typeof TrailingStopSpec>;
+
+/** A trailing stop as the book keeps it: its spec and the high-water price it trails (the best seen since it was set). */
+export const TrailingStop = z.union([
+  z.strictObject({ distance: z.number().finite().positive(), highWater: z.number().finite().nonnegative() }),
+  z.strictObject({ percent: z.number().finite().gt(0).lt(100), highWater: z.number().finite().nonnegative() }),
+]);
+export type TrailingStop = z.infer<typeof TrailingStop>;
+
 /** ISO-8601 timestamp with offset, e.g. 2026-11-21T12:00:00.000Z. */
 export const IsoTime = z.iso.datetime({ offset: true });
 export const Tag = z.string().min(1).max(64);

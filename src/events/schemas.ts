@@ -13,6 +13,8 @@ import {
   StoredExternalId as ExternalId,
   StoredSymbolCode as SymbolCode,
   Tag,
+  TrailingStop,
+  TrailingStopSpec,
 } from './primitives.js';
 
 /*
@@ -44,7 +46,10 @@ export const PositionEntered = z.strictObject({
   value: NonNegative,
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
+  /** The stop loss: the position's risk is measured to it. */
   stop: NonNegative.optional(),
+  takeProfit: NonNegative.optional(),
+  trailingStop: TrailingStop.optional(),
   source: Source,
 });
 
@@ -282,6 +287,9 @@ export const OrderRequested = z.strictObject({
   referencePrice: Quantity.optional(),
   /** The entry's protective stop: the position's stop (and risk) once it fills. */
   stop: NonNegative.optional(),
+  /** The entry's take profit and trailing stop (its high water is set by the first fill's price). */
+  takeProfit: NonNegative.optional(),
+  trailingStop: TrailingStopSpec.optional(),
   source: Source,
 });
 
@@ -382,6 +390,19 @@ export const OrderLookedUp = z.strictObject({
   source: Source,
 });
 
+/**
+ * The protection of an IN position after a SetProtection: its stop loss (`stop`, which its risk
+ * is measured to), take profit and trailing stop, each absent when there is none. The tracker
+ * records and reports them; the bot or the venue enforces them.
+ */
+export const ProtectionSet = z.strictObject({
+  positionId: PositionId,
+  stop: NonNegative.optional(),
+  takeProfit: NonNegative.optional(),
+  trailingStop: TrailingStop.optional(),
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -416,6 +437,7 @@ export const eventDataSchemas = {
   SymbolDisabled,
   SymbolEnabled,
   OrderLookedUp,
+  ProtectionSet,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

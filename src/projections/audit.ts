@@ -370,6 +370,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'SymbolDisabled':
         case 'SymbolEnabled':
         case 'OrderLookedUp':
+        case 'ProtectionSet':
           break;
         default: {
           const _exhaustive: never = event;

@@ -46,7 +46,11 @@ export type PortfolioPosition =
       value: number;
       quantity?: number;
       price?: number;
+      /** The stop loss. */
       stop?: number;
+      takeProfit?: number;
+      /** The trailing stop: its distance or percent, and the best price it has seen. */
+      trailingStop?: { distance: number; highWater: number } | { percent: number; highWater: number };
       /** Open risk in money: |entry - stop| x quantity, else the whole value. */
       risk: number;
       /** Realized by partial exits so far. */
@@ -128,6 +132,8 @@ function view(p: Position): PortfolioPosition {
       if (p.quantity !== undefined) v.quantity = p.quantity;
       if (p.price !== undefined) v.price = p.price;
       if (p.stop !== undefined) v.stop = p.stop;
+      if (p.takeProfit !== undefined) v.takeProfit = p.takeProfit;
+      if (p.trailingStop !== undefined) v.trailingStop = { ...p.trailingStop };
       return v;
     }
     case 'WATCHING':

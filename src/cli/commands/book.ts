@@ -72,6 +72,7 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'SymbolDisabled':
       case 'SymbolEnabled':
       case 'OrderLookedUp':
+      case 'ProtectionSet':
         return e.type;
     }
   });
