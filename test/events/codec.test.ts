@@ -47,6 +47,7 @@ describe('event codec', () => {
       'SymbolDisabled',
       'SymbolEnabled',
       'OrderLookedUp',
+      'ProtectionSet',
     ]);
   });
 

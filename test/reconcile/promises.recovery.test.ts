@@ -40,6 +40,8 @@ const refusedCommands: CommandInput[] = [
   { type: 'RequestOrder', commandId: 'gate-reduce', positionId: 'BOT-1', intent: 'reduce', quantity: 1 },
   // Re-enabling a symbol loosens risk (disabling one only tightens it: allowed).
   { type: 'EnableSymbol', symbol: 'AAPL' },
+  // Moving a stop can loosen risk.
+  { type: 'SetProtection', positionId: 'BOT-1', stop: 1 },
 ];
 
 describe('#10.2 the recovery gate', () => {
