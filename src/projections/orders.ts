@@ -267,6 +267,7 @@ function isOrderEvent(event: RecordedEvent): event is RecordedEvent & { data: { 
     case 'RecoveryAcknowledged':
     case 'SymbolDisabled':
     case 'SymbolEnabled':
+    case 'ProtectionSet':
       return false;
     default: {
       const _exhaustive: never = event;
