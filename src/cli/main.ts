@@ -5,6 +5,7 @@ import { registerBookCommands } from './commands/book.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerOrderCommands } from './commands/orders.js';
 import { registerProjectionCommands } from './commands/projections.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerReconcileCommands } from './commands/reconcile.js';
@@ -45,6 +46,7 @@ function buildProgram(io: Io): Command {
   registerInitCommand(program, io);
   registerBookCommands(program, io);
   registerReadCommands(program, io);
+  registerOrderCommands(program, io);
   registerProjectionCommands(program, io);
   registerDemoCommand(program, io);
   registerReconcileCommands(program, io);

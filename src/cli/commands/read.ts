@@ -7,6 +7,7 @@ import { configFor, globalsOf, withTracker } from '../context.js';
 import { fmt, num, table } from '../format.js';
 import type { Io } from '../io.js';
 import { numberFlag } from '../args.js';
+import { ordersTable, symbolControlLines } from './orders.js';
 
 /** These commands only read: the store is opened to read, never created. */
 const READ = { readOnly: true } as const;
@@ -68,7 +69,7 @@ async function lastEvents(
 export function registerReadCommands(program: Command, io: Io): void {
   program
     .command('status')
-    .description('positions by state, and the risk state')
+    .description('positions by state, the risk state, symbol controls, and the orders in flight and open')
     .option('--json', 'print JSON for scripts')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
@@ -78,8 +79,20 @@ export function registerReadCommands(program: Command, io: Io): void {
         async (tracker) => {
           const positions = await tracker.list();
           const risk = await tracker.risk();
+          const state = await tracker.state();
+          // The live orders: in flight (PENDING_SUBMIT, PENDING_CANCEL) and open (OPEN, PARTIALLY_FILLED).
+          const orders = await tracker.orders({ live: true });
+          const symbols = [...state.symbolControls].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
           if (json) {
-            io.out(JSON.stringify({ book: tracker.book, positions, risk }));
+            io.out(
+              JSON.stringify({
+                book: tracker.book,
+                positions,
+                risk,
+                orders,
+                symbolControls: symbols.map(([symbol, control]) => ({ symbol, ...control })),
+              }),
+            );
             return;
           }
           const sorted = [...positions].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.id.localeCompare(b.id));
@@ -104,6 +117,10 @@ export function registerReadCommands(program: Command, io: Io): void {
             lines.push(`  group ${g.group}: risk ${fmt(g.risk)} (${g.pct === null ? 'no equity left' : `${fmt(g.pct)}% of equity`})`);
           for (const c of risk.cooldowns) lines.push(`  cooldown ${c.symbol} until ${c.until}`);
           for (const s of risk.lossStreaks) lines.push(`  ${s.symbol}: ${s.count} losing exit(s) in a row on ${s.day}`);
+          lines.push(...symbolControlLines(symbols));
+          const inFlight = orders.filter((o) => o.status === 'PENDING_SUBMIT' || o.status === 'PENDING_CANCEL').length;
+          lines.push('', `orders: ${inFlight} in flight, ${orders.length - inFlight} open`);
+          if (orders.length > 0) lines.push('', ordersTable(orders));
           io.out(lines.join('\n'));
         },
         READ,
