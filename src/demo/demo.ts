@@ -1,12 +1,19 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RiskLimitError } from '../errors/index.js';
-import type { InPosition } from '../commands/index.js';
+import type { BookState, InPosition } from '../commands/index.js';
 import { bookStream, type RecordedEvent } from '../events/index.js';
 import { SeededRandom } from '../_internals/random.js';
-import { reconcile, type ReconcileReport, recoverOnStartup, SimulatedExchange, type SimulatedExchangeState } from '../reconcile/index.js';
+import {
+  guardExternal,
+  reconcile,
+  type ReconcileReport,
+  SimulatedExchange,
+  type SimulatedExchangeOptions,
+  type SimulatedExchangeState,
+} from '../reconcile/index.js';
 import { readWholeStream } from '../store/index.js';
-import { openTracker, type Tracker } from '../tracker/index.js';
+import { openTracker, type OrderOutcome, type Tracker } from '../tracker/index.js';
 import { auditProjection, type AuditBook, ProjectionOptions, foldProjection } from '../projections/index.js';
 import { present } from '../_internals/present.js';
 
@@ -64,6 +71,7 @@ async function openPositions(w: { tracker: Tracker }): Promise<InPosition[]> {
 const justOpened = (exchange: { valueNow(id: string): number | null }, id: string): number =>
   present(exchange.valueNow(id) ?? undefined, `the value of ${id}, just opened`);
 const money = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
+const qty = (n: number): number => Math.round(n * 1e6) / 1e6;
 const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
 
 /** The exchange keeps its own state on disk: it is the outside world and must outlive the bot. */
@@ -73,8 +81,11 @@ class ExchangeFile {
     return existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as SimulatedExchangeState) : undefined;
   }
   save(exchange: SimulatedExchange): void {
+    this.saveState(exchange.snapshot());
+  }
+  saveState(state: SimulatedExchangeState): void {
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(exchange.snapshot()));
+    writeFileSync(tmp, JSON.stringify(state));
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);
@@ -93,13 +104,33 @@ interface World {
   counter: { n: number };
 }
 
-async function openWorld(options: DemoOptions, phase: 1 | 2, startStep: number): Promise<World> {
+/**
+ * The bot's world: the exchange from its file, and the tracker opened on it with startup recovery
+ * `sync` (the orders in flight are resolved before the bot trades). `onRestartBeforeAck` is the
+ * crash point of phase 1: the exchange has placed and filled the order, the bot has not heard.
+ */
+async function openWorld(
+  options: DemoOptions,
+  phase: 1 | 2,
+  startStep: number,
+  onRestartBeforeAck?: SimulatedExchangeOptions['onRestartBeforeAck'],
+): Promise<World> {
   const settings = demoSettings(options.seed, options.steps);
   const clock = { now: settings.start + startStep * settings.stepMs };
   const file = new ExchangeFile(join(options.dir, 'exchange.json'));
-  const exchange = new SimulatedExchange({ seed: options.seed, clock: () => new Date(clock.now), lagSeconds: 30 }, file.load());
+  const exchange = new SimulatedExchange(
+    { seed: options.seed, clock: () => new Date(clock.now), lagSeconds: 30, ...(onRestartBeforeAck ? { onRestartBeforeAck } : {}) },
+    file.load(),
+  );
   const store = options.store ?? `sqlite:${join(options.dir, 'trades.db')}`;
-  const tracker = await openTracker({ ...BOOK, store, now: () => new Date(clock.now) });
+  const tracker = await openTracker({
+    ...BOOK,
+    store,
+    now: () => new Date(clock.now),
+    reconcile: POLICY,
+    recovery: { mode: 'sync' },
+    external: guardExternal(exchange, { retries: 1, sleep: async () => undefined }),
+  });
   // The bot's own randomness: a stream per phase, so a restart is as repeatable as the first run.
   const bot = new SeededRandom((options.seed * 7919 + phase * 104_729) >>> 0);
   // Order ids continue where the log left off (the crashed order's id is taken too: it reached the exchange).
@@ -121,6 +152,14 @@ function describeReport(r: ReconcileReport): string {
     return `could not read the exchange (${unread.failure}): nothing changed, will retry`;
   }
   const parts: string[] = [];
+  for (const o of r.orders.orders) {
+    const fills = o.records.filter((x) => x.kind === 'fill');
+    if (fills.length > 0) {
+      const quantity = fills.reduce((sum, f) => sum + ('quantity' in f ? f.quantity : 0), 0);
+      parts.push(`late fill of order ${o.clientOrderId} for ${o.positionId} recorded (${qty(quantity)})`);
+    } else if (o.outcome === 'lost') parts.push(`order ${o.clientOrderId} for ${o.positionId} lost (the exchange never had it)`);
+    else if (o.outcome === 'not_found') parts.push(`order ${o.clientOrderId} for ${o.positionId} not found yet (look ${o.looks ?? 1})`);
+  }
   const adopted = r.orphans.filter((o) => o.outcome === 'adopted').map((o) => o.positionId);
   const cleared = r.phantoms.filter((p) => p.outcome === 'cleared').map((p) => p.positionId);
   const suspected = r.phantoms.filter((p) => p.outcome === 'suspected').map((p) => `${p.positionId} (look ${p.looks})`);
@@ -169,12 +208,18 @@ async function trade(w: World): Promise<void> {
   if (open.length > 0 && w.bot.chance(0.18)) {
     const p = w.bot.pick(open);
     const value = w.exchange.valueNow(p.id);
-    if (value !== null) {
-      w.exchange.closeByBot(p.id);
+    const live = (await w.tracker.orders({ live: true, positionId: p.id })).length > 0;
+    if (value !== null && p.quantity !== undefined && !live) {
+      const before = (await w.tracker.risk()).realizedPnl;
+      const r = await w.tracker.submitOrder({
+        commandId: `exit-${p.id}-${hhmm(w.clock.now)}`,
+        positionId: p.id,
+        intent: 'reduce',
+        quantity: p.quantity,
+      });
       w.file.save(w.exchange);
-      const r = await w.tracker.exit(p.id, { value });
-      const e = r.events[0];
-      w.out(`${t}  ${p.id.padEnd(8)} exit at ${money(value)}, realized ${e?.type === 'PositionExited' ? money(e.data.realizedPnl) : '?'}`);
+      const realized = (await w.tracker.risk()).realizedPnl - before;
+      w.out(`${t}  ${p.id.padEnd(8)} ${describeOrder(r)}${r.outcome === 'accepted' ? `, realized ${money(realized)}` : ''}`);
     }
   }
   // Enter one now and then: the book decides first, then the order goes out.
@@ -187,17 +232,37 @@ async function trade(w: World): Promise<void> {
     const quantity = Math.round((w.bot.int(300, 1500) / price) * 1e6) / 1e6;
     const value = Math.round(quantity * price * 100) / 100;
     await w.tracker.track(id, { symbol, side: 'long', setup: w.bot.pick(['breakout', 'pullback', 'mean-revert']) });
+    let r;
     try {
-      await w.tracker.enter(id, { value, quantity, price });
+      r = await w.tracker.submitOrder({ signalId: `sig-${id}`, positionId: id, intent: 'entry', quantity, referencePrice: price });
     } catch (error) {
       if (!(error instanceof RiskLimitError)) throw error;
       await w.tracker.skip(id, { reason: `refused: ${error.rule}` });
       w.out(`${t}  ${id.padEnd(8)} ${symbol} refused by ${error.rule} (limit ${error.limit}, now ${error.current}): skipped`);
       return;
     }
-    w.exchange.fill(id, { symbol, side: 'long', quantity });
     w.file.save(w.exchange);
-    w.out(`${t}  ${id.padEnd(8)} enter ${symbol} ${quantity} @ ${money(price)} = ${money(value)}`);
+    w.out(`${t}  ${id.padEnd(8)} ${symbol} ${describeOrder(r)} (${money(value)} asked)`);
+  }
+}
+
+/** One line of what an order came to. */
+function describeOrder(r: OrderOutcome): string {
+  const o = r.order;
+  const what = `${o.intent === 'entry' ? 'buy' : 'sell'} ${qty(o.quantity)}`;
+  switch (r.outcome) {
+    case 'accepted':
+    case 'duplicate':
+    case 'canceled':
+      return `${what}: order ${o.clientOrderId} ${o.status.toLowerCase()}, ${qty(o.filledQuantity)} @ ${money(o.averagePrice ?? 0)}`;
+    case 'rejected':
+      return `${what}: order ${o.clientOrderId} refused by the exchange`;
+    case 'unknown':
+      return `${what}: order ${o.clientOrderId} sent, no answer (${r.error?.failure ?? 'unknown'}): in flight, reconciliation looks it up`;
+    default: {
+      const _exhaustive: never = r.outcome;
+      return _exhaustive;
+    }
   }
 }
 
@@ -258,7 +323,13 @@ async function steps(w: World, from: number, to: number): Promise<void> {
  * SIGKILL before recording it. Never returns normally.
  */
 export async function runDemoPhase1(options: DemoOptions, die: () => never): Promise<never> {
-  const w = await openWorld(options, 1, 0);
+  let crashLine = '';
+  const w = await openWorld(options, 1, 0, (state) => {
+    // The exchange placed and filled the order and keeps it; the bot dies before the answer.
+    w.file.saveState(state);
+    w.out(crashLine);
+    die();
+  });
   const s = w.settings;
   const engine = options.store === undefined ? 'SQLite' : 'PostgreSQL';
   w.out(`position-tracker demo: seed ${s.seed}, ${s.steps} simulated minutes, ${engine} trade log, simulated exchange`);
@@ -269,15 +340,34 @@ export async function runDemoPhase1(options: DemoOptions, die: () => never): Pro
   await w.tracker.handler.handle({ type: 'RecordHeartbeat', process: 'demo-bot' });
   await steps(w, 0, s.crashAt);
   w.clock.now = s.start + s.crashAt * s.stepMs;
-  const symbol = w.bot.pick(w.exchange.symbols);
-  const id = `BOT-${++w.counter.n}`;
-  const quantity = Math.round((800 / w.exchange.price(symbol)) * 1e6) / 1e6;
-  w.exchange.fill(id, { symbol, side: 'long', quantity });
-  w.file.save(w.exchange);
-  w.out(
-    `${hhmm(w.clock.now)}  ${id.padEnd(8)} order for ${symbol} filled at the exchange ... and the bot process is killed (SIGKILL) before recording it`,
-  );
-  return die();
+  w.exchange.setFaults({ error: 0, malformed: 0, timeout: 0, rateLimit: 0 });
+  const open = (await openPositions(w)).filter((p) => p.quantity !== undefined && w.exchange.valueNow(p.id) !== null);
+  const held = new Set(open.map((p) => p.symbol));
+  const free = w.exchange.symbols.filter((x) => !held.has(x));
+  const t = hhmm(w.clock.now);
+  const dies = '... and the bot process is killed (SIGKILL) before it hears back';
+  w.exchange.forceOrderFault('restartBeforeAck');
+  if ((await w.tracker.risk()).open < BOOK.maxPositions && free.length > 0) {
+    // An entry: the exchange fills it, the book holds it PENDING_SUBMIT.
+    const symbol = w.bot.pick(free);
+    const id = `BOT-${++w.counter.n}`;
+    const price = w.exchange.price(symbol);
+    const quantity = Math.round((800 / price) * 1e6) / 1e6;
+    await w.tracker.track(id, { symbol, side: 'long', setup: 'breakout' });
+    crashLine = `${t}  ${id.padEnd(8)} order to buy ${symbol} filled at the exchange ${dies}`;
+    await w.tracker.submitOrder({ signalId: `sig-${id}`, positionId: id, intent: 'entry', quantity, referencePrice: price });
+  } else {
+    // The book is full: the bot exits one, and dies the same way.
+    const p = w.bot.pick(open);
+    crashLine = `${t}  ${p.id.padEnd(8)} order to sell ${p.symbol} filled at the exchange ${dies}`;
+    await w.tracker.submitOrder({
+      commandId: `exit-${p.id}-${t}`,
+      positionId: p.id,
+      intent: 'reduce',
+      quantity: present(p.quantity, 'its quantity'),
+    });
+  }
+  throw new Error('the demo bot outlived its crash point (the exchange did not call onRestartBeforeAck)');
 }
 
 /** Phase 2 (in the parent): restart with recovery, trade on, heal, and judge. Returns true when local equals outside. */
@@ -287,15 +377,7 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
   const w = await openWorld(options, 2, restartStep);
   w.out('');
   w.out(`${hhmm(w.clock.now)}  restart  the bot comes back with recovery mode sync (reconcile before any command)`);
-  const recovery = await recoverOnStartup({
-    handler: w.tracker.handler,
-    external: w.exchange,
-    mode: 'sync',
-    policy: POLICY,
-    now: () => new Date(w.clock.now),
-    guard: { retries: 1, sleep: async () => undefined },
-    processName: 'demo-bot',
-  });
+  const recovery = present(w.tracker.recovery ?? undefined, 'the startup recovery of a tracker opened with external');
   if (recovery.report) w.out(`${hhmm(w.clock.now)}  recovery: ${describeReport(recovery.report)}`);
   try {
     await steps(w, restartStep, settings.steps);
@@ -352,6 +434,24 @@ function printAudit(out: (line: string) => void, audit: AuditBook): void {
   out(`  drift corrections: ${t.drift.count} (moved ${money(t.drift.absDelta)} in value); reconciliation runs: ${t.reconciliations.count}`);
 }
 
+/**
+ * What reached the exchange more than once, from its own submit log: a client order id submitted
+ * twice (placed, or refused as a reuse), or a signal (the book's order key) that became two orders.
+ */
+function ordersSentTwice(exchange: SimulatedExchange, book: BookState): string[] {
+  const log = exchange.orderLog();
+  const submits = new Map<string, number>();
+  for (const id of [...log.orders.map((o) => o.clientOrderId), ...log.rejections.map((r) => r.clientOrderId)]) {
+    submits.set(id, (submits.get(id) ?? 0) + 1);
+  }
+  const perKey = new Map<string, number>();
+  for (const o of log.orders) {
+    const key = book.orders.get(o.clientOrderId)?.orderKey ?? o.clientOrderId;
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  }
+  return [...[...submits].filter(([, n]) => n > 1).map(([id]) => id), ...[...perKey].filter(([, n]) => n > 1).map(([k]) => `signal ${k}`)];
+}
+
 async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<boolean> {
   const risk = await w.tracker.risk();
   const local = (await openPositions(w)).sort((a, b) => a.id.localeCompare(b.id));
@@ -375,19 +475,23 @@ async function printPortfolioAndVerdict(w: World, eventCount: number): Promise<b
   });
   const closes = w.exchange.closeLog();
   const closedTwice = Object.entries(closes.closes).filter(([, n]) => n > 1);
+  const sentTwice = ordersSentTwice(w.exchange, await w.tracker.state());
   const ok =
     missingHere.length === 0 &&
     missingOutside.length === 0 &&
     valueGaps.length === 0 &&
     closedTwice.length === 0 &&
-    closes.badCloses.length === 0;
+    closes.badCloses.length === 0 &&
+    sentTwice.length === 0;
   const total = local.reduce((sum, p) => sum + p.value, 0);
   w.out('');
   if (ok) {
-    w.out(`VERDICT: local equals outside above dust: ${local.length} open positions, value ${money(total)}; nothing closed twice.`);
+    w.out(
+      `VERDICT: local equals outside above dust: ${local.length} open positions, value ${money(total)}; nothing closed twice; no order sent twice.`,
+    );
   } else {
     w.out(
-      `VERDICT: MISMATCH: open outside only ${missingHere.map((p) => p.id).join(', ') || 'none'}; open here only ${missingOutside.map((p) => p.id).join(', ') || 'none'}; value gaps ${valueGaps.map((p) => p.id).join(', ') || 'none'}; closed twice ${closedTwice.map(([id]) => id).join(', ') || 'none'}`,
+      `VERDICT: MISMATCH: open outside only ${missingHere.map((p) => p.id).join(', ') || 'none'}; open here only ${missingOutside.map((p) => p.id).join(', ') || 'none'}; value gaps ${valueGaps.map((p) => p.id).join(', ') || 'none'}; closed twice ${closedTwice.map(([id]) => id).join(', ') || 'none'}; sent twice ${sentTwice.join(', ') || 'none'}`,
     );
   }
   return ok;
