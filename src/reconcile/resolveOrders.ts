@@ -32,6 +32,7 @@ export interface OrderResolution {
   error?: { failure: ExternalFailure; message: string };
 }
 
+/** What {@link resolveInFlightOrders} needs: the book's handler, the guarded venue, the loss policy, the clock, and the metadata its commands carry. */
 export interface ResolveOrdersOptions {
   handler: CommandHandler;
   external: GuardedExternal;

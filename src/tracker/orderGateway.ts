@@ -54,6 +54,16 @@ export interface OrderOutcome {
   error?: ExternalError;
 }
 
+/**
+ * The gateway's two calls, as `tracker.submitOrder` and `tracker.cancelOrder` expose them (see
+ * {@link OrderOutcome} for what each returns).
+ *
+ * @example
+ * ```ts
+ * const { outcome, order } = await tracker.submitOrder({ signalId: 'sig-1', positionId: 'BTC-1', symbol: 'BTC', intent: 'entry', quantity: 0.01, referencePrice: 60_000 });
+ * if (outcome === 'accepted' && order.status === 'OPEN') await tracker.cancelOrder(order.clientOrderId);
+ * ```
+ */
 export interface OrderGateway {
   submitOrder(request: SubmitOrderRequest, options?: HandleOptions): Promise<OrderOutcome>;
   cancelOrder(clientOrderId: string, options?: HandleOptions & { reason?: string }): Promise<OrderOutcome>;
