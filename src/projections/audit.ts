@@ -15,7 +15,7 @@ import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 2;
+const SHAPE = 3;
 
 /**
  * Value x time is integrated piecewise: `settledValueSeconds` holds what accrued up to
@@ -79,11 +79,29 @@ export interface ReconciliationRecord {
   counts: { orphans: number; phantoms: number; drift: number; corrected: number; alerts: number; errors: number };
 }
 
+/**
+ * An order event that matters to an auditor: the venue refused an order (`rejected`), the venue
+ * never knew an in-flight order (`lost`, resolved as REJECTED or CANCELED), or an order was
+ * canceled after it had partly filled (`canceled_with_fills`: a position holds less than asked).
+ */
+export interface OrderIncident {
+  kind: 'rejected' | 'lost' | 'canceled_with_fills';
+  clientOrderId: string;
+  positionId: string;
+  symbol: string;
+  at: string;
+  position: number;
+  quantity: number;
+  filledQuantity: number;
+  reason?: string;
+}
+
 export interface AuditBookState {
   orphans: OrphanEpisode[];
   phantoms: PhantomEpisode[];
   drift: DriftRecord[];
   reconciliations: ReconciliationRecord[];
+  orders: OrderIncident[];
   /** Position id -> index of its unresolved episode. */
   openOrphans: Map<string, number>;
   openPhantoms: Map<string, number>;
@@ -103,6 +121,7 @@ export interface AuditTotals {
   phantoms: { count: number; open: number; cleared: number; dismissed: number; exited: number; valueSeconds: number };
   drift: { count: number; absDelta: number };
   reconciliations: { count: number; lastCompletedAt: string | null };
+  orders: { rejected: number; lost: number; canceledWithFills: number };
 }
 
 export interface AuditBook {
@@ -110,6 +129,7 @@ export interface AuditBook {
   phantoms: Rendered<PhantomEpisode>[];
   drift: DriftRecord[];
   reconciliations: ReconciliationRecord[];
+  orders: OrderIncident[];
   totals: AuditTotals;
 }
 
@@ -130,7 +150,7 @@ function render<T extends Leak & { resolvedAt: string | null }>(e: T, start: str
 }
 
 function newBook(): AuditBookState {
-  return { orphans: [], phantoms: [], drift: [], reconciliations: [], openOrphans: new Map(), openPhantoms: new Map() };
+  return { orphans: [], phantoms: [], drift: [], reconciliations: [], orders: [], openOrphans: new Map(), openPhantoms: new Map() };
 }
 
 function openOrphan(
@@ -212,7 +232,13 @@ function totalsOf(book: Omit<AuditBook, 'totals'>): AuditTotals {
     phantoms: { count: 0, open: 0, cleared: 0, dismissed: 0, exited: 0, valueSeconds: 0 },
     drift: { count: 0, absDelta: 0 },
     reconciliations: { count: 0, lastCompletedAt: null },
+    orders: { rejected: 0, lost: 0, canceledWithFills: 0 },
   };
+  for (const o of book.orders) {
+    if (o.kind === 'rejected') t.orders.rejected += 1;
+    else if (o.kind === 'lost') t.orders.lost += 1;
+    else t.orders.canceledWithFills += 1;
+  }
   for (const o of book.orphans) {
     t.orphans.count += 1;
     t.orphans[o.resolution] += 1;
@@ -359,14 +385,45 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'RecoveryRequired':
         case 'RecoveryAcknowledged':
         case 'PositionIncreased':
+        case 'OrderRejected':
+        case 'OrderCanceled':
+        case 'OrderLost': {
+          // What the book made of it (a report about an order it does not hold, or no longer live, changed nothing).
+          const o = step.state.orders.get((event.data as { clientOrderId: string }).clientOrderId);
+          const kind =
+            event.type === 'OrderRejected'
+              ? 'rejected'
+              : event.type === 'OrderLost'
+                ? 'lost'
+                : (o?.filledQuantity ?? 0) > 0
+                  ? 'canceled_with_fills'
+                  : null;
+          if (
+            o === undefined ||
+            kind === null ||
+            o.updatedAt !== at ||
+            (event.type !== 'OrderLost' && o.status !== (event.type === 'OrderRejected' ? 'REJECTED' : 'CANCELED'))
+          )
+            break;
+          const r: OrderIncident = {
+            kind,
+            clientOrderId: o.clientOrderId,
+            positionId: o.positionId,
+            symbol: o.symbol,
+            at,
+            position: event.position,
+            quantity: o.quantity,
+            filledQuantity: o.filledQuantity,
+          };
+          if (o.reason !== undefined) r.reason = o.reason;
+          b.orders.push(r);
+          break;
+        }
         case 'OrderRequested':
         case 'OrderAccepted':
-        case 'OrderRejected':
         case 'OrderFilled':
         case 'OrderCancelRequested':
-        case 'OrderCanceled':
         case 'OrderExpired':
-        case 'OrderLost':
         case 'SymbolDisabled':
         case 'SymbolEnabled':
         case 'OrderLookedUp':
@@ -394,6 +451,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
             phantoms: b.phantoms.map((e) => render(e, e.suspectedAt, asOf)),
             drift: b.drift.map((r) => ({ ...r })),
             reconciliations: b.reconciliations.map((r) => ({ ...r, counts: { ...r.counts } })),
+            orders: b.orders.map((o) => ({ ...o })),
           };
           return [id, { ...book, totals: totalsOf(book) }];
         }),
@@ -407,7 +465,13 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       }
       const audit = new Map<string, AuditBookState>();
       for (const [id, v] of Object.entries(d.books)) {
-        if (!Array.isArray(v.orphans) || !Array.isArray(v.phantoms) || !Array.isArray(v.drift) || !Array.isArray(v.reconciliations)) {
+        if (
+          !Array.isArray(v.orphans) ||
+          !Array.isArray(v.phantoms) ||
+          !Array.isArray(v.drift) ||
+          !Array.isArray(v.reconciliations) ||
+          !Array.isArray(v.orders)
+        ) {
           throw new Error(`audit: book "${id}" is malformed`);
         }
         const b = newBook();
@@ -415,6 +479,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         b.phantoms = v.phantoms.map(({ durationSeconds: _d, valueSeconds: _v, ...e }) => e);
         b.drift = v.drift;
         b.reconciliations = v.reconciliations;
+        b.orders = v.orders;
         b.orphans.forEach((e, i) => e.resolution === 'open' && b.openOrphans.set(e.positionId, i));
         b.phantoms.forEach((e, i) => e.resolution === 'open' && b.openPhantoms.set(e.positionId, i));
         audit.set(id, b);

@@ -16,7 +16,7 @@ import { projectionVersion, withPrivateFold, type BookStageReader, type Projecti
 import { recordFrom } from '../_internals/records.js';
 
 /** Shape of portfolio.json's data; bump when it changes. */
-const SHAPE = 2;
+const SHAPE = 3;
 
 export interface PortfolioState {
   /** Latest event time seen. */
@@ -33,6 +33,8 @@ interface Common {
   attributes?: Record<string, string | number | boolean | null>;
   /** When it entered its current state. */
   since: string;
+  /** Its live orders, when it has any: in flight (PENDING_SUBMIT, PENDING_CANCEL) and open (OPEN, PARTIALLY_FILLED). */
+  orders?: { inFlight: number; open: number };
 }
 
 /** One position in portfolio.json. */
@@ -102,6 +104,20 @@ export interface PortfolioData {
   totals: PortfolioTotals & { books: number };
   /** The books as the decider folds them, to resume from the checkpoint (not a read contract). */
   fold: Record<string, BookStateJson>;
+}
+
+/** A position's live orders by group, or undefined when it has none. */
+function liveOrdersOf(state: BookState, positionId: string): Common['orders'] {
+  const ids = state.positionOrders.get(positionId);
+  if (ids === undefined) return undefined;
+  let inFlight = 0;
+  let open = 0;
+  for (const id of ids) {
+    const status = state.orders.get(id)?.status;
+    if (status === 'PENDING_SUBMIT' || status === 'PENDING_CANCEL') inFlight += 1;
+    else if (status === 'OPEN' || status === 'PARTIALLY_FILLED') open += 1;
+  }
+  return inFlight + open === 0 ? undefined : { inFlight, open };
 }
 
 function common(p: Position): Common {
@@ -185,7 +201,10 @@ function renderBook(state: BookState, options: ProjectionOptions): PortfolioBook
     pnl: 0,
   };
   for (const p of sortedPositions(state)) {
-    positions[p.status].push(view(p));
+    const v = view(p);
+    const orders = liveOrdersOf(state, p.id);
+    if (orders !== undefined) v.orders = orders;
+    positions[p.status].push(v);
     switch (p.status) {
       case 'IN':
         totals.open += 1;

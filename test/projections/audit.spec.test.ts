@@ -171,6 +171,8 @@ describe('audit.json', () => {
               counts: { orphans: 1, phantoms: 1, drift: 1, corrected: 1, alerts: 0, errors: 0 },
             },
           ],
+          // No order events in this log (see promises.auditOrders.test.ts).
+          orders: [],
           totals: {
             orphans: { count: 3, open: 1, adopted: 1, closed: 1, valueSeconds: 300 * 10 * min + 500 * 20 * min + 100 * 60 * min },
             phantoms: {
@@ -183,6 +185,7 @@ describe('audit.json', () => {
             },
             drift: { count: 1, absDelta: 20 },
             reconciliations: { count: 1, lastCompletedAt: t(95) },
+            orders: { rejected: 0, lost: 0, canceledWithFills: 0 },
           },
         },
       },
