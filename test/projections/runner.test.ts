@@ -73,7 +73,7 @@ describe('the projection runner', () => {
       await appendAll(store, [simulateHeartbeat(n++)]);
       await new Promise((r) => setTimeout(r, 5));
     }
-    const writes = (save.mock.calls.length - before) / 5;
+    const writes = (save.mock.calls.length - before) / READ_MODEL_NAMES.length;
     await handle.stop();
     expect(n).toBeGreaterThan(30);
     // About one write per 100 ms of events (timers may run late on a busy machine, never early).
