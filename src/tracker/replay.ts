@@ -42,7 +42,7 @@ export interface ReplayOptions {
   until: ReplayPoint | string | number;
   /** The configuration: which book, its limits, and the read models' settings. */
   config?: TrackerConfigInput | TrackerConfig;
-  /** Default: the five read models under the configuration's settings. */
+  /** Default: every read model (portfolio, equity, risk, performance, audit, orders) under the configuration's settings. */
   projections?: readonly AnyProjection[];
 }
 
