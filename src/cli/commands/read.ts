@@ -31,6 +31,22 @@ function positionRow(p: Position): (string | number)[] {
   ];
 }
 
+/**
+ * An IN position's protection, as the log keeps it (the bot or the venue enforces it): the stop
+ * loss, the take profit, and a trailing stop with the best price it has trailed. Null without any.
+ */
+export function protectionLine(p: Position): string | null {
+  if (p.status !== 'IN') return null;
+  const parts: string[] = [];
+  if (p.stop !== undefined) parts.push(`stop ${num(p.stop)}`);
+  if (p.takeProfit !== undefined) parts.push(`take profit ${num(p.takeProfit)}`);
+  const t = p.trailingStop;
+  if (t !== undefined) {
+    parts.push(`trailing stop ${'percent' in t ? `${num(t.percent)}%` : num(t.distance)} (high-water ${num(t.highWater)})`);
+  }
+  return parts.length === 0 ? null : `  protection ${p.id}: ${parts.join(', ')}`;
+}
+
 /** The details that are money (two decimals); the other numbers keep their precision. */
 const MONEY = new Set(['value', 'realizedPnl', 'externalValue']);
 
@@ -100,6 +116,8 @@ export function registerReadCommands(program: Command, io: Io): void {
           const lines = [`book ${tracker.book} (${tracker.store.engine} ${tracker.store.location}): ${counts}`];
           if (sorted.length > 0) {
             lines.push('', table(['id', 'status', 'symbol', 'side', 'group', 'value', 'cost', 'pnl', 'since'], sorted.map(positionRow)));
+            const protection = sorted.map(protectionLine).filter((l) => l !== null);
+            if (protection.length > 0) lines.push('', ...protection);
           }
           const b = risk.breaker;
           const breaker =
