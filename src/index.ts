@@ -368,6 +368,7 @@ export {
   auditProjection,
   type AuditState,
   type AuditTotals,
+  type OrderIncident,
   booksInReadModels,
   type BreakerView,
   canonicalJson,

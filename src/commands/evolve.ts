@@ -96,7 +96,10 @@ function recordPnl(state: BookState, at: string, pnl: number): void {
 function updateOrder(state: BookState, id: string, at: string, change: (o: Order) => Order): void {
   const o = state.orders.get(id);
   if (o === undefined) return;
-  putOrder(state, Object.freeze({ ...change(o), updatedAt: at }));
+  const next = change(o);
+  // An event that changes nothing (a duplicate fill report, a cancel request on a finished order) leaves the order as it was.
+  if (next === o) return;
+  putOrder(state, Object.freeze({ ...next, updatedAt: at }));
 }
 
 /** A fill is full when it leaves less than this share of the order open (float sums of partial fills). */

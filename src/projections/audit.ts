@@ -15,7 +15,7 @@ import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 3;
+const SHAPE = 4;
 
 /**
  * Value x time is integrated piecewise: `settledValueSeconds` holds what accrued up to
@@ -81,11 +81,14 @@ export interface ReconciliationRecord {
 
 /**
  * An order event that matters to an auditor: the venue refused an order (`rejected`), the venue
- * never knew an in-flight order (`lost`, resolved as REJECTED or CANCELED), or an order was
- * canceled after it had partly filled (`canceled_with_fills`: a position holds less than asked).
+ * never knew an in-flight order (`lost`, resolved as REJECTED or CANCELED), an order was
+ * canceled after it had partly filled (`canceled_with_fills`: a position holds less than asked),
+ * or a fill of one of the book's own orders was recorded late (`late_fill`: reconciliation or
+ * startup recovery found it at the venue, the bot never heard of it; what appeared outside was
+ * this fill, not an orphan).
  */
 export interface OrderIncident {
-  kind: 'rejected' | 'lost' | 'canceled_with_fills';
+  kind: 'rejected' | 'lost' | 'canceled_with_fills' | 'late_fill';
   clientOrderId: string;
   positionId: string;
   symbol: string;
@@ -94,6 +97,12 @@ export interface OrderIncident {
   quantity: number;
   filledQuantity: number;
   reason?: string;
+  /** A late fill's trade, price and size (`quantity` is then the fill's). */
+  tradeId?: string;
+  price?: number;
+  /** When the venue says the trade happened, and how long before it was recorded (seconds), when it says. */
+  filledAt?: string;
+  lateSeconds?: number;
 }
 
 export interface AuditBookState {
@@ -121,7 +130,7 @@ export interface AuditTotals {
   phantoms: { count: number; open: number; cleared: number; dismissed: number; exited: number; valueSeconds: number };
   drift: { count: number; absDelta: number };
   reconciliations: { count: number; lastCompletedAt: string | null };
-  orders: { rejected: number; lost: number; canceledWithFills: number };
+  orders: { rejected: number; lost: number; canceledWithFills: number; lateFills: number };
 }
 
 export interface AuditBook {
@@ -232,11 +241,12 @@ function totalsOf(book: Omit<AuditBook, 'totals'>): AuditTotals {
     phantoms: { count: 0, open: 0, cleared: 0, dismissed: 0, exited: 0, valueSeconds: 0 },
     drift: { count: 0, absDelta: 0 },
     reconciliations: { count: 0, lastCompletedAt: null },
-    orders: { rejected: 0, lost: 0, canceledWithFills: 0 },
+    orders: { rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 0 },
   };
   for (const o of book.orders) {
     if (o.kind === 'rejected') t.orders.rejected += 1;
     else if (o.kind === 'lost') t.orders.lost += 1;
+    else if (o.kind === 'late_fill') t.orders.lateFills += 1;
     else t.orders.canceledWithFills += 1;
   }
   for (const o of book.orphans) {
@@ -419,9 +429,33 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           b.orders.push(r);
           break;
         }
+        case 'OrderFilled': {
+          // A fill the bot heard of itself is source local; one that reconciliation or startup
+          // recovery found at the venue was recorded late. Only a fill the book took counts.
+          const d = event.data;
+          const o = step.state.orders.get(d.clientOrderId);
+          if (d.source === 'local' || o === undefined || o.updatedAt !== at || !o.tradeIds.includes(d.tradeId)) break;
+          const r: OrderIncident = {
+            kind: 'late_fill',
+            clientOrderId: o.clientOrderId,
+            positionId: o.positionId,
+            symbol: o.symbol,
+            at,
+            position: event.position,
+            quantity: d.quantity,
+            filledQuantity: o.filledQuantity,
+            tradeId: d.tradeId,
+            price: d.price,
+          };
+          if (d.filledAt !== undefined) {
+            r.filledAt = d.filledAt;
+            r.lateSeconds = Math.max(0, secondsFrom(d.filledAt, at));
+          }
+          b.orders.push(r);
+          break;
+        }
         case 'OrderRequested':
         case 'OrderAccepted':
-        case 'OrderFilled':
         case 'OrderCancelRequested':
         case 'OrderExpired':
         case 'SymbolDisabled':

@@ -22,6 +22,7 @@ export type {
   PhantomEpisode,
   DriftRecord,
   ReconciliationRecord,
+  OrderIncident,
 } from './audit.js';
 export { ordersProjection, orderGroupOf, ORDERS_RECENT_FINISHED, ORDERS_RECENT_FILLS } from './orders.js';
 export type { OrdersState, OrdersData, OrdersBook, OrdersTotals, OrderView, FillView, OrderGroup } from './orders.js';

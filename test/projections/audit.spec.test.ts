@@ -185,7 +185,7 @@ describe('audit.json', () => {
             },
             drift: { count: 1, absDelta: 20 },
             reconciliations: { count: 1, lastCompletedAt: t(95) },
-            orders: { rejected: 0, lost: 0, canceledWithFills: 0 },
+            orders: { rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 0 },
           },
         },
       },

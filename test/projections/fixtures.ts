@@ -34,6 +34,8 @@ export interface Fact {
   book?: string;
   /** A stream that is not a book's (default: the book's). */
   stream?: string;
+  /** Who wrote it (default local). */
+  source?: 'local' | 'reconcile' | 'recovery';
 }
 
 export function fact<T extends EventType>(type: T, data: Omit<EventData<T>, 'source'>, at: string, book = 'main'): Fact {
@@ -49,7 +51,7 @@ export function recorded(facts: readonly Fact[]): RecordedEvent[] {
     revisions.set(stream, revision);
     return {
       type: f.type,
-      data: { ...f.data, source: 'local' },
+      data: { ...f.data, source: f.source ?? 'local' },
       metadata: { recordedAt: f.at, schemaVersion: CURRENT_SCHEMA_VERSION[f.type] },
       stream,
       revision,

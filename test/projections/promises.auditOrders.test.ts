@@ -76,11 +76,70 @@ describe('audit.json and orders', () => {
         filledQuantity: 4,
       },
     ]);
-    expect(book.totals.orders).toEqual({ rejected: 1, lost: 1, canceledWithFills: 1 });
+    expect(book.totals.orders).toEqual({ rejected: 1, lost: 1, canceledWithFills: 1, lateFills: 0 });
     const events = recorded(facts);
     const state = audit.fromJson(JSON.parse(JSON.stringify(audit.toJson(foldProjection(audit, events.slice(0, 5))))));
     let s = state;
     for (const e of events.slice(5)) s = audit.evolve(s, e);
     expect(audit.toJson(s)).toEqual(audit.toJson(foldProjection(audit, events)));
+  });
+
+  it('records a fill of its own order that reconciliation or recovery found as recorded late (with the venue time), not one the bot heard, nor a duplicate', () => {
+    const facts: Fact[] = [
+      fact('PositionTracked', { positionId: 'A', symbol: 'BTC', side: 'long' }, t(0)),
+      request('o-1', t(1)),
+      // The bot heard of this one itself.
+      fact('OrderFilled', { clientOrderId: 'o-1', tradeId: 'tr-1', quantity: 4, price: 100, fee: 0, inferred: false }, t(2)),
+      // The bot died before hearing of these: recovery and reconciliation found them at the venue.
+      {
+        ...fact(
+          'OrderFilled',
+          { clientOrderId: 'o-1', tradeId: 'tr-2', quantity: 3, price: 101, fee: 0, inferred: false, filledAt: t(2) },
+          t(5),
+        ),
+        source: 'recovery',
+      },
+      {
+        ...fact('OrderFilled', { clientOrderId: 'o-1', tradeId: 'tr-3', quantity: 3, price: 102, fee: 0, inferred: true }, t(9)),
+        source: 'reconcile',
+      },
+      // A second report of a trade the book already has changes nothing.
+      {
+        ...fact('OrderFilled', { clientOrderId: 'o-1', tradeId: 'tr-2', quantity: 3, price: 101, fee: 0, inferred: false }, t(10)),
+        source: 'reconcile',
+      },
+    ];
+    const book = project(facts).books.main!;
+    expect(book.orders).toEqual([
+      {
+        kind: 'late_fill',
+        clientOrderId: 'o-1',
+        positionId: 'A',
+        symbol: 'BTC',
+        at: t(5),
+        position: 4,
+        quantity: 3,
+        filledQuantity: 7,
+        tradeId: 'tr-2',
+        price: 101,
+        filledAt: t(2),
+        lateSeconds: 180,
+      },
+      {
+        kind: 'late_fill',
+        clientOrderId: 'o-1',
+        positionId: 'A',
+        symbol: 'BTC',
+        at: t(9),
+        position: 5,
+        quantity: 3,
+        filledQuantity: 10,
+        tradeId: 'tr-3',
+        price: 102,
+      },
+    ]);
+    expect(book.totals.orders).toEqual({ rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 2 });
+    // No orphan: what appeared outside was the book's own order's fill.
+    expect(book.orphans).toEqual([]);
   });
 });

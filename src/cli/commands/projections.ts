@@ -11,6 +11,7 @@ import {
   rebuildReadModels,
   startProjections,
   type AuditData,
+  type OrderIncident,
   type EquityData,
   type ProjectionLogger,
   type ProjectionsHandle,
@@ -124,6 +125,28 @@ function positionLine(p: Position): string {
   if (p.status === 'SKIPPED' && p.reason) parts.push(`reason ${p.reason}`);
   parts.push(`since ${p.since}`);
   return parts.filter((x) => x !== '').join(' ');
+}
+
+/** One order incident of the audit, in words. */
+export function orderIncidentLine(o: OrderIncident): string {
+  const where = `order ${o.clientOrderId} (${o.positionId}, ${o.symbol})`;
+  switch (o.kind) {
+    case 'late_fill':
+      return (
+        `${o.at} fill of ${where} recorded late: ${num(o.quantity)} at ${num(o.price ?? 0)} (trade ${o.tradeId ?? '-'})` +
+        (o.filledAt !== undefined ? `, filled at the venue ${o.filledAt}, ${duration(o.lateSeconds ?? 0)} before` : '')
+      );
+    case 'rejected':
+      return `${o.at} ${where} rejected${o.reason !== undefined ? `: ${o.reason}` : ''}`;
+    case 'lost':
+      return `${o.at} ${where} lost: the venue never knew it${o.reason !== undefined ? ` (${o.reason})` : ''}`;
+    case 'canceled_with_fills':
+      return `${o.at} ${where} canceled with ${num(o.filledQuantity)} of ${num(o.quantity)} filled`;
+    default: {
+      const _exhaustive: never = o.kind;
+      return _exhaustive;
+    }
+  }
 }
 
 const withoutFold = (data: unknown): unknown => {
@@ -380,6 +403,11 @@ export function registerProjectionCommands(program: Command, io: Io): void {
           ),
         );
       }
+      lines.push(
+        '',
+        `orders: ${t.orders.lateFills} fill(s) recorded late, ${t.orders.rejected} rejected, ${t.orders.lost} lost, ${t.orders.canceledWithFills} canceled with fills`,
+      );
+      for (const o of book.orders) lines.push(`  ${orderIncidentLine(o)}`);
       lines.push(
         '',
         `reconciliation runs: ${t.reconciliations.count}${t.reconciliations.lastCompletedAt ? ` (last completed ${t.reconciliations.lastCompletedAt})` : ''}`,
