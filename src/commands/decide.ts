@@ -66,6 +66,8 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'CorrectDrift':
     case 'CompleteReconciliation':
     case 'RecordHeartbeat':
+    case 'DetectExternalOrder':
+    case 'RecordExternalOrderCanceled':
       return decideReconcile(command, state, now, source);
     case 'RequireRecovery':
     case 'AcknowledgeRecovery':

@@ -1,3 +1,4 @@
+import { InvalidTransitionError } from '../errors/index.js';
 import type { EventData, Source } from '../events/index.js';
 import type { DecidedEvent } from './decided.js';
 import { pnlOf } from './pnl.js';
@@ -14,7 +15,16 @@ export type ReconcileCommand = CommandOf<
   | 'CorrectDrift'
   | 'CompleteReconciliation'
   | 'RecordHeartbeat'
+  | 'DetectExternalOrder'
+  | 'RecordExternalOrderCanceled'
 >;
+
+/** Whether the book issued an order with this client order id (first) or venue id (second). */
+function isOurs(state: BookState, clientOrderId: string | undefined, externalOrderId: string): boolean {
+  if (clientOrderId !== undefined && state.orders.has(clientOrderId)) return true;
+  for (const o of state.orders.values()) if (o.externalOrderId === externalOrderId) return true;
+  return false;
+}
 
 /**
  * The reconciler's commands. Each checks the book as it is at append time, so a plan made
@@ -33,6 +43,47 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
       if (command.price !== undefined) data.price = command.price;
       if (command.runId !== undefined) data.runId = command.runId;
       return [{ type: 'OrphanDetected', data }];
+    }
+    case 'DetectExternalOrder': {
+      if (isOurs(state, command.clientOrderId, command.externalOrderId)) {
+        throw new InvalidTransitionError(
+          `cannot record external order "${command.externalOrderId}": the book issued it (client order id ${command.clientOrderId ?? 'matched by venue id'}); it is one of ours, not external`,
+          'order',
+          'OURS',
+          ['UNKNOWN'],
+        );
+      }
+      // Seen before and not resolved since: a second look records nothing.
+      if (state.externalOrders.has(command.externalOrderId)) return [];
+      const data: EventData<'ExternalOrderDetected'> = {
+        externalOrderId: command.externalOrderId,
+        symbol: command.symbol,
+        side: command.side,
+        quantity: command.quantity,
+        filledQuantity: command.filledQuantity,
+        source,
+      };
+      if (command.clientOrderId !== undefined) data.clientOrderId = command.clientOrderId;
+      if (command.price !== undefined) data.price = command.price;
+      if (command.runId !== undefined) data.runId = command.runId;
+      return [{ type: 'ExternalOrderDetected', data }];
+    }
+    case 'RecordExternalOrderCanceled': {
+      if (!state.externalOrders.has(command.externalOrderId)) {
+        throw new InvalidTransitionError(
+          `cannot record the cancel of external order "${command.externalOrderId}": the book has not detected it (or it was resolved already); detect it first`,
+          'order',
+          'UNKNOWN',
+          ['DETECTED'],
+        );
+      }
+      const data: EventData<'ExternalOrderCanceled'> = {
+        externalOrderId: command.externalOrderId,
+        filledQuantity: command.filledQuantity,
+        source,
+      };
+      if (command.runId !== undefined) data.runId = command.runId;
+      return [{ type: 'ExternalOrderCanceled', data }];
     }
     case 'CloseOrphan': {
       requireNotIn(state, command.positionId, 'record the close of orphan');

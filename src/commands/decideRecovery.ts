@@ -33,6 +33,9 @@ export const allowedWhileRecoveryPending: ReadonlySet<CommandType> = new Set<Com
   'SuspectPhantom',
   'DismissPhantom',
   'CompleteReconciliation',
+  // An external order detected only records; canceling one only takes risk off.
+  'DetectExternalOrder',
+  'RecordExternalOrderCanceled',
   // What the venue says about orders already sent: recovery itself needs it written down.
   'RecordOrderAccepted',
   'RecordOrderRejected',

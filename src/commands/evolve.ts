@@ -462,6 +462,24 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     case 'OrphanClosed':
       state.orphans.delete(event.data.positionId);
       break;
+    case 'ExternalOrderDetected': {
+      const d = event.data;
+      if (!state.externalOrders.has(d.externalOrderId)) {
+        state.externalOrders.set(d.externalOrderId, {
+          externalOrderId: d.externalOrderId,
+          ...(d.clientOrderId === undefined ? {} : { clientOrderId: d.clientOrderId }),
+          symbol: d.symbol,
+          side: d.side,
+          quantity: d.quantity,
+          filledQuantity: d.filledQuantity,
+          detectedAt: at,
+        });
+      }
+      break;
+    }
+    case 'ExternalOrderCanceled':
+      state.externalOrders.delete(event.data.externalOrderId);
+      break;
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

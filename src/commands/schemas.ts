@@ -393,6 +393,29 @@ export const RecordOrderLook = z.strictObject({
   found: z.boolean(),
 });
 
+/** Record an open order seen at the venue that this book never issued (idempotent while it stays unresolved). */
+export const DetectExternalOrder = z.strictObject({
+  type: z.literal('DetectExternalOrder'),
+  commandId: CommandId,
+  externalOrderId: ExternalId,
+  clientOrderId: ExternalId.optional(),
+  symbol: SymbolCode,
+  side: z.enum(['buy', 'sell']),
+  quantity: Quantity,
+  filledQuantity: NonNegative,
+  price: NonNegative.optional(),
+  runId: RunId.optional(),
+});
+
+/** Record that reconciliation canceled a detected external order at the venue. */
+export const RecordExternalOrderCanceled = z.strictObject({
+  type: z.literal('RecordExternalOrderCanceled'),
+  commandId: CommandId,
+  externalOrderId: ExternalId,
+  filledQuantity: NonNegative,
+  runId: RunId.optional(),
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -427,6 +450,8 @@ export const Command = z.discriminatedUnion('type', [
   EnableSymbol,
   RecordOrderLook,
   SetProtection,
+  DetectExternalOrder,
+  RecordExternalOrderCanceled,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -105,6 +105,17 @@ export const BookStateJsonSchema = z.looseObject({
   breaker: Breaker,
   cooldowns: entries(Text),
   orphans: entries(z.looseObject({ detectedAt: Text, value: Num })),
+  externalOrders: entries(
+    z.looseObject({
+      externalOrderId: Text,
+      clientOrderId: Text.optional(),
+      symbol: Text,
+      side: z.enum(['buy', 'sell']),
+      quantity: Num,
+      filledQuantity: Num,
+      detectedAt: Text,
+    }),
+  ).optional(),
   commands: entries(z.looseObject({ from: z.number().int(), to: z.number().int(), fingerprint: Text.optional() })),
   orders: z.array(OrderJson),
   signals: entries(z.looseObject({ at: Text, clientOrderId: Text })),

@@ -172,6 +172,8 @@ export interface BookState {
   cooldowns: CowMap<string, string>;
   /** Orphans detected outside and not yet resolved (adopted or closed), by position id. */
   orphans: CowMap<string, { detectedAt: string; value: number }>;
+  /** Open orders seen at the venue that the book never issued, not yet resolved (canceled), by venue id. */
+  externalOrders: CowMap<string, ExternalOrderSeen>;
   /** Recent command ids -> the revisions their events took and the command's fingerprint (oldest first, bounded by the window). */
   commands: CowMap<string, CommandRecord>;
   /** Whether a startup recovery waits for an operator. */
@@ -192,6 +194,17 @@ export interface BookState {
   symbolControls: CowMap<string, SymbolControl>;
   lastHeartbeatAt?: string;
   lastReconciledAt?: string;
+}
+
+/** An external order as the book remembers it (ExternalOrderDetected). */
+export interface ExternalOrderSeen {
+  externalOrderId: string;
+  clientOrderId?: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  filledQuantity: number;
+  detectedAt: string;
 }
 
 export const defaultLimits: BookLimits = { idempotencyWindow: 1_000, timeZone: 'UTC' };
@@ -219,6 +232,7 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     recovery: { status: 'CLEAR' },
     cooldowns: new CowMap(),
     orphans: new CowMap(),
+    externalOrders: new CowMap(),
     commands: new CowMap(),
     orders: new CowMap(),
     orderKeys: new CowMap(),
@@ -251,6 +265,7 @@ export function forkBookState(state: BookState, use: 'keep' | 'scratch' = 'keep'
     lossStreaks: fork(state.lossStreaks),
     cooldowns: fork(state.cooldowns),
     orphans: fork(state.orphans),
+    externalOrders: fork(state.externalOrders),
     commands: fork(state.commands),
     orders: fork(state.orders),
     orderKeys: fork(state.orderKeys),
@@ -278,6 +293,7 @@ export function freezeBookState(state: BookState): BookState {
     state.lossStreaks,
     state.cooldowns,
     state.orphans,
+    state.externalOrders,
     state.commands,
     state.orders,
     state.orderKeys,
@@ -309,6 +325,8 @@ export interface BookStateJson {
   breaker: CircuitBreaker;
   cooldowns: [string, string][];
   orphans: [string, { detectedAt: string; value: number }][];
+  /** Absent in snapshots written before external orders were detected (their logs hold none). */
+  externalOrders?: [string, ExternalOrderSeen][];
   commands: [string, CommandRecord][];
   orders: Order[];
   signals: [string, SignalRecord][];
@@ -331,6 +349,7 @@ export function bookStateToJson(state: BookState): BookStateJson {
     breaker: state.breaker,
     cooldowns: [...state.cooldowns],
     orphans: [...state.orphans],
+    externalOrders: [...state.externalOrders],
     commands: [...state.commands],
     orders: [...state.orders.values()],
     signals: [...state.signals],
@@ -358,6 +377,7 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.breaker = json.breaker;
   state.cooldowns = new CowMap(json.cooldowns);
   state.orphans = new CowMap(json.orphans);
+  state.externalOrders = new CowMap(json.externalOrders ?? []);
   state.commands = new CowMap(json.commands);
   for (const o of json.orders) putOrder(state, Object.freeze({ ...o, tradeIds: Object.freeze([...o.tradeIds]) as string[] }));
   state.signals = new CowMap(json.signals);

@@ -46,6 +46,8 @@ export const verbs: Record<Command['type'], string> = {
   DisableSymbol: 'disable a symbol',
   EnableSymbol: 'enable a symbol',
   RecordOrderLook: 'record a look-up of order',
+  DetectExternalOrder: 'record external order',
+  RecordExternalOrderCanceled: 'record the cancel of external order',
   SetProtection: 'set the protection of',
 };
 

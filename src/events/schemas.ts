@@ -403,6 +403,31 @@ export const ProtectionSet = z.strictObject({
   source: Source,
 });
 
+/**
+ * Reconciliation saw an open order at the venue that this book never issued (its client order id,
+ * or else its venue id, is not one of the book's orders): placed by hand, or by another program.
+ * Recorded once while it stays unresolved; `clientOrderId` is the one the venue gave it, if any.
+ */
+export const ExternalOrderDetected = z.strictObject({
+  externalOrderId: ExternalId,
+  clientOrderId: ExternalId.optional(),
+  symbol: SymbolCode,
+  side: z.enum(['buy', 'sell']),
+  quantity: Quantity,
+  filledQuantity: NonNegative,
+  price: NonNegative.optional(),
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
+/** A detected external order was canceled at the venue by reconciliation (policy `cancel`); it is resolved. */
+export const ExternalOrderCanceled = z.strictObject({
+  externalOrderId: ExternalId,
+  filledQuantity: NonNegative,
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -438,6 +463,8 @@ export const eventDataSchemas = {
   SymbolEnabled,
   OrderLookedUp,
   ProtectionSet,
+  ExternalOrderDetected,
+  ExternalOrderCanceled,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

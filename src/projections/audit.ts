@@ -461,6 +461,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'SymbolDisabled':
         case 'SymbolEnabled':
         case 'OrderLookedUp':
+        case 'ExternalOrderDetected':
+        case 'ExternalOrderCanceled':
         case 'ProtectionSet':
           break;
         default: {

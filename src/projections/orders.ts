@@ -252,6 +252,8 @@ function isOrderEvent(event: RecordedEvent): event is RecordedEvent & { data: { 
     case 'PositionArchived':
     case 'PositionIncreased':
     case 'OrphanDetected':
+    case 'ExternalOrderDetected':
+    case 'ExternalOrderCanceled':
     case 'OrphanAdopted':
     case 'OrphanClosed':
     case 'PhantomSuspected':

@@ -48,6 +48,8 @@ describe('event codec', () => {
       'SymbolEnabled',
       'OrderLookedUp',
       'ProtectionSet',
+      'ExternalOrderDetected',
+      'ExternalOrderCanceled',
     ]);
   });
 

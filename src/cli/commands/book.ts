@@ -72,6 +72,8 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'SymbolDisabled':
       case 'SymbolEnabled':
       case 'OrderLookedUp':
+      case 'ExternalOrderDetected':
+      case 'ExternalOrderCanceled':
       case 'ProtectionSet':
         return e.type;
     }
