@@ -12,6 +12,7 @@ import {
   type SimOrder,
   type SimOrderState,
   type SimRejection,
+  type HandOrder,
 } from './simulatedOrders.js';
 
 /** Probabilities (0..1) that a call to the outside system fails in each way. */
@@ -205,6 +206,20 @@ export class SimulatedExchange implements ExternalSystem {
   /** Order faults by seed: rates are merged into the current ones. */
   setOrderFaults(faults: Partial<OrderFaults>): void {
     this.orders.setFaults(faults);
+  }
+
+  /**
+   * Places a resting limit order at the exchange by hand, not through the port (as a person at the
+   * venue's screen would): it carries no client order id of the book's (`clientOrderId` absent: none
+   * at all). Returns a copy of the order as the exchange keeps it.
+   *
+   * @example
+   * ```ts
+   * const o = exchange.placeByHand({ symbol: 'BTC', side: 'buy', quantity: 0.1, limitPrice: 1 });
+   * ```
+   */
+  placeByHand(hand: HandOrder): SimOrder {
+    return this.orders.placeByHand(hand);
   }
 
   /** The next `count` orders (fills, for `duplicateFill`) have fault `kind` for sure. */

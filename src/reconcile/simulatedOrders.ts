@@ -81,6 +81,18 @@ export interface SimOrder {
   stale?: OrderView & { until: string };
   /** The fault `partialThenCancel` was rolled for it. */
   cutShort?: boolean;
+  /** Placed by hand (placeByHand) without a client order id: the venue lists it without one (its key here is `clientOrderId`, never shown). */
+  anonymous?: boolean;
+}
+
+/** A resting limit order placed at the venue by hand (not through the port), as placeByHand takes it. */
+export interface HandOrder {
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  limitPrice: number;
+  /** The client order id the person's tool gave it; absent, the venue lists it with none. */
+  clientOrderId?: string;
 }
 
 /** A fill (trade) as the simulated exchange keeps it. */
@@ -258,6 +270,39 @@ export class SimulatedOrderBook {
     return { order, lostAck, restart };
   }
 
+  /**
+   * Places an order by hand, as a person at the venue's screen would: not through the port, so
+   * with no client order id of the book's. A limit order the market does not cross rests open;
+   * one that crosses fills at once like any other.
+   */
+  placeByHand(hand: HandOrder): SimOrder {
+    if (this.venue.priceOf(hand.symbol) === undefined) throw refusal(`placeByHand: unknown symbol ${hand.symbol}`);
+    if (!(hand.quantity > 0) || !(hand.limitPrice > 0)) throw refusal('placeByHand: quantity and limitPrice must be positive');
+    const externalOrderId = `SIM-O-${++this.orderCounter}`;
+    const key = hand.clientOrderId ?? `hand-${externalOrderId}`;
+    if (this.orders.has(key)) throw refusal(`placeByHand: clientOrderId "${key}" was already used`);
+    const now = this.nowIso();
+    const order: SimOrder = {
+      clientOrderId: key,
+      externalOrderId,
+      positionId: `HAND-${externalOrderId}`,
+      symbol: hand.symbol,
+      side: hand.side,
+      type: 'limit',
+      quantity: hand.quantity,
+      limitPrice: hand.limitPrice,
+      reduceOnly: false,
+      filledQuantity: 0,
+      status: 'open',
+      createdAt: now,
+      updatedAt: now,
+      ...(hand.clientOrderId === undefined ? { anonymous: true } : {}),
+    };
+    this.orders.set(key, order);
+    this.match(order, true);
+    return structuredClone(order);
+  }
+
   /** Runs `work`; a refusal it throws is recorded (with the client order id) and thrown on. */
   private check<T>(work: () => T, clientOrderId: string): T {
     try {
@@ -388,7 +433,7 @@ export class SimulatedOrderBook {
     const lagging = order.stale !== undefined && this.venue.now().getTime() < Date.parse(order.stale.until);
     const shown: OrderView = lagging && order.stale ? order.stale : order;
     return {
-      clientOrderId: order.clientOrderId,
+      ...(order.anonymous ? {} : { clientOrderId: order.clientOrderId }),
       externalOrderId: order.externalOrderId,
       positionId: order.positionId,
       symbol: order.symbol,
@@ -426,7 +471,12 @@ export class SimulatedOrderBook {
   }
 
   cancel(ref: CancelOrderRef): Record<string, unknown> {
-    const order = this.orders.get(ref.clientOrderId);
+    // An order listed without a client order id is canceled by its venue id.
+    const order =
+      this.orders.get(ref.clientOrderId) ??
+      (ref.externalOrderId === undefined
+        ? undefined
+        : [...this.orders.values()].find((o) => o.anonymous && o.externalOrderId === ref.externalOrderId));
     if (!order || this.hidden(order)) throw refusal(`cancelOrder(${ref.clientOrderId}): unknown order`);
     if (ref.externalOrderId !== undefined && ref.externalOrderId !== order.externalOrderId) {
       throw refusal(`cancelOrder(${ref.clientOrderId}): the order is ${order.externalOrderId}, not ${ref.externalOrderId}`);
