@@ -12,7 +12,8 @@ import type { Step, StepResult } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 export interface ReconcileError {
-  stage: 'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert' | 'getOrder' | 'listFills';
+  stage:
+    'listPositions' | 'getPosition' | 'closePosition' | 'command' | 'alert' | 'getOrder' | 'listFills' | 'listOpenOrders' | 'cancelOrder';
   positionId?: string;
   failure?: string;
   message: string;

@@ -20,6 +20,8 @@ export type { CancelOrderRef, ExternalOrderRef, ListFillsQuery, SubmitOutcome } 
 export { recordVenueOrder, inferredTradeId } from './orderOutcome.js';
 export type { OrderRecord } from './orderOutcome.js';
 export { resolveInFlightOrders } from './resolveOrders.js';
+export { detectExternalOrders, externalClientOrderId, isBookOrder } from './detectExternalOrders.js';
+export type { DetectExternalOrdersOptions, ExternalOrderFinding } from './detectExternalOrders.js';
 export type { OrderLossPolicy, OrderResolution, OrderResolutionReport, ResolveOrdersOptions } from './resolveOrders.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';
@@ -45,7 +47,7 @@ export { recoverOnStartup } from './recovery.js';
 export type { RecoveryMode, RecoveryOptions, RecoveryOutcome } from './recovery.js';
 export { SimulatedExchange } from './simulatedExchange.js';
 export type { SimulatedExchangeOptions, SimulatedExchangeState, FaultRates } from './simulatedExchange.js';
-export type { OrderFaultKind, OrderFaults, SimFill, SimOrder, SimOrderState, SimRejection } from './simulatedOrders.js';
+export type { HandOrder, OrderFaultKind, OrderFaults, SimFill, SimOrder, SimOrderState, SimRejection } from './simulatedOrders.js';
 
 // for other folders of src; not public
 export { ReconcileEverySeconds } from './scheduler.js';

@@ -48,7 +48,7 @@ export interface DriftFinding {
 
 export interface Alert {
   severity: 'warning' | 'critical';
-  kind: 'orphan' | 'phantom' | 'drift' | 'external';
+  kind: 'orphan' | 'phantom' | 'drift' | 'external' | 'externalOrder';
   positionId?: string;
   message: string;
 }

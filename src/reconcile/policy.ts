@@ -36,6 +36,12 @@ export const ReconcilePolicy = z.strictObject({
   orderLostAfterSeconds: DurationSeconds.default(60),
   /** ... and this many look-ups by client order id in a row said "not found" (counted in the log). */
   orderLostAfterLooks: z.number().int().min(1).max(1000).default(3),
+  /**
+   * An open order at the venue that the book never issued (placed by hand, or by another
+   * program): `cancel` it at the venue, or `manual` (record it and alert a person; the default:
+   * never touch what a person may have placed by hand).
+   */
+  externalOrders: z.enum(['cancel', 'manual']).default('manual'),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** POST every alert as JSON to this URL (optional). */
   webhookUrl: WebhookUrl.optional(),
@@ -56,5 +62,6 @@ export function policyFor(policy: ReconcilePolicy, symbol: string | undefined): 
     graceSeconds: policy.graceSeconds,
     orderLostAfterSeconds: policy.orderLostAfterSeconds,
     orderLostAfterLooks: policy.orderLostAfterLooks,
+    externalOrders: policy.externalOrders,
   };
 }

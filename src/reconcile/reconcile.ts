@@ -6,6 +6,8 @@ import { parseOrThrow } from '../_internals/zodIssues.js';
 import { asExternalError, executePlan, type ReconcileError, type SkippedStep } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
 import { followUp, secondLooks } from './followUp.js';
+import { deliverAlert } from './alerts.js';
+import { detectExternalOrders, type ExternalOrderFinding } from './detectExternalOrders.js';
 import {
   planSteps,
   type Alert,
@@ -48,6 +50,8 @@ export interface ReconcileReport {
   orders: OrderResolutionReport;
   /** Positions not judged this run (no orphan, phantom or drift) because an order is in flight for them or their symbol. */
   heldByOrders: { positionId: string; clientOrderIds: string[] }[];
+  /** Open orders at the venue that the book never issued, with what the policy `externalOrders` did (a dry run: `planned`). */
+  externalOrders: ExternalOrderFinding[];
 }
 
 /**
@@ -204,6 +208,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     actions: [],
     orders: { orders: [], errors: [], inFlight: [] },
     heldByOrders: [],
+    externalOrders: [],
   };
 
   let positions;
@@ -238,6 +243,25 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       }
       state = await handler.load();
     }
+  }
+  // Orders the book never issued, after its own in-flight ones are resolved (so a late answer about ours is not taken for a stranger).
+  const strangers = await detectExternalOrders({
+    handler,
+    external,
+    policy: policy.externalOrders,
+    runId,
+    dryRun: report.dryRun,
+    meta: { source: 'reconcile', correlationId: runId },
+  });
+  report.externalOrders = strangers.findings;
+  report.errors.push(...strangers.errors);
+  const strangerAlerts = strangers.alerts;
+  if (!report.dryRun) {
+    for (const alert of strangerAlerts) {
+      const problem = await deliverAlert(sink, alert, { runId, book });
+      if (problem) report.errors.push({ stage: 'alert', message: problem });
+    }
+    if (strangers.findings.length > 0) state = await handler.load();
   }
   const judged = withoutInFlight(state, positions);
   report.heldByOrders = judged.held;
@@ -288,6 +312,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         : [],
     );
     settle(findingsWithOutcomes(plan, failed));
+    report.alerts = strangerAlerts;
     report.completedAt = now().toISOString();
     return report; // nothing learned for sure: nothing changes, nothing is appended
   }
@@ -305,7 +330,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   for (const index of next.reappeared) settled.push({ list: 'phantoms', index, outcome: 'reappeared' });
   settle(findingsWithOutcomes(plan, settled, next.confirmed));
   report.corrected = execution.results.filter((r) => r.healed).length;
-  report.alerts = execution.alerts;
+  report.alerts = [...strangerAlerts, ...execution.alerts];
   report.errors.push(...execution.errors);
   report.skipped.push(...execution.skipped);
 
@@ -342,6 +367,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
                 report.orders.orders.map((o) => ({ id: o.clientOrderId, outcome: o.outcome, ...definedFields({ looks: o.looks }) })),
               ),
               heldByOrders: capped(report.heldByOrders.map((h) => h.positionId)),
+              externalOrders: capped(report.externalOrders.map((o) => ({ id: o.externalOrderId, outcome: o.outcome }))),
             },
           },
           about: `record run ${runId}`,

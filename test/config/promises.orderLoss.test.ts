@@ -36,3 +36,24 @@ describe('reconcile.orderLostAfterSeconds / orderLostAfterLooks', () => {
     expect(written.reconcile).toMatchObject({ orderLostAfterSeconds: 60, orderLostAfterLooks: 3 });
   });
 });
+
+describe('reconcile.externalOrders', () => {
+  it('defaults to manual (never touch what a person may have placed by hand)', () => {
+    expect(parseConfigText('{}', 'c.json').reconcile.externalOrders).toBe('manual');
+  });
+
+  it.each(['cancel', 'manual'] as const)('reads %s from the file', (value) => {
+    expect(parseConfigText(`{ "reconcile": { "externalOrders": "${value}" } }`, 'c.json').reconcile.externalOrders).toBe(value);
+  });
+
+  it('refuses another value, naming the key and the value', () => {
+    const parse = () => parseConfigText('{ "reconcile": { "externalOrders": "adopt" } }', 'c.json');
+    expect(parse).toThrow(ValidationError);
+    expect(parse).toThrow(/reconcile\.externalOrders.*adopt/);
+  });
+
+  it('is written by ptrack init with its default', () => {
+    const written = parseJsoncObject(defaultConfigText(), 'ptrack.config.json') as { reconcile: Record<string, unknown> };
+    expect(written.reconcile).toMatchObject({ externalOrders: 'manual' });
+  });
+});

@@ -20,6 +20,7 @@ function report(failed = false): ReconcileReport {
     book: 'main',
     orders: { orders: [], errors: [], inFlight: [] },
     heldByOrders: [],
+    externalOrders: [],
     startedAt: at,
     completedAt: at,
     dryRun: false,
