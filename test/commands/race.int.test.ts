@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { BookPolicyInput } from '../../src/commands/index.js';
 import { bookStream, type RecordedEvent } from '../../src/events/index.js';
-import { SqliteEventStore, readWholeStream } from '../../src/store/index.js';
+import { SqliteEventStore, readWholeStream, verifyLog } from '../../src/store/index.js';
 import { enterRaces, PROCS, runRace, type PlannedEntry, type Race } from '../helpers/enterRace.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -17,7 +17,7 @@ async function race(book: string, policy: BookPolicyInput, planOf: (name: string
   try {
     // Create the file first, so the racers race on the book and not on creating the schema.
     await SqliteEventStore.open(file).close();
-    return await runRace({
+    const result = await runRace({
       store: `sqlite:${file}`,
       dir,
       book,
@@ -34,6 +34,14 @@ async function race(book: string, policy: BookPolicyInput, planOf: (name: string
         return events;
       },
     });
+    // After the racers: the file itself is sound (SQLite's integrity check, positions, revisions).
+    const store = SqliteEventStore.open(file);
+    try {
+      expect((await verifyLog(store)).problem).toBeNull();
+    } finally {
+      await store.close();
+    }
+    return result;
   } finally {
     cleanup();
   }
