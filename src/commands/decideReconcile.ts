@@ -42,6 +42,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
       if (command.quantity !== undefined) data.quantity = command.quantity;
       if (command.price !== undefined) data.price = command.price;
       if (command.runId !== undefined) data.runId = command.runId;
+      if (command.openedAt !== undefined) data.openedAt = command.openedAt;
       return [{ type: 'OrphanDetected', data }];
     }
     case 'DetectExternalOrder': {
@@ -97,6 +98,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
       if (p.missedLooks >= command.looks) return [];
       const data: EventData<'PhantomSuspected'> = { positionId: p.id, looks: command.looks, value: p.value, source };
       if (command.runId !== undefined) data.runId = command.runId;
+      if (command.closedAt !== undefined) data.closedAt = command.closedAt;
       return [{ type: 'PhantomSuspected', data }];
     }
     case 'DismissPhantom': {
@@ -117,6 +119,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
         source,
       };
       if (p.symbol !== undefined) data.symbol = p.symbol;
+      if (command.closedAt !== undefined) data.closedAt = command.closedAt;
       return [{ type: 'PhantomCleared', data }];
     }
     case 'CorrectDrift': {

@@ -166,6 +166,8 @@ export const DetectOrphan = z.strictObject({
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
   runId: RunId.optional(),
+  /** The venue's open time of the position, when it gives one. */
+  openedAt: IsoTime.optional(),
 });
 
 /** Record that an orphan was closed outside (by us, or found gone). */
@@ -185,6 +187,8 @@ export const SuspectPhantom = z.strictObject({
   positionId: PositionId,
   looks: z.number().int().positive(),
   runId: RunId.optional(),
+  /** The venue's close time of the position, when a direct look gave one. */
+  closedAt: IsoTime.optional(),
 });
 
 /** A suspected phantom was seen outside again. */
@@ -201,6 +205,8 @@ export const ClearPhantom = z.strictObject({
   positionId: PositionId,
   looks: z.number().int().nonnegative(),
   reason: Reason,
+  /** The venue's close time of the position, when a direct look gave one. */
+  closedAt: IsoTime.optional(),
 });
 
 /** Set an IN position's value (and quantity) to what the outside system says. */

@@ -105,6 +105,8 @@ export const OrphanDetected = z.strictObject({
   price: NonNegative.optional(),
   value: NonNegative,
   runId: z.string().min(1).optional(),
+  /** When the venue says the position opened (its own timestamp), when it says: the leak's start. */
+  openedAt: IsoTime.optional(),
   source: Source,
 });
 
@@ -137,6 +139,8 @@ export const PhantomSuspected = z.strictObject({
   looks: z.number().int().positive(),
   value: NonNegative.optional(),
   runId: z.string().min(1).optional(),
+  /** When the venue says it closed the position (a direct look answered "closed at"), when it says. */
+  closedAt: IsoTime.optional(),
   source: Source,
 });
 
@@ -158,6 +162,8 @@ export const PhantomCleared = z.strictObject({
   realizedPnl: Money,
   looks: z.number().int().nonnegative(),
   reason: Reason,
+  /** When the venue says it closed the position, when it says. */
+  closedAt: IsoTime.optional(),
   source: Source,
 });
 

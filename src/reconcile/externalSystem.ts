@@ -27,9 +27,25 @@ export const ExternalPosition = z.object({
   side: Side.optional(),
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
+  /** When the venue says the position opened (ccxt and Alpaca give timestamps): an orphan's leak starts there. */
+  openedAt: IsoTime.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type ExternalPosition = z.infer<typeof ExternalPosition>;
+
+/**
+ * What a direct look (`getPosition`) may answer about a position the venue knows it closed, instead
+ * of null: `{ id, status: 'closed', closedAt }`. It counts as "not open"; `closedAt` dates a phantom's start.
+ */
+export const ClosedPosition = z.object({
+  id: PositionId,
+  status: z.literal('closed'),
+  closedAt: IsoTime,
+});
+export type ClosedPosition = z.infer<typeof ClosedPosition>;
+
+/** A direct look's answer: open (the position), or not open (with the venue's close time when it gave one). */
+export type PositionLook = { open: true; position: ExternalPosition } | { open: false; closedAt?: string };
 
 const PositionList = z.array(ExternalPosition).superRefine((list, ctx) => {
   const seen = new Set<string>();
@@ -68,7 +84,10 @@ export interface SubmitOrderOptions extends ExternalCallOptions {
 export interface ExternalSystem {
   listPositions(options: ExternalCallOptions): Promise<unknown>;
   closePosition(id: string, options: ExternalCallOptions): Promise<unknown>;
-  /** Optional direct look at one position: the position, or null when it is not open. */
+  /**
+   * Optional direct look at one position: the position, or null when it is not open (or a
+   * {@link ClosedPosition} `{ id, status: 'closed', closedAt }` when the venue knows when it closed it).
+   */
   getPosition?(id: string, options: ExternalCallOptions): Promise<unknown>;
   /**
    * Places an order under the caller's `clientOrderId`; answers at least `{ externalOrderId }`
@@ -161,6 +180,8 @@ export interface GuardedExternal {
   closePosition(id: string): Promise<void>;
   /** The position, or null when it is not open outside. Throws when the adapter has no getPosition. */
   getPosition(id: string): Promise<ExternalPosition | null>;
+  /** {@link getPosition} with the venue's close time kept when the answer was a {@link ClosedPosition}. */
+  lookUpPosition(id: string): Promise<PositionLook>;
   /**
    * Places an order: retried only after a rate limit (certainly not placed); a timeout, a lost
    * connection, a 5xx or an answer that does not parse is `unknown`, never retried. A bad request
@@ -233,6 +254,27 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   // An answer that does not parse is the outside system's fault: an ExternalError, not bad input.
   const malformed = (message: string): ExternalError => new ExternalError(message, 'malformed');
 
+  const lookUp = (id: string): Promise<PositionLook> => {
+    if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
+    const get = system.getPosition.bind(system);
+    return call(
+      `getPosition(${id})`,
+      (o) => get(id, o),
+      (raw): PositionLook => {
+        if (raw === null || raw === undefined) return { open: false };
+        const closed = (raw as { status?: unknown }).status === 'closed';
+        const answer = closed
+          ? parseOrThrow(ClosedPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed })
+          : parseOrThrow(ExternalPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed });
+        // An answer about another position says nothing about this one.
+        if (answer.id !== id) {
+          throw new ExternalError(`getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${answer.id}"`, 'malformed');
+        }
+        return 'closedAt' in answer ? { open: false, closedAt: answer.closedAt } : { open: true, position: answer };
+      },
+    );
+  };
+
   const capabilities = capabilitiesOf(system);
   const lacking = (method: string): Promise<never> => Promise.reject(new ExternalError(`the adapter has no ${method}`, 'rejected'));
 
@@ -255,25 +297,10 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         () => undefined,
         RETRYABLE_WRITE,
       ),
-    getPosition: (id) => {
-      if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
-      const get = system.getPosition.bind(system);
-      return call(
-        `getPosition(${id})`,
-        (o) => get(id, o),
-        (raw) => {
-          if (raw === null || raw === undefined) return null;
-          const position = parseOrThrow(ExternalPosition, raw, `getPosition(${id}) returned a malformed answer`, { error: malformed });
-          // An answer about another position says nothing about this one.
-          if (position.id !== id) {
-            throw new ExternalError(
-              `getPosition(${id}) returned a malformed answer: id: expected "${id}", got "${position.id}"`,
-              'malformed',
-            );
-          }
-          return position;
-        },
-      );
+    lookUpPosition: (id) => lookUp(id),
+    getPosition: async (id) => {
+      const look = await lookUp(id);
+      return look.open ? look.position : null;
     },
     submitOrder: async (request, { clientOrderId }) => {
       const parsed = parseOrThrow(ExternalOrderRequest, request, 'submitOrder: the request');

@@ -34,14 +34,20 @@ export function secondLooks(actions: readonly PlannedAction[], canVerify: boolea
  * `reappeared` (nothing to do); one confirmed gone gets the steps of a confirmed phantom (record
  * the looks, then clear or alert). An orphan still open is closed outside and then recorded; one
  * gone on the second look is only recorded, and nothing is closed. Every other step passes through.
- * An id missing from `open` counts as not open.
+ * An id missing from `open` counts as not open. `closedAt` holds the venue's close times the direct
+ * looks gave; they travel into the confirmed phantom's SuspectPhantom and ClearPhantom.
  *
  * @example
  * ```ts
  * const { steps } = followUp(planSteps(book, snapshot, policy, now, runId), new Map([['BOT-1', false]]), runId);
  * ```
  */
-export function followUp(planned: PlannedSteps, open: ReadonlyMap<string, boolean>, runId?: string): FollowUp {
+export function followUp(
+  planned: PlannedSteps,
+  open: ReadonlyMap<string, boolean>,
+  runId?: string,
+  closedAt: ReadonlyMap<string, string> = new Map(),
+): FollowUp {
   const out: FollowUp = { steps: [], confirmed: [], reappeared: [] };
   const tag = runId === undefined ? {} : { runId };
   for (const step of planned.steps) {
@@ -60,7 +66,10 @@ export function followUp(planned: PlannedSteps, open: ReadonlyMap<string, boolea
         }
         if (at !== undefined) out.confirmed.push(at);
         const value = at === undefined ? 0 : (planned.plan.phantoms[at]?.value ?? 0);
-        out.steps.push(...confirmedPhantomSteps({ id: action.positionId, value }, action.looks, action.policy, tag, at));
+        // The venue's close time, when the direct look gave one, dates the phantom in the audit.
+        const closed = closedAt.get(action.positionId);
+        const venue = closed === undefined ? tag : { ...tag, closedAt: closed };
+        out.steps.push(...confirmedPhantomSteps({ id: action.positionId, value }, action.looks, action.policy, venue, at));
         break;
       }
       case 'close': {

@@ -226,7 +226,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
         positionId: ext.id,
         value: ext.value,
         ...tag,
-        ...definedFields({ symbol: ext.symbol, side: ext.side, quantity: ext.quantity, price: ext.price }),
+        ...definedFields({ symbol: ext.symbol, side: ext.side, quantity: ext.quantity, price: ext.price, openedAt: ext.openedAt }),
       },
       about: `${ext.id} is open outside (value ${money(ext.value)}) and ${finding.local === 'UNKNOWN' ? 'unknown' : finding.local} here`,
     });
@@ -339,17 +339,20 @@ export function confirmedPhantom(
   p: Pick<InPosition, 'id' | 'value'>,
   looks: number,
   policy: 'clear' | 'manual',
-  tag: { runId?: string } = {},
+  tag: { runId?: string; closedAt?: string } = {},
 ): PlannedAction[] {
   return confirmedPhantomSteps(p, looks, policy, tag).map((s) => s.action);
 }
 
-/** {@link confirmedPhantom} as steps; with `phantomAt`, each settles that phantom of the plan. */
+/**
+ * {@link confirmedPhantom} as steps; with `phantomAt`, each settles that phantom of the plan. A
+ * `tag.closedAt` (the venue's close time) goes into both the SuspectPhantom and the ClearPhantom.
+ */
 export function confirmedPhantomSteps(
   p: Pick<InPosition, 'id' | 'value'>,
   looks: number,
   policy: 'clear' | 'manual',
-  tag: { runId?: string } = {},
+  tag: { runId?: string; closedAt?: string } = {},
   phantomAt?: number,
 ): Step<Extract<PlannedAction, { kind: 'command' | 'alert' }>>[] {
   const settles = (outcome: 'suspected' | 'cleared' | 'alerted', always?: true): { settles?: Settles } =>
@@ -368,7 +371,13 @@ export function confirmedPhantomSteps(
       {
         action: {
           kind: 'command',
-          command: { type: 'ClearPhantom', positionId: p.id, looks, reason: `missing outside for ${looks} consecutive look(s)` },
+          command: {
+            type: 'ClearPhantom',
+            positionId: p.id,
+            looks,
+            reason: `missing outside for ${looks} consecutive look(s)`,
+            ...definedFields({ closedAt: tag.closedAt }),
+          },
           about: `clear phantom ${p.id}`,
         },
         ...settles('cleared'),

@@ -96,7 +96,7 @@ export interface ReconcileOptions extends AlertSink {
 }
 
 type LookResult =
-  | { open: Map<string, boolean> }
+  | { open: Map<string, boolean>; closedAt: Map<string, string> }
   | { failed: { stage: 'getPosition' | 'listPositions'; positionId?: string; error: unknown }; ids: string[] };
 
 /**
@@ -107,9 +107,12 @@ type LookResult =
 async function lookAgain(external: GuardedExternal, actions: readonly PlannedAction[]): Promise<LookResult> {
   const { direct, byList } = secondLooks(actions, external.canVerify);
   const open = new Map<string, boolean>();
+  const closedAt = new Map<string, string>();
   for (const id of direct) {
     try {
-      open.set(id, (await external.getPosition(id)) !== null);
+      const look = await external.lookUpPosition(id);
+      open.set(id, look.open);
+      if (!look.open && look.closedAt !== undefined) closedAt.set(id, look.closedAt);
     } catch (error) {
       return { failed: { stage: 'getPosition', positionId: id, error }, ids: [id] };
     }
@@ -126,7 +129,7 @@ async function lookAgain(external: GuardedExternal, actions: readonly PlannedAct
     }
     for (const id of byList) open.set(id, listed.has(id));
   }
-  return { open };
+  return { open, closedAt };
 }
 
 function isGuarded(x: ExternalSystem | GuardedExternal): x is GuardedExternal {
@@ -317,7 +320,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     return report; // nothing learned for sure: nothing changes, nothing is appended
   }
 
-  const next = followUp(planned, looked.open, runId);
+  const next = followUp(planned, looked.open, runId, looked.closedAt);
   const execution = await executePlan(next.steps, {
     handler,
     external,

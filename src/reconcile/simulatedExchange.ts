@@ -78,6 +78,8 @@ export interface SimulatedExchangeState {
   faults: FaultRates;
   /** The orders, their fills and refusals, and the order faults; absent in a state saved before orders existed. */
   orderBook?: SimOrderState;
+  /** Positions the exchange closed itself (`liquidate`), and when; absent in a state saved before it kept them. */
+  liquidated?: Record<string, string>;
 }
 
 const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0 };
@@ -86,7 +88,8 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * An in-process, seeded exchange: one seed gives one story. The bot trades on it through
  * `fill` / `closeByBot`; reconciliation reads it through the ExternalSystem methods. Faults on
  * demand: fills the bot never recorded (`injectOrphan`), positions liquidated outside
- * (`liquidate`), value drift (`drift`), dust rewards (`dustReward`), and per-call errors,
+ * (`liquidate`), value drift (`drift`, which can also grow a dust reward above the dust threshold),
+ * dust rewards (`dustReward`), and per-call errors,
  * timeouts, malformed answers and rate limits (`setFaults`), latency and lag. It honours the
  * call's `signal`: a call aborted during its latency (it timed out) changes nothing.
  *
@@ -118,6 +121,7 @@ export class SimulatedExchange implements ExternalSystem {
   private positions = new Map<string, SimPosition>();
   private closes = new Map<string, number>();
   private badCloses: string[] = [];
+  private liquidated = new Map<string, string>();
   private counter = 0;
   private faults: FaultRates;
   private readonly orders: SimulatedOrderBook;
@@ -136,6 +140,7 @@ export class SimulatedExchange implements ExternalSystem {
       for (const p of state.positions) this.positions.set(p.id, { ...p });
       this.closes = new Map(Object.entries(state.closes));
       this.badCloses = [...state.badCloses];
+      this.liquidated = new Map(Object.entries(state.liquidated ?? {}));
       this.counter = state.counter;
     }
     this.onRestartBeforeAck = options.onRestartBeforeAck;
@@ -166,6 +171,7 @@ export class SimulatedExchange implements ExternalSystem {
       counter: this.counter,
       faults: { ...this.faults },
       orderBook: this.orders.snapshot(),
+      liquidated: recordFrom(this.liquidated),
     };
   }
 
@@ -253,7 +259,13 @@ export class SimulatedExchange implements ExternalSystem {
   private grow(id: string, order: { symbol: string; side: 'long' | 'short'; quantity: number }): void {
     const p = this.positions.get(id);
     if (p) p.quantity = round9(p.quantity + order.quantity);
-    else this.positions.set(id, { id, ...order, openedAt: this.clock().toISOString(), adjust: 1, origin: 'bot' });
+    else this.open({ id, ...order, openedAt: this.clock().toISOString(), adjust: 1, origin: 'bot' });
+  }
+
+  /** A position opens (under an id the exchange may have liquidated before: that close is history now). */
+  private open(p: SimPosition): void {
+    this.liquidated.delete(p.id);
+    this.positions.set(p.id, p);
   }
 
   private shrink(id: string, quantity: number): void {
@@ -267,7 +279,7 @@ export class SimulatedExchange implements ExternalSystem {
   fill(id: string, order: { symbol: string; side: 'long' | 'short'; quantity: number }): { price: number; value: number } {
     if (this.positions.has(id)) throw new ExternalError(`position ${id} is already open`, 'rejected');
     const p: SimPosition = { id, ...order, openedAt: this.clock().toISOString(), adjust: 1, origin: 'bot' };
-    this.positions.set(id, p);
+    this.open(p);
     return { price: this.price(order.symbol), value: this.valueOf(p) };
   }
 
@@ -284,7 +296,7 @@ export class SimulatedExchange implements ExternalSystem {
     const symbol = this.random.pick(this.symbols);
     const id = `OUT-${symbol}-${++this.counter}`;
     const quantity = round6(this.random.int(200, 2000) / this.price(symbol));
-    this.positions.set(id, { id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' });
+    this.open({ id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' });
     return id;
   }
 
@@ -293,13 +305,18 @@ export class SimulatedExchange implements ExternalSystem {
     const symbol = this.random.pick(this.symbols);
     const id = `DUST-${symbol}-${++this.counter}`;
     const quantity = round6(0.2 / this.price(symbol));
-    this.positions.set(id, { id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'dust' });
+    this.open({ id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'dust' });
     return id;
   }
 
-  /** The position is liquidated or stopped out outside: it vanishes (a phantom, for the book). */
+  /**
+   * The position is liquidated or stopped out outside: it vanishes (a phantom, for the book). The
+   * exchange remembers when: a direct look (`getPosition`) answers `{ id, status: 'closed', closedAt }`.
+   */
   liquidate(id: string): boolean {
-    return this.positions.delete(id);
+    if (!this.positions.delete(id)) return false;
+    this.liquidated.set(id, this.clock().toISOString());
+    return true;
   }
 
   /** The exchange marks a position at `factor` x its fair value (fees, funding). */
@@ -341,14 +358,26 @@ export class SimulatedExchange implements ExternalSystem {
         quantity: p.quantity,
         price: this.price(p.symbol),
         value: this.valueOf(p),
+        openedAt: p.openedAt,
       }));
   }
 
   async getPosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
     if ((await this.call(`getPosition(${id})`, options?.signal)) === 'malformed') return { id, value: -1 };
     const p = this.positions.get(id);
-    if (!p || !this.visible(p)) return null;
-    return { id: p.id, symbol: p.symbol, side: p.side, quantity: p.quantity, price: this.price(p.symbol), value: this.valueOf(p) };
+    if (!p || !this.visible(p)) {
+      const closedAt = this.liquidated.get(id);
+      return closedAt === undefined ? null : { id, status: 'closed', closedAt };
+    }
+    return {
+      id: p.id,
+      symbol: p.symbol,
+      side: p.side,
+      quantity: p.quantity,
+      price: this.price(p.symbol),
+      value: this.valueOf(p),
+      openedAt: p.openedAt,
+    };
   }
 
   async closePosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
