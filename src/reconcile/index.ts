@@ -1,4 +1,4 @@
-export { ExternalPosition, guardExternal } from './externalSystem.js';
+export { ClosedPosition, ExternalPosition, guardExternal } from './externalSystem.js';
 export { capabilitiesOf } from './externalSystem.js';
 export type {
   ExternalCallOptions,
@@ -6,6 +6,7 @@ export type {
   ExternalSystem,
   GuardedExternal,
   GuardOptions,
+  PositionLook,
   SubmitOrderOptions,
 } from './externalSystem.js';
 export {
