@@ -205,7 +205,13 @@ function decideRequest(state: BookState, cmd: CommandOf<'RequestOrder'>, ctx: De
     }
   }
 
-  const clientOrderId = clientOrderIdFor(ctx.bookId ?? DEFAULT_BOOK_ID, orderKey, attempt, policy.clientOrderIdMaxLength);
+  const clientOrderId = clientOrderIdFor(
+    ctx.bookId ?? DEFAULT_BOOK_ID,
+    orderKey,
+    attempt,
+    policy.clientOrderIdMaxLength,
+    state.ordersRequested + 1,
+  );
   const taken = state.orders.get(clientOrderId);
   if (taken !== undefined) {
     // Only a cut hash can collide: the book never reuses a client order id.

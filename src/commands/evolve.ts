@@ -284,6 +284,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       if (state.orders.has(d.clientOrderId)) break;
       const order: Order = { ...d, status: 'PENDING_SUBMIT', filledQuantity: 0, fees: 0, tradeIds: [], requestedAt: at, updatedAt: at };
       putOrder(state, Object.freeze(order));
+      state.ordersRequested += 1;
       if (d.signalId !== undefined && state.limits.idempotencyWindow > 0) {
         // Delete first: a signal processed again moves to the end of the window.
         state.signals.delete(d.signalId);

@@ -120,6 +120,7 @@ export const BookStateJsonSchema = z.looseObject({
   orders: z.array(OrderJson),
   signals: entries(z.looseObject({ at: Text, clientOrderId: Text })),
   lastSignalAt: Text.optional(),
+  ordersRequested: z.number().int().nonnegative(),
   symbolControls: entries(
     z.looseObject({
       buy: z.looseObject({ reason: Text, since: Text }).optional(),
@@ -133,9 +134,9 @@ export const BookStateJsonSchema = z.looseObject({
 
 /**
  * Version of the stored snapshot (`{ checksum, book }`); a snapshot of another version (the
- * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4) is ignored and the log replayed.
+ * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4, without the order count of version 5) is ignored and the log replayed.
  */
-export const BOOK_SNAPSHOT_VERSION = 5;
+export const BOOK_SNAPSHOT_VERSION = 6;
 
 const StoredSnapshot = z.strictObject({ checksum: z.string().regex(/^fnv64:[0-9a-f]{16}$/), book: z.unknown() });
 

@@ -190,6 +190,11 @@ export interface BookState {
   signals: CowMap<string, SignalRecord>;
   /** When the last signal was processed. */
   lastSignalAt?: string;
+  /**
+   * How many orders the book has ever requested (OrderRequested events): the next order's number,
+   * less one. Never goes down, archives included, so it numbers client order ids uniquely.
+   */
+  ordersRequested: number;
   /** Symbols with a disabled side, by symbol (kept until enabled again). */
   symbolControls: CowMap<string, SymbolControl>;
   lastHeartbeatAt?: string;
@@ -239,6 +244,7 @@ export function initialBookState(limits: BookLimits = defaultLimits): BookState 
     positionOrders: new CowMap(),
     liveOrders: new CowMap(),
     signals: new CowMap(),
+    ordersRequested: 0,
     symbolControls: new CowMap(),
   };
 }
@@ -312,7 +318,7 @@ export function freezeBookState(state: BookState): BookState {
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 4;
+export const BOOK_STATE_VERSION = 5;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {
@@ -331,6 +337,7 @@ export interface BookStateJson {
   orders: Order[];
   signals: [string, SignalRecord][];
   lastSignalAt?: string;
+  ordersRequested: number;
   symbolControls: [string, SymbolControl][];
   /** Absent in snapshots written before the gate existed (their logs hold no RecoveryRequired). */
   recovery?: RecoveryGate;
@@ -353,6 +360,7 @@ export function bookStateToJson(state: BookState): BookStateJson {
     commands: [...state.commands],
     orders: [...state.orders.values()],
     signals: [...state.signals],
+    ordersRequested: state.ordersRequested,
     symbolControls: [...state.symbolControls],
     recovery: state.recovery,
     ...definedFields({
@@ -381,6 +389,7 @@ export function bookStateFromJson(json: BookStateJson): BookState {
   state.commands = new CowMap(json.commands);
   for (const o of json.orders) putOrder(state, Object.freeze({ ...o, tradeIds: Object.freeze([...o.tradeIds]) as string[] }));
   state.signals = new CowMap(json.signals);
+  state.ordersRequested = json.ordersRequested;
   state.symbolControls = new CowMap(json.symbolControls);
   if (json.lastSignalAt !== undefined) state.lastSignalAt = json.lastSignalAt;
   if (json.lastHeartbeatAt !== undefined) state.lastHeartbeatAt = json.lastHeartbeatAt;

@@ -25,7 +25,8 @@ import { accepted, cancelRequested, canceled, expired, filled, rejected, request
  */
 
 const spec = deciderSpec({ now: NOW });
-const cid = (key: string, attempt = 1, max = 36, book = 'main'): string => clientOrderIdFor(book, key, attempt, max);
+/** The id the decider derives; `n`, the book's order number, is the attempt unless other keys' orders came before. */
+const cid = (key: string, attempt = 1, max = 36, book = 'main', n = attempt): string => clientOrderIdFor(book, key, attempt, max, n);
 
 /** The OrderRequested the decider writes for `key`: an entry buy of 10 BTC at a reference price of 100 unless `data` says otherwise. */
 function orderRequested(key: string, positionId: string, data: Partial<EventData<'OrderRequested'>> = {}): DecidedEvent {
@@ -92,7 +93,7 @@ describe('RequestOrder', () => {
     it('is the same for the same inputs and differs by book, key and attempt', () => {
       const ids = [cid('k'), cid('k', 2), cid('k2'), cid('k', 1, 36, 'other')];
       expect(new Set(ids).size).toBe(4);
-      expect(cid('k')).toBe(clientOrderIdFor('main', 'k', 1, 36));
+      expect(cid('k')).toBe(clientOrderIdFor('main', 'k', 1, 36, 1));
     });
 
     it('follows clientOrderIdMaxLength and the book the context names', () => {
@@ -286,7 +287,16 @@ describe('RequestOrder', () => {
       twoCaps
         .given([...watchingBtc, requested('o1', 'A'), rejected('o1'), tracked('B', { symbol: 'ETH' })])
         .when(entry('B', { quantity: 1 }))
-        .then([orderRequested('s-B', 'B', { signalId: 's-B', symbol: 'ETH', quantity: 1, referencePrice: 100 })]);
+        .then([
+          // The book's second order: its number is 2 whatever became of the first.
+          orderRequested('s-B', 'B', {
+            signalId: 's-B',
+            symbol: 'ETH',
+            quantity: 1,
+            referencePrice: 100,
+            clientOrderId: cid('s-B', 1, 36, 'main', 2),
+          }),
+        ]);
     });
   });
 

@@ -30,9 +30,9 @@ describe('orders through the command handler', () => {
     const handler = new CommandHandler({ store, bookId: 'bot-7', policy, now: () => at });
     const { events } = await handler.handle(request);
     expect(events.map((e) => e.type)).toEqual(['PositionTracked', 'OrderRequested']);
-    const id = clientOrderIdFor('bot-7', 'sig-1', 1, 36);
+    const id = clientOrderIdFor('bot-7', 'sig-1', 1, 36, 1);
     expect(events[1]?.data).toMatchObject({ clientOrderId: id, signalId: 'sig-1', orderKey: 'sig-1' });
-    expect(id).not.toBe(clientOrderIdFor('main', 'sig-1', 1, 36));
+    expect(id).not.toBe(clientOrderIdFor('main', 'sig-1', 1, 36, 1));
   });
 
   it('answers a repeated command id with the first order; a repeated signal under another command id is refused', async () => {
@@ -42,7 +42,7 @@ describe('orders through the command handler', () => {
     const again = await handler.handle(request);
     expect(again.duplicate).toBe(true);
     expect(again.events).toEqual(first.events);
-    const id = clientOrderIdFor('main', 'sig-1', 1, 36);
+    const id = clientOrderIdFor('main', 'sig-1', 1, 36, 1);
     await expect(handler.handle({ ...request, commandId: 'c-2' })).rejects.toMatchObject({
       constructor: DuplicateSignalError,
       signalId: 'sig-1',
@@ -61,7 +61,7 @@ describe('orders through the command handler', () => {
     const store = new MemoryEventStore();
     const handler = new CommandHandler({ store, bookId: 'main', policy, now: () => at, snapshotEvery: 1 });
     await handler.handle(request);
-    const id = clientOrderIdFor('main', 'sig-1', 1, 36);
+    const id = clientOrderIdFor('main', 'sig-1', 1, 36, 1);
     await handler.handle({ type: 'RecordOrderAccepted', clientOrderId: id, externalOrderId: 'X-1' });
     await handler.handle({ type: 'RecordFill', clientOrderId: id, tradeId: 'T-1', quantity: 1, price: 101, fee: 0.1 });
     const live = await handler.load();

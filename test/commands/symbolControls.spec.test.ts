@@ -95,7 +95,7 @@ describe('orders against a disabled side', () => {
         {
           type: 'OrderRequested',
           data: {
-            clientOrderId: clientOrderIdFor('main', 'c2', 1, 36),
+            clientOrderId: clientOrderIdFor('main', 'c2', 1, 36, 1),
             orderKey: 'c2',
             attempt: 1,
             positionId: 'A',
