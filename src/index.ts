@@ -369,6 +369,7 @@ export {
   type OrderResolutionReport,
   type ResolveOrdersOptions,
 } from './reconcile/index.js';
+export { alpacaAdapter, type AlpacaAdapter, type AlpacaAdapterOptions, type AlpacaCloseOptions } from './adapters/index.js';
 export {
   type AnyProjection,
   type AuditBook,

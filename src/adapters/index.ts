@@ -1,0 +1,6 @@
+export { alpacaAdapter } from './alpaca/index.js';
+export type { AlpacaAdapter, AlpacaAdapterOptions, AlpacaCloseOptions } from './alpaca/index.js';
+
+// for other folders of src; not public
+export { builtInAdapter } from './builtIn.js';
+export type { BuiltInAdapter, BuiltInAdapterFactory } from './builtIn.js';
