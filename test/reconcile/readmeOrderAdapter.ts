@@ -38,7 +38,15 @@ export function broker(base: string): ExternalSystem {
     return o && toOrder(o);
   };
   return {
-    listPositions: async ({ signal }) => call('/v2/positions', signal),
+    // One position per symbol; a short comes as negative strings.
+    listPositions: async ({ signal }) =>
+      ((await call('/v2/positions', signal)) as Json[]).map((p) => ({
+        id: p.symbol,
+        symbol: p.symbol,
+        side: p.side,
+        quantity: Math.abs(Number(p.qty)),
+        value: Math.abs(Number(p.market_value)),
+      })),
     closePosition: (id, { signal }) => call(`/v2/positions/${encodeURIComponent(id)}`, signal, { method: 'DELETE' }),
     submitOrder: (r, { clientOrderId, signal }) => {
       const body = { symbol: r.symbol, side: r.side, type: r.type, qty: String(r.quantity), limit_price: r.limitPrice };

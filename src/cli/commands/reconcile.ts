@@ -14,6 +14,7 @@ import {
   ReconcileEverySeconds,
   scheduleReconciliation,
 } from '../../reconcile/index.js';
+import { builtInAdapter, type BuiltInAdapter } from '../../adapters/index.js';
 import { withTimeout } from '../../_internals/timeout.js';
 import { parseOrThrow } from '../../_internals/zodIssues.js';
 import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
@@ -61,9 +62,15 @@ const firstLine = (error: unknown): string => (error instanceof Error ? error.me
  * const external = await loadAdapter('./broker-adapter.mjs', tracker.config);
  * ```
  */
-export async function loadAdapter(path: string, config: TrackerConfig, options: { timeoutMs?: number } = {}): Promise<ExternalSystem> {
-  const file = resolve(path);
+export async function loadAdapter(
+  path: string,
+  config: TrackerConfig,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ExternalSystem> {
   const timeoutMs = options.timeoutMs ?? ADAPTER_LOAD_TIMEOUT_MS;
+  const builtIn = builtInAdapter(path);
+  if (builtIn !== undefined) return loadBuiltIn(path, builtIn, options.env ?? process.env, timeoutMs);
+  const file = resolve(path);
   let timedOut: ExternalError | undefined;
   const tooSlow = (what: string) => () =>
     (timedOut = new ExternalError(`--adapter: ${what} ${file} did not finish within ${timeoutMs} ms`, 'timeout'));
@@ -91,6 +98,31 @@ export async function loadAdapter(path: string, config: TrackerConfig, options: 
     );
   }
   return candidate;
+}
+
+/**
+ * A built-in adapter (`alpaca`, `alpaca:live`): its module and client library are imported now,
+ * bounded like a module's factory. Bad input (no credentials, a bad argument, the client library
+ * not installed) stays a ValidationError (exit 2); anything else is an outside failure (exit 5).
+ */
+async function loadBuiltIn(name: string, builtIn: BuiltInAdapter, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ExternalSystem> {
+  let timedOut: ExternalError | undefined;
+  const tooSlow = () =>
+    (timedOut = new ExternalError(`--adapter: loading the ${name} adapter did not finish within ${timeoutMs} ms`, 'timeout'));
+  try {
+    return await withTimeout(
+      timeoutMs,
+      async () => {
+        const factory = await builtIn.load();
+        return factory(builtIn.argument, env);
+      },
+      tooSlow,
+    );
+  } catch (error) {
+    if (error === timedOut || error instanceof ValidationError) throw error;
+    const failure = error instanceof ExternalError ? error.failure : 'unreachable';
+    throw new ExternalError(`--adapter: the ${name} adapter failed to start: ${firstLine(error)}`, failure, { cause: error });
+  }
 }
 
 function printReport(io: Io, r: ReconcileReport): void {
@@ -164,7 +196,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
   program
     .command('reconcile')
     .description('compare the book with the outside system and heal it, through your adapter module')
-    .requiredOption('--adapter <module>', 'a JS module exporting an ExternalSystem (see README "Reconciliation")')
+    .requiredOption('--adapter <module>', 'alpaca[:live], or a JS module exporting an ExternalSystem (see README "Reconciliation")')
     .option('--every <duration>', 'keep reconciling at this interval, e.g. 30s, 5m (never two runs at once)')
     .option('--times <n>', 'with --every: stop after n runs')
     .option('--dry-run', 'print the plan; change nothing')

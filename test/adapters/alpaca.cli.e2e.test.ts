@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ptrack } from '../helpers/cli.js';
+import { FakeAlpaca, type Fault } from '../helpers/fakeAlpaca.js';
+import { runMain } from '../helpers/inProcess.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/*
+ * Issue 12: `ptrack reconcile --adapter alpaca` through the built binary, against a local
+ * Alpaca on 127.0.0.1 (PTRACK_ALPACA_BASE_URL). A failing venue changes nothing in the log and
+ * exits 5; the credentials are never printed; and no other command loads the Alpaca SDK.
+ */
+
+const KEY = 'PKE2EKEYID00000000001';
+const SECRET = 'e2e-secret-never-printed-77c1';
+
+let venue: FakeAlpaca;
+let baseUrl: string;
+let dir: string;
+let store: string;
+let cleanup: () => void;
+
+beforeEach(async () => {
+  venue = new FakeAlpaca();
+  baseUrl = await venue.start();
+  ({ dir, cleanup } = tempDir('ptrack-alpaca-'));
+  store = `sqlite:${join(dir, 'trades.db')}`;
+  const init = await runMain(['--store', store, 'init', '--config', join(dir, 'c.json')]);
+  expect(init.code, init.stderr).toBe(0);
+});
+afterEach(async () => {
+  await venue.stop();
+  cleanup();
+});
+
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  PTRACK_CONFIG: undefined,
+  DEBUG: undefined,
+  APCA_API_KEY_ID: KEY,
+  APCA_API_SECRET_KEY: SECRET,
+  PTRACK_ALPACA_BASE_URL: baseUrl,
+  ...extra,
+});
+const run = (args: string[], extra?: NodeJS.ProcessEnv) =>
+  ptrack(['--store', store, ...args], { cwd: dir, env: env(extra), timeoutMs: 60_000 });
+
+async function eventTypes(): Promise<string[]> {
+  const log = await runMain(['--store', store, 'log', '--json']);
+  expect(log.code, log.stderr).toBe(0);
+  return log.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { type: string }).type);
+}
+
+describe('ptrack reconcile --adapter alpaca', () => {
+  it('adopts what the Alpaca account holds (a long and a short), keyed by symbol, and prints no secret', async () => {
+    venue.setPosition('AAPL', 10, 150);
+    venue.setPosition('TSLA', -4, 250);
+    const r = await run(['reconcile', '--adapter', 'alpaca', '--orphans', 'adopt', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { orphans: { positionId: string; outcome: string }[] };
+    expect(report.orphans.map((o) => [o.positionId, o.outcome]).sort()).toEqual([
+      ['AAPL', 'adopted'],
+      ['TSLA', 'adopted'],
+    ]);
+    const status = await runMain(['--store', store, 'status', '--json']);
+    expect(status.stdout).toContain('"AAPL"');
+    for (const text of [r.stdout, r.stderr]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(KEY);
+    }
+    expect(venue.requests.every((q) => q.headers['apca-api-secret-key'] === SECRET)).toBe(true);
+  }, 90_000);
+
+  it.each<[string, Fault, string]>([
+    ['a 5xx', { status: 503, message: 'service unavailable' }, 'unreachable'],
+    ['a rate limit', { status: 429, message: 'rate limit exceeded' }, 'rate_limited'],
+    ['malformed JSON', { notJson: '[{"symbol": "AAPL", "qty": ' }, 'malformed'],
+  ])(
+    'a failing venue (%s) changes nothing in the log and exits 5',
+    async (_name, fault, failure) => {
+      venue.setPosition('AAPL', 10, 150);
+      const before = await eventTypes();
+      venue.fail('GET /v2/positions', fault, 20);
+      const r = await run(['reconcile', '--adapter', 'alpaca', '--orphans', 'adopt']);
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stdout).toContain(`ERROR listPositions (${failure})`);
+      expect(r.stderr).toMatch(/^ptrack: reconcile .*the outside system failed/);
+      // Only the start's heartbeat is new: no adoption, no report of a run that could not look.
+      const after = await eventTypes();
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.slice(before.length).filter((t) => t !== 'Heartbeat')).toEqual([]);
+      expect(r.stdout + r.stderr).not.toContain(SECRET);
+    },
+    90_000,
+  );
+
+  it('missing credentials are bad input (exit 2) naming the variable; a bad argument too', async () => {
+    const r = await run(['reconcile', '--adapter', 'alpaca'], { APCA_API_SECRET_KEY: undefined });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('set APCA_API_SECRET_KEY in the environment');
+    expect(r.stderr).not.toContain(KEY);
+    const bad = await run(['reconcile', '--adapter', 'alpaca:moon']);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('expected alpaca, alpaca:paper or alpaca:live');
+    expect(venue.requests).toHaveLength(0);
+  }, 90_000);
+
+  it('the CLI bundle imports the Alpaca SDK only dynamically (ptrack --help and other commands never load it)', () => {
+    const bundle = readFileSync(new URL('../../dist/cli/ptrack.mjs', import.meta.url), 'utf8');
+    expect(bundle).toContain('import("@alpacahq/alpaca-trade-api/rest")');
+    expect(bundle).not.toMatch(/^import[^;]*["']@alpacahq\/alpaca-trade-api/m);
+    expect(bundle).not.toMatch(/require\(["']@alpacahq\/alpaca-trade-api/);
+  });
+});
