@@ -18,6 +18,26 @@ export function requiredNumberFlag(flag: string, raw: string | undefined): numbe
   return n;
 }
 
+/**
+ * A trailing stop from a flag: `5` trails 5 below the best price (a distance), `2%` trails 2 %
+ * below it (a percent, 0 < p < 100). Anything else is a ValidationError naming the flag and the value.
+ */
+export function trailingFlag(flag: string, raw: string | undefined): { distance: number } | { percent: number } | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const bad = (what: string): ValidationError => new ValidationError(`${flag}: expected ${what}, got ${quote(raw)}`);
+  const percent = text.endsWith('%');
+  const digits = percent ? text.slice(0, -1).trim() : text;
+  if (!NUMBER.test(digits)) throw bad('a distance like 5 or a percent like 2%');
+  const n = Number(digits);
+  if (percent) {
+    if (!(n > 0 && n < 100)) throw bad('a percent between 0 and 100, both excluded');
+    return { percent: n };
+  }
+  if (!(n > 0) || !Number.isFinite(n)) throw bad('a distance greater than 0');
+  return { distance: n };
+}
+
 const UNIT_SECONDS = new Map([
   ['d', 86_400],
   ['h', 3600],
@@ -66,6 +86,8 @@ const FLAGS = new Map<string, string>([
   ['quantity', '--qty'],
   ['price', '--price'],
   ['stop', '--stop'],
+  ['takeProfit', '--take-profit'],
+  ['trailingStop', '--trailing'],
   ['fraction', '--fraction'],
   ['symbol', '--symbol'],
   ['side', '--side'],

@@ -63,3 +63,21 @@ export function num(n: number): string {
   const decimals = Math.min(100, 11 - Math.floor(Math.log10(Math.abs(p))));
   return p.toFixed(decimals).replace(/\.?0+$/, '');
 }
+
+/**
+ * A position's protection as the CLI prints it: `stop 95, take profit 120, trailing stop 2% (high-water 101)`,
+ * or null when it holds none (the bot or the venue enforces it; the log keeps it).
+ */
+export function protectionText(p: {
+  stop?: number | undefined;
+  takeProfit?: number | undefined;
+  trailingStop?: { distance: number; highWater: number } | { percent: number; highWater: number } | undefined;
+}): string | null {
+  const parts: string[] = [];
+  if (p.stop !== undefined) parts.push(`stop ${num(p.stop)}`);
+  if (p.takeProfit !== undefined) parts.push(`take profit ${num(p.takeProfit)}`);
+  const t = p.trailingStop;
+  if (t !== undefined)
+    parts.push(`trailing stop ${'percent' in t ? `${num(t.percent)}%` : num(t.distance)} (high-water ${num(t.highWater)})`);
+  return parts.length === 0 ? null : parts.join(', ');
+}

@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
 import type { CommandInput } from '../../commands/index.js';
 import type { TrackerResult } from '../../tracker/index.js';
-import { asFlagError, durationFlag, numberFlag, requiredNumberFlag } from '../args.js';
+import { asFlagError, durationFlag, numberFlag, requiredNumberFlag, trailingFlag } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
-import { fmt, num } from '../format.js';
+import { fmt, num, protectionText } from '../format.js';
 import type { Io } from '../io.js';
+import { ValidationError } from '../../errors/index.js';
 import { definedFields } from '../../_internals/definedFields.js';
 import { present } from '../../_internals/present.js';
 
@@ -13,6 +14,8 @@ interface Flags {
   qty?: string;
   price?: string;
   stop?: string;
+  takeProfit?: string;
+  trailing?: string;
   fraction?: string;
   symbol?: string;
   side?: 'long' | 'short';
@@ -74,11 +77,20 @@ function summary(result: TrackerResult, id: string | undefined): string {
       case 'OrderLookedUp':
       case 'ExternalOrderDetected':
       case 'ExternalOrderCanceled':
-      case 'ProtectionSet':
         return e.type;
+      case 'ProtectionSet': {
+        const line = protectionText(e.data);
+        return `${e.data.positionId}: protection ${line ?? 'removed'}`;
+      }
     }
   });
   return parts.join('\n');
+}
+
+/** A price flag that may also be `none` (remove it): undefined when absent. */
+function priceOrNone(flag: string, raw: string | undefined): number | null | undefined {
+  if (raw?.trim().toLowerCase() === 'none') return null;
+  return numberFlag(flag, raw);
 }
 
 /** A required argument or option: commander refuses the command line without it, so it is there. */
@@ -160,7 +172,9 @@ export function registerBookCommands(program: Command, io: Io): void {
       .requiredOption('--value <value>', 'notional value at entry')
       .option('--qty <quantity>', 'quantity')
       .option('--price <price>', 'entry price')
-      .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)'),
+      .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)')
+      .option('--take-profit <price>', 'take-profit price (recorded and reported; the bot or the venue acts on it)')
+      .option('--trailing <d|p%>', 'trailing stop: a distance (5) or a percent (2%) below the best price since entry'),
     (id, f) => ({
       type: 'Enter',
       positionId: required(id, '<id>'),
@@ -170,7 +184,32 @@ export function registerBookCommands(program: Command, io: Io): void {
         ['price', 'price'],
         ['stop', 'stop'],
       ]),
+      ...definedFields({ takeProfit: numberFlag('--take-profit', f.takeProfit), trailingStop: trailingFlag('--trailing', f.trailing) }),
     }),
+  );
+
+  act(
+    program
+      .command('protect <id>')
+      .description("change an open position's protection (IN -> IN): a flag given replaces it, `none` removes it, the rest stay")
+      .option('--stop <price|none>', 'stop loss price (the risk is measured to it)')
+      .option('--take-profit <price|none>', 'take-profit price')
+      .option('--trailing <d|p%|none>', 'trailing stop: a distance (5) or a percent (2%); it trails from the last price'),
+    (id, f) => {
+      if (f.stop === undefined && f.takeProfit === undefined && f.trailing === undefined) {
+        throw new ValidationError('protect: give at least one of --stop, --take-profit, --trailing (a price, or none to remove it)');
+      }
+      const trailing = f.trailing?.trim().toLowerCase() === 'none' ? null : trailingFlag('--trailing', f.trailing);
+      return {
+        type: 'SetProtection',
+        positionId: required(id, '<id>'),
+        ...definedFields({
+          stop: priceOrNone('--stop', f.stop),
+          takeProfit: priceOrNone('--take-profit', f.takeProfit),
+          trailingStop: trailing,
+        }),
+      };
+    },
   );
 
   act(

@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors/index.js';
 import { bookStream, type RecordedEvent } from '../../events/index.js';
 import { openStore, readWholeStream, type EventStore } from '../../store/index.js';
 import { configFor, globalsOf, withTracker } from '../context.js';
-import { fmt, num, table } from '../format.js';
+import { fmt, num, protectionText, table } from '../format.js';
 import type { Io } from '../io.js';
 import { numberFlag } from '../args.js';
 import { ordersTable, symbolControlLines } from './orders.js';
@@ -37,14 +37,8 @@ function positionRow(p: Position): (string | number)[] {
  */
 export function protectionLine(p: Position): string | null {
   if (p.status !== 'IN') return null;
-  const parts: string[] = [];
-  if (p.stop !== undefined) parts.push(`stop ${num(p.stop)}`);
-  if (p.takeProfit !== undefined) parts.push(`take profit ${num(p.takeProfit)}`);
-  const t = p.trailingStop;
-  if (t !== undefined) {
-    parts.push(`trailing stop ${'percent' in t ? `${num(t.percent)}%` : num(t.distance)} (high-water ${num(t.highWater)})`);
-  }
-  return parts.length === 0 ? null : `  protection ${p.id}: ${parts.join(', ')}`;
+  const text = protectionText(p);
+  return text === null ? null : `  protection ${p.id}: ${text}`;
 }
 
 /** The details that are money (two decimals); the other numbers keep their precision. */
