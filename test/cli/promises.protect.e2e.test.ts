@@ -23,7 +23,7 @@ const statusOf = async (id: string): Promise<Record<string, unknown> | undefined
 const revision = async (): Promise<number> => {
   const tracker = await openTracker({ store: `sqlite:${file}` });
   try {
-    return tracker.state.revision;
+    return (await tracker.state()).revision;
   } finally {
     await tracker.close();
   }
