@@ -59,6 +59,18 @@ describe('alpaca positions', () => {
     expect(adapter.positionMode).toBe('netting');
   });
 
+  it('a crypto position (BTCUSD at Alpaca) keeps Alpaca’s id for the position paths and names its pair as orders do (BTC/USD)', async () => {
+    venue.setPosition('BTCUSD', 0.5, 60000);
+    venue.setPosition('ETHUSDT', 2, 3000);
+    const list = await guarded().listPositions();
+    expect(list.map((p) => [p.id, p.symbol, p.quantity, p.value])).toEqual([
+      ['BTCUSD', 'BTC/USD', 0.5, 30000],
+      ['ETHUSDT', 'ETH/USDT', 2, 6000],
+    ]);
+    await adapter.closePosition('BTCUSD', { signal: new AbortController().signal, quantity: 0.1 });
+    expect(venue.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/v2/positions/BTCUSD' });
+  });
+
   it('getPosition answers the symbol’s position, and null when Alpaca says 404', async () => {
     venue.setPosition('MSFT', -2, 400);
     const g = guarded();

@@ -173,7 +173,7 @@ export class FakeAlpaca {
       asset_id: asset(symbol),
       symbol,
       exchange: 'NASDAQ',
-      asset_class: 'us_equity',
+      asset_class: /(USD|USDT|USDC)$/.test(symbol) && symbol.length > 5 ? 'crypto' : 'us_equity',
       asset_marginable: true,
       qty: dec(p.qty),
       qty_available: dec(p.qty),

@@ -31,6 +31,21 @@ const AlpacaPosition = z.object({
   assetClass: z.string().optional(),
 });
 
+/** The quote currencies of Alpaca's crypto pairs, longest first (USDT before USD). */
+const CRYPTO_QUOTES = ['USDT', 'USDC', 'USD', 'BTC'];
+
+/**
+ * Alpaca lists a crypto position as `BTCUSD` but names the pair `BTC/USD` in orders (and a
+ * position path with the slash is not found): the position's symbol is given in the orders' form,
+ * so it matches the book's symbol and the orders; its id stays Alpaca's (`BTCUSD`), which the
+ * position paths take.
+ */
+function pairSymbol(symbol: string, assetClass: string | undefined): string {
+  if (assetClass !== 'crypto' || symbol.includes('/')) return symbol;
+  const quote = CRYPTO_QUOTES.find((q) => symbol.length > q.length && symbol.endsWith(q));
+  return quote === undefined ? symbol : `${symbol.slice(0, -quote.length)}/${quote}`;
+}
+
 /**
  * One Alpaca position (`GET /v2/positions`, `GET /v2/positions/{symbol}`) as the port's position,
  * keyed by symbol (Alpaca nets per symbol). A short comes as side `short` with negative `qty` and
@@ -51,7 +66,7 @@ export function toPosition(raw: unknown, operation: string): ExternalPosition {
   if (p.avgEntryPrice !== undefined) metadata.avgEntryPrice = p.avgEntryPrice;
   return {
     id: p.symbol,
-    symbol: p.symbol,
+    symbol: pairSymbol(p.symbol, p.assetClass),
     side: p.side,
     quantity: Math.abs(p.qty),
     value: Math.abs(p.marketValue),
