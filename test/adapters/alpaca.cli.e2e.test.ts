@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ptrack } from '../helpers/cli.js';
 import { FakeAlpaca, type Fault } from '../helpers/fakeAlpaca.js';
@@ -106,6 +108,41 @@ describe('ptrack reconcile --adapter alpaca', () => {
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toContain('expected alpaca, alpaca:paper or alpaca:live');
     expect(venue.requests).toHaveLength(0);
+  }, 90_000);
+
+  it('ptrack --help and other commands never resolve the Alpaca SDK; --adapter alpaca does (traced by a module resolve hook)', async () => {
+    const trace = join(dir, 'resolved.txt');
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  appendFileSync(${JSON.stringify(trace)}, specifier + '\\n');\n  return next(specifier, context);\n}\n`,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
+    const bin = fileURLToPath(new URL('../../bin/ptrack.js', import.meta.url));
+    const resolvedBy = (args: string[]): Promise<string[]> =>
+      new Promise((resolve) => {
+        writeFileSync(trace, '');
+        execFile(
+          process.execPath,
+          ['--import', pathToFileURL(join(dir, 'register.mjs')).href, bin, ...args],
+          { cwd: dir, env: { ...process.env, ...env(), LOG_LEVEL: 'silent' }, timeout: 30_000 },
+          () =>
+            resolve(
+              readFileSync(trace, 'utf8')
+                .split('\n')
+                .filter((l) => l !== ''),
+            ),
+        );
+      });
+    const help = await resolvedBy(['--help']);
+    expect(help.length).toBeGreaterThan(0); // the hook saw the CLI load
+    expect(help.filter((s) => s.includes('alpaca'))).toEqual([]);
+    expect((await resolvedBy(['--store', store, 'status'])).filter((s) => s.includes('alpaca'))).toEqual([]);
+    expect(await resolvedBy(['--store', store, 'reconcile', '--adapter', 'alpaca', '--dry-run'])).toContain(
+      '@alpacahq/alpaca-trade-api/rest',
+    );
   }, 90_000);
 
   it('the CLI bundle imports the Alpaca SDK only dynamically (ptrack --help and other commands never load it)', () => {
