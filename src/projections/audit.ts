@@ -1,4 +1,4 @@
-import type { BookStateJson } from '../commands/index.js';
+import type { BookState, BookStateJson } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import {
   BookFold,
@@ -11,20 +11,44 @@ import {
   bookStageKey,
   type FoldStep,
 } from './_internals/bookFold.js';
+import { addSegment, lasted, valueSecondsIn, type Segment } from './_internals/leaks.js';
+import { leakTotals, type LeakCause, type LeakTotalsByKey } from './leakTotals.js';
+
+export { LEAK_CAUSES, type LeakCause } from './leakTotals.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-const SHAPE = 4;
+/** 5: leaks dated from the best evidence, with a cause, value x time as segments, late fills as episodes, totals by cause, symbol and day. */
+const SHAPE = 5;
 
 /**
- * Value x time is integrated piecewise: `settledValueSeconds` holds what accrued up to
- * `valueSince`, when `value` was last seen; the rest accrues until the resolution (or `asOf`).
+ * When a leak began, from the best evidence the log holds: the venue's own open or close time
+ * (`venue`); the venue's time of a fill of the book's own order recorded late (`fill`); the looks
+ * around it (`looks`: after the last reconciliation that looked and did not see it, at or before the
+ * one that did); a late fill without a venue time is bounded by its order's request (`order`); with
+ * no earlier look in the log, only the finding itself (`detection`: it began at or before then).
+ * Value x time counts from `at`: the venue's or the fill's time, else `earliest` (the longest the
+ * leak can have lasted), else the finding.
  */
+export interface LeakStart {
+  evidence: 'venue' | 'fill' | 'looks' | 'order' | 'detection';
+  at: string;
+  /** It began after this (null: nothing in the log bounds it from below). */
+  earliest: string | null;
+  /** It began at or before this. */
+  latest: string;
+}
+
+/** What every episode holds: why, since when, and its value over time (the first segment starts at `start.at`). */
 interface Leak {
+  cause: LeakCause;
+  start: LeakStart;
+  /** The latest value known. */
   value: number;
-  valueSince: string;
-  settledValueSeconds: number;
+  segments: Segment[];
+  /** Resolved by reconciliation or startup recovery (adopted, closed, cleared, a late fill recorded), not by a person or by itself. */
+  healed: boolean;
 }
 
 export interface OrphanEpisode extends Leak {
@@ -55,6 +79,19 @@ export interface PhantomEpisode extends Leak {
   resolvedPosition: number | null;
   /** P&L booked when it was cleared. */
   realizedPnl?: number;
+}
+
+/** A fill of the book's own order that reconciliation or startup recovery found at the venue: untracked from the trade to the record. */
+export interface LateFillEpisode extends Leak {
+  clientOrderId: string;
+  positionId: string;
+  symbol: string;
+  tradeId: string;
+  quantity: number;
+  price: number;
+  resolution: 'recorded';
+  resolvedAt: string;
+  resolvedPosition: number;
 }
 
 export interface DriftRecord {
@@ -108,12 +145,20 @@ export interface OrderIncident {
 export interface AuditBookState {
   orphans: OrphanEpisode[];
   phantoms: PhantomEpisode[];
+  lateFills: LateFillEpisode[];
   drift: DriftRecord[];
   reconciliations: ReconciliationRecord[];
   orders: OrderIncident[];
   /** Position id -> index of its unresolved episode. */
   openOrphans: Map<string, number>;
   openPhantoms: Map<string, number>;
+  /**
+   * Ids the looks saw in a state that is no leak on the record yet but not clear either (a finding
+   * deferred as too recent, a position held by an order in flight) -> the last look before that.
+   */
+  unclear: Map<string, string | null>;
+  /** Ids the looks listed as dust (an orphan of one of them later is dust that grew). */
+  dust: Set<string>;
 }
 
 export interface AuditState {
@@ -122,7 +167,7 @@ export interface AuditState {
   audit: Map<string, AuditBookState>;
 }
 
-/** An episode in audit.json: the stored fields plus how long it lasted and what it leaked. */
+/** An episode in audit.json: the stored fields plus how long it lasted and what it leaked (from `start.at`). */
 export type Rendered<T> = T & { durationSeconds: number; valueSeconds: number };
 
 export interface AuditTotals {
@@ -131,14 +176,24 @@ export interface AuditTotals {
   drift: { count: number; absDelta: number };
   reconciliations: { count: number; lastCompletedAt: string | null };
   orders: { rejected: number; lost: number; canceledWithFills: number; lateFills: number };
+  /** Every leak episode (orphans, phantoms, late fills): how much value x time, how much of it healed automatically, by cause, symbol and day. */
+  leaks: LeakTotalsByKey;
+}
+
+/** What the audit holds about looks in progress (to date the next findings); see {@link AuditBookState}. */
+export interface AuditLooks {
+  unclear: [string, string | null][];
+  dust: string[];
 }
 
 export interface AuditBook {
   orphans: Rendered<OrphanEpisode>[];
   phantoms: Rendered<PhantomEpisode>[];
+  lateFills: Rendered<LateFillEpisode>[];
   drift: DriftRecord[];
   reconciliations: ReconciliationRecord[];
   orders: OrderIncident[];
+  looks: AuditLooks;
   totals: AuditTotals;
 }
 
@@ -148,18 +203,69 @@ export interface AuditData {
   fold: Record<string, BookStateJson>;
 }
 
-function settle(leak: Leak, at: string): void {
-  leak.settledValueSeconds += leak.value * secondsFrom(leak.valueSince, at);
-  leak.valueSince = at;
+const earlier = (a: string, b: string): string => (Date.parse(a) <= Date.parse(b) ? a : b);
+
+/** A time the venue gave, at or before the finding (a venue clock ahead of ours does not date a leak after we saw it). */
+function venueStart(evidence: 'venue' | 'fill', venueAt: string, foundAt: string): LeakStart {
+  const at = earlier(venueAt, foundAt);
+  return { evidence, at, earliest: at, latest: at };
 }
 
-function render<T extends Leak & { resolvedAt: string | null }>(e: T, start: string, asOf: string): Rendered<T> {
+/** The last look of the book: when its latest recorded reconciliation read the outside. */
+function lastLookAt(b: AuditBookState): string | null {
+  const r = b.reconciliations.at(-1);
+  return r === undefined ? null : (r.snapshotAt ?? r.startedAt);
+}
+
+/** The looks around a finding at `at`: after the last look that did not see it (or `notBefore`, when later). */
+function lookStart(b: AuditBookState, id: string, at: string, notBefore?: string): LeakStart {
+  let earliest = b.unclear.has(id) ? (b.unclear.get(id) ?? null) : lastLookAt(b);
+  if (earliest !== null && notBefore !== undefined && Date.parse(notBefore) > Date.parse(earliest)) earliest = notBefore;
+  if (earliest === null || Date.parse(earliest) >= Date.parse(at)) return { evidence: 'detection', at, earliest: null, latest: at };
+  return { evidence: 'looks', at: earliest, earliest, latest: at };
+}
+
+/**
+ * A venue time learned after the episode opened dates it anew (only a weaker start is replaced).
+ * It is at or before the finding, so the first segment (the value found) now starts there.
+ */
+function redate(e: Leak, start: LeakStart): void {
+  if (e.start.evidence === 'venue' || e.start.evidence === 'fill') return;
+  e.start = start;
+  const first = e.segments[0];
+  if (first !== undefined) first.from = start.at;
+}
+
+function render<T extends Leak & { resolvedAt: string | null }>(e: T, asOf: string): Rendered<T> {
   const end = e.resolvedAt ?? asOf;
-  return { ...e, durationSeconds: secondsFrom(start, end), valueSeconds: e.settledValueSeconds + e.value * secondsFrom(e.valueSince, end) };
+  return {
+    ...e,
+    start: { ...e.start },
+    segments: e.segments.map((s) => ({ ...s })),
+    durationSeconds: lasted(e.start.at, end),
+    valueSeconds: valueSecondsIn(e.segments, end),
+  };
 }
 
 function newBook(): AuditBookState {
-  return { orphans: [], phantoms: [], drift: [], reconciliations: [], orders: [], openOrphans: new Map(), openPhantoms: new Map() };
+  return {
+    orphans: [],
+    phantoms: [],
+    lateFills: [],
+    drift: [],
+    reconciliations: [],
+    orders: [],
+    openOrphans: new Map(),
+    openPhantoms: new Map(),
+    unclear: new Map(),
+    dust: new Set(),
+  };
+}
+
+/** Whether an order of the book's own was for this position: then what appeared outside is a fill we did not hear of. */
+function oursExplains(state: BookState, positionId: string): boolean {
+  for (const o of state.orders.values()) if (o.positionId === positionId) return true;
+  return false;
 }
 
 function openOrphan(
@@ -169,23 +275,33 @@ function openOrphan(
   value: number,
   detections: number,
   symbol: string | undefined,
+  openedAt: string | undefined,
+  book: BookState,
 ): OrphanEpisode {
   const at = event.metadata.recordedAt;
+  // Dust that grew: the open time is the dust's, the leak began when it crossed the threshold, between the looks.
+  const grew = b.dust.has(id);
+  const cause: LeakCause = grew ? 'dust growth' : oursExplains(book, id) ? 'unrecorded fill' : 'manual trade';
+  const start = openedAt !== undefined && !grew ? venueStart('venue', openedAt, at) : lookStart(b, id, at);
   const e: OrphanEpisode = {
     positionId: id,
+    cause,
+    start,
     detectedAt: at,
     detectedPosition: event.position,
     detections,
     lastSeenAt: at,
     firstValue: value,
     value,
-    valueSince: at,
-    settledValueSeconds: 0,
+    segments: [{ from: start.at, value }],
+    healed: false,
     resolution: 'open',
     resolvedAt: null,
     resolvedPosition: null,
   };
   if (symbol !== undefined) e.symbol = symbol;
+  b.unclear.delete(id);
+  b.dust.delete(id);
   b.openOrphans.set(id, b.orphans.length);
   b.orphans.push(e);
   return e;
@@ -198,50 +314,115 @@ function openPhantom(
   value: number,
   looks: number,
   symbol: string | undefined,
+  closedAt: string | undefined,
+  enteredAt: string | undefined,
 ): PhantomEpisode {
   const at = event.metadata.recordedAt;
+  const start = closedAt !== undefined ? venueStart('venue', closedAt, at) : lookStart(b, id, at, enteredAt);
   const e: PhantomEpisode = {
     positionId: id,
+    cause: closedAt !== undefined ? 'liquidation / stop-out outside' : 'unknown',
+    start,
     suspectedAt: at,
     suspectedPosition: event.position,
     looks,
     value,
-    valueSince: at,
-    settledValueSeconds: 0,
+    segments: [{ from: start.at, value }],
+    healed: false,
     resolution: 'open',
     resolvedAt: null,
     resolvedPosition: null,
   };
   if (symbol !== undefined) e.symbol = symbol;
+  b.unclear.delete(id);
   b.openPhantoms.set(id, b.phantoms.length);
   b.phantoms.push(e);
   return e;
 }
 
+/** The venue closed it: that is the cause, and its close time the start. */
+function venueClosed(e: PhantomEpisode, closedAt: string | undefined): void {
+  if (closedAt === undefined) return;
+  e.cause = 'liquidation / stop-out outside';
+  redate(e, venueStart('venue', closedAt, e.suspectedAt));
+}
+
+const healedBy = (event: RecordedEvent): boolean => (event.data as { source: string }).source !== 'local';
+
 function resolveOrphan(b: AuditBookState, e: OrphanEpisode, how: 'adopted' | 'closed', event: RecordedEvent, value: number): void {
-  settle(e, event.metadata.recordedAt);
   e.value = value;
   e.resolution = how;
   e.resolvedAt = event.metadata.recordedAt;
   e.resolvedPosition = event.position;
+  e.healed = healedBy(event);
   b.openOrphans.delete(e.positionId);
 }
 
 function resolvePhantom(b: AuditBookState, e: PhantomEpisode, how: 'cleared' | 'dismissed' | 'exited', event: RecordedEvent): void {
-  settle(e, event.metadata.recordedAt);
   e.resolution = how;
   e.resolvedAt = event.metadata.recordedAt;
   e.resolvedPosition = event.position;
+  e.healed = how === 'cleared' && healedBy(event);
   b.openPhantoms.delete(e.positionId);
 }
 
-function totalsOf(book: Omit<AuditBook, 'totals'>): AuditTotals {
+/** The ids (and outcomes) of one list of a ReconciliationCompleted report, and whether it lists them all (it is capped). */
+function listed(report: Record<string, unknown>, key: string): { items: { id: string; outcome?: string }[]; complete: boolean } | null {
+  const raw: unknown = report[key];
+  if (raw === null || typeof raw !== 'object') return null;
+  const list = raw as { items?: unknown; total?: unknown };
+  if (!Array.isArray(list.items)) return null;
+  const items: { id: string; outcome?: string }[] = [];
+  for (const item of list.items as unknown[]) {
+    if (typeof item === 'string') items.push({ id: item });
+    else if (item !== null && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string') {
+      const { id, outcome } = item as { id: string; outcome?: unknown };
+      items.push(typeof outcome === 'string' ? { id, outcome } : { id });
+    }
+  }
+  return { items, complete: typeof list.total === 'number' && list.total <= list.items.length };
+}
+
+/**
+ * What a run's report says about the ids it saw without recording a leak: deferred findings and
+ * positions held by an in-flight order are unclear since the look before (`previous`); dust is
+ * remembered. An id a complete report no longer lists as unclear, or as dust, is clear again.
+ */
+function noteLooks(b: AuditBookState, report: Record<string, unknown>, previous: string | null): void {
+  const orphans = listed(report, 'orphans');
+  const phantoms = listed(report, 'phantoms');
+  const held = listed(report, 'heldByOrders');
+  const dust = listed(report, 'dust');
+  const unclear = new Set<string>();
+  for (const f of [...(orphans?.items ?? []), ...(phantoms?.items ?? [])]) if (f.outcome === 'deferred') unclear.add(f.id);
+  for (const h of held?.items ?? []) unclear.add(h.id);
+  for (const id of unclear) {
+    if (!b.unclear.has(id) && !b.openOrphans.has(id) && !b.openPhantoms.has(id)) b.unclear.set(id, previous);
+  }
+  if (orphans?.complete && phantoms?.complete && held?.complete) {
+    for (const id of b.unclear.keys()) if (!unclear.has(id)) b.unclear.delete(id);
+  }
+  if (dust !== null) {
+    const now = new Set(dust.items.map((d) => d.id));
+    for (const id of now) b.dust.add(id);
+    if (dust.complete) for (const id of b.dust) if (!now.has(id)) b.dust.delete(id);
+  }
+}
+
+function isLooks(x: unknown): x is AuditLooks {
+  if (x === null || typeof x !== 'object') return false;
+  const { unclear, dust } = x as { unclear?: unknown; dust?: unknown };
+  return Array.isArray(unclear) && Array.isArray(dust);
+}
+
+function totalsOf(book: Omit<AuditBook, 'totals' | 'looks'>, timeZone: string, asOf: string): AuditTotals {
   const t: AuditTotals = {
     orphans: { count: 0, open: 0, adopted: 0, closed: 0, valueSeconds: 0 },
     phantoms: { count: 0, open: 0, cleared: 0, dismissed: 0, exited: 0, valueSeconds: 0 },
     drift: { count: 0, absDelta: 0 },
     reconciliations: { count: 0, lastCompletedAt: null },
     orders: { rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 0 },
+    leaks: leakTotals([...book.orphans, ...book.phantoms, ...book.lateFills], { timeZone, asOf }),
   };
   for (const o of book.orders) {
     if (o.kind === 'rejected') t.orders.rejected += 1;
@@ -271,14 +452,17 @@ function totalsOf(book: Omit<AuditBook, 'totals'>): AuditTotals {
 }
 
 /**
- * audit.json: per book, every orphan and phantom ever seen (detected when, resolved when and
- * how, value, and value x time leaked: open ones accrue until `asOf`, the latest event time),
- * every drift correction, and every reconciliation run.
+ * audit.json: per book, every leak episode: orphans, phantoms and fills of the book's own orders
+ * recorded late. Each has a cause, a start dated from the best evidence the log holds (the venue's
+ * time, the fill's, or the looks around it, with both bounds), when and how it was resolved, and
+ * value x time from its start (open ones accrue until `asOf`, the latest event time); totals per
+ * book, per cause, per symbol and per day, and how much of it reconciliation healed. Also every
+ * drift correction, every reconciliation run, and the order incidents.
  *
  * @example
  * ```ts
  * const a = auditProjection(ProjectionOptions.parse({}));
- * console.log(a.toJson(foldProjection(a, events)).books.main?.totals.orphans.valueSeconds);
+ * console.log(a.toJson(foldProjection(a, events)).books.main?.totals.leaks.byCause['manual trade'].valueSeconds);
  * ```
  */
 export function auditProjection(options: ProjectionOptions): Projection<AuditState, AuditData> {
@@ -300,25 +484,27 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         const i = b.openPhantoms.get(id);
         return i === undefined ? undefined : b.phantoms[i];
       };
+      const enteredAt = step.before?.status === 'IN' ? step.before.since : undefined;
       switch (event.type) {
         case 'OrphanDetected': {
           const d = event.data;
           const open = orphanOf(d.positionId);
           if (open === undefined) {
-            openOrphan(b, d.positionId, event, d.value, 1, d.symbol);
+            openOrphan(b, d.positionId, event, d.value, 1, d.symbol, d.openedAt, step.state);
           } else {
-            settle(open, at);
+            addSegment(open.segments, at, d.value);
             open.value = d.value;
             open.detections += 1;
             open.lastSeenAt = at;
             if (open.symbol === undefined && d.symbol !== undefined) open.symbol = d.symbol;
+            if (d.openedAt !== undefined && open.cause !== 'dust growth') redate(open, venueStart('venue', d.openedAt, open.detectedAt));
           }
           break;
         }
         case 'OrphanAdopted':
         case 'OrphanClosed': {
           const d = event.data;
-          const e = orphanOf(d.positionId) ?? openOrphan(b, d.positionId, event, d.value, 0, d.symbol);
+          const e = orphanOf(d.positionId) ?? openOrphan(b, d.positionId, event, d.value, 0, d.symbol, undefined, step.state);
           resolveOrphan(b, e, event.type === 'OrphanAdopted' ? 'adopted' : 'closed', event, d.value);
           break;
         }
@@ -328,19 +514,22 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           const value = d.value ?? known?.value ?? 0;
           const open = phantomOf(d.positionId);
           if (open === undefined) {
-            openPhantom(b, d.positionId, event, value, d.looks, known?.symbol);
+            openPhantom(b, d.positionId, event, value, d.looks, known?.symbol, d.closedAt, enteredAt);
           } else {
-            settle(open, at);
+            addSegment(open.segments, at, value);
             open.value = value;
             open.looks = Math.max(open.looks, d.looks);
+            venueClosed(open, d.closedAt);
           }
           break;
         }
         case 'PhantomCleared': {
           const d = event.data;
-          const e = phantomOf(d.positionId) ?? openPhantom(b, d.positionId, event, d.value, Math.max(1, d.looks), d.symbol);
+          const e =
+            phantomOf(d.positionId) ?? openPhantom(b, d.positionId, event, d.value, Math.max(1, d.looks), d.symbol, d.closedAt, enteredAt);
           e.looks = Math.max(e.looks, d.looks);
           e.realizedPnl = d.realizedPnl;
+          venueClosed(e, d.closedAt);
           resolvePhantom(b, e, 'cleared', event);
           e.value = d.value;
           break;
@@ -371,6 +560,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         }
         case 'ReconciliationCompleted': {
           const d = event.data;
+          const previous = lastLookAt(b);
           const r: ReconciliationRecord = {
             runId: d.runId,
             position: event.position,
@@ -380,6 +570,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           };
           if (d.snapshotAt !== undefined) r.snapshotAt = d.snapshotAt;
           b.reconciliations.push(r);
+          noteLooks(b, d.report, previous);
           break;
         }
         case 'PositionTracked':
@@ -452,6 +643,31 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
             r.lateSeconds = Math.max(0, secondsFrom(d.filledAt, at));
           }
           b.orders.push(r);
+          // The same fill as a leak: what it moved was untracked from the trade (or, when the venue
+          // gave no time, from the order's request) until it was recorded.
+          const start: LeakStart =
+            d.filledAt !== undefined
+              ? venueStart('fill', d.filledAt, at)
+              : Date.parse(o.requestedAt) < Date.parse(at)
+                ? { evidence: 'order', at: o.requestedAt, earliest: o.requestedAt, latest: at }
+                : { evidence: 'detection', at, earliest: null, latest: at };
+          const value = d.quantity * d.price;
+          b.lateFills.push({
+            clientOrderId: o.clientOrderId,
+            positionId: o.positionId,
+            symbol: o.symbol,
+            tradeId: d.tradeId,
+            quantity: d.quantity,
+            price: d.price,
+            cause: 'unrecorded fill',
+            start,
+            value,
+            segments: [{ from: start.at, value }],
+            healed: true,
+            resolution: 'recorded',
+            resolvedAt: at,
+            resolvedPosition: event.position,
+          });
           break;
         }
         case 'OrderRequested':
@@ -483,13 +699,15 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       const books = recordFrom(
         sortedEntries(state.audit, byKey).map(([id, b]): [string, AuditBook] => {
           const book = {
-            orphans: b.orphans.map((e) => render(e, e.detectedAt, asOf)),
-            phantoms: b.phantoms.map((e) => render(e, e.suspectedAt, asOf)),
+            orphans: b.orphans.map((e) => render(e, asOf)),
+            phantoms: b.phantoms.map((e) => render(e, asOf)),
+            lateFills: b.lateFills.map((e) => render(e, asOf)),
             drift: b.drift.map((r) => ({ ...r })),
             reconciliations: b.reconciliations.map((r) => ({ ...r, counts: { ...r.counts } })),
             orders: b.orders.map((o) => ({ ...o })),
           };
-          return [id, { ...book, totals: totalsOf(book) }];
+          const looks: AuditLooks = { unclear: [...b.unclear], dust: [...b.dust] };
+          return [id, { ...book, looks, totals: totalsOf(book, options.timeZone, asOf) }];
         }),
       );
       return { asOf: state.asOf, books };
@@ -504,18 +722,23 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         if (
           !Array.isArray(v.orphans) ||
           !Array.isArray(v.phantoms) ||
+          !Array.isArray(v.lateFills) ||
           !Array.isArray(v.drift) ||
           !Array.isArray(v.reconciliations) ||
-          !Array.isArray(v.orders)
+          !Array.isArray(v.orders) ||
+          !isLooks(v.looks)
         ) {
           throw new Error(`audit: book "${id}" is malformed`);
         }
         const b = newBook();
         b.orphans = v.orphans.map(({ durationSeconds: _d, valueSeconds: _v, ...e }) => e);
         b.phantoms = v.phantoms.map(({ durationSeconds: _d, valueSeconds: _v, ...e }) => e);
+        b.lateFills = v.lateFills.map(({ durationSeconds: _d, valueSeconds: _v, ...e }) => e);
         b.drift = v.drift;
         b.reconciliations = v.reconciliations;
         b.orders = v.orders;
+        b.unclear = new Map(v.looks.unclear);
+        b.dust = new Set(v.looks.dust);
         b.orphans.forEach((e, i) => e.resolution === 'open' && b.openOrphans.set(e.positionId, i));
         b.phantoms.forEach((e, i) => e.resolution === 'open' && b.openPhantoms.set(e.positionId, i));
         audit.set(id, b);

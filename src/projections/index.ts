@@ -12,18 +12,25 @@ export { riskProjection } from './risk.js';
 export type { RiskState, RiskData, RiskBook, PeriodStats, BreakerView } from './risk.js';
 export { performanceProjection } from './performance.js';
 export type { PerformanceState, PerformanceData, SetupPerformance, SetupSums } from './performance.js';
-export { auditProjection } from './audit.js';
+export { auditProjection, LEAK_CAUSES } from './audit.js';
 export type {
   AuditState,
   AuditData,
   AuditBook,
+  AuditLooks,
   AuditTotals,
+  LeakCause,
+  LeakStart,
+  LateFillEpisode,
+  Rendered,
   OrphanEpisode,
   PhantomEpisode,
   DriftRecord,
   ReconciliationRecord,
   OrderIncident,
 } from './audit.js';
+export { leakTotals, leakedIn } from './leakTotals.js';
+export type { LeakSums, LeakTotalsByKey, LeakEpisodeLike, LeakWindow } from './leakTotals.js';
 export { ordersProjection, orderGroupOf, ORDERS_RECENT_FINISHED, ORDERS_RECENT_FILLS } from './orders.js';
 export type { OrdersState, OrdersData, OrdersBook, OrdersTotals, OrderView, FillView, OrderGroup } from './orders.js';
 export { ReadModelStore, documentChecksum, encodeDocument, decodeDocument, EventRef } from './readModelStore.js';

@@ -50,6 +50,10 @@ const facts: Fact[] = [
 describe('audit.json', () => {
   it('lists every orphan and phantom with when it was seen, when and how it was resolved, and value x time leaked', () => {
     const min = 60;
+    const xVs = 300 * 10 * min + 500 * 20 * min;
+    const orphanVs = xVs + 100 * 60 * min;
+    const phantomVs = 1000 * 10 * min + 900 * 10 * min + 400 * 3 * min + 200 * 2 * min;
+    const none = { count: 0, open: 0, valueSeconds: 0, healedValueSeconds: 0 };
     expect(project(facts)).toEqual({
       asOf: t(100),
       books: {
@@ -64,8 +68,13 @@ describe('audit.json', () => {
               lastSeenAt: t(10),
               firstValue: 300,
               value: 500,
-              valueSince: t(30),
-              settledValueSeconds: 300 * 10 * min + 500 * 20 * min,
+              cause: 'manual trade',
+              start: { evidence: 'detection', at: t(0), earliest: null, latest: t(0) },
+              segments: [
+                { from: t(0), value: 300 },
+                { from: t(10), value: 500 },
+              ],
+              healed: false,
               resolution: 'adopted',
               resolvedAt: t(30),
               resolvedPosition: 9,
@@ -80,8 +89,10 @@ describe('audit.json', () => {
               lastSeenAt: t(40),
               firstValue: 100,
               value: 100,
-              valueSince: t(40),
-              settledValueSeconds: 0,
+              cause: 'manual trade',
+              start: { evidence: 'detection', at: t(40), earliest: null, latest: t(40) },
+              segments: [{ from: t(40), value: 100 }],
+              healed: false,
               resolution: 'open',
               resolvedAt: null,
               resolvedPosition: null,
@@ -96,8 +107,10 @@ describe('audit.json', () => {
               lastSeenAt: t(50),
               firstValue: 50,
               value: 50,
-              valueSince: t(50),
-              settledValueSeconds: 0,
+              cause: 'manual trade',
+              start: { evidence: 'detection', at: t(50), earliest: null, latest: t(50) },
+              segments: [{ from: t(50), value: 50 }],
+              healed: false,
               resolution: 'closed',
               resolvedAt: t(50),
               resolvedPosition: 11,
@@ -112,8 +125,13 @@ describe('audit.json', () => {
               suspectedPosition: 12,
               looks: 3,
               value: 900,
-              valueSince: t(80),
-              settledValueSeconds: 1000 * 10 * min + 900 * 10 * min,
+              cause: 'unknown',
+              start: { evidence: 'detection', at: t(60), earliest: null, latest: t(60) },
+              segments: [
+                { from: t(60), value: 1000 },
+                { from: t(70), value: 900 },
+              ],
+              healed: false,
               resolution: 'cleared',
               resolvedAt: t(80),
               resolvedPosition: 14,
@@ -127,8 +145,10 @@ describe('audit.json', () => {
               suspectedPosition: 15,
               looks: 1,
               value: 400,
-              valueSince: t(65),
-              settledValueSeconds: 400 * 3 * min,
+              cause: 'unknown',
+              start: { evidence: 'detection', at: t(62), earliest: null, latest: t(62) },
+              segments: [{ from: t(62), value: 400 }],
+              healed: false,
               resolution: 'dismissed',
               resolvedAt: t(65),
               resolvedPosition: 16,
@@ -141,8 +161,10 @@ describe('audit.json', () => {
               suspectedPosition: 17,
               looks: 1,
               value: 200,
-              valueSince: t(68),
-              settledValueSeconds: 200 * 2 * min,
+              cause: 'unknown',
+              start: { evidence: 'detection', at: t(66), earliest: null, latest: t(66) },
+              segments: [{ from: t(66), value: 200 }],
+              healed: false,
               resolution: 'exited',
               resolvedAt: t(68),
               resolvedPosition: 18,
@@ -173,6 +195,9 @@ describe('audit.json', () => {
           ],
           // No order events in this log (see promises.auditOrders.test.ts).
           orders: [],
+          lateFills: [],
+          // The one run's report lists nothing deferred, held or dust.
+          looks: { unclear: [], dust: [] },
           totals: {
             orphans: { count: 3, open: 1, adopted: 1, closed: 1, valueSeconds: 300 * 10 * min + 500 * 20 * min + 100 * 60 * min },
             phantoms: {
@@ -186,6 +211,24 @@ describe('audit.json', () => {
             drift: { count: 1, absDelta: 20 },
             reconciliations: { count: 1, lastCompletedAt: t(95) },
             orders: { rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 0 },
+            leaks: {
+              count: 6,
+              open: 1,
+              valueSeconds: orphanVs + phantomVs,
+              healedValueSeconds: 0,
+              byCause: {
+                'unrecorded fill': none,
+                'manual trade': { count: 3, open: 1, valueSeconds: orphanVs, healedValueSeconds: 0 },
+                'liquidation / stop-out outside': none,
+                'dust growth': none,
+                unknown: { count: 3, open: 0, valueSeconds: phantomVs, healedValueSeconds: 0 },
+              },
+              bySymbol: {
+                '(none)': { count: 5, open: 1, valueSeconds: orphanVs + phantomVs - xVs, healedValueSeconds: 0 },
+                SOL: { count: 1, open: 0, valueSeconds: xVs, healedValueSeconds: 0 },
+              },
+              byDay: { '2026-01-05': { count: 6, open: 1, valueSeconds: orphanVs + phantomVs, healedValueSeconds: 0 } },
+            },
           },
         },
       },
