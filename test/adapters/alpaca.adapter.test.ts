@@ -69,6 +69,11 @@ describe('alpaca positions', () => {
     ]);
     await adapter.closePosition('BTCUSD', { signal: new AbortController().signal, quantity: 0.1 });
     expect(venue.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/v2/positions/BTCUSD' });
+    // Named by its pair (a venue key), the position is still found and closed at Alpaca's path.
+    expect(await guarded().getPosition('BTC/USD')).toMatchObject({ id: 'BTC/USD', symbol: 'BTC/USD', quantity: 0.4 });
+    expect(venue.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v2/positions/BTCUSD' });
+    await adapter.closePosition('ETH/USDT', { signal: new AbortController().signal });
+    expect(venue.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/v2/positions/ETHUSDT' });
   });
 
   it('getPosition answers the symbol’s position, and null when Alpaca says 404', async () => {

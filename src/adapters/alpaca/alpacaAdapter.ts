@@ -112,6 +112,14 @@ function credential(given: string | undefined, env: NodeJS.ProcessEnv, name: str
   return value;
 }
 
+/**
+ * The id Alpaca's position paths take: a crypto pair without its slash (`BTC/USD` is `BTCUSD`
+ * there; with the slash Alpaca answers 404, which would read as "not open").
+ */
+function positionPath(id: string): string {
+  return id.replace('/', '');
+}
+
 async function loadSdk(): Promise<typeof AlpacaSdk> {
   try {
     return await import('@alpacahq/alpaca-trade-api/rest');
@@ -190,22 +198,25 @@ export async function alpacaAdapter(options: AlpacaAdapterOptions = {}): Promise
     },
 
     async getPosition(id, { signal }) {
-      const operation = `GET /v2/positions/${id}`;
+      const path = positionPath(id);
+      const operation = `GET /v2/positions/${path}`;
       const raw = await call(
         operation,
-        () => positions.getOpenPosition({ symbolOrAssetId: id }, { signal }),
+        () => positions.getOpenPosition({ symbolOrAssetId: path }, { signal }),
         () => null,
       );
-      return raw === null ? null : toPosition(raw, operation);
+      // Asked by the pair (BTC/USD), the answer is about the id asked.
+      return raw === null ? null : { ...toPosition(raw, operation), id };
     },
 
     async closePosition(id, { signal, quantity }) {
       if (quantity !== undefined && !(Number.isFinite(quantity) && quantity > 0)) {
         throw new ValidationError(`alpaca closePosition(${id}): quantity: expected a positive number, got ${String(quantity)}`);
       }
-      const operation = `DELETE /v2/positions/${id}${quantity === undefined ? '' : `?qty=${quantity}`}`;
+      const path = positionPath(id);
+      const operation = `DELETE /v2/positions/${path}${quantity === undefined ? '' : `?qty=${quantity}`}`;
       const raw = await call(operation, () =>
-        positions.deleteOpenPosition({ symbolOrAssetId: id, ...(quantity === undefined ? {} : { qty: quantity }) }, { signal }),
+        positions.deleteOpenPosition({ symbolOrAssetId: path, ...(quantity === undefined ? {} : { qty: quantity }) }, { signal }),
       );
       return toOrder(raw, operation);
     },
