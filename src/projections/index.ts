@@ -30,6 +30,8 @@ export type {
   OrderIncident,
 } from './audit.js';
 export { leakTotals, leakedIn } from './leakTotals.js';
+export { leakReport, describeStart } from './leakReport.js';
+export type { LeakRow, LeakReport } from './leakReport.js';
 export type { LeakSums, LeakTotalsByKey, LeakEpisodeLike, LeakWindow } from './leakTotals.js';
 export { ordersProjection, orderGroupOf, ORDERS_RECENT_FINISHED, ORDERS_RECENT_FILLS } from './orders.js';
 export type { OrdersState, OrdersData, OrdersBook, OrdersTotals, OrderView, FillView, OrderGroup } from './orders.js';

@@ -11,6 +11,10 @@ import {
   rebuildReadModels,
   startProjections,
   type AuditData,
+  describeStart,
+  leakReport,
+  type LeakReport,
+  type LeakSums,
   type OrderIncident,
   type EquityData,
   type ProjectionLogger,
@@ -20,7 +24,7 @@ import {
 } from '../../projections/index.js';
 import { openStore, parseStoreSpec, verifyLog } from '../../store/index.js';
 import { acceptLogAsItIs, parseReplayPoint, replayAt } from '../../tracker/index.js';
-import { MAX_TIMER_MS } from '../../events/index.js';
+import { IsoTime, MAX_TIMER_MS } from '../../events/index.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
@@ -154,6 +158,61 @@ const withoutFold = (data: unknown): unknown => {
   const { fold: _fold, ...rest } = data as Record<string, unknown>;
   return rest;
 };
+
+/** An ISO-8601 time with an offset from a flag, or a ValidationError naming the flag and the value. */
+function isoFlag(flag: string, raw: string): string {
+  if (!IsoTime.safeParse(raw).success) {
+    throw new ValidationError(`${flag}: expected an ISO-8601 time with an offset such as 2026-01-05T12:00:00Z, got ${quote(raw)}`);
+  }
+  return raw;
+}
+
+const BY_KEYS = ['cause', 'symbol', 'day'] as const;
+type ByKey = (typeof BY_KEYS)[number];
+
+function byFlag(raw: string): ByKey {
+  const key = BY_KEYS.find((k) => k === raw);
+  if (key === undefined) throw new ValidationError(`--by: expected one of ${BY_KEYS.join(', ')}, got ${quote(raw)}`);
+  return key;
+}
+
+/** The window's totals grouped by cause, symbol or day (causes that leaked nothing are left out). */
+function groupsOf(report: LeakReport, by: ByKey): Record<string, LeakSums> {
+  const t = report.totals;
+  const groups = by === 'cause' ? t.byCause : by === 'symbol' ? t.bySymbol : t.byDay;
+  return Object.fromEntries(Object.entries(groups).filter(([, g]) => g.count > 0));
+}
+
+/** The leak table and its totals line: how much value x time leaked (in the window) and how much of it was healed automatically. */
+export function leakLines(report: LeakReport, vh: (valueSeconds: number) => number): string[] {
+  const t = report.totals;
+  const window =
+    report.since !== null || report.until !== null ? ` from ${report.since ?? 'the start'} until ${report.until ?? 'now'}` : '';
+  const pct = t.valueSeconds > 0 ? ` (${fmt((t.healedValueSeconds / t.valueSeconds) * 100)}%)` : '';
+  const lines = [
+    `leaks${window}: ${t.count} (${t.open} open), leaked ${fmt(vh(t.valueSeconds))} value-hours, ${fmt(vh(t.healedValueSeconds))} of it healed automatically${pct}`,
+  ];
+  if (report.rows.length > 0) {
+    lines.push(
+      table(
+        ['kind', 'id', 'symbol', 'cause', 'began', 'resolved', 'how', 'value', 'lasted', 'value-hours'],
+        report.rows.map((r) => [
+          r.kind,
+          r.positionId,
+          r.symbol ?? '',
+          r.cause,
+          describeStart(r.start),
+          r.resolvedAt ?? '-',
+          r.resolution,
+          r.value,
+          duration(r.durationSeconds),
+          vh(r.valueSeconds),
+        ]),
+      ),
+    );
+  }
+  return lines;
+}
 
 /** Registers project, rebuild, replay, audit and verify. */
 export function registerProjectionCommands(program: Command, io: Io): void {
@@ -307,52 +366,106 @@ export function registerProjectionCommands(program: Command, io: Io): void {
   program
     .command('audit')
     .description(
-      'the leak report: every orphan and phantom, how long it lasted and value x time leaked; drift corrections; reconciliation runs',
+      'the leak report: every leak (orphan, phantom, late fill) with its cause, when it began, how long it lasted and value x time leaked; drift corrections; reconciliation runs',
     )
+    .option('--since <time>', 'only what leaked at or after this ISO-8601 time (value x time inside the window only)')
+    .option('--until <time|position>', 'time travel: the audit as the log stood at this ISO-8601 time or global position')
+    .option('--by <key>', 'totals by cause, symbol or day')
     .option('--json', 'print JSON for scripts')
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
-      const json = command.opts<{ json?: boolean }>().json;
-      const { config } = configFor(globals);
-      const stateDir = stateDirOf(config);
-      const options = projectionOptionsOf(config);
-      // One cycle first, so the report is the log's as of now (and a damaged audit.json is healed).
-      const handle = await startProjections({ store: config.store, storeOptions: EXISTING, stateDir, options, logger: loggerFor(config) });
-      try {
-        await handle.whenCaughtUp();
-      } catch (error) {
-        await handle.stop().catch(() => undefined);
-        throw error;
+      const opts = command.opts<{ json?: boolean; since?: string; until?: string; by?: string }>();
+      const json = opts.json;
+      const since = opts.since === undefined ? null : isoFlag('--since', opts.since);
+      const untilPoint = opts.until === undefined ? null : parseReplayPoint(opts.until);
+      const by = opts.by === undefined ? null : byFlag(opts.by);
+      if (since !== null && untilPoint !== null && 'time' in untilPoint && Date.parse(untilPoint.time) < Date.parse(since)) {
+        throw new ValidationError(`--until: expected a time at or after --since ${since}, got ${quote(untilPoint.time)}`);
       }
-      await handle.stop();
+      const { config } = configFor(globals);
+      const options = projectionOptionsOf(config);
       const audit = present(
         createProjections(options).find((p) => p.name === 'audit'),
         'the audit projection',
       );
-      const load = await new ReadModelStore(stateDir).load('audit', audit.version);
-      if (load.status !== 'ok')
-        throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
-      const data = load.document.data as AuditData;
+      let data: AuditData;
+      let checkpoint: number;
+      let until: string | null = null;
+      if (untilPoint !== null) {
+        // Time travel: fold the log up to the point, as replay does, into the audit alone.
+        const store = await openStore(config.store, { readOnly: true });
+        try {
+          const then = await replayAt(store, { until: untilPoint, config, projections: [audit] });
+          data = then.readModels.audit as AuditData;
+          checkpoint = then.position;
+          until = 'time' in untilPoint ? untilPoint.time : then.at;
+        } finally {
+          await store.close();
+        }
+      } else {
+        const stateDir = stateDirOf(config);
+        // One cycle first, so the report is the log's as of now (and a damaged audit.json is healed).
+        const handle = await startProjections({
+          store: config.store,
+          storeOptions: EXISTING,
+          stateDir,
+          options,
+          logger: loggerFor(config),
+        });
+        try {
+          await handle.whenCaughtUp();
+        } catch (error) {
+          await handle.stop().catch(() => undefined);
+          throw error;
+        }
+        await handle.stop();
+        const load = await new ReadModelStore(stateDir).load('audit', audit.version);
+        if (load.status !== 'ok')
+          throw new CorruptionError(`${resolve(stateDir, 'audit.json')} could not be read back after it was written (${load.status})`);
+        data = load.document.data as AuditData;
+        checkpoint = load.document.checkpoint;
+      }
       const book = ownValue(data.books, config.book);
+      const report = leakReport(book ?? { orphans: [], phantoms: [], lateFills: [] }, {
+        asOf: until ?? data.asOf ?? new Date(0).toISOString(),
+        timeZone: options.timeZone,
+        since,
+        until,
+      });
+      const grouped = by === null ? null : groupsOf(report, by);
       if (json) {
         io.out(
           JSON.stringify({
             book: config.book,
             asOf: data.asOf,
-            checkpoint: load.document.checkpoint,
-            ...(book ?? { orphans: [], phantoms: [], drift: [], reconciliations: [], totals: null }),
+            checkpoint,
+            ...(book ?? { orphans: [], phantoms: [], lateFills: [], drift: [], reconciliations: [], totals: null }),
+            leaks: report,
+            ...(grouped === null ? {} : { by: { key: by, groups: grouped } }),
           }),
         );
         return;
       }
       if (book === undefined) {
-        io.out(`book ${config.book}: no events, nothing to audit`);
+        io.out(`book ${config.book}: no events, nothing to audit${until !== null ? ` until ${until}` : ''}`);
         return;
       }
       const t = book.totals;
       const vh = (valueSeconds: number): number => valueSeconds / 3600;
-      const lines = [`audit of book ${config.book} as of ${data.asOf ?? '-'} (position ${load.document.checkpoint})`, ''];
+      const lines = [`audit of book ${config.book} as of ${data.asOf ?? '-'} (position ${checkpoint})`, ''];
+      lines.push(...leakLines(report, vh));
+      if (grouped !== null) {
+        lines.push(
+          '',
+          `by ${by}:`,
+          table(
+            [by ?? '', 'leaks', 'open', 'value-hours', 'healed value-hours'],
+            Object.entries(grouped).map(([k, g]) => [k, g.count, g.open, vh(g.valueSeconds), vh(g.healedValueSeconds)]),
+          ),
+        );
+      }
       lines.push(
+        '',
         `orphans: ${t.orphans.count} (${t.orphans.open} open, ${t.orphans.adopted} adopted, ${t.orphans.closed} closed), leaked ${fmt(vh(t.orphans.valueSeconds))} value-hours`,
       );
       if (book.orphans.length > 0) {
