@@ -369,7 +369,16 @@ export {
   type OrderResolutionReport,
   type ResolveOrdersOptions,
 } from './reconcile/index.js';
-export { alpacaAdapter, type AlpacaAdapter, type AlpacaAdapterOptions, type AlpacaCloseOptions } from './adapters/index.js';
+export {
+  alpacaAdapter,
+  type AlpacaAdapter,
+  type AlpacaAdapterOptions,
+  type AlpacaCloseOptions,
+  ccxtAdapter,
+  CcxtAdapterOptions,
+  CCXT_ENV,
+  type CcxtAdapter,
+} from './adapters/index.js';
 export {
   type AnyProjection,
   type AuditBook,

@@ -31,3 +31,25 @@ export function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promis
   });
   return Promise.race([Promise.resolve().then(() => work(controller.signal)), timedOut]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Settles with `work()`, or rejects with the signal's reason as soon as `signal` is aborted, for
+ * client libraries that take no signal (ccxt): the call may still run to its end, but its late
+ * answer (or failure) is ignored. Nothing starts when the signal is already aborted.
+ *
+ * @example
+ * ```ts
+ * const positions = await untilAborted(signal, () => exchange.fetchPositions());
+ * ```
+ */
+export function untilAborted<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve()
+      .then(work)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -12,6 +12,15 @@ export type BuiltInAdapterFactory = (argument: string | undefined, env: NodeJS.P
 
 const BUILT_IN = new Map<string, () => Promise<BuiltInAdapterFactory>>([
   ['alpaca', async () => (await import('./alpaca/index.js')).alpacaFromEnv],
+  [
+    'ccxt',
+    async () => {
+      const ccxt = await import('./ccxt/index.js');
+      // ccxt itself (a hundred exchanges, a second or more) is loaded here, bounded apart from making the adapter.
+      await ccxt.prepare();
+      return ccxt.ccxtFromEnv;
+    },
+  ],
 ]);
 
 /** A built-in adapter's name taken apart, and how to load its factory. */

@@ -101,8 +101,9 @@ export async function loadAdapter(
 }
 
 /**
- * A built-in adapter (`alpaca`, `alpaca:live`): its module and client library are imported now,
- * bounded like a module's factory. Bad input (no credentials, a bad argument, the client library
+ * A built-in adapter (`alpaca`, `alpaca:live`, `ccxt:<exchangeId>`): its module and client library
+ * are imported now, then the adapter is made, each bounded like a module's factory (importing ccxt
+ * alone can take seconds). Bad input (no credentials, a bad argument or setting, the client library
  * not installed) stays a ValidationError (exit 2); anything else is an outside failure (exit 5).
  */
 async function loadBuiltIn(name: string, builtIn: BuiltInAdapter, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ExternalSystem> {
@@ -110,14 +111,8 @@ async function loadBuiltIn(name: string, builtIn: BuiltInAdapter, env: NodeJS.Pr
   const tooSlow = () =>
     (timedOut = new ExternalError(`--adapter: loading the ${name} adapter did not finish within ${timeoutMs} ms`, 'timeout'));
   try {
-    return await withTimeout(
-      timeoutMs,
-      async () => {
-        const factory = await builtIn.load();
-        return factory(builtIn.argument, env);
-      },
-      tooSlow,
-    );
+    const factory = await withTimeout(timeoutMs, () => builtIn.load(), tooSlow);
+    return await withTimeout(timeoutMs, () => factory(builtIn.argument, env), tooSlow);
   } catch (error) {
     if (error === timedOut || error instanceof ValidationError) throw error;
     const failure = error instanceof ExternalError ? error.failure : 'unreachable';
@@ -196,7 +191,10 @@ export function registerReconcileCommands(program: Command, io: Io): void {
   program
     .command('reconcile')
     .description('compare the book with the outside system and heal it, through your adapter module')
-    .requiredOption('--adapter <module>', 'alpaca[:live], or a JS module exporting an ExternalSystem (see README "Reconciliation")')
+    .requiredOption(
+      '--adapter <module>',
+      'alpaca[:live], ccxt:<exchangeId>, or a JS module exporting an ExternalSystem (see README "Reconciliation")',
+    )
     .option('--every <duration>', 'keep reconciling at this interval, e.g. 30s, 5m (never two runs at once)')
     .option('--times <n>', 'with --every: stop after n runs')
     .option('--dry-run', 'print the plan; change nothing')
