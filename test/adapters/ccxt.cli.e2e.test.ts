@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ptrack } from '../helpers/cli.js';
 import { BinanceVenue } from '../helpers/binanceVenue.js';
@@ -174,4 +176,63 @@ describe('#12 ptrack reconcile --adapter ccxt:binanceusdm', () => {
     expect(unknown.code, unknown.stderr).toBe(2);
     expect(unknown.stderr).toContain('exchangeId: expected one of ccxt');
   }, 60_000);
+});
+
+describe('#12 ccxt is loaded only when named', () => {
+  it('ptrack --help and ptrack status never resolve ccxt; --adapter ccxt:binanceusdm does (traced by a module resolve hook)', async ({
+    onTestFinished,
+  }) => {
+    const w = await world(onTestFinished);
+    const trace = join(w.dir, 'resolved.txt');
+    writeFileSync(
+      join(w.dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  appendFileSync(${JSON.stringify(trace)}, specifier + '\\n');\n  return next(specifier, context);\n}\n`,
+    );
+    writeFileSync(
+      join(w.dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(w.dir, 'hooks.mjs')).href)});\n`,
+    );
+    const bin = fileURLToPath(new URL('../../bin/ptrack.js', import.meta.url));
+    const store = `sqlite:${w.db}`;
+    const resolvedBy = (args: string[]): Promise<string[]> =>
+      new Promise((resolve) => {
+        writeFileSync(trace, '');
+        execFile(
+          process.execPath,
+          ['--import', pathToFileURL(join(w.dir, 'register.mjs')).href, bin, ...args],
+          {
+            cwd: w.dir,
+            env: {
+              ...process.env,
+              PTRACK_CONFIG: undefined,
+              LOG_LEVEL: 'silent',
+              PTRACK_CCXT_URL: base,
+              PTRACK_CCXT_RATE_LIMIT: '0',
+              PTRACK_CCXT_POSITION_MODE: 'netting',
+            },
+            timeout: 40_000,
+          },
+          () =>
+            resolve(
+              readFileSync(trace, 'utf8')
+                .split('\n')
+                .filter((l) => l !== ''),
+            ),
+        );
+      });
+    // The package, by name (this worktree's own path may contain the word).
+    const isCcxt = (s: string): boolean => s === 'ccxt' || s.startsWith('ccxt/');
+    const help = await resolvedBy(['--help']);
+    expect(help.length).toBeGreaterThan(0); // the hook saw the CLI load
+    expect(help.filter(isCcxt)).toEqual([]);
+    expect((await resolvedBy(['--store', store, 'status'])).filter(isCcxt)).toEqual([]);
+    expect(await resolvedBy(['--store', store, 'reconcile', '--adapter', 'ccxt:binanceusdm', '--dry-run'])).toContain('ccxt');
+  }, 90_000);
+
+  it('the CLI bundle imports ccxt only dynamically', () => {
+    const bundle = readFileSync(new URL('../../dist/cli/ptrack.mjs', import.meta.url), 'utf8');
+    expect(bundle).toContain('import("ccxt")');
+    expect(bundle).not.toMatch(/^import[^;]*["']ccxt["']/m);
+    expect(bundle).not.toMatch(/require\(["']ccxt["']\)/);
+  });
 });
