@@ -483,5 +483,16 @@ export {
   startProjections,
   type StartProjectionsOptions,
 } from './projections/index.js';
+export {
+  type ApiEvent,
+  type BookReadModel,
+  type GuardState,
+  isLoopback,
+  type RecoveryInfo,
+  type ServeLogger,
+  type ServerHandle,
+  startServer,
+  type StartServerOptions,
+} from './serve/index.js';
 export { deciderSpec, type DeciderSpecOptions, type GivenEvent } from './testing/index.js';
 export { createLogger, silentLogger, type Logger } from './log.js';

@@ -9,6 +9,7 @@ import { registerOrderCommands } from './commands/orders.js';
 import { registerProjectionCommands } from './commands/projections.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerReconcileCommands } from './commands/reconcile.js';
+import { registerServeCommand } from './commands/serve.js';
 import { strictUsage } from './args.js';
 import { processIo, type Io } from './io.js';
 
@@ -51,6 +52,7 @@ function buildProgram(io: Io): Command {
   registerDemoCommand(program, io);
   registerReconcileCommands(program, io);
   registerMigrateCommand(program, io);
+  registerServeCommand(program, io);
   const inherit = (cmd: Command): void => {
     strictUsage(cmd);
     for (const sub of cmd.commands) {

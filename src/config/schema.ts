@@ -27,6 +27,17 @@ export const TrackerConfig = z.strictObject({
       maxStateAgeSeconds: PositiveDurationSeconds.default(3600),
     })
     .default({ mode: 'sync', maxStateAgeSeconds: 3600 }),
+  /** `ptrack serve`: where it listens, its API token (write endpoints), and how often it archives and beats. */
+  serve: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Bearer token of the write endpoints (PTRACK_API_TOKEN overrides); null = read-only, loopback only. */
+      apiToken: z.string().min(16, 'must be at least 16 characters').max(512).nullable().default(null),
+      heartbeatSeconds: PositiveDurationSeconds.default(60),
+      archiveEverySeconds: PositiveDurationSeconds.default(60),
+    })
+    .default({ port: 8080, host: '127.0.0.1', apiToken: null, heartbeatSeconds: 60, archiveEverySeconds: 60 }),
   /** Where the read models (portfolio.json, equity.json, ...) live; null = the SQLite file's directory (./state for memory:). */
   stateDir: z.string().min(1).nullable().default(null),
   /** The read models' own settings (drawdown bands, first day of the week), defined with them. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSeconds } from '../events/index.js';
+import { DurationSeconds, MAX_DURATION_SECONDS } from '../events/index.js';
 import { WebhookUrl } from './alerts.js';
 import { ownValue } from '../_internals/records.js';
 
@@ -43,6 +43,13 @@ export const ReconcilePolicy = z.strictObject({
    */
   externalOrders: z.enum(['cancel', 'manual']).default('manual'),
   perSymbol: z.record(z.string(), Choices).default({}),
+  /** `ptrack serve` reconciles this often (seconds, at least 1; backs off while the outside system fails). */
+  everySeconds: z
+    .number()
+    .finite()
+    .min(1, 'must be at least 1 second')
+    .max(MAX_DURATION_SECONDS, `must be at most ${MAX_DURATION_SECONDS} seconds (100 years)`)
+    .default(300),
   /** POST every alert as JSON to this URL (optional). */
   webhookUrl: WebhookUrl.optional(),
 });
@@ -50,7 +57,10 @@ export type ReconcilePolicy = z.infer<typeof ReconcilePolicy>;
 export type ReconcilePolicyInput = z.input<typeof ReconcilePolicy>;
 
 /** The policy in force for one symbol. */
-export function policyFor(policy: ReconcilePolicy, symbol: string | undefined): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl'> {
+export function policyFor(
+  policy: ReconcilePolicy,
+  symbol: string | undefined,
+): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl' | 'everySeconds'> {
   const o = symbol === undefined ? undefined : ownValue(policy.perSymbol, symbol);
   return {
     orphans: o?.orphans ?? policy.orphans,

@@ -26,8 +26,8 @@ const seed = intFromEnv('PTRACK_FC_SEED', 20_261_201);
 const numRuns = intFromEnv('PTRACK_FC_RUNS', 800);
 const RUN_TIMEOUT_MS = 10_000;
 
-/** Commands that would run for good or start children: `demo` spawns processes, `--follow` follows. */
-const SKIPPED_COMMANDS = new Set(['help', 'demo']);
+/** Commands that would run for good or start children: `demo` spawns processes, `serve` and `--follow` run until a signal. */
+const SKIPPED_COMMANDS = new Set(['help', 'demo', 'serve']);
 const SKIPPED_FLAGS = new Set(['--help', '--verbose', '--follow']);
 
 interface CommandSpec {
