@@ -1,4 +1,5 @@
 import { checkRecoveryGate, decideRecovery } from './decideRecovery.js';
+import { decideAdoptExternalOrder } from './decideAdoptOrder.js';
 import { decideBreaker } from './decideBreaker.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
 import { decidePosition } from './decidePosition.js';
@@ -82,6 +83,8 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'RecordOrderLost':
     case 'RecordOrderLook':
       return decideOrder(command, state, context, now, source);
+    case 'AdoptExternalOrder':
+      return decideAdoptExternalOrder(command, state, context, source);
     case 'DisableSymbol':
     case 'EnableSymbol':
       return decideSymbol(command, state, source);

@@ -3,7 +3,7 @@ import type { EventData, Source } from '../events/index.js';
 import type { DecidedEvent } from './decided.js';
 import { pnlOf } from './pnl.js';
 import type { CommandOf } from './schemas.js';
-import type { BookState } from './state.js';
+import { bookOrderOf, type BookState } from './state.js';
 import { requireIn, requireNotIn } from './transitions.js';
 
 export type ReconcileCommand = CommandOf<
@@ -18,13 +18,6 @@ export type ReconcileCommand = CommandOf<
   | 'DetectExternalOrder'
   | 'RecordExternalOrderCanceled'
 >;
-
-/** Whether the book issued an order with this client order id (first) or venue id (second). */
-function isOurs(state: BookState, clientOrderId: string | undefined, externalOrderId: string): boolean {
-  if (clientOrderId !== undefined && state.orders.has(clientOrderId)) return true;
-  for (const o of state.orders.values()) if (o.externalOrderId === externalOrderId) return true;
-  return false;
-}
 
 /**
  * The reconciler's commands. Each checks the book as it is at append time, so a plan made
@@ -46,7 +39,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
       return [{ type: 'OrphanDetected', data }];
     }
     case 'DetectExternalOrder': {
-      if (isOurs(state, command.clientOrderId, command.externalOrderId)) {
+      if (bookOrderOf(state, command) !== undefined) {
         throw new InvalidTransitionError(
           `cannot record external order "${command.externalOrderId}": the book issued it (client order id ${command.clientOrderId ?? 'matched by venue id'}); it is one of ours, not external`,
           'order',

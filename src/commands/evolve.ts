@@ -464,23 +464,36 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       state.orphans.delete(event.data.positionId);
       break;
     case 'ExternalOrderDetected': {
-      const d = event.data;
-      if (!state.externalOrders.has(d.externalOrderId)) {
-        state.externalOrders.set(d.externalOrderId, {
-          externalOrderId: d.externalOrderId,
-          ...(d.clientOrderId === undefined ? {} : { clientOrderId: d.clientOrderId }),
-          symbol: d.symbol,
-          side: d.side,
-          quantity: d.quantity,
-          filledQuantity: d.filledQuantity,
-          detectedAt: at,
-        });
+      const { source: _source, runId: _runId, ...facts } = event.data;
+      if (!state.externalOrders.has(facts.externalOrderId)) {
+        state.externalOrders.set(facts.externalOrderId, Object.freeze({ ...facts, detectedAt: at }));
       }
       break;
     }
     case 'ExternalOrderCanceled':
       state.externalOrders.delete(event.data.externalOrderId);
       break;
+    case 'ExternalOrderAdopted': {
+      const { source: _source, runId: _runId, reason: _reason, venueClientOrderId, ...d } = event.data;
+      state.externalOrders.delete(d.externalOrderId);
+      if (state.orders.has(d.clientOrderId)) break;
+      // Adopted as the venue shows it, open; its fills so far are recorded after it, as any order's.
+      const order: Order = {
+        ...d,
+        orderKey: d.clientOrderId,
+        attempt: 1,
+        status: 'OPEN',
+        filledQuantity: 0,
+        fees: 0,
+        tradeIds: [],
+        requestedAt: at,
+        updatedAt: at,
+        origin: 'adopted',
+      };
+      if (venueClientOrderId !== undefined) order.venueClientOrderId = venueClientOrderId;
+      putOrder(state, Object.freeze(order));
+      break;
+    }
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

@@ -11,6 +11,7 @@ export {
   BOOK_STATE_VERSION,
   defaultLimits,
   LIVE_ORDER_STATUSES,
+  bookOrderOf,
 } from './state.js';
 export type {
   BookState,
@@ -26,6 +27,8 @@ export type {
   RecoveryGate,
   Order,
   OrderStatus,
+  ExternalOrderFacts,
+  ExternalOrderSeen,
   SignalRecord,
   SymbolBlock,
   SymbolControl,
@@ -35,7 +38,7 @@ export type { FoldableEvent } from './evolve.js';
 export { decide, groupOfSymbol } from './decide.js';
 export type { DecidedEvent, DecideContext } from './decided.js';
 export { pnlOf } from './pnl.js';
-export { clientOrderIdFor } from './clientOrderId.js';
+export { adoptedClientOrderId, adoptedPositionId, clientOrderIdFor } from './clientOrderId.js';
 export { isSignalProcessed, processedSignal } from './signals.js';
 export { bookDecider } from './bookDecider.js';
 export type { BookDecider, Decider } from './bookDecider.js';

@@ -422,6 +422,35 @@ export const RecordExternalOrderCanceled = z.strictObject({
   runId: RunId.optional(),
 });
 
+/**
+ * Make a detected external order the book's own (policy `adopt`): what the venue shows of it now.
+ * An entry order (the default) is for the position the venue names (`positionId`), else one of its
+ * own, tracked with an id derived from the venue order id; a `reduceOnly` one is for the position
+ * the venue names, else the one IN position of its symbol on the side it closes. Adopting
+ * records what is already true at the venue: no risk rule refuses it (its live part counts toward
+ * the caps from then on, like any live entry order). Adopting it again appends nothing.
+ */
+export const AdoptExternalOrder = z.strictObject({
+  type: z.literal('AdoptExternalOrder'),
+  commandId: CommandId,
+  externalOrderId: ExternalId,
+  /** The client order id the venue gave it, if any. */
+  clientOrderId: ExternalId.optional(),
+  /** The venue's id of the position it trades, when the venue names one; default: `adoptedPositionId(externalOrderId)` for an entry, the one IN position it closes for a reduce-only order. */
+  positionId: PositionId.optional(),
+  symbol: SymbolCode,
+  side: z.enum(['buy', 'sell']),
+  quantity: Quantity,
+  /** Default: `limit` when it has a limitPrice, else `market`. */
+  orderType: z.enum(['market', 'limit']).optional(),
+  limitPrice: Quantity.optional(),
+  /** The venue's average fill price so far, when it filled. */
+  price: NonNegative.optional(),
+  reduceOnly: z.boolean().default(false),
+  reason: Reason.optional(),
+  runId: RunId.optional(),
+});
+
 export const Command = z.discriminatedUnion('type', [
   Track,
   Enter,
@@ -458,6 +487,7 @@ export const Command = z.discriminatedUnion('type', [
   SetProtection,
   DetectExternalOrder,
   RecordExternalOrderCanceled,
+  AdoptExternalOrder,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -90,6 +90,8 @@ const OrderJson = z.looseObject({
   updatedAt: Text,
   statusBeforeCancel: z.enum(['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED']).optional(),
   missedLooks: z.number().int().nonnegative().optional(),
+  origin: z.literal('adopted').optional(),
+  venueClientOrderId: Text.optional(),
 });
 
 const entries = <V extends z.ZodType>(value: V) => z.array(z.tuple([Text, value]));
@@ -113,6 +115,7 @@ export const BookStateJsonSchema = z.looseObject({
       side: z.enum(['buy', 'sell']),
       quantity: Num,
       filledQuantity: Num,
+      price: Num.optional(),
       detectedAt: Text,
     }),
   ).optional(),
@@ -134,9 +137,9 @@ export const BookStateJsonSchema = z.looseObject({
 
 /**
  * Version of the stored snapshot (`{ checksum, book }`); a snapshot of another version (the
- * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4, without the order count of version 5) is ignored and the log replayed.
+ * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4, without the order count of version 5, without adopted orders of version 6) is ignored and the log replayed.
  */
-export const BOOK_SNAPSHOT_VERSION = 6;
+export const BOOK_SNAPSHOT_VERSION = 7;
 
 const StoredSnapshot = z.strictObject({ checksum: z.string().regex(/^fnv64:[0-9a-f]{16}$/), book: z.unknown() });
 

@@ -1,5 +1,5 @@
 import { CowMap } from './_internals/cowMap.js';
-import type { Side, TrailingStop, TrailingStopSpec } from '../events/index.js';
+import type { EventData, Side, TrailingStop, TrailingStopSpec } from '../events/index.js';
 import { definedFields } from '../_internals/definedFields.js';
 
 /*
@@ -125,6 +125,10 @@ export interface Order {
   missedLooks?: number;
   /** What it was when a cancel was requested (PENDING_CANCEL): whether the venue had accepted it, whether it had filled. */
   statusBeforeCancel?: 'PENDING_SUBMIT' | 'OPEN' | 'PARTIALLY_FILLED';
+  /** `adopted`: placed outside the book and adopted (ExternalOrderAdopted), so the venue knows it by its venue id; absent for the book's own requests. */
+  origin?: 'adopted';
+  /** An adopted order's client order id at the venue, when the venue gave it one. */
+  venueClientOrderId?: string;
 }
 
 /** Why and since when one side of a symbol is disabled. */
@@ -201,14 +205,16 @@ export interface BookState {
   lastReconciledAt?: string;
 }
 
-/** An external order as the book remembers it (ExternalOrderDetected). */
-export interface ExternalOrderSeen {
-  externalOrderId: string;
-  clientOrderId?: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  quantity: number;
-  filledQuantity: number;
+/**
+ * What the venue showed of an order the book never issued: the facts of ExternalOrderDetected
+ * (its venue id, the client order id the venue gave it if any, symbol, side, quantity, filled
+ * quantity, price), without who recorded them. The book's memory of it and reconciliation's
+ * report of it both start from these.
+ */
+export type ExternalOrderFacts = Omit<EventData<'ExternalOrderDetected'>, 'source' | 'runId'>;
+
+/** An external order as the book remembers it (ExternalOrderDetected): its facts and when it was detected. */
+export interface ExternalOrderSeen extends ExternalOrderFacts {
   detectedAt: string;
 }
 
@@ -318,7 +324,7 @@ export function freezeBookState(state: BookState): BookState {
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 5;
+export const BOOK_STATE_VERSION = 6;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {
@@ -453,4 +459,15 @@ export function dropOrdersOf(state: BookState, positionId: string): void {
     if (rest.length === 0) state.orderKeys.delete(order.orderKey);
     else state.orderKeys.set(order.orderKey, Object.freeze(rest));
   }
+}
+
+/**
+ * The book's order a venue order is, if any: by the client order id it carries (first), else by
+ * its venue id. An adopted order matches by its venue id (its key may be one the book derived).
+ */
+export function bookOrderOf(state: BookState, o: { clientOrderId?: string | undefined; externalOrderId: string }): Order | undefined {
+  const byClient = o.clientOrderId === undefined ? undefined : state.orders.get(o.clientOrderId);
+  if (byClient !== undefined) return byClient;
+  for (const ours of state.orders.values()) if (ours.externalOrderId === o.externalOrderId) return ours;
+  return undefined;
 }

@@ -48,6 +48,7 @@ export const verbs: Record<Command['type'], string> = {
   RecordOrderLook: 'record a look-up of order',
   DetectExternalOrder: 'record external order',
   RecordExternalOrderCanceled: 'record the cancel of external order',
+  AdoptExternalOrder: 'adopt external order',
   SetProtection: 'set the protection of',
 };
 

@@ -434,6 +434,32 @@ export const ExternalOrderCanceled = z.strictObject({
   source: Source,
 });
 
+/**
+ * A detected external order became the book's own (policy `adopt`): created in the book as OPEN at
+ * the venue, with the venue's ids, for `positionId` (an entry's position is tracked first, its id
+ * derived from the venue id; a reduce-only order is for the one IN position it can close). Its fills
+ * so far and later are recorded as any order's (OrderFilled), and the in-flight resolution follows
+ * it by its venue id. `clientOrderId` is the book's key for it: the venue's client order id when it
+ * gave one that fits, else one derived from the venue id; `venueClientOrderId` is the venue's own.
+ */
+export const ExternalOrderAdopted = z.strictObject({
+  clientOrderId: ClientOrderId,
+  venueClientOrderId: ExternalId.optional(),
+  externalOrderId: ExternalId,
+  positionId: PositionId,
+  symbol: SymbolCode,
+  side: OrderSide,
+  intent: OrderIntent,
+  orderType: OrderType,
+  quantity: Quantity,
+  limitPrice: Quantity.optional(),
+  /** The price its risk is judged at while it is live: the venue's average fill price, else its limit price. */
+  referencePrice: Quantity.optional(),
+  reason: Reason.optional(),
+  runId: z.string().min(1).optional(),
+  source: Source,
+});
+
 /** Every event type of the trade log, by name. */
 export const eventDataSchemas = {
   PositionTracked,
@@ -471,6 +497,7 @@ export const eventDataSchemas = {
   ProtectionSet,
   ExternalOrderDetected,
   ExternalOrderCanceled,
+  ExternalOrderAdopted,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

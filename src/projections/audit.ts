@@ -1,4 +1,4 @@
-import type { BookState, BookStateJson } from '../commands/index.js';
+import type { BookState, BookStateJson, ExternalOrderFacts } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import {
   BookFold,
@@ -19,8 +19,8 @@ import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
 
-/** 5: leaks dated from the best evidence, with a cause, value x time as segments, late fills as episodes, totals by cause, symbol and day. */
-const SHAPE = 5;
+/** 5: leaks dated from the best evidence, with a cause, value x time as segments, late fills as episodes, totals by cause, symbol and day; 6: external orders. */
+const SHAPE = 6;
 
 /**
  * When a leak began, from the best evidence the log holds: the venue's own open or close time
@@ -142,6 +142,22 @@ export interface OrderIncident {
   lateSeconds?: number;
 }
 
+/**
+ * An order at the venue that the book never issued (placed by hand, or by another program), from
+ * its detection to what the policy made of it: `open` (left alone so far: policy `manual`, or a
+ * cancel or an adoption that failed), `canceled` at the venue by reconciliation, or `adopted` into
+ * the book (`adoptedAs`: the book's order and position from then on). A venue id detected again
+ * after it was resolved opens a new incident.
+ */
+export interface ExternalOrderIncident extends ExternalOrderFacts {
+  detectedAt: string;
+  detectedPosition: number;
+  resolution: 'open' | 'canceled' | 'adopted';
+  resolvedAt: string | null;
+  resolvedPosition: number | null;
+  adoptedAs?: { clientOrderId: string; positionId: string };
+}
+
 export interface AuditBookState {
   orphans: OrphanEpisode[];
   phantoms: PhantomEpisode[];
@@ -149,6 +165,7 @@ export interface AuditBookState {
   drift: DriftRecord[];
   reconciliations: ReconciliationRecord[];
   orders: OrderIncident[];
+  externalOrders: ExternalOrderIncident[];
   /** Position id -> index of its unresolved episode. */
   openOrphans: Map<string, number>;
   openPhantoms: Map<string, number>;
@@ -159,6 +176,8 @@ export interface AuditBookState {
   unclear: Map<string, string | null>;
   /** Ids the looks listed as dust (an orphan of one of them later is dust that grew). */
   dust: Set<string>;
+  /** Venue id -> index of its unresolved external order. */
+  openExternal: Map<string, number>;
 }
 
 export interface AuditState {
@@ -176,6 +195,7 @@ export interface AuditTotals {
   drift: { count: number; absDelta: number };
   reconciliations: { count: number; lastCompletedAt: string | null };
   orders: { rejected: number; lost: number; canceledWithFills: number; lateFills: number };
+  externalOrders: { count: number; open: number; canceled: number; adopted: number };
   /** Every leak episode (orphans, phantoms, late fills): how much value x time, how much of it healed automatically, by cause, symbol and day. */
   leaks: LeakTotalsByKey;
 }
@@ -194,6 +214,8 @@ export interface AuditBook {
   reconciliations: ReconciliationRecord[];
   orders: OrderIncident[];
   looks: AuditLooks;
+  /** Every external order with how long it lasted (open ones until `asOf`). */
+  externalOrders: (ExternalOrderIncident & { durationSeconds: number })[];
   totals: AuditTotals;
 }
 
@@ -255,10 +277,12 @@ function newBook(): AuditBookState {
     drift: [],
     reconciliations: [],
     orders: [],
+    externalOrders: [],
     openOrphans: new Map(),
     openPhantoms: new Map(),
     unclear: new Map(),
     dust: new Set(),
+    openExternal: new Map(),
   };
 }
 
@@ -266,6 +290,39 @@ function newBook(): AuditBookState {
 function oursExplains(state: BookState, positionId: string): boolean {
   for (const o of state.orders.values()) if (o.positionId === positionId) return true;
   return false;
+}
+
+/** An external order's incident: opened by its detection, resolved by a cancel or an adoption (one never detected resolves nothing, as in the book). */
+function externalOrderEvent(b: AuditBookState, event: RecordedEvent): void {
+  const at = event.metadata.recordedAt;
+  if (event.type === 'ExternalOrderDetected') {
+    const { source: _source, runId: _runId, ...facts } = event.data;
+    if (b.openExternal.has(facts.externalOrderId)) return;
+    b.openExternal.set(facts.externalOrderId, b.externalOrders.length);
+    b.externalOrders.push({
+      ...facts,
+      detectedAt: at,
+      detectedPosition: event.position,
+      resolution: 'open',
+      resolvedAt: null,
+      resolvedPosition: null,
+    });
+    return;
+  }
+  if (event.type !== 'ExternalOrderCanceled' && event.type !== 'ExternalOrderAdopted') return;
+  const i = b.openExternal.get(event.data.externalOrderId);
+  const e = i === undefined ? undefined : b.externalOrders[i];
+  if (e === undefined) return;
+  b.openExternal.delete(e.externalOrderId);
+  e.resolvedAt = at;
+  e.resolvedPosition = event.position;
+  if (event.type === 'ExternalOrderCanceled') {
+    e.resolution = 'canceled';
+    e.filledQuantity = event.data.filledQuantity;
+  } else {
+    e.resolution = 'adopted';
+    e.adoptedAs = { clientOrderId: event.data.clientOrderId, positionId: event.data.positionId };
+  }
 }
 
 function openOrphan(
@@ -423,7 +480,12 @@ function totalsOf(book: Omit<AuditBook, 'totals' | 'looks'>, timeZone: string, a
     reconciliations: { count: 0, lastCompletedAt: null },
     orders: { rejected: 0, lost: 0, canceledWithFills: 0, lateFills: 0 },
     leaks: leakTotals([...book.orphans, ...book.phantoms, ...book.lateFills], { timeZone, asOf }),
+    externalOrders: { count: 0, open: 0, canceled: 0, adopted: 0 },
   };
+  for (const e of book.externalOrders) {
+    t.externalOrders.count += 1;
+    t.externalOrders[e.resolution] += 1;
+  }
   for (const o of book.orders) {
     if (o.kind === 'rejected') t.orders.rejected += 1;
     else if (o.kind === 'lost') t.orders.lost += 1;
@@ -457,7 +519,8 @@ function totalsOf(book: Omit<AuditBook, 'totals' | 'looks'>, timeZone: string, a
  * time, the fill's, or the looks around it, with both bounds), when and how it was resolved, and
  * value x time from its start (open ones accrue until `asOf`, the latest event time); totals per
  * book, per cause, per symbol and per day, and how much of it reconciliation healed. Also every
- * drift correction, every reconciliation run, and the order incidents.
+ * drift correction, every reconciliation run, the order incidents, and every external order
+ * (detected when, resolved when and how: open, canceled or adopted).
  *
  * @example
  * ```ts
@@ -586,11 +649,12 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'RecoveryRequired':
         case 'RecoveryAcknowledged':
         case 'PositionIncreased':
+          break;
         case 'OrderRejected':
         case 'OrderCanceled':
         case 'OrderLost': {
           // What the book made of it (a report about an order it does not hold, or no longer live, changed nothing).
-          const o = step.state.orders.get((event.data as { clientOrderId: string }).clientOrderId);
+          const o = step.state.orders.get(event.data.clientOrderId);
           const kind =
             event.type === 'OrderRejected'
               ? 'rejected'
@@ -622,10 +686,12 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         }
         case 'OrderFilled': {
           // A fill the bot heard of itself is source local; one that reconciliation or startup
-          // recovery found at the venue was recorded late. Only a fill the book took counts.
+          // recovery found at the venue was recorded late. Only a fill the book took counts, and
+          // not one of an adopted order (the bot never placed it: its incident is the external order's).
           const d = event.data;
           const o = step.state.orders.get(d.clientOrderId);
-          if (d.source === 'local' || o === undefined || o.updatedAt !== at || !o.tradeIds.includes(d.tradeId)) break;
+          if (d.source === 'local' || o === undefined || o.origin === 'adopted' || o.updatedAt !== at || !o.tradeIds.includes(d.tradeId))
+            break;
           const r: OrderIncident = {
             kind: 'late_fill',
             clientOrderId: o.clientOrderId,
@@ -677,9 +743,12 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'SymbolDisabled':
         case 'SymbolEnabled':
         case 'OrderLookedUp':
+        case 'ProtectionSet':
+          break;
         case 'ExternalOrderDetected':
         case 'ExternalOrderCanceled':
-        case 'ProtectionSet':
+        case 'ExternalOrderAdopted':
+          externalOrderEvent(b, event);
           break;
         default: {
           const _exhaustive: never = event;
@@ -705,6 +774,11 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
             drift: b.drift.map((r) => ({ ...r })),
             reconciliations: b.reconciliations.map((r) => ({ ...r, counts: { ...r.counts } })),
             orders: b.orders.map((o) => ({ ...o })),
+            externalOrders: b.externalOrders.map((e) => ({
+              ...e,
+              ...(e.adoptedAs ? { adoptedAs: { ...e.adoptedAs } } : {}),
+              durationSeconds: secondsFrom(e.detectedAt, e.resolvedAt ?? asOf),
+            })),
           };
           const looks: AuditLooks = { unclear: [...b.unclear], dust: [...b.dust] };
           return [id, { ...book, looks, totals: totalsOf(book, options.timeZone, asOf) }];
@@ -726,7 +800,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           !Array.isArray(v.drift) ||
           !Array.isArray(v.reconciliations) ||
           !Array.isArray(v.orders) ||
-          !isLooks(v.looks)
+          !isLooks(v.looks) ||
+          !Array.isArray(v.externalOrders)
         ) {
           throw new Error(`audit: book "${id}" is malformed`);
         }
@@ -739,6 +814,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         b.orders = v.orders;
         b.unclear = new Map(v.looks.unclear);
         b.dust = new Set(v.looks.dust);
+        b.externalOrders = v.externalOrders.map(({ durationSeconds: _d, ...e }) => e);
+        b.externalOrders.forEach((e, i) => e.resolution === 'open' && b.openExternal.set(e.externalOrderId, i));
         b.orphans.forEach((e, i) => e.resolution === 'open' && b.openOrphans.set(e.positionId, i));
         b.phantoms.forEach((e, i) => e.resolution === 'open' && b.openPhantoms.set(e.positionId, i));
         audit.set(id, b);

@@ -1,5 +1,5 @@
-import type { BookStateJson, Order, OrderStatus } from '../commands/index.js';
-import type { RecordedEvent } from '../events/index.js';
+import type { BookStateJson, ExternalOrderFacts, Order, OrderStatus } from '../commands/index.js';
+import { eventKinds, isOrderEvent, type OrderEvent, type RecordedEvent } from '../events/index.js';
 import { BookFold, byKey, sortedEntries, type Unchecked, foldLimits, laterOf, bookStageKey, type FoldStep } from './_internals/bookFold.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
@@ -13,8 +13,8 @@ import { recordFrom } from '../_internals/records.js';
  * fill with its price and fee (the book keeps only trade ids).
  */
 
-/** Shape of orders.json's data; bump when it changes. */
-const SHAPE = 1;
+/** Shape of orders.json's data; bump when it changes (2: external orders, and `adopted` in the totals). */
+const SHAPE = 2;
 
 /** How many finished orders each book keeps in orders.json (newest first): older ones drop out. */
 export const ORDERS_RECENT_FINISHED = 100;
@@ -79,6 +79,8 @@ export interface FillView {
 export interface OrdersTotals {
   /** Orders requested in the book's life (a repeated OrderRequested counts once). */
   requested: number;
+  /** Orders adopted from the venue (ExternalOrderAdopted) in the book's life; they are not among `requested`. */
+  adopted: number;
   inFlight: number;
   open: number;
   filled: number;
@@ -90,6 +92,30 @@ export interface OrdersTotals {
   fills: number;
 }
 
+/**
+ * An order at the venue that the book never issued, as reconciliation recorded it: its facts when
+ * detected, and what the policy made of it: `open` (detected and left alone: policy `manual`, or a
+ * cancel or an adoption that failed), `canceled` (ExternalOrderCanceled) or `adopted`
+ * (ExternalOrderAdopted: from then on it is the book's order `adoptedAs.clientOrderId`, listed with
+ * the others).
+ */
+export interface ExternalOrderView extends ExternalOrderFacts {
+  detectedAt: string;
+  /** Log position of its ExternalOrderDetected. */
+  detectedPosition: number;
+  outcome: 'open' | 'canceled' | 'adopted';
+  resolvedAt?: string;
+  adoptedAs?: { clientOrderId: string; positionId: string };
+}
+
+/** The external orders of a book: the open ones (oldest first), the last resolved ones (newest first), and counts over the book's life. */
+export interface ExternalOrdersSection {
+  open: ExternalOrderView[];
+  /** The last {@link ORDERS_RECENT_FINISHED} canceled or adopted, newest first. */
+  recentlyResolved: ExternalOrderView[];
+  totals: { detected: number; open: number; canceled: number; adopted: number };
+}
+
 export interface OrdersBook {
   inFlight: OrderView[];
   open: OrderView[];
@@ -98,6 +124,7 @@ export interface OrdersBook {
   /** The last {@link ORDERS_RECENT_FILLS} fills, newest first. */
   fills: FillView[];
   totals: OrdersTotals;
+  externalOrders: ExternalOrdersSection;
 }
 
 export interface OrdersData {
@@ -115,6 +142,11 @@ interface OrdersBookState {
   /** Fills, oldest first (bounded). */
   fills: FillView[];
   totals: OrdersTotals;
+  /** External orders not resolved yet, by venue id, oldest detection first. */
+  externalOpen: Map<string, ExternalOrderView>;
+  /** Resolved external orders by venue id, oldest resolution first (bounded). */
+  externalResolved: Map<string, ExternalOrderView>;
+  externalTotals: ExternalOrdersSection['totals'];
 }
 
 export interface OrdersState {
@@ -125,6 +157,7 @@ export interface OrdersState {
 
 const newTotals = (): OrdersTotals => ({
   requested: 0,
+  adopted: 0,
   inFlight: 0,
   open: 0,
   filled: 0,
@@ -135,7 +168,17 @@ const newTotals = (): OrdersTotals => ({
   fills: 0,
 });
 
-const newBook = (): OrdersBookState => ({ live: new Map(), finished: new Map(), fills: [], totals: newTotals() });
+const newExternalTotals = (): ExternalOrdersSection['totals'] => ({ detected: 0, open: 0, canceled: 0, adopted: 0 });
+
+const newBook = (): OrdersBookState => ({
+  live: new Map(),
+  finished: new Map(),
+  fills: [],
+  totals: newTotals(),
+  externalOpen: new Map(),
+  externalResolved: new Map(),
+  externalTotals: newExternalTotals(),
+});
 
 function viewOf(order: Order, requestedPosition: number): OrderView {
   const { tradeIds, ...rest } = order;
@@ -187,7 +230,7 @@ function finish(book: OrdersBookState, view: OrderView, event: RecordedEvent): v
   }
 }
 
-function orderEvent(book: OrdersBookState, event: RecordedEvent & { data: { clientOrderId: string } }, step: FoldStep): void {
+function orderEvent(book: OrdersBookState, event: OrderEvent, step: FoldStep): void {
   const id = event.data.clientOrderId;
   // The order as the book's evolve left it: an event about an order the book does not hold
   // (never requested, or gone with its archived position) changed nothing there, nor here.
@@ -195,10 +238,10 @@ function orderEvent(book: OrdersBookState, event: RecordedEvent & { data: { clie
   if (order === undefined) return;
   const live = book.live.get(id);
   const finished = live === undefined ? book.finished.get(id) : undefined;
-  if (event.type === 'OrderRequested') {
-    // A repeated request of a live order is ignored by the book too.
+  if (event.type === 'OrderRequested' || event.type === 'ExternalOrderAdopted') {
+    // A repeated request (or adoption) of a live order is ignored by the book too.
     if (live !== undefined) return;
-    book.totals.requested += 1;
+    book.totals[event.type === 'OrderRequested' ? 'requested' : 'adopted'] += 1;
     book.finished.delete(id);
     book.live.set(id, viewOf(order, event.position));
     return;
@@ -232,53 +275,40 @@ function orderEvent(book: OrdersBookState, event: RecordedEvent & { data: { clie
   }
 }
 
-function isOrderEvent(event: RecordedEvent): event is RecordedEvent & { data: { clientOrderId: string } } {
-  switch (event.type) {
-    case 'OrderRequested':
-    case 'OrderAccepted':
-    case 'OrderRejected':
-    case 'OrderFilled':
-    case 'OrderCancelRequested':
-    case 'OrderCanceled':
-    case 'OrderExpired':
-    case 'OrderLost':
-    case 'OrderLookedUp':
-      return true;
-    case 'PositionTracked':
-    case 'PositionEntered':
-    case 'PositionValued':
-    case 'PositionExited':
-    case 'PositionSkipped':
-    case 'PositionArchived':
-    case 'PositionIncreased':
-    case 'OrphanDetected':
-    case 'ExternalOrderDetected':
-    case 'ExternalOrderCanceled':
-    case 'OrphanAdopted':
-    case 'OrphanClosed':
-    case 'PhantomSuspected':
-    case 'PhantomDismissed':
-    case 'PhantomCleared':
-    case 'DriftCorrected':
-    case 'ReconciliationCompleted':
-    case 'CircuitBreakerTripped':
-    case 'CircuitBreakerReset':
-    case 'CooldownStarted':
-    case 'Heartbeat':
-    case 'RecoveryRequired':
-    case 'RecoveryAcknowledged':
-    case 'SymbolDisabled':
-    case 'SymbolEnabled':
-    case 'ProtectionSet':
-      return false;
-    default: {
-      const _exhaustive: never = event;
-      return _exhaustive;
-    }
+/** ExternalOrderDetected opens a view (a second detection of an open one changes nothing, as in the book); a cancel or an adoption resolves it. */
+function externalOrderEvent(book: OrdersBookState, event: RecordedEvent): void {
+  const at = event.metadata.recordedAt;
+  if (event.type === 'ExternalOrderDetected') {
+    const { source: _source, runId: _runId, ...facts } = event.data;
+    if (book.externalOpen.has(facts.externalOrderId)) return;
+    book.externalTotals.detected += 1;
+    book.externalOpen.set(facts.externalOrderId, { ...facts, detectedAt: at, detectedPosition: event.position, outcome: 'open' });
+    return;
+  }
+  if (event.type !== 'ExternalOrderCanceled' && event.type !== 'ExternalOrderAdopted') return;
+  const id = event.data.externalOrderId;
+  const open = book.externalOpen.get(id);
+  // A resolution of an order never detected (or resolved already) changed nothing in the book either.
+  if (open === undefined) return;
+  book.externalOpen.delete(id);
+  const view: ExternalOrderView = { ...open, resolvedAt: at, outcome: event.type === 'ExternalOrderCanceled' ? 'canceled' : 'adopted' };
+  if (event.type === 'ExternalOrderCanceled') {
+    view.filledQuantity = event.data.filledQuantity;
+    book.externalTotals.canceled += 1;
+  } else {
+    view.adoptedAs = { clientOrderId: event.data.clientOrderId, positionId: event.data.positionId };
+    book.externalTotals.adopted += 1;
+  }
+  book.externalResolved.set(id, view);
+  if (book.externalResolved.size > ORDERS_RECENT_FINISHED) {
+    const oldest = book.externalResolved.keys().next();
+    if (!oldest.done) book.externalResolved.delete(oldest.value);
   }
 }
 
 const newestFirst = <T>(items: Iterable<T>): T[] => [...items].reverse();
+
+const copyExternal = (v: ExternalOrderView): ExternalOrderView => ({ ...v, ...(v.adoptedAs ? { adoptedAs: { ...v.adoptedAs } } : {}) });
 
 function renderBook(b: OrdersBookState): OrdersBook {
   const inFlight: OrderView[] = [];
@@ -290,6 +320,11 @@ function renderBook(b: OrdersBookState): OrdersBook {
     recentlyFinished: newestFirst(b.finished.values()).map((o) => ({ ...o })),
     fills: newestFirst(b.fills.slice(-ORDERS_RECENT_FILLS)).map((f) => ({ ...f })),
     totals: { ...b.totals, inFlight: inFlight.length, open: open.length },
+    externalOrders: {
+      open: [...b.externalOpen.values()].map(copyExternal),
+      recentlyResolved: newestFirst(b.externalResolved.values()).map(copyExternal),
+      totals: { ...b.externalTotals, open: b.externalOpen.size },
+    },
   };
 }
 
@@ -317,6 +352,7 @@ export function ordersProjection(options: ProjectionOptions): Projection<OrdersS
       let b = state.orders.get(step.book);
       if (b === undefined) state.orders.set(step.book, (b = newBook()));
       if (isOrderEvent(event)) orderEvent(b, event, step);
+      if (eventKinds[event.type] === 'externalOrder' || event.type === 'ExternalOrderAdopted') externalOrderEvent(b, event);
       return state;
     },
     toJson(state: OrdersState): Omit<OrdersData, 'fold'> {
@@ -337,7 +373,11 @@ export function ordersProjection(options: ProjectionOptions): Projection<OrdersS
           Array.isArray(v.recentlyFinished) &&
           Array.isArray(v.fills) &&
           typeof (v.totals as unknown) === 'object' &&
-          (v.totals as unknown) !== null;
+          (v.totals as unknown) !== null &&
+          typeof (v.externalOrders as unknown) === 'object' &&
+          (v.externalOrders as unknown) !== null &&
+          Array.isArray(v.externalOrders.open) &&
+          Array.isArray(v.externalOrders.recentlyResolved);
         if (!ok) throw new Error(`orders: book "${id}" is malformed`);
         const b = newBook();
         // Live orders in the order they were requested (the log position of their OrderRequested).
@@ -346,6 +386,9 @@ export function ordersProjection(options: ProjectionOptions): Projection<OrdersS
         for (const o of newestFirst(v.recentlyFinished)) b.finished.set(o.clientOrderId, o);
         b.fills = newestFirst(v.fills);
         b.totals = { ...newTotals(), ...v.totals };
+        for (const o of v.externalOrders.open) b.externalOpen.set(o.externalOrderId, o);
+        for (const o of newestFirst(v.externalOrders.recentlyResolved)) b.externalResolved.set(o.externalOrderId, o);
+        b.externalTotals = { ...newExternalTotals(), ...v.externalOrders.totals };
         orders.set(id, b);
       }
       return { asOf: d.asOf ?? null, fold: new BookFold(limits), orders };

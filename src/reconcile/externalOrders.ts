@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { IsoTime, Money, NonNegative, PositionId, Quantity, SymbolCode, withoutControls } from '../events/index.js';
+import type { Order } from '../commands/index.js';
 import type { ExternalError } from '../errors/index.js';
 
 /** An id the venue or the caller gives an order or a trade: 1..200 characters, no control characters. */
@@ -40,6 +41,18 @@ const ExternalOrderFields = z.object({
   status: ExternalOrderStatus,
   createdAt: IsoTime.optional(),
   updatedAt: IsoTime.optional(),
+  /**
+   * What an adopted order becomes in the book (optional; venues that say nothing here are read as
+   * below): the venue's id of the position it trades (a venue that keys positions by id names it,
+   * and reconciliation matches positions by id; absent: one derived from the venue order id), the
+   * venue's order type (`market` and `limit` are kept; any other word, such as `stop`, is taken as
+   * `limit` when it has a limit price, else `market`), its limit price, and whether it is
+   * reduce-only (absent: an entry).
+   */
+  positionId: PositionId.optional(),
+  type: ExternalId.optional(),
+  limitPrice: Quantity.optional(),
+  reduceOnly: z.boolean().optional(),
 });
 
 /** More filled than ordered is a contradiction, in a full order or in an acknowledgement that names both. */
@@ -142,6 +155,37 @@ export type ExternalOrderRef = { clientOrderId: string } | { externalOrderId: st
 export interface CancelOrderRef {
   clientOrderId: string;
   externalOrderId?: string;
+}
+
+/**
+ * How the venue is asked about one of the book's orders: by its client order id, except an adopted
+ * order, which the book may know by a key of its own (the venue gave it no client order id, or one
+ * too long): that one is asked for by its venue id.
+ *
+ * @example
+ * ```ts
+ * await guarded.getOrder(lookupRefOf(order));
+ * ```
+ */
+export function lookupRefOf(order: Pick<Order, 'clientOrderId' | 'externalOrderId' | 'origin'>): ExternalOrderRef {
+  if (order.origin === 'adopted' && order.externalOrderId !== undefined) return { externalOrderId: order.externalOrderId };
+  return { clientOrderId: order.clientOrderId };
+}
+
+/**
+ * What a cancel of one of the book's orders names: the client order id the venue knows it by (an
+ * adopted order's own at the venue, when it has one) and its venue id when known.
+ *
+ * @example
+ * ```ts
+ * await guarded.cancelOrder(cancelRefOf(order));
+ * ```
+ */
+export function cancelRefOf(order: Pick<Order, 'clientOrderId' | 'externalOrderId' | 'venueClientOrderId'>): CancelOrderRef {
+  return {
+    clientOrderId: order.venueClientOrderId ?? order.clientOrderId,
+    ...(order.externalOrderId === undefined ? {} : { externalOrderId: order.externalOrderId }),
+  };
 }
 
 /** What `listFills` asks for: the fills at or after `since` (ISO-8601), or every fill the venue still lists. */

@@ -16,6 +16,8 @@ export {
   ExternalOrderRequest,
   ExternalOrderSide,
   ExternalOrderStatus,
+  cancelRefOf,
+  lookupRefOf,
 } from './externalOrders.js';
 export type { CancelOrderRef, ExternalOrderRef, ListFillsQuery, SubmitOutcome } from './externalOrders.js';
 export { recordVenueOrder, inferredTradeId } from './orderOutcome.js';

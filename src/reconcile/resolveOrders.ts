@@ -1,13 +1,13 @@
 /*
  * The resolution of in-flight orders: every order the book holds as PENDING_SUBMIT, OPEN,
- * PARTIALLY_FILLED or PENDING_CANCEL is looked up at the venue by its client order id (never sent
- * again) and what the venue says is recorded. One function, used by reconciliation and so by
+ * PARTIALLY_FILLED or PENDING_CANCEL is looked up at the venue by its client order id (an adopted
+ * order by its venue id; never sent again) and what the venue says is recorded. One function, used by reconciliation and so by
  * startup recovery (`sync`), so both resolve an order the same way.
  */
 
 import type { CommandHandler, HandleOptions, Order } from '../commands/index.js';
 import { ExternalError, OrderStateError, type ExternalFailure } from '../errors/index.js';
-import type { ExternalFill } from './externalOrders.js';
+import { cancelRefOf, lookupRefOf, type ExternalFill } from './externalOrders.js';
 import type { GuardedExternal } from './externalSystem.js';
 import { recordVenueOrder, type OrderRecord } from './orderOutcome.js';
 
@@ -105,7 +105,7 @@ export async function resolveInFlightOrders(options: ResolveOrdersOptions): Prom
     report.orders.push(resolution);
     let view;
     try {
-      view = await external.getOrder({ clientOrderId: id });
+      view = await external.getOrder(lookupRefOf(order));
     } catch (error) {
       resolution.outcome = 'failed';
       resolution.error = failureOf(error);
@@ -119,11 +119,8 @@ export async function resolveInFlightOrders(options: ResolveOrdersOptions): Prom
         // The cancel never reached the venue (or was lost on the way): asked again, it is harmless
         // (a cancel that landed meanwhile is refused as finished); an order is never sent again, a cancel may be.
         try {
-          await external.cancelOrder({
-            clientOrderId: id,
-            ...(after.externalOrderId === undefined ? {} : { externalOrderId: after.externalOrderId }),
-          });
-          const again = await external.getOrder({ clientOrderId: id });
+          await external.cancelOrder(cancelRefOf(after));
+          const again = await external.getOrder(lookupRefOf(after));
           if (again !== null) resolution.records.push(...(await recordVenueOrder(handler, id, again, fills, meta)));
         } catch (error) {
           resolution.error = failureOf(error);

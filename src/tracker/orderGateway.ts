@@ -11,7 +11,15 @@ import { ExternalError, ValidationError } from '../errors/index.js';
 import { ExternalId, OrderIntent, OrderType, PositionId, Quantity, Side, SymbolCode, NonNegative } from '../events/index.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { present } from '../_internals/present.js';
-import { reasonFrom, recordVenueOrder, type ExternalFill, type ExternalOrderRequest, type GuardedExternal } from '../reconcile/index.js';
+import {
+  cancelRefOf,
+  lookupRefOf,
+  reasonFrom,
+  recordVenueOrder,
+  type ExternalFill,
+  type ExternalOrderRequest,
+  type GuardedExternal,
+} from '../reconcile/index.js';
 
 /**
  * What `tracker.submitOrder` takes: the order (as RequestOrder takes it) and its key. Give a
@@ -163,10 +171,7 @@ export function orderGateway(handler: CommandHandler, external: GuardedExternal 
       await handler.handle({ type: 'CancelOrder', clientOrderId, ...(reason === undefined ? {} : { reason }) }, meta);
       const order = await orderOf(clientOrderId);
       try {
-        await venue.cancelOrder({
-          clientOrderId,
-          ...(order.externalOrderId === undefined ? {} : { externalOrderId: order.externalOrderId }),
-        });
+        await venue.cancelOrder(cancelRefOf(order));
       } catch (error) {
         const e = error instanceof ExternalError ? error : new ExternalError(String(error), 'unreachable');
         // Refused: it filled or finished meanwhile, or is not there yet; the look-up says which.
@@ -187,7 +192,8 @@ export function orderGateway(handler: CommandHandler, external: GuardedExternal 
 /** One look at the venue's order and fills, recorded; a failed look records nothing (reconciliation looks again). */
 async function lookUp(handler: CommandHandler, venue: GuardedExternal, clientOrderId: string, meta: HandleOptions): Promise<void> {
   try {
-    const view = await venue.getOrder({ clientOrderId });
+    const order = (await handler.load()).orders.get(clientOrderId);
+    const view = await venue.getOrder(order === undefined ? { clientOrderId } : lookupRefOf(order));
     if (view === null) return;
     await recordVenueOrder(handler, clientOrderId, view, await fillsOf(venue), meta);
   } catch (error) {

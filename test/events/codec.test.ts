@@ -50,6 +50,7 @@ describe('event codec', () => {
       'ProtectionSet',
       'ExternalOrderDetected',
       'ExternalOrderCanceled',
+      'ExternalOrderAdopted',
     ]);
   });
 

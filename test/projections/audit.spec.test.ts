@@ -198,6 +198,7 @@ describe('audit.json', () => {
           lateFills: [],
           // The one run's report lists nothing deferred, held or dust.
           looks: { unclear: [], dust: [] },
+          externalOrders: [],
           totals: {
             orphans: { count: 3, open: 1, adopted: 1, closed: 1, valueSeconds: 300 * 10 * min + 500 * 20 * min + 100 * 60 * min },
             phantoms: {
@@ -229,6 +230,7 @@ describe('audit.json', () => {
               },
               byDay: { '2026-01-05': { count: 6, open: 1, valueSeconds: orphanVs + phantomVs, healedValueSeconds: 0 } },
             },
+            externalOrders: { count: 0, open: 0, canceled: 0, adopted: 0 },
           },
         },
       },

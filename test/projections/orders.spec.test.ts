@@ -73,7 +73,18 @@ describe('orders.json', () => {
       ['tr-1', 4, 100, 0.5, 4],
     ]);
     expect(book.fills[0]).toMatchObject({ clientOrderId: 'o-1', positionId: 'A', symbol: 'BTC', side: 'buy', recordedAt: t(4) });
-    expect(book.totals).toEqual({ requested: 1, inFlight: 0, open: 1, filled: 0, canceled: 0, rejected: 0, expired: 0, lost: 0, fills: 2 });
+    expect(book.totals).toEqual({
+      requested: 1,
+      adopted: 0,
+      inFlight: 0,
+      open: 1,
+      filled: 0,
+      canceled: 0,
+      rejected: 0,
+      expired: 0,
+      lost: 0,
+      fills: 2,
+    });
   });
 
   it('counts a repeated trade id once (the book ignores it) and a repeated OrderRequested once', () => {
@@ -133,7 +144,18 @@ describe('orders.json', () => {
       ['o-1', 'FILLED', t(2), false, 10],
     ]);
     expect(book.recentlyFinished[3]).toMatchObject({ reason: 'insufficient margin' });
-    expect(book.totals).toEqual({ requested: 5, inFlight: 0, open: 0, filled: 1, canceled: 1, rejected: 2, expired: 1, lost: 1, fills: 2 });
+    expect(book.totals).toEqual({
+      requested: 5,
+      adopted: 0,
+      inFlight: 0,
+      open: 0,
+      filled: 1,
+      canceled: 1,
+      rejected: 2,
+      expired: 1,
+      lost: 1,
+      fills: 2,
+    });
   });
 
   it('records a late fill of a finished order: its numbers grow, its status and finish time stay', () => {

@@ -42,6 +42,8 @@ const refusedCommands: CommandInput[] = [
   { type: 'EnableSymbol', symbol: 'AAPL' },
   // Moving a stop can loosen risk.
   { type: 'SetProtection', positionId: 'BOT-1', stop: 1 },
+  // Adopting an external order gives the book an order whose fills move a position (like AdoptOrphan).
+  { type: 'AdoptExternalOrder', externalOrderId: 'X-1', symbol: 'NVDA', side: 'buy', quantity: 1 },
 ];
 
 describe('#10.2 the recovery gate', () => {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CommandInput } from '../../commands/index.js';
+import { isOrderEvent, type EventData, type EventType, type RecordedEvent } from '../../events/index.js';
 import type { TrackerResult } from '../../tracker/index.js';
 import { asFlagError, durationFlag, numberFlag, requiredNumberFlag, trailingFlag } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
@@ -26,65 +27,36 @@ interface Flags {
   commandId?: string;
 }
 
+/**
+ * How `ptrack` prints an event these commands write. What they do not write (reconciliation's
+ * findings, orders, recovery: see eventKinds, the one list of what each event is about) is named
+ * by its type, and an order's event by its order too.
+ */
+const described: { readonly [K in EventType]?: (d: EventData<K>) => string } = {
+  PositionTracked: (d) => `${d.positionId}: WATCHING${d.symbol ? ` ${d.symbol}` : ''} ${d.side}${d.group ? ` (group ${d.group})` : ''}`,
+  PositionEntered: (d) => `${d.positionId}: IN at value ${fmt(d.value)}`,
+  PositionValued: (d) => `${d.positionId}: valued at ${fmt(d.value)}`,
+  PositionExited: (d) =>
+    `${d.positionId}: ${d.full ? 'EXITED' : `exited ${num(d.fraction * 100)}%, still IN`}, realized P&L ${fmt(d.realizedPnl)}`,
+  PositionSkipped: (d) => `${d.positionId}: SKIPPED`,
+  PositionArchived: (d) => `${d.positionId}: archived (was ${d.from})`,
+  OrphanAdopted: (d) => `${d.positionId}: adopted, IN at value ${fmt(d.value)}`,
+  CircuitBreakerTripped: (d) => `circuit breaker TRIPPED: ${d.reason}${d.until ? ` until ${d.until}` : ''}`,
+  CircuitBreakerReset: () => 'circuit breaker reset',
+  CooldownStarted: (d) => `${d.symbol}: cooldown until ${d.until}`,
+  ProtectionSet: (d) => `${d.positionId}: protection ${protectionText(d) ?? 'removed'}`,
+};
+
+function eventLine(e: RecordedEvent): string {
+  const describe = described[e.type] as ((d: unknown) => string) | undefined;
+  if (describe !== undefined) return describe(e.data);
+  return isOrderEvent(e) ? `${e.type} (order ${e.data.clientOrderId})` : e.type;
+}
+
 function summary(result: TrackerResult, id: string | undefined): string {
   if (result.duplicate) return `${id ?? 'command'}: already done by this command id; nothing appended`;
   if (result.events.length === 0) return 'nothing to do';
-  const parts = result.events.map((e) => {
-    switch (e.type) {
-      case 'PositionTracked':
-        return `${e.data.positionId}: WATCHING${e.data.symbol ? ` ${e.data.symbol}` : ''} ${e.data.side}${e.data.group ? ` (group ${e.data.group})` : ''}`;
-      case 'PositionEntered':
-        return `${e.data.positionId}: IN at value ${fmt(e.data.value)}`;
-      case 'PositionValued':
-        return `${e.data.positionId}: valued at ${fmt(e.data.value)}`;
-      case 'PositionExited':
-        return `${e.data.positionId}: ${e.data.full ? 'EXITED' : `exited ${num(e.data.fraction * 100)}%, still IN`}, realized P&L ${fmt(e.data.realizedPnl)}`;
-      case 'PositionSkipped':
-        return `${e.data.positionId}: SKIPPED`;
-      case 'PositionArchived':
-        return `${e.data.positionId}: archived (was ${e.data.from})`;
-      case 'OrphanAdopted':
-        return `${e.data.positionId}: adopted, IN at value ${fmt(e.data.value)}`;
-      case 'CircuitBreakerTripped':
-        return `circuit breaker TRIPPED: ${e.data.reason}${e.data.until ? ` until ${e.data.until}` : ''}`;
-      case 'CircuitBreakerReset':
-        return 'circuit breaker reset';
-      case 'CooldownStarted':
-        return `${e.data.symbol}: cooldown until ${e.data.until}`;
-      // Written by reconciliation, recovery and heartbeats, not by these commands: named as they are.
-      case 'OrphanDetected':
-      case 'OrphanClosed':
-      case 'PhantomSuspected':
-      case 'PhantomDismissed':
-      case 'PhantomCleared':
-      case 'DriftCorrected':
-      case 'ReconciliationCompleted':
-      case 'Heartbeat':
-      case 'RecoveryRequired':
-      case 'RecoveryAcknowledged':
-      // Written by orders, which these commands do not place.
-      case 'PositionIncreased':
-      case 'OrderRequested':
-      case 'OrderAccepted':
-      case 'OrderRejected':
-      case 'OrderFilled':
-      case 'OrderCancelRequested':
-      case 'OrderCanceled':
-      case 'OrderExpired':
-      case 'OrderLost':
-      case 'SymbolDisabled':
-      case 'SymbolEnabled':
-      case 'OrderLookedUp':
-      case 'ExternalOrderDetected':
-      case 'ExternalOrderCanceled':
-        return e.type;
-      case 'ProtectionSet': {
-        const line = protectionText(e.data);
-        return `${e.data.positionId}: protection ${line ?? 'removed'}`;
-      }
-    }
-  });
-  return parts.join('\n');
+  return result.events.map(eventLine).join('\n');
 }
 
 /** A price flag that may also be `none` (remove it): undefined when absent. */

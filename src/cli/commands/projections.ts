@@ -366,7 +366,7 @@ export function registerProjectionCommands(program: Command, io: Io): void {
   program
     .command('audit')
     .description(
-      'the leak report: every leak (orphan, phantom, late fill) with its cause, when it began, how long it lasted and value x time leaked; drift corrections; reconciliation runs',
+      'the leak report: every leak (orphan, phantom, late fill) with its cause, when it began, how long it lasted and value x time leaked; drift corrections; order incidents; external orders; reconciliation runs',
     )
     .option('--since <time>', 'only what leaked at or after this ISO-8601 time (value x time inside the window only)')
     .option('--until <time|position>', 'time travel: the audit as the log stood at this ISO-8601 time or global position')
@@ -439,7 +439,16 @@ export function registerProjectionCommands(program: Command, io: Io): void {
             book: config.book,
             asOf: data.asOf,
             checkpoint,
-            ...(book ?? { orphans: [], phantoms: [], lateFills: [], drift: [], reconciliations: [], totals: null }),
+            ...(book ?? {
+              orphans: [],
+              phantoms: [],
+              lateFills: [],
+              drift: [],
+              reconciliations: [],
+              orders: [],
+              externalOrders: [],
+              totals: null,
+            }),
             leaks: report,
             ...(grouped === null ? {} : { by: { key: by, groups: grouped } }),
           }),
@@ -521,6 +530,25 @@ export function registerProjectionCommands(program: Command, io: Io): void {
         `orders: ${t.orders.lateFills} fill(s) recorded late, ${t.orders.rejected} rejected, ${t.orders.lost} lost, ${t.orders.canceledWithFills} canceled with fills`,
       );
       for (const o of book.orders) lines.push(`  ${orderIncidentLine(o)}`);
+      const x = t.externalOrders;
+      lines.push('', `external orders: ${x.count} (${x.open} open, ${x.canceled} canceled, ${x.adopted} adopted)`);
+      if (book.externalOrders.length > 0) {
+        lines.push(
+          table(
+            ['venue id', 'client id', 'order', 'detected', 'resolved', 'how', 'lasted', 'adopted as'],
+            book.externalOrders.map((e) => [
+              e.externalOrderId,
+              e.clientOrderId ?? '',
+              `${e.side} ${num(e.quantity)} ${e.symbol}`,
+              e.detectedAt,
+              e.resolvedAt ?? '-',
+              e.resolution,
+              duration(e.durationSeconds),
+              e.adoptedAs ? `${e.adoptedAs.clientOrderId} (${e.adoptedAs.positionId})` : '',
+            ]),
+          ),
+        );
+      }
       lines.push(
         '',
         `reconciliation runs: ${t.reconciliations.count}${t.reconciliations.lastCompletedAt ? ` (last completed ${t.reconciliations.lastCompletedAt})` : ''}`,
