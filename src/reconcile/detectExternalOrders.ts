@@ -4,34 +4,38 @@
  * canceled at the venue or left to a person with an alert.
  */
 
-import type { BookState, CommandHandler, HandleOptions } from '../commands/index.js';
+import { bookOrderOf, type BookState, type CommandHandler, type ExternalOrderFacts, type HandleOptions } from '../commands/index.js';
+import { InvalidTransitionError, OrderStateError, ValidationError } from '../errors/index.js';
 import { asExternalError, type ReconcileError } from './executePlan.js';
-import type { ExternalOrder } from './externalOrders.js';
+import type { ExternalFill, ExternalOrder } from './externalOrders.js';
 import type { GuardedExternal } from './externalSystem.js';
+import { recordVenueOrder, type OrderRecord } from './orderOutcome.js';
 import type { Alert } from './plan.js';
 
+/** What reconciliation does with an open order at the venue that the book never issued. */
+export type ExternalOrderPolicy = 'adopt' | 'cancel' | 'manual';
+
 /**
- * One open order at the venue that the book never issued, and what this run did with it:
- * `planned` (a dry run: nothing recorded), `detected` (recorded, left alone: policy `manual`, or
- * a cancel that failed), `canceled` (canceled at the venue and recorded as ExternalOrderCanceled).
+ * One open order at the venue that the book never issued (its facts, as ExternalOrderDetected
+ * records them), the policy in force for its symbol, and what this run did with it: `planned` (a
+ * dry run: nothing recorded), `detected` (recorded, left alone: policy `manual`, or a cancel or an
+ * adoption that failed), `canceled` (canceled at the venue and recorded as ExternalOrderCanceled),
+ * `adopted` (ExternalOrderAdopted: the book's order `adoptedAs.clientOrderId` for position
+ * `adoptedAs.positionId` from now on, with its fills so far in `records`).
  */
-export interface ExternalOrderFinding {
-  externalOrderId: string;
-  clientOrderId?: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  quantity: number;
-  filledQuantity: number;
-  price?: number;
-  policy: 'cancel' | 'manual';
-  outcome: 'planned' | 'detected' | 'canceled';
+export interface ExternalOrderFinding extends ExternalOrderFacts {
+  policy: ExternalOrderPolicy;
+  outcome: 'planned' | 'detected' | 'canceled' | 'adopted';
+  adoptedAs?: { clientOrderId: string; positionId: string };
+  /** What adopting it recorded (its fills so far). */
+  records?: OrderRecord[];
 }
 
-/** What {@link detectExternalOrders} needs. */
+/** What {@link detectExternalOrders} needs; `policy` is one for every symbol, or the one in force for a symbol. */
 export interface DetectExternalOrdersOptions {
   handler: CommandHandler;
   external: GuardedExternal;
-  policy: 'cancel' | 'manual';
+  policy: ExternalOrderPolicy | ((symbol: string) => ExternalOrderPolicy);
   runId: string;
   dryRun: boolean;
   meta: HandleOptions;
@@ -42,17 +46,40 @@ export function externalClientOrderId(o: Pick<ExternalOrder, 'clientOrderId' | '
   return o.clientOrderId ?? `ext-${o.externalOrderId}`;
 }
 
-/** Whether the book issued the order: its client order id first, its venue id second. */
+/** Whether the book issued (or adopted) the order: its client order id first, its venue id second. */
 export function isBookOrder(state: BookState, o: Pick<ExternalOrder, 'clientOrderId' | 'externalOrderId'>): boolean {
-  if (o.clientOrderId !== undefined && state.orders.has(o.clientOrderId)) return true;
-  for (const ours of state.orders.values()) if (ours.externalOrderId === o.externalOrderId) return true;
-  return false;
+  return bookOrderOf(state, o) !== undefined;
+}
+
+/** The facts ExternalOrderDetected records of a venue order (and the finding reports). */
+function factsOf(o: ExternalOrder): ExternalOrderFacts {
+  return {
+    externalOrderId: o.externalOrderId,
+    ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+    symbol: o.symbol,
+    side: o.side,
+    quantity: o.quantity,
+    filledQuantity: o.filledQuantity,
+    ...(o.averagePrice === undefined ? {} : { price: o.averagePrice }),
+  };
+}
+
+/** The book's order type for a venue's word: market and limit are kept; another (a stop) is a limit when it has a limit price. */
+function orderTypeOf(o: ExternalOrder): 'market' | 'limit' {
+  if (o.type === 'market' || o.type === 'limit') return o.type;
+  return o.limitPrice === undefined ? 'market' : 'limit';
 }
 
 /**
- * Lists the venue's open orders and handles each one the book never issued by the policy. A
- * dry run only reports (`planned`). A list that fails is an error and changes nothing; a cancel
- * that fails is an error and leaves the order detected. An adapter without listOpenOrders is not asked.
+ * Lists the venue's open orders and handles each one the book never issued by the policy for its
+ * symbol: `manual` records it and alerts; `cancel` cancels it at the venue and records the cancel;
+ * `adopt` makes it the book's order (AdoptExternalOrder) and records its fills so far as any
+ * order's (the venue's trades from `listFills`, listed once per run when the adapter has it, else
+ * one fill inferred from its filled quantity), so the in-flight resolution follows it from then on.
+ * A dry run only reports (`planned`). A list that fails is an error and changes nothing; a cancel
+ * that fails is an error and leaves the order detected; an adoption the book refuses (a reduce-only
+ * order with no one position to close, say) leaves it detected with an alert. An adapter without
+ * listOpenOrders is not asked.
  *
  * @example
  * ```ts
@@ -62,7 +89,8 @@ export function isBookOrder(state: BookState, o: Pick<ExternalOrder, 'clientOrde
 export async function detectExternalOrders(
   options: DetectExternalOrdersOptions,
 ): Promise<{ findings: ExternalOrderFinding[]; errors: ReconcileError[]; alerts: Alert[] }> {
-  const { handler, external, policy, runId, dryRun, meta } = options;
+  const { handler, external, runId, dryRun, meta } = options;
+  const policyOf = typeof options.policy === 'function' ? options.policy : () => options.policy as ExternalOrderPolicy;
   const out = { findings: [] as ExternalOrderFinding[], errors: [] as ReconcileError[], alerts: [] as Alert[] };
   if (!external.capabilities.listOpenOrders) return out;
   let open: ExternalOrder[];
@@ -74,35 +102,29 @@ export async function detectExternalOrders(
     return out;
   }
   const state = await handler.load();
+  // The venue's trades, listed once per run and only when an adoption needs them.
+  let fills: readonly ExternalFill[] | null | undefined;
+  const fillsForAdoption = async (): Promise<readonly ExternalFill[] | null> => {
+    if (fills !== undefined) return fills;
+    if (!external.capabilities.listFills) return (fills = null);
+    try {
+      fills = await external.listFills();
+    } catch (error) {
+      const e = asExternalError(error);
+      out.errors.push({ stage: 'listFills', failure: e.failure, message: e.message });
+      // Never inferred instead: the trades, once listed, would count the same fills again. The next run's resolution records them.
+      fills = [];
+    }
+    return fills;
+  };
   for (const o of open) {
     if (isBookOrder(state, o)) continue;
-    const finding: ExternalOrderFinding = {
-      externalOrderId: o.externalOrderId,
-      ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
-      symbol: o.symbol,
-      side: o.side,
-      quantity: o.quantity,
-      filledQuantity: o.filledQuantity,
-      ...(o.averagePrice === undefined ? {} : { price: o.averagePrice }),
-      policy,
-      outcome: 'planned',
-    };
+    const policy = policyOf(o.symbol);
+    const facts = factsOf(o);
+    const finding: ExternalOrderFinding = { ...facts, policy, outcome: 'planned' };
     out.findings.push(finding);
     if (dryRun) continue;
-    await handler.handle(
-      {
-        type: 'DetectExternalOrder',
-        externalOrderId: o.externalOrderId,
-        ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
-        symbol: o.symbol,
-        side: o.side,
-        quantity: o.quantity,
-        filledQuantity: o.filledQuantity,
-        ...(o.averagePrice === undefined ? {} : { price: o.averagePrice }),
-        runId,
-      },
-      meta,
-    );
+    await handler.handle({ type: 'DetectExternalOrder', ...facts, runId }, meta);
     finding.outcome = 'detected';
     const about = `${o.side} ${o.quantity} ${o.symbol} (venue id ${o.externalOrderId}${o.clientOrderId === undefined ? '' : `, client order id ${o.clientOrderId}`})`;
     if (policy === 'cancel') {
@@ -123,6 +145,47 @@ export async function detectExternalOrders(
         meta,
       );
       finding.outcome = 'canceled';
+      continue;
+    }
+    if (policy === 'adopt') {
+      let adopted;
+      try {
+        adopted = await handler.handle(
+          {
+            type: 'AdoptExternalOrder',
+            externalOrderId: o.externalOrderId,
+            symbol: o.symbol,
+            side: o.side,
+            quantity: o.quantity,
+            orderType: orderTypeOf(o),
+            reduceOnly: o.reduceOnly ?? false,
+            runId,
+            reason: `open at the venue, never issued by this book; adopted by run ${runId}`,
+            ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+            ...(o.positionId === undefined ? {} : { positionId: o.positionId }),
+            ...(o.limitPrice === undefined ? {} : { limitPrice: o.limitPrice }),
+            ...(o.averagePrice === undefined ? {} : { price: o.averagePrice }),
+          },
+          meta,
+        );
+      } catch (error) {
+        // The book's refusal (a rule of adoption, or the book moved): it stays detected, for a person.
+        const refused = error instanceof ValidationError || error instanceof InvalidTransitionError || error instanceof OrderStateError;
+        if (!refused) throw error;
+        out.alerts.push({
+          severity: 'warning',
+          kind: 'externalOrder',
+          message: `external order ${about}: not adopted (${error.message}); it is still open, left alone`,
+        });
+        continue;
+      }
+      const event = adopted.events.find((e) => e.type === 'ExternalOrderAdopted');
+      if (event?.type !== 'ExternalOrderAdopted') continue;
+      const { clientOrderId, positionId } = event.data;
+      finding.outcome = 'adopted';
+      finding.adoptedAs = { clientOrderId, positionId };
+      // Its fills so far, as any order's: the same mechanism the resolution of in-flight orders uses.
+      finding.records = await recordVenueOrder(handler, clientOrderId, o, await fillsForAdoption(), meta);
       continue;
     }
     out.alerts.push({

@@ -24,7 +24,7 @@ export { recordVenueOrder, inferredTradeId } from './orderOutcome.js';
 export type { OrderRecord } from './orderOutcome.js';
 export { resolveInFlightOrders } from './resolveOrders.js';
 export { detectExternalOrders, externalClientOrderId, isBookOrder } from './detectExternalOrders.js';
-export type { DetectExternalOrdersOptions, ExternalOrderFinding } from './detectExternalOrders.js';
+export type { DetectExternalOrdersOptions, ExternalOrderFinding, ExternalOrderPolicy } from './detectExternalOrders.js';
 export type { OrderLossPolicy, OrderResolution, OrderResolutionReport, ResolveOrdersOptions } from './resolveOrders.js';
 export { ReconcilePolicy, policyFor } from './policy.js';
 export type { ReconcilePolicyInput } from './policy.js';

@@ -9,6 +9,7 @@ const Choices = z.strictObject({
   drift: z.enum(['correct', 'alert']).optional(),
   driftTolerancePct: z.number().finite().nonnegative().optional(),
   driftToleranceAbs: z.number().finite().nonnegative().optional(),
+  externalOrders: z.enum(['adopt', 'cancel', 'manual']).optional(),
 });
 
 /**
@@ -38,10 +39,11 @@ export const ReconcilePolicy = z.strictObject({
   orderLostAfterLooks: z.number().int().min(1).max(1000).default(3),
   /**
    * An open order at the venue that the book never issued (placed by hand, or by another
-   * program): `cancel` it at the venue, or `manual` (record it and alert a person; the default:
-   * never touch what a person may have placed by hand).
+   * program): `adopt` it (it becomes the book's order, and its fills move a position), `cancel`
+   * it at the venue, or `manual` (record it and alert a person; the default: never touch what a
+   * person may have placed by hand). `perSymbol` overrides it per symbol.
    */
-  externalOrders: z.enum(['cancel', 'manual']).default('manual'),
+  externalOrders: z.enum(['adopt', 'cancel', 'manual']).default('manual'),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** `ptrack serve` reconciles this often (seconds, at least 1; backs off while the outside system fails). */
   everySeconds: z
@@ -72,6 +74,6 @@ export function policyFor(
     graceSeconds: policy.graceSeconds,
     orderLostAfterSeconds: policy.orderLostAfterSeconds,
     orderLostAfterLooks: policy.orderLostAfterLooks,
-    externalOrders: policy.externalOrders,
+    externalOrders: o?.externalOrders ?? policy.externalOrders,
   };
 }

@@ -17,7 +17,7 @@ import {
   type PlannedAction,
   type ReconciliationPlan,
 } from './plan.js';
-import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
+import { policyFor, ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
 import { resolveInFlightOrders, type OrderResolutionReport } from './resolveOrders.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
@@ -251,7 +251,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const strangers = await detectExternalOrders({
     handler,
     external,
-    policy: policy.externalOrders,
+    policy: (symbol) => policyFor(policy, symbol).externalOrders,
     runId,
     dryRun: report.dryRun,
     meta: { source: 'reconcile', correlationId: runId },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfigText, parseConfigText } from '../../src/config/index.js';
 import { ValidationError } from '../../src/errors/index.js';
+import { policyFor } from '../../src/reconcile/index.js';
 import { parseJsoncObject } from '../../src/config/parseJsonc.js';
 
 /*
@@ -42,14 +43,23 @@ describe('reconcile.externalOrders', () => {
     expect(parseConfigText('{}', 'c.json').reconcile.externalOrders).toBe('manual');
   });
 
-  it.each(['cancel', 'manual'] as const)('reads %s from the file', (value) => {
+  it.each(['adopt', 'cancel', 'manual'] as const)('reads %s from the file', (value) => {
     expect(parseConfigText(`{ "reconcile": { "externalOrders": "${value}" } }`, 'c.json').reconcile.externalOrders).toBe(value);
   });
 
   it('refuses another value, naming the key and the value', () => {
-    const parse = () => parseConfigText('{ "reconcile": { "externalOrders": "adopt" } }', 'c.json');
+    const parse = () => parseConfigText('{ "reconcile": { "externalOrders": "close" } }', 'c.json');
     expect(parse).toThrow(ValidationError);
-    expect(parse).toThrow(/reconcile\.externalOrders.*adopt/);
+    expect(parse).toThrow(/reconcile\.externalOrders.*close/);
+  });
+
+  it('is overridden per symbol (perSymbol.<symbol>.externalOrders), and refused there with another value', () => {
+    const config = parseConfigText('{ "reconcile": { "perSymbol": { "BTC": { "externalOrders": "adopt" } } } }', 'c.json');
+    expect(policyFor(config.reconcile, 'BTC').externalOrders).toBe('adopt');
+    expect(policyFor(config.reconcile, 'ETH').externalOrders).toBe('manual');
+    expect(() => parseConfigText('{ "reconcile": { "perSymbol": { "BTC": { "externalOrders": "sell" } } } }', 'c.json')).toThrow(
+      /reconcile\.perSymbol\.BTC\.externalOrders.*sell/,
+    );
   });
 
   it('is written by ptrack init with its default', () => {

@@ -19,7 +19,7 @@ import { withTimeout } from '../../_internals/timeout.js';
 import { parseOrThrow } from '../../_internals/zodIssues.js';
 import { durationFlag, numberFlag, parseFlagValue } from '../args.js';
 import { globalsOf, withTracker } from '../context.js';
-import { table } from '../format.js';
+import { num, table } from '../format.js';
 import type { Io } from '../io.js';
 import { definedFields } from '../../_internals/definedFields.js';
 
@@ -32,6 +32,7 @@ interface Flags {
   orphans?: 'adopt' | 'close' | 'manual';
   phantoms?: 'clear' | 'manual';
   drift?: 'correct' | 'alert';
+  externalOrders?: 'adopt' | 'cancel' | 'manual';
   tolerance?: string;
   webhook?: string;
 }
@@ -152,6 +153,23 @@ function printReport(io: Io, r: ReconcileReport): void {
       ),
     );
   }
+  if (r.externalOrders.length) {
+    lines.push(
+      '',
+      'external orders (open at the venue, never issued by this book):',
+      table(
+        ['venue id', 'client id', 'order', 'policy', 'outcome', 'adopted as'],
+        r.externalOrders.map((o) => [
+          o.externalOrderId,
+          o.clientOrderId ?? '',
+          `${o.side} ${num(o.quantity)} ${o.symbol}`,
+          o.policy,
+          o.outcome,
+          o.adoptedAs ? `${o.adoptedAs.clientOrderId} (${o.adoptedAs.positionId})` : '',
+        ]),
+      ),
+    );
+  }
   if (r.dryRun && r.actions.length) {
     lines.push('', 'plan:');
     for (const a of r.actions) {
@@ -201,6 +219,12 @@ export function registerReconcileCommands(program: Command, io: Io): void {
     .addOption(new Option('--orphans <policy>', 'override the config: adopt, close or manual').choices(['adopt', 'close', 'manual']))
     .addOption(new Option('--phantoms <policy>', 'override the config: clear or manual').choices(['clear', 'manual']))
     .addOption(new Option('--drift <policy>', 'override the config: correct or alert').choices(['correct', 'alert']))
+    .addOption(
+      new Option(
+        '--external-orders <policy>',
+        'override the config for open orders the book never issued: adopt, cancel or manual',
+      ).choices(['adopt', 'cancel', 'manual']),
+    )
     .option('--tolerance <pct>', 'drift tolerance, % of the local value')
     .option('--webhook <url>', 'POST every alert as JSON here')
     .option('--json', 'print the report as JSON (one line per run)')
@@ -219,6 +243,7 @@ export function registerReconcileCommands(program: Command, io: Io): void {
           ...(flags.orphans ? { orphans: flags.orphans } : {}),
           ...(flags.phantoms ? { phantoms: flags.phantoms } : {}),
           ...(flags.drift ? { drift: flags.drift } : {}),
+          ...(flags.externalOrders ? { externalOrders: flags.externalOrders } : {}),
           ...definedFields({ driftTolerancePct: tolerance }),
           ...(flags.webhook ? { webhookUrl: flags.webhook } : {}),
         };
