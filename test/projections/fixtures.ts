@@ -151,7 +151,10 @@ type OrderVerb =
   | 'OrderReject'
   | 'OrderExpire'
   | 'OrderLost'
-  | 'OrderLook';
+  | 'OrderLook'
+  | 'ExternalDetect'
+  | 'ExternalCancel'
+  | 'ExternalAdopt';
 
 export type Step = { kind: 'command'; book: (typeof BOOKS)[number]; aim: Aim } | { kind: 'clock'; seconds: number } | { kind: 'foreign' };
 
@@ -190,6 +193,9 @@ const orderVerbs: [Aim['verb'], number][] = [
   ['OrderExpire', 1],
   ['OrderLost', 1],
   ['OrderLook', 2],
+  ['ExternalDetect', 3],
+  ['ExternalCancel', 1],
+  ['ExternalAdopt', 2],
 ];
 
 const aimOf = (weighted: readonly [Aim['verb'], number][]): fc.Arbitrary<Aim> =>
@@ -408,6 +414,37 @@ function commandFor(a: Aim, state: BookState): CommandInput | null {
         case 'OrderLook':
           return { type: 'RecordOrderLook', commandId, clientOrderId, found: a.pick % 4 === 0 };
       }
+    }
+    case 'ExternalDetect':
+      // A few venue ids, so detections repeat (nothing twice while open) and come back after a cancel.
+      return {
+        type: 'DetectExternalOrder',
+        externalOrderId: `V-${a.pick % 5}`,
+        ...(a.pick % 2 === 0 ? { clientOrderId: `desk-${a.pick % 5}` } : {}),
+        symbol: a.symbol ?? 'BTC',
+        side: a.side === 'long' ? 'buy' : 'sell',
+        quantity: a.small,
+        filledQuantity: 0,
+        price: round(a.value / 10),
+      };
+    case 'ExternalCancel':
+    case 'ExternalAdopt': {
+      const seen = [...state.externalOrders.values()];
+      if (seen.length === 0) return null;
+      const o = seen[a.pick % seen.length]!;
+      if (a.verb === 'ExternalCancel')
+        return { type: 'RecordExternalOrderCanceled', externalOrderId: o.externalOrderId, filledQuantity: 0 };
+      return {
+        type: 'AdoptExternalOrder',
+        externalOrderId: o.externalOrderId,
+        ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+        symbol: o.symbol,
+        side: o.side,
+        quantity: o.quantity,
+        limitPrice: round(a.value / 10),
+        // Reduce-only now and then: adopted for the one IN position it closes, else refused.
+        reduceOnly: a.pick % 4 === 0,
+      };
     }
     default: {
       const _exhaustive: never = a.verb;

@@ -9,9 +9,10 @@ import { intFromEnv, policy, SEED, simulate, stepsWithOrders, storeWith } from '
 
 /*
  * The incremental = rebuild property of the read models, on logs with orders (requests,
- * acknowledgements, partial and repeated fills, cancels, rejections, expiries, losses) made by
- * the real decider: folding in chunks through the files' text equals one fold, for every read
- * model; and orders.json's live orders are exactly the book's.
+ * acknowledgements, partial and repeated fills, cancels, rejections, expiries, losses) and external
+ * orders (detected, canceled, adopted, then filled and finished like the others) made by the real
+ * decider: folding in chunks through the files' text equals one fold, for every read model; and
+ * orders.json's live orders are exactly the book's, and so are its open external orders.
  *
  * Reproduce: PTRACK_FC_SEED=<seed> [PTRACK_FC_RUNS=<n>] npx vitest run test/projections/promises.ordersIncremental.property.test.ts
  */
@@ -31,6 +32,10 @@ describe('read models on logs with orders', () => {
       fc.asyncProperty(stepsWithOrders, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }), async (run, fractions) => {
         const { recorded } = await storeWith(simulate(run));
         for (const e of recorded) seen.set(e.type, (seen.get(e.type) ?? 0) + 1);
+        const adopted = new Set(recorded.flatMap((e) => (e.type === 'ExternalOrderAdopted' ? [e.data.clientOrderId] : [])));
+        for (const e of recorded)
+          if (e.type === 'OrderFilled' && adopted.has(e.data.clientOrderId))
+            seen.set('fill of an adopted order', (seen.get('fill of an adopted order') ?? 0) + 1);
         for (const projection of createProjections(options)) {
           const whole = canonicalJson(projection.toJson(foldProjection(projection, recorded)));
           let state = projection.initialState();
@@ -56,6 +61,8 @@ describe('read models on logs with orders', () => {
           const b = data.books[book];
           const listed = [...(b?.inFlight ?? []), ...(b?.open ?? [])].map((o) => `${o.clientOrderId}:${o.status}`).sort();
           expect(listed, book).toEqual(live);
+          const external = [...state.externalOrders.keys()].sort();
+          expect((b?.externalOrders.open ?? []).map((o) => o.externalOrderId).sort(), book).toEqual(external);
         }
       }),
       { seed: SEED, numRuns: runs },
@@ -70,6 +77,10 @@ describe('read models on logs with orders', () => {
       'OrderRejected',
       'OrderExpired',
       'OrderLost',
+      'ExternalOrderDetected',
+      'ExternalOrderCanceled',
+      'ExternalOrderAdopted',
+      'fill of an adopted order',
     ])
       expect(seen.get(type) ?? 0, type).toBeGreaterThan(20);
   }, 120_000);
