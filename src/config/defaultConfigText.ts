@@ -31,7 +31,7 @@ const COMMENTS: { readonly [K in keyof TrackerConfig]-?: string } = {
     'How ptrack reconcile heals (see README "Reconciliation"); an optional webhookUrl receives every alert; everySeconds: the interval of ptrack serve\'s scheduler',
   recovery: 'Startup recovery: mode sync|restore|close_all|manual, and the heartbeat age (seconds) past which a sync is forced',
   serve:
-    'ptrack serve: port, host (beyond 127.0.0.1 only with an apiToken), apiToken (Bearer token of the write endpoints; PTRACK_API_TOKEN overrides; null = read-only), heartbeatSeconds, archiveEverySeconds',
+    'ptrack serve: port, host (beyond 127.0.0.1 only with an apiToken), apiToken (Bearer token of the write endpoints; PTRACK_API_TOKEN overrides; null = read-only), heartbeatSeconds, archiveEverySeconds, keepAliveSeconds (a comment on every open /api/stream)',
   stateDir: 'Directory of the read models (portfolio.json, equity.json, ...); null = next to the SQLite file',
   drawdownBands: 'Drawdown bands of equity.json: % below the peak where warning, reduce and stop start',
   weekStartsOn: 'First day of the week for weekly P&L in risk.json: 0 = Sunday, 1 = Monday',

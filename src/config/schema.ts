@@ -36,8 +36,10 @@ export const TrackerConfig = z.strictObject({
       apiToken: z.string().min(16, 'must be at least 16 characters').max(512).nullable().default(null),
       heartbeatSeconds: PositiveDurationSeconds.default(60),
       archiveEverySeconds: PositiveDurationSeconds.default(60),
+      /** A comment line on every open /api/stream this often, so proxies and browsers keep it open. */
+      keepAliveSeconds: z.number().finite().min(1).max(3600).default(15),
     })
-    .default({ port: 8080, host: '127.0.0.1', apiToken: null, heartbeatSeconds: 60, archiveEverySeconds: 60 }),
+    .default({ port: 8080, host: '127.0.0.1', apiToken: null, heartbeatSeconds: 60, archiveEverySeconds: 60, keepAliveSeconds: 15 }),
   /** Where the read models (portfolio.json, equity.json, ...) live; null = the SQLite file's directory (./state for memory:). */
   stateDir: z.string().min(1).nullable().default(null),
   /** The read models' own settings (drawdown bands, first day of the week), defined with them. */

@@ -12,6 +12,8 @@ export interface BookReadModel {
   /** The global position the file includes; 0 before it was first written. */
   checkpoint: number;
   asOf: string | null;
+  /** The config's time zone (IANA name): days and times of the book are meant in it. */
+  timeZone: string;
   /** Why the file could not be read (missing before the first write, damaged until healed), or null. */
   unavailable: string | null;
   data: Record<string, unknown> | null;
@@ -25,6 +27,7 @@ export class ReadModelReader {
   constructor(
     stateDir: string,
     private readonly book: string,
+    private readonly timeZone: string,
     options: ProjectionOptionsInput,
   ) {
     this.files = new ReadModelStore(stateDir);
@@ -41,7 +44,7 @@ export class ReadModelReader {
           : load.status === 'version'
             ? `written by read model version ${load.found}, expected ${load.expected} (being rebuilt)`
             : `${load.status === 'checksum' ? 'fails its checksum' : 'unreadable'}: ${load.reason} (being rebuilt)`;
-      return { book: this.book, readModel: name, checkpoint: 0, asOf: null, unavailable, data: null };
+      return { book: this.book, readModel: name, checkpoint: 0, asOf: null, timeZone: this.timeZone, unavailable, data: null };
     }
     const whole = load.document.data as { asOf?: string | null; books?: Record<string, Record<string, unknown>> };
     return {
@@ -49,6 +52,7 @@ export class ReadModelReader {
       readModel: name,
       checkpoint: load.document.checkpoint,
       asOf: whole.asOf ?? null,
+      timeZone: this.timeZone,
       unavailable: null,
       data: ownValue(whole.books, this.book) ?? null,
     };

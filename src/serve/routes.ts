@@ -12,6 +12,7 @@ import type { ReadModelReader } from './readModels.js';
 import { health } from './health.js';
 import { eventsPage } from './events.js';
 import { staticFile } from './staticFiles.js';
+import { serveStream } from './stream.js';
 import type { GuardState, RecoveryInfo } from './startServer.js';
 
 /** What a request may reach: the daemon's parts, read-only but for the write endpoints. */
@@ -47,7 +48,7 @@ const GET = new Map<string, Handler>([
     async (ctx) => {
       const m = await ctx.readModels.read('portfolio');
       const positions = (m.data?.positions ?? { WATCHING: [], IN: [], EXITED: [], SKIPPED: [] }) as Record<string, unknown[]>;
-      return { book: m.book, checkpoint: m.checkpoint, asOf: m.asOf, unavailable: m.unavailable, positions };
+      return { book: m.book, checkpoint: m.checkpoint, asOf: m.asOf, timeZone: m.timeZone, unavailable: m.unavailable, positions };
     },
   ],
   ['/api/orders', readModel('orders')],
@@ -64,6 +65,7 @@ const GET = new Map<string, Handler>([
         book: m.book,
         checkpoint: m.checkpoint,
         asOf: m.asOf,
+        timeZone: m.timeZone,
         unavailable: m.unavailable,
         reconciliations: (m.data?.reconciliations ?? []) as unknown[],
       };
@@ -77,6 +79,11 @@ export async function handleRequest(ctx: ServeContext, req: IncomingMessage, res
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    if (url.pathname === '/api/stream') {
+      if (method !== 'GET') throw new HttpError(405, 'METHOD', `${url.pathname} answers GET, not ${method}`);
+      await serveStream(ctx, req, res, url);
+      return;
+    }
     const get = GET.get(url.pathname);
     if (get !== undefined) {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD', `${url.pathname} answers GET, not ${method}`);

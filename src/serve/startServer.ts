@@ -221,7 +221,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     config,
     tracker,
     projections,
-    readModels: new ReadModelReader(options.stateDir, config.book, projectionOptionsOf(config)),
+    readModels: new ReadModelReader(options.stateDir, config.book, config.timeZone, projectionOptionsOf(config)),
     dashboardDir: options.dashboardDir ?? defaultDashboardDir(),
     adapterName: external === null ? null : (options.adapterName ?? 'adapter'),
     recovery,

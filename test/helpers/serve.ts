@@ -106,3 +106,65 @@ export async function api(
   }
   return { status: res.status, body, headers: res.headers };
 }
+
+/** One frame of a server-sent event stream. */
+export interface SseFrame {
+  id?: string;
+  event?: string;
+  data?: string;
+  /** A comment line (`: ...`). */
+  comment?: string;
+}
+
+/**
+ * Reads `url` as a server-sent event stream until `done(frames)` says so (then the connection
+ * is dropped, as a browser's would be), bounded by `timeoutMs`.
+ */
+export async function readSse(
+  url: string,
+  done: (frames: SseFrame[]) => boolean,
+  options: { lastEventId?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; contentType: string | null; frames: SseFrame[] }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 10_000);
+  const frames: SseFrame[] = [];
+  try {
+    const res = await fetch(url, {
+      headers: { Accept: 'text/event-stream', ...(options.lastEventId !== undefined ? { 'Last-Event-ID': options.lastEventId } : {}) },
+      signal: controller.signal,
+    });
+    if (res.body === null || res.status !== 200) return { status: res.status, contentType: res.headers.get('content-type'), frames };
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let frame: SseFrame = {};
+    while (!done(frames)) {
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      buffer += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (Object.keys(frame).length > 0) frames.push(frame);
+          frame = {};
+        } else if (line.startsWith(':')) frames.push({ comment: line.slice(1).trim() });
+        else {
+          const at = line.indexOf(':');
+          const field = at < 0 ? line : line.slice(0, at);
+          const value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
+          if (field === 'id' || field === 'event' || field === 'data') frame[field] = value;
+        }
+      }
+    }
+    await reader.cancel().catch(() => undefined);
+    return { status: res.status, contentType: res.headers.get('content-type'), frames };
+  } catch (error) {
+    if (controller.signal.aborted) throw new Error(`the stream did not deliver in time; got ${JSON.stringify(frames).slice(0, 2000)}`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}

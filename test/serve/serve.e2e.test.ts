@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ptrack } from '../helpers/cli.js';
-import { api, eventually, startServe } from '../helpers/serve.js';
+import { api, eventually, readSse, startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
@@ -174,6 +174,9 @@ describe('#14 ptrack serve: the daemon and its read endpoints', () => {
           ? h
           : undefined;
       });
+      // A page following the stream hears the guard fire.
+      const stream = readSse(`${s.url}/api/stream`, (f) => f.some((x) => x.event === 'guard'), { timeoutMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 200));
       const raw = new Database(w.db);
       raw.prepare('DELETE FROM events WHERE position > ?').run(2);
       raw.close();
@@ -183,6 +186,8 @@ describe('#14 ptrack serve: the daemon and its read endpoints', () => {
       });
       expect(red.body).toMatchObject({ status: 'stopped', guard: { ok: false, message: expect.stringMatching(/regressed/) } });
       expect(red.body.workers).toBe('failed');
+      const guardFrame = (await stream).frames.find((x) => x.event === 'guard');
+      expect(JSON.parse(guardFrame!.data!)).toEqual(red.body.guard);
       // The server still answers everything else.
       expect((await api(`${s.url}/api/positions`)).status).toBe(200);
       const code = await s.stop('SIGTERM');
