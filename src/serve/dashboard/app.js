@@ -15,6 +15,8 @@ const LEAKS_SHOWN = 50;
 /** How often, and how long, a read model behind an event is asked again (the workers write it shortly after the append). */
 const BEHIND_RETRY_MS = 150;
 const BEHIND_RETRIES = 40;
+/** Health (lag, the guard, the scheduler) is also read on a timer: it changes without an event in the log. */
+const HEALTH_EVERY_MS = 3000;
 
 const state = {
   /** The global position of the last event received (sent back as Last-Event-ID on reconnect). */
@@ -732,6 +734,7 @@ async function start() {
   }
   await Promise.all(ENDPOINTS.filter((e) => e !== 'risk' && e !== 'health').map((e) => refresh(e)));
   document.body.dataset.ready = 'true';
+  setInterval(() => schedule(['health'], 0), HEALTH_EVERY_MS);
   void follow();
 }
 
