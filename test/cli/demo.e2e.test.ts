@@ -35,7 +35,7 @@ describe('ptrack demo', () => {
       const crashed = /^(\d\d:\d\d) {2}(\S+)/.exec(out[crash]!)!;
       const lostId = crashed[2]!;
       const recovery = out[restart + 1]!;
-      const late = new RegExp(`^\\d\\d:\\d\\d {2}recovery: .*late fill of order (pt[0-9a-f]+-1) for ${lostId} recorded \\([0-9.]+\\)`).exec(
+      const late = new RegExp(`^\\d\\d:\\d\\d {2}recovery: .*late fill of order (pt[0-9a-f]+-\\d+) for ${lostId} recorded \\([0-9.]+\\)`).exec(
         recovery,
       );
       expect(late, recovery).not.toBeNull();
