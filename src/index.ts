@@ -362,6 +362,7 @@ export {
   type SubmitOutcome,
   type SimulatedExchangeOptions,
   type SimulatedExchangeState,
+  type SimInjection,
   type OrderFaultKind,
   type OrderFaults,
   type SimFill,

@@ -14,7 +14,15 @@ import {
 } from '../reconcile/index.js';
 import { readWholeStream } from '../store/index.js';
 import { openTracker, type OrderOutcome, type Tracker } from '../tracker/index.js';
-import { auditProjection, type AuditBook, ProjectionOptions, foldProjection } from '../projections/index.js';
+import {
+  auditProjection,
+  type AuditBook,
+  foldProjection,
+  LEAK_CAUSES,
+  leakReport,
+  type LeakRow,
+  ProjectionOptions,
+} from '../projections/index.js';
 import { present } from '../_internals/present.js';
 
 export interface DemoOptions {
@@ -294,6 +302,14 @@ async function injectFaults(w: World, step: number): Promise<void> {
     const id = w.exchange.dustReward();
     w.out(`${t}  fault    a dust reward ${id} appeared (value ${money(justOpened(w.exchange, id))})`);
   }
+  // Six minutes after a dust reward (at least one look has seen it as dust), it grows above the threshold.
+  if (step % 13 === 1) {
+    const dust = w.exchange.truth().filter((p) => p.origin === 'dust' && p.value < BOOK.minPositionValue);
+    const d = dust.at(-1);
+    if (d !== undefined && w.exchange.growDust(d.id, 60)) {
+      w.out(`${t}  fault    the dust reward ${d.id} grew to ${money(justOpened(w.exchange, d.id))}, above the dust threshold`);
+    }
+  }
   if (step % 17 === 10) {
     w.exchange.setFaults({ error: 1 });
     w.out(`${t}  fault    the exchange API is down`);
@@ -390,8 +406,9 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
     const events: RecordedEvent[] = [];
     for await (const e of readWholeStream(w.tracker.store, bookStream(BOOK.book))) events.push(e);
     const audit = auditProjection(ProjectionOptions.parse({ equity: BOOK.equity }));
-    const book = audit.toJson(foldProjection(audit, events)).books[BOOK.book];
-    if (book) printAudit(w.out, book);
+    const data = audit.toJson(foldProjection(audit, events));
+    const book = data.books[BOOK.book];
+    if (book && data.asOf !== null) printAudit(w.out, book, data.asOf);
     return await printPortfolioAndVerdict(w, events.length);
   } finally {
     w.file.save(w.exchange);
@@ -399,39 +416,61 @@ export async function runDemoPhase2(options: DemoOptions): Promise<boolean> {
   }
 }
 
-/** The leak report of the audit read model (a fold of the log, as `ptrack audit` prints it). */
-function printAudit(out: (line: string) => void, audit: AuditBook): void {
+/**
+ * The leak report of the audit read model (a fold of the log, as `ptrack audit` prints it): every
+ * leak with when it began (the venue's time, the fill's, or the looks around it), how long it lasted
+ * and its value x time, then the totals by cause and the part healed automatically.
+ */
+function printAudit(out: (line: string) => void, audit: AuditBook, asOf: string): void {
   const hm = (iso: string | null): string => (iso ? hhmm(Date.parse(iso)) : '--:--');
-  const leaks = [
-    ...audit.orphans.map((o) => ({
-      kind: 'orphan',
-      id: o.positionId,
-      from: o.detectedAt,
-      to: o.resolvedAt,
-      how: o.resolution,
-      value: o.value,
-      vm: o.valueSeconds / 60,
-    })),
-    ...audit.phantoms.map((p) => ({
-      kind: 'phantom',
-      id: p.positionId,
-      from: p.suspectedAt,
-      to: p.resolvedAt,
-      how: p.resolution,
-      value: p.value,
-      vm: p.valueSeconds / 60,
-    })),
-  ].sort((a, b) => a.from.localeCompare(b.from) || a.id.localeCompare(b.id));
+  const report = leakReport(audit, { asOf, timeZone: 'UTC' });
+  const began = (r: LeakRow): string => {
+    const s = r.start;
+    switch (s.evidence) {
+      case 'venue':
+      case 'fill':
+        return `${hm(s.at)} ${s.evidence}`;
+      case 'looks':
+      case 'order':
+        return `${hm(s.earliest)}-${hm(s.latest)} ${s.evidence}`;
+      case 'detection':
+        return `${hm(s.latest)} found`;
+      default: {
+        const _exhaustive: never = s.evidence;
+        return _exhaustive;
+      }
+    }
+  };
+  const kindOf = { orphan: 'orphan', phantom: 'phantom', 'late fill': 'fill' } as const;
+  const found = (r: LeakRow): string | null => {
+    if (r.kind === 'late fill') return r.resolvedAt;
+    const o = audit.orphans.find((x) => x.positionId === r.positionId && x.start.at === r.start.at);
+    const p = audit.phantoms.find((x) => x.positionId === r.positionId && x.start.at === r.start.at);
+    return o?.detectedAt ?? p?.suspectedAt ?? null;
+  };
   out('');
-  out('leak audit (the audit read model, folded from the trade log):');
-  out('  kind     position      detected  resolved  how        value     value x minutes');
-  for (const l of leaks) {
+  out('leak audit (the audit read model, folded from the trade log; each leak from when it began):');
+  out('  kind     position      found     resolved  how        value     began              lasted  value x minutes  cause');
+  for (const r of report.rows) {
     out(
-      `  ${l.kind.padEnd(8)} ${l.id.padEnd(13)} ${hm(l.from)}     ${hm(l.to)}     ${l.how.padEnd(10)} ${money(l.value).padStart(8)}  ${money(l.vm).padStart(14)}`,
+      `  ${kindOf[r.kind].padEnd(8)} ${r.positionId.padEnd(13)} ${hm(found(r))}     ${hm(r.resolvedAt)}     ${r.resolution.padEnd(10)} ${money(r.value).padStart(8)}  ${began(r).padEnd(17)} ${`${Math.round(r.durationSeconds / 60)}m`.padStart(6)}  ${money(r.valueSeconds / 60).padStart(15)}  ${r.cause}`,
     );
   }
-  const t = audit.totals;
-  out(`  drift corrections: ${t.drift.count} (moved ${money(t.drift.absDelta)} in value); reconciliation runs: ${t.reconciliations.count}`);
+  const t = report.totals;
+  out('');
+  out('leaks by cause:');
+  out('  cause                            leaks  value x minutes  healed automatically');
+  for (const cause of LEAK_CAUSES) {
+    const c = t.byCause[cause];
+    out(
+      `  ${cause.padEnd(32)} ${String(c.count).padStart(5)}  ${money(c.valueSeconds / 60).padStart(15)}  ${money(c.healedValueSeconds / 60).padStart(20)}`,
+    );
+  }
+  out(
+    `  ${'all'.padEnd(32)} ${String(t.count).padStart(5)}  ${money(t.valueSeconds / 60).padStart(15)}  ${money(t.healedValueSeconds / 60).padStart(20)}`,
+  );
+  const d = audit.totals;
+  out(`  drift corrections: ${d.drift.count} (moved ${money(d.drift.absDelta)} in value); reconciliation runs: ${d.reconciliations.count}`);
 }
 
 /**

@@ -451,8 +451,10 @@ function noteLooks(b: AuditBookState, report: Record<string, unknown>, previous:
   const held = listed(report, 'heldByOrders');
   const dust = listed(report, 'dust');
   const unclear = new Set<string>();
+  const isDust = new Set((dust?.items ?? []).map((d) => d.id));
   for (const f of [...(orphans?.items ?? []), ...(phantoms?.items ?? [])]) if (f.outcome === 'deferred') unclear.add(f.id);
-  for (const h of held?.items ?? []) unclear.add(h.id);
+  // Held by an order in flight, yet listed as dust: below the threshold, so no leak yet (clear).
+  for (const h of held?.items ?? []) if (!isDust.has(h.id)) unclear.add(h.id);
   for (const id of unclear) {
     if (!b.unclear.has(id) && !b.openOrphans.has(id) && !b.openPhantoms.has(id)) b.unclear.set(id, previous);
   }
@@ -460,9 +462,9 @@ function noteLooks(b: AuditBookState, report: Record<string, unknown>, previous:
     for (const id of b.unclear.keys()) if (!unclear.has(id)) b.unclear.delete(id);
   }
   if (dust !== null) {
-    const now = new Set(dust.items.map((d) => d.id));
-    for (const id of now) b.dust.add(id);
-    if (dust.complete) for (const id of b.dust) if (!now.has(id)) b.dust.delete(id);
+    for (const id of isDust) b.dust.add(id);
+    // What the look could not judge (held, deferred) keeps what an earlier look knew.
+    if (dust.complete) for (const id of b.dust) if (!isDust.has(id) && !unclear.has(id)) b.dust.delete(id);
   }
 }
 

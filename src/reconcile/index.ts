@@ -49,7 +49,7 @@ export type { SchedulerOptions, SchedulerStatus, ReconcileScheduler } from './sc
 export { recoverOnStartup } from './recovery.js';
 export type { RecoveryMode, RecoveryOptions, RecoveryOutcome } from './recovery.js';
 export { SimulatedExchange } from './simulatedExchange.js';
-export type { SimulatedExchangeOptions, SimulatedExchangeState, FaultRates } from './simulatedExchange.js';
+export type { SimulatedExchangeOptions, SimulatedExchangeState, SimInjection, FaultRates } from './simulatedExchange.js';
 export type { HandOrder, OrderFaultKind, OrderFaults, SimFill, SimOrder, SimOrderState, SimRejection } from './simulatedOrders.js';
 
 // for other folders of src; not public

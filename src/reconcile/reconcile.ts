@@ -37,6 +37,7 @@ export interface ReconcileReport {
   orphans: (OrphanFinding & { outcome: OrphanOutcome })[];
   phantoms: (PhantomFinding & { outcome: PhantomOutcome })[];
   drift: (DriftFinding & { outcome: DriftOutcome })[];
+  /** Open outside below the dust threshold, not IN here: ignored (those of a symbol held by an order in flight too). */
   dust: { positionId: string; value: number }[];
   /** How many book changes healing made (adoptions, closes, clears, corrections). */
   corrected: number;
@@ -276,7 +277,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     runId,
   );
   const { plan } = planned;
-  report.dust = plan.dust;
+  // Dust is dust whether or not an order in flight holds its symbol: the leak audit reads the list to tell dust that grew.
+  const held = new Set(judged.held.map((h) => h.positionId));
+  const heldDust = positions.filter(
+    (p) => held.has(p.id) && p.value < handler.policy.minPositionValue && state.positions.get(p.id)?.status !== 'IN',
+  );
+  report.dust = [...plan.dust, ...heldDust.map((p) => ({ positionId: p.id, value: p.value }))];
   report.actions = plan.actions;
   const reappeared: ReconcileReport['phantoms'] = plan.reappeared.map((r) => {
     const p = state.positions.get(r.positionId);

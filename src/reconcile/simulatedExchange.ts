@@ -54,6 +54,18 @@ export interface SimulatedExchangeOptions {
   onRestartBeforeAck?: (state: SimulatedExchangeState, order: { clientOrderId: string; externalOrderId: string }) => void;
 }
 
+/**
+ * A leak the exchange made on purpose, named by the cause the audit should find: a fill the bot
+ * never recorded by hand (`manual trade`), a position it closed itself (`liquidation / stop-out
+ * outside`), dust grown above the threshold (`dust growth`), an order of the bot's that filled while
+ * its answer was lost (`unrecorded fill`, the `lostAck` and `restartBeforeAck` faults). `at` is when.
+ */
+export interface SimInjection {
+  cause: 'manual trade' | 'liquidation / stop-out outside' | 'dust growth' | 'unrecorded fill';
+  positionId: string;
+  at: string;
+}
+
 interface SimPosition {
   id: string;
   symbol: string;
@@ -80,6 +92,8 @@ export interface SimulatedExchangeState {
   orderBook?: SimOrderState;
   /** Positions the exchange closed itself (`liquidate`), and when; absent in a state saved before it kept them. */
   liquidated?: Record<string, string>;
+  /** Every leak it made on purpose, in order; absent in a state saved before it kept them. */
+  injections?: SimInjection[];
 }
 
 const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0 };
@@ -88,8 +102,8 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * An in-process, seeded exchange: one seed gives one story. The bot trades on it through
  * `fill` / `closeByBot`; reconciliation reads it through the ExternalSystem methods. Faults on
  * demand: fills the bot never recorded (`injectOrphan`), positions liquidated outside
- * (`liquidate`), value drift (`drift`, which can also grow a dust reward above the dust threshold),
- * dust rewards (`dustReward`), and per-call errors,
+ * (`liquidate`), value drift (`drift`), dust rewards (`dustReward`) and their growth above the
+ * dust threshold (`growDust`), and per-call errors,
  * timeouts, malformed answers and rate limits (`setFaults`), latency and lag. It honours the
  * call's `signal`: a call aborted during its latency (it timed out) changes nothing.
  *
@@ -100,7 +114,8 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * twice, even after a cancel; a refusal (a reused id, an unknown symbol, a quantity that is not
  * positive, a reduce beyond the position) is ExternalError 'rejected' and places nothing. Order
  * faults by seed (`orderFaults`, `setOrderFaults`) or on demand (`forceOrderFault`): see
- * {@link OrderFaults}. Orders, fills and refusals are part of `snapshot()`.
+ * {@link OrderFaults}. Orders, fills and refusals are part of `snapshot()`; so is `injections()`, every
+ * leak it made on purpose with the cause an audit should find.
  *
  * @example
  * ```ts
@@ -122,6 +137,7 @@ export class SimulatedExchange implements ExternalSystem {
   private closes = new Map<string, number>();
   private badCloses: string[] = [];
   private liquidated = new Map<string, string>();
+  private injected: SimInjection[] = [];
   private counter = 0;
   private faults: FaultRates;
   private readonly orders: SimulatedOrderBook;
@@ -141,6 +157,7 @@ export class SimulatedExchange implements ExternalSystem {
       this.closes = new Map(Object.entries(state.closes));
       this.badCloses = [...state.badCloses];
       this.liquidated = new Map(Object.entries(state.liquidated ?? {}));
+      this.injected = (state.injections ?? []).map((x) => ({ ...x }));
       this.counter = state.counter;
     }
     this.onRestartBeforeAck = options.onRestartBeforeAck;
@@ -172,6 +189,7 @@ export class SimulatedExchange implements ExternalSystem {
       faults: { ...this.faults },
       orderBook: this.orders.snapshot(),
       liquidated: recordFrom(this.liquidated),
+      injections: this.injections(),
     };
   }
 
@@ -198,6 +216,15 @@ export class SimulatedExchange implements ExternalSystem {
   /** Open positions as the exchange knows them, ignoring lag and faults (the truth, for checks). */
   truth(): { id: string; value: number; symbol: string; origin: SimPosition['origin'] }[] {
     return [...this.positions.values()].map((p) => ({ id: p.id, value: this.valueOf(p), symbol: p.symbol, origin: p.origin }));
+  }
+
+  /** The leaks it made on purpose, in order (the truth an audit is checked against). */
+  injections(): SimInjection[] {
+    return this.injected.map((x) => ({ ...x }));
+  }
+
+  private inject(cause: SimInjection['cause'], positionId: string): void {
+    this.injected.push({ cause, positionId, at: this.clock().toISOString() });
   }
 
   /** How many times the reconciler closed each id; and closes of ids that were not open. */
@@ -297,6 +324,7 @@ export class SimulatedExchange implements ExternalSystem {
     const id = `OUT-${symbol}-${++this.counter}`;
     const quantity = round6(this.random.int(200, 2000) / this.price(symbol));
     this.open({ id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' });
+    this.inject('manual trade', id);
     return id;
   }
 
@@ -316,6 +344,16 @@ export class SimulatedExchange implements ExternalSystem {
   liquidate(id: string): boolean {
     if (!this.positions.delete(id)) return false;
     this.liquidated.set(id, this.clock().toISOString());
+    this.inject('liquidation / stop-out outside', id);
+    return true;
+  }
+
+  /** A dust reward grows by `factor` (a reward paid in, an airdrop): above the dust threshold it is an orphan. */
+  growDust(id: string, factor: number): boolean {
+    const p = this.positions.get(id);
+    if (p?.origin !== 'dust') return false;
+    p.adjust = round6(p.adjust * factor);
+    this.inject('dust growth', id);
     return true;
   }
 
@@ -400,6 +438,8 @@ export class SimulatedExchange implements ExternalSystem {
     const operation = `submitOrder(${String(clientOrderId)})`;
     const transport = await this.call(operation, options.signal);
     const { order, lostAck, restart } = this.orders.place(request, clientOrderId);
+    // Filled while its answer is lost: the bot does not hear of the fill.
+    if ((restart || lostAck) && order.filledQuantity > 0) this.inject('unrecorded fill', order.positionId);
     if (restart) {
       this.onRestartBeforeAck?.(this.snapshot(), { clientOrderId: order.clientOrderId, externalOrderId: order.externalOrderId });
       throw new ExternalError(`${operation}: connection reset, the exchange restarted before answering (simulated)`, 'unreachable');
