@@ -35,9 +35,9 @@ describe('ptrack demo', () => {
       const crashed = /^(\d\d:\d\d) {2}(\S+)/.exec(out[crash]!)!;
       const lostId = crashed[2]!;
       const recovery = out[restart + 1]!;
-      const late = new RegExp(`^\\d\\d:\\d\\d {2}recovery: .*late fill of order (pt[0-9a-f]+-\\d+) for ${lostId} recorded \\([0-9.]+\\)`).exec(
-        recovery,
-      );
+      const late = new RegExp(
+        `^\\d\\d:\\d\\d {2}recovery: .*late fill of order (pt[0-9a-f]+-\\d+) for ${lostId} recorded \\([0-9.]+\\)`,
+      ).exec(recovery);
       expect(late, recovery).not.toBeNull();
       expect(recovery).not.toMatch(new RegExp(`adopted orphan [^;]*\\b${lostId}\\b`));
       const restartAt = /^(\d\d:\d\d)/.exec(out[restart]!)![1]!;
