@@ -33,7 +33,7 @@ const asAppendable = (f: Fact): Appendable => ({
   event: { type: f.type, data: { ...f.data, source: 'reconcile' }, metadata: { recordedAt: f.at } } as Appendable['event'],
 });
 
-describe('#15 audit.json shape 5', () => {
+describe('#15 audit.json shape 5 and later', () => {
   it('#15 a shape-4 audit.json (valueSince, settledValueSeconds, no start or cause) is rebuilt from the log on start', async () => {
     const { store } = await storeWith(
       [
@@ -42,7 +42,8 @@ describe('#15 audit.json shape 5', () => {
       ].map(asAppendable),
     );
     const version = auditProjection(ProjectionOptions.parse({})).version;
-    expect(version).toMatch(/^5\./);
+    // Shape 5 (issue 15) or later: a shape-4 file is older.
+    expect(Number(version.split('.')[0])).toBeGreaterThanOrEqual(5);
     const old = {
       asOf: t(10),
       books: {
@@ -58,12 +59,12 @@ describe('#15 audit.json shape 5', () => {
     const file = join(dir, 'audit.json');
     writeFileSync(
       file,
-      encodeDocument({ version: version.replace(/^5\./, '4.'), checkpoint: 2, eventCount: 2, lastEvent: null, data: old }).text,
+      encodeDocument({ version: version.replace(/^\d+\./, '4.'), checkpoint: 2, eventCount: 2, lastEvent: null, data: old }).text,
     );
     const handle = await startProjections({ store, stateDir: dir, logger });
     await handle.whenCaughtUp();
     await handle.stop();
-    expect(warns.some((w) => /^audit\.json is of version 4\.\S+, this build writes 5\.\S+: rebuilding it from the log$/.test(w))).toBe(
+    expect(warns.some((w) => /^audit\.json is of version 4\.\S+, this build writes \d+\.\S+: rebuilding it from the log$/.test(w))).toBe(
       true,
     );
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: string; data: AuditData };
