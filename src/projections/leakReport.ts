@@ -24,6 +24,7 @@ export interface LeakRow {
   valueSeconds: number;
 }
 
+/** What {@link leakReport} answers: the window, the rows that leaked in it, and its totals. */
 export interface LeakReport {
   since: string | null;
   until: string | null;

@@ -28,6 +28,7 @@ export interface LeakSums {
   healedValueSeconds: number;
 }
 
+/** The sums over every episode, and the same split by cause (all five, always), by symbol and by day. */
 export interface LeakTotalsByKey extends LeakSums {
   byCause: Record<LeakCause, LeakSums>;
   /** By symbol (`(none)` when the log never named one). */
@@ -46,6 +47,7 @@ export interface LeakEpisodeLike {
   resolvedAt: string | null;
 }
 
+/** Which part of time {@link leakTotals} counts, in which time zone days fall, and where open episodes end. */
 export interface LeakWindow {
   timeZone: string;
   /** The end of episodes still open (the audit's `asOf`). */
