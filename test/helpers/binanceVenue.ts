@@ -56,6 +56,7 @@ const MARKETS: readonly { base: string; quote: string; price: number }[] = [
   { base: 'BTC', quote: 'USDT', price: 60000 },
   { base: 'ETH', quote: 'USDT', price: 3000 },
   { base: 'SOL', quote: 'USDT', price: 150 },
+  { base: 'LTC', quote: 'USDT', price: 80 },
 ];
 
 const str = (n: number): string => String(n);
