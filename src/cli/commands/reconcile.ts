@@ -49,6 +49,9 @@ function isExternal(x: unknown): x is ExternalSystem {
 /** How long loading an adapter (its import and its factory) may take: the bound of one outside call. */
 export const ADAPTER_LOAD_TIMEOUT_MS = 5000;
 
+/** How long importing a built-in adapter's module and its client library may take (a local import, not an outside call). */
+const BUILT_IN_IMPORT_TIMEOUT_MS = 30_000;
+
 const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 
 /**
@@ -103,17 +106,20 @@ export async function loadAdapter(
 
 /**
  * A built-in adapter (`alpaca`, `alpaca:live`, `ccxt:<exchangeId>`): its module and client library
- * are imported now, then the adapter is made, each bounded like a module's factory (importing ccxt
- * alone can take seconds). Bad input (no credentials, a bad argument or setting, the client library
+ * are imported now (bounded at 30 s: a local import, and ccxt alone takes seconds on a busy
+ * machine), then the adapter is made, bounded like a module's factory (`timeoutMs`). Bad input (no credentials, a bad argument or setting, the client library
  * not installed) stays a ValidationError (exit 2); anything else is an outside failure (exit 5).
  */
 async function loadBuiltIn(name: string, builtIn: BuiltInAdapter, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ExternalSystem> {
   let timedOut: ExternalError | undefined;
-  const tooSlow = () =>
-    (timedOut = new ExternalError(`--adapter: loading the ${name} adapter did not finish within ${timeoutMs} ms`, 'timeout'));
+  const importMs = Math.max(timeoutMs, BUILT_IN_IMPORT_TIMEOUT_MS);
+  const tooSlow = (ms: number) => () =>
+    (timedOut = new ExternalError(`--adapter: loading the ${name} adapter did not finish within ${ms} ms`, 'timeout'));
   try {
-    const factory = await withTimeout(timeoutMs, () => builtIn.load(), tooSlow);
-    return await withTimeout(timeoutMs, () => factory(builtIn.argument, env), tooSlow);
+    // Importing the package's own code and its client library is no outside call: bounded, but
+    // loosely (ccxt alone takes seconds on a busy machine); making the adapter may call the venue.
+    const factory = await withTimeout(importMs, () => builtIn.load(), tooSlow(importMs));
+    return await withTimeout(timeoutMs, () => factory(builtIn.argument, env), tooSlow(timeoutMs));
   } catch (error) {
     if (error === timedOut || error instanceof ValidationError) throw error;
     const failure = error instanceof ExternalError ? error.failure : 'unreachable';
