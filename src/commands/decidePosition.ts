@@ -107,6 +107,7 @@ export function decidePosition(
       requireStatus(state, command, command.positionId, ['UNKNOWN']);
       const data: EventData<'PositionTracked'> = { positionId: command.positionId, side: command.side, source };
       if (command.symbol !== undefined) data.symbol = command.symbol;
+      if (command.venueKey !== undefined) data.venueKey = command.venueKey;
       if (command.setup !== undefined) data.setup = command.setup;
       const group = command.group ?? groupOf(policy.correlationGroups, command.symbol);
       if (group !== undefined) data.group = group;
@@ -122,6 +123,8 @@ export function decidePosition(
       });
       const data: EventData<'PositionEntered'> = { positionId: p.id, side: p.side, value: command.value, source };
       if (p.symbol !== undefined) data.symbol = p.symbol;
+      const venueKey = command.venueKey ?? p.venueKey;
+      if (venueKey !== undefined) data.venueKey = venueKey;
       if (command.quantity !== undefined) data.quantity = command.quantity;
       if (command.price !== undefined) data.price = command.price;
       if (command.stop !== undefined) data.stop = command.stop;
@@ -162,6 +165,7 @@ export function decidePosition(
       }
       const data: EventData<'OrphanAdopted'> = { positionId: command.positionId, side: command.side, value: command.value, source };
       if (command.symbol !== undefined) data.symbol = command.symbol;
+      if (command.venueKey !== undefined) data.venueKey = command.venueKey;
       if (command.quantity !== undefined) data.quantity = command.quantity;
       if (command.price !== undefined) data.price = command.price;
       if (command.setup !== undefined) data.setup = command.setup;

@@ -1,9 +1,9 @@
-import { InvalidTransitionError } from '../errors/index.js';
+import { InvalidTransitionError, ValidationError } from '../errors/index.js';
 import type { EventData, Source } from '../events/index.js';
 import type { DecidedEvent } from './decided.js';
 import { pnlOf } from './pnl.js';
 import type { CommandOf } from './schemas.js';
-import { bookOrderOf, type BookState } from './state.js';
+import { bookOrderOf, type BookState, type InPosition } from './state.js';
 import { requireIn, requireNotIn } from './transitions.js';
 
 export type ReconcileCommand = CommandOf<
@@ -18,6 +18,23 @@ export type ReconcileCommand = CommandOf<
   | 'DetectExternalOrder'
   | 'RecordExternalOrderCanceled'
 >;
+
+/** The part of a phantom a clear of `quantity` takes (1 = all of it); refuses what it cannot measure or does not hold. */
+function clearedFraction(p: InPosition, quantity: number | undefined): number {
+  if (quantity === undefined) return 1;
+  if (p.quantity === undefined) {
+    throw new ValidationError(`cannot clear ${quantity} of phantom "${p.id}": its quantity is unknown (clear it whole: leave quantity out)`, [
+      { path: 'quantity', message: 'the position has no quantity', value: quantity },
+    ]);
+  }
+  if (quantity > p.quantity * (1 + 1e-9)) {
+    throw new ValidationError(`cannot clear ${quantity} of phantom "${p.id}": only ${p.quantity} is open`, [
+      { path: 'quantity', message: `at most ${p.quantity}`, value: quantity },
+    ]);
+  }
+  const fraction = quantity / p.quantity;
+  return fraction >= 1 - 1e-12 ? 1 : fraction;
+}
 
 /**
  * The reconciler's commands. Each checks the book as it is at append time, so a plan made
@@ -101,18 +118,24 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
     }
     case 'ClearPhantom': {
       const p = requireIn(state, command.positionId, 'clear phantom');
-      const realizedPnl = pnlOf(p.side, p.value, p.costBasis);
+      const fraction = clearedFraction(p, command.quantity);
+      const value = p.value * fraction;
+      const costBasis = p.costBasis * fraction;
       const data: EventData<'PhantomCleared'> = {
         positionId: p.id,
-        value: p.value,
-        costBasis: p.costBasis,
-        realizedPnl,
+        value,
+        costBasis,
+        realizedPnl: pnlOf(p.side, value, costBasis),
         looks: command.looks,
         reason: command.reason,
         source,
       };
       if (p.symbol !== undefined) data.symbol = p.symbol;
       if (command.closedAt !== undefined) data.closedAt = command.closedAt;
+      if (fraction < 1) {
+        data.fraction = fraction;
+        if (command.quantity !== undefined) data.quantity = command.quantity;
+      }
       return [{ type: 'PhantomCleared', data }];
     }
     case 'CorrectDrift': {

@@ -28,10 +28,11 @@ export function positionRisk(value: number, quantity?: number, price?: number, s
   return value;
 }
 
-function commonOf(p: Position | undefined): Pick<Position, 'symbol' | 'setup' | 'group' | 'attributes'> {
+function commonOf(p: Position | undefined): Pick<Position, 'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes'> {
   if (!p) return {};
-  const out: Pick<Position, 'symbol' | 'setup' | 'group' | 'attributes'> = {};
+  const out: Pick<Position, 'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes'> = {};
   if (p.symbol !== undefined) out.symbol = p.symbol;
+  if (p.venueKey !== undefined) out.venueKey = p.venueKey;
   if (p.setup !== undefined) out.setup = p.setup;
   if (p.group !== undefined) out.group = p.group;
   if (p.attributes !== undefined) out.attributes = p.attributes;
@@ -48,7 +49,7 @@ function setDefined<T extends object, K extends keyof T>(target: T, key: K, valu
 }
 
 type OpenFields = Pick<InPosition, 'side' | 'value'> &
-  Partial<Pick<InPosition, 'symbol' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop' | 'takeProfit' | 'trailingStop'>> & {
+  Partial<Pick<InPosition, 'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop' | 'takeProfit' | 'trailingStop'>> & {
     positionId: string;
   };
 
@@ -67,6 +68,7 @@ function open(state: BookState, f: OpenFields, at: string, origin: InPosition['o
     missedLooks: 0,
   };
   setDefined(p, 'symbol', f.symbol);
+  setDefined(p, 'venueKey', f.venueKey);
   setDefined(p, 'setup', f.setup);
   setDefined(p, 'group', f.group);
   setDefined(p, 'attributes', f.attributes);
@@ -192,6 +194,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       leave(state, d.positionId);
       const p: Position = { id: d.positionId, status: 'WATCHING', side: d.side, since: at };
       setDefined(p, 'symbol', d.symbol);
+      setDefined(p, 'venueKey', d.venueKey);
       setDefined(p, 'setup', d.setup);
       setDefined(p, 'group', d.group);
       setDefined(p, 'attributes', d.attributes);
@@ -402,6 +405,26 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     }
     case 'PhantomCleared': {
       const d = event.data;
+      if (d.fraction !== undefined && d.fraction < 1) {
+        // Part of it: the rest stays IN, its count of missed looks starts over.
+        recordPnl(state, at, d.realizedPnl);
+        const p = state.positions.get(d.positionId);
+        if (p?.status === 'IN') {
+          const keep = 1 - d.fraction;
+          const next: InPosition = {
+            ...p,
+            costBasis: Math.max(0, p.costBasis - d.costBasis),
+            value: p.value * keep,
+            risk: p.risk * keep,
+            realizedPnl: p.realizedPnl + d.realizedPnl,
+            missedLooks: 0,
+          };
+          if (p.quantity !== undefined) next.quantity = p.quantity * keep;
+          if (p.group !== undefined) adjustGroupRisk(state, p.group, next.risk - p.risk);
+          putPosition(state, d.positionId, next);
+        }
+        break;
+      }
       const p = leave(state, d.positionId);
       recordPnl(state, at, d.realizedPnl);
       if (p?.status === 'IN') {

@@ -12,6 +12,7 @@ export {
   defaultLimits,
   LIVE_ORDER_STATUSES,
   bookOrderOf,
+  venueKeyOf,
 } from './state.js';
 export type {
   BookState,

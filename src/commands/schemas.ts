@@ -16,6 +16,7 @@ import {
   Side,
   SymbolCode,
   Tag,
+  VenueKey,
   withoutControls,
 } from '../events/index.js';
 
@@ -33,6 +34,8 @@ export const Track = z.strictObject({
   commandId: CommandId,
   positionId: PositionId,
   symbol: SymbolCode.optional(),
+  /** How the venue names the position (matched with its `symbol` on netting/hedge accounts); default: the symbol. */
+  venueKey: VenueKey.optional(),
   side: Side.default('long'),
   setup: Tag.optional(),
   group: Tag.optional(),
@@ -44,6 +47,8 @@ export const Enter = z.strictObject({
   type: z.literal('Enter'),
   commandId: CommandId,
   positionId: PositionId,
+  /** How the venue names the position (matched with its `symbol` on netting/hedge accounts); default: the one it was tracked with, else the symbol. */
+  venueKey: VenueKey.optional(),
   value: NonNegative,
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
@@ -107,6 +112,8 @@ export const AdoptOrphan = z.strictObject({
   positionId: PositionId,
   value: NonNegative,
   symbol: SymbolCode.optional(),
+  /** How the venue names the position (matched with its `symbol` on netting/hedge accounts); default: the symbol. */
+  venueKey: VenueKey.optional(),
   side: Side.default('long'),
   quantity: Quantity.optional(),
   price: NonNegative.optional(),
@@ -198,12 +205,16 @@ export const DismissPhantom = z.strictObject({
   positionId: PositionId,
 });
 
-/** Close a confirmed phantom locally at its last known value. */
+/**
+ * Close a confirmed phantom locally at its last known value: all of it, or only `quantity` of it
+ * (what a netting account is short of; the rest stays IN). A quantity of all it holds clears it whole.
+ */
 export const ClearPhantom = z.strictObject({
   type: z.literal('ClearPhantom'),
   commandId: CommandId,
   positionId: PositionId,
   looks: z.number().int().nonnegative(),
+  quantity: Quantity.optional(),
   reason: Reason,
   /** The venue's close time of the position, when a direct look gave one. */
   closedAt: IsoTime.optional(),

@@ -20,6 +20,7 @@ const Attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boole
 const base = {
   id: Text,
   symbol: Text.optional(),
+  venueKey: Text.optional(),
   side: Side,
   setup: Text.optional(),
   group: Text.optional(),
@@ -137,9 +138,9 @@ export const BookStateJsonSchema = z.looseObject({
 
 /**
  * Version of the stored snapshot (`{ checksum, book }`); a snapshot of another version (the
- * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4, without the order count of version 5, without adopted orders of version 6) is ignored and the log replayed.
+ * bare book JSON of version 2, the book without orders of version 3, without symbol controls of version 4, without the order count of version 5, without adopted orders of version 6, without venue keys of version 7) is ignored and the log replayed.
  */
-export const BOOK_SNAPSHOT_VERSION = 7;
+export const BOOK_SNAPSHOT_VERSION = 8;
 
 const StoredSnapshot = z.strictObject({ checksum: z.string().regex(/^fnv64:[0-9a-f]{16}$/), book: z.unknown() });
 

@@ -11,6 +11,8 @@ import { definedFields } from '../_internals/definedFields.js';
 interface PositionBase {
   id: string;
   symbol?: string;
+  /** How the venue names it, when given explicitly (see {@link venueKeyOf}: absent reads as the symbol). */
+  venueKey?: string;
   side: Side;
   setup?: string;
   /** Correlation group, resolved when tracked (the position's own, else the policy's map). */
@@ -61,6 +63,20 @@ export interface SkippedPosition extends PositionBase {
 }
 
 export type Position = WatchingPosition | InPosition | ExitedPosition | SkippedPosition;
+
+/**
+ * The key reconciliation matches a position by on a netting or hedge account: its explicit
+ * `venueKey`, else its symbol (positions written before venue keys read as their symbol);
+ * undefined when it has neither.
+ *
+ * @example
+ * ```ts
+ * venueKeyOf({ symbol: 'BTC/USDT' }) // 'BTC/USDT'
+ * ```
+ */
+export function venueKeyOf(p: Pick<Position, 'symbol' | 'venueKey'>): string | undefined {
+  return p.venueKey ?? p.symbol;
+}
 export type PositionStatus = Position['status'];
 
 /** What the idempotency window remembers of a command: where its events are, and what it was (absent for events written before fingerprints). */
@@ -324,7 +340,7 @@ export function freezeBookState(state: BookState): BookState {
 }
 
 /** Version of the snapshot shape below; a snapshot of another version is ignored. */
-export const BOOK_STATE_VERSION = 6;
+export const BOOK_STATE_VERSION = 7;
 
 /** JSON form of the state, for snapshots. */
 export interface BookStateJson {

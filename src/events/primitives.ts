@@ -28,6 +28,13 @@ export const StoredSymbolCode = z.string().min(1, 'must not be empty').max(64, '
 /** A symbol (`AAPL`, `BTC/USDT`); no control characters. */
 export const SymbolCode = withoutControls(StoredSymbolCode);
 /**
+ * How the outside system names a position, as stored: what reconciliation matches with the
+ * venue's `symbol` on a netting or hedge account. Absent on a position: its symbol.
+ */
+export const StoredVenueKey = StoredSymbolCode;
+/** A venue key (`BTC/USDT:USDT`, `AAPL`) given as input; no control characters. */
+export const VenueKey = SymbolCode;
+/**
  * An id another system hands us (a venue's order id, a trade id, a bot's signal id) as stored:
  * 1 to 200 characters. {@link ExternalId} is the same without control characters, for input.
  */

@@ -12,6 +12,7 @@ import {
   StoredClientOrderId as ClientOrderId,
   StoredExternalId as ExternalId,
   StoredSymbolCode as SymbolCode,
+  StoredVenueKey as VenueKey,
   Tag,
   TrailingStop,
   TrailingStopSpec,
@@ -31,6 +32,8 @@ import {
 export const PositionTracked = z.strictObject({
   positionId: PositionId,
   symbol: SymbolCode.optional(),
+  /** How the venue names it (netting/hedge matching); absent: its symbol. */
+  venueKey: VenueKey.optional(),
   side: Side,
   setup: Tag.optional(),
   group: Tag.optional(),
@@ -42,6 +45,8 @@ export const PositionTracked = z.strictObject({
 export const PositionEntered = z.strictObject({
   positionId: PositionId,
   symbol: SymbolCode.optional(),
+  /** How the venue names it (netting/hedge matching); absent: its symbol. */
+  venueKey: VenueKey.optional(),
   side: Side,
   value: NonNegative,
   quantity: Quantity.optional(),
@@ -114,6 +119,8 @@ export const OrphanDetected = z.strictObject({
 export const OrphanAdopted = z.strictObject({
   positionId: PositionId,
   symbol: SymbolCode.optional(),
+  /** How the venue names it (netting/hedge matching); absent: its symbol. */
+  venueKey: VenueKey.optional(),
   side: Side,
   value: NonNegative,
   quantity: Quantity.optional(),
@@ -153,10 +160,17 @@ export const PhantomDismissed = z.strictObject({
   source: Source,
 });
 
-/** A confirmed phantom was removed from the book (closed at its last known value). */
+/**
+ * A confirmed phantom was removed from the book (closed at its last known value). `value`,
+ * `costBasis` and `realizedPnl` are those of the part cleared: with `fraction` (< 1, and the
+ * `quantity` it stands for) only that part of the position, which stays IN with the rest (a
+ * netting account holding less than the book); absent, all of it (every event before partial clears).
+ */
 export const PhantomCleared = z.strictObject({
   positionId: PositionId,
   symbol: SymbolCode.optional(),
+  fraction: z.number().finite().gt(0).lt(1).optional(),
+  quantity: Quantity.optional(),
   value: NonNegative,
   costBasis: NonNegative,
   realizedPnl: Money,

@@ -1,4 +1,4 @@
-import type { BookState, BookStateJson, Position } from '../commands/index.js';
+import { venueKeyOf, type BookState, type BookStateJson, type Position } from '../commands/index.js';
 import type { RecordedEvent } from '../events/index.js';
 import {
   BookFold,
@@ -16,7 +16,7 @@ import { projectionVersion, withPrivateFold, type BookStageReader, type Projecti
 import { recordFrom } from '../_internals/records.js';
 
 /** Shape of portfolio.json's data; bump when it changes. */
-const SHAPE = 3;
+const SHAPE = 4;
 
 export interface PortfolioState {
   /** Latest event time seen. */
@@ -27,6 +27,8 @@ export interface PortfolioState {
 interface Common {
   id: string;
   symbol?: string;
+  /** How the venue names it (its explicit venue key, else its symbol): what reconciliation matches on netting/hedge accounts. */
+  venueKey?: string;
   side: 'long' | 'short';
   setup?: string;
   group?: string;
@@ -123,6 +125,8 @@ function liveOrdersOf(state: BookState, positionId: string): Common['orders'] {
 function common(p: Position): Common {
   const c: Common = { id: p.id, side: p.side, since: p.since };
   if (p.symbol !== undefined) c.symbol = p.symbol;
+  const venueKey = venueKeyOf(p);
+  if (venueKey !== undefined) c.venueKey = venueKey;
   if (p.setup !== undefined) c.setup = p.setup;
   if (p.group !== undefined) c.group = p.group;
   if (p.attributes !== undefined) c.attributes = p.attributes;

@@ -97,13 +97,18 @@ export interface Tracker {
     id: string,
     opts?: {
       symbol?: string;
+      /** How the venue names it (matched on netting/hedge accounts); default: the symbol. */
+      venueKey?: string;
       side?: Side;
       setup?: string;
       group?: string;
       attributes?: Record<string, string | number | boolean | null>;
     } & CallOptions,
   ): Promise<TrackerResult>;
-  enter(id: string, opts: { value: number; quantity?: number; price?: number; stop?: number } & CallOptions): Promise<TrackerResult>;
+  enter(
+    id: string,
+    opts: { value: number; quantity?: number; price?: number; stop?: number; venueKey?: string } & CallOptions,
+  ): Promise<TrackerResult>;
   hold(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
   monitor(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
   exit(

@@ -47,6 +47,7 @@ describe('portfolio.json', () => {
                 id: 'A',
                 status: 'IN',
                 symbol: 'BTC',
+                venueKey: 'BTC',
                 side: 'long',
                 setup: 'breakout',
                 since: t(1),
@@ -64,8 +65,8 @@ describe('portfolio.json', () => {
                 missedLooks: 0,
               },
             ],
-            WATCHING: [{ id: 'C', status: 'WATCHING', symbol: 'SOL', side: 'short', since: t(6), value: 50 }],
-            EXITED: [{ id: 'B', status: 'EXITED', symbol: 'ETH', side: 'long', since: t(5), realizedPnl: -100, closedBy: 'exit' }],
+            WATCHING: [{ id: 'C', status: 'WATCHING', symbol: 'SOL', venueKey: 'SOL', side: 'short', since: t(6), value: 50 }],
+            EXITED: [{ id: 'B', status: 'EXITED', symbol: 'ETH', venueKey: 'ETH', side: 'long', since: t(5), realizedPnl: -100, closedBy: 'exit' }],
             SKIPPED: [{ id: 'D', status: 'SKIPPED', side: 'long', since: t(9), reason: 'no edge' }],
           },
           exposure: {

@@ -19,6 +19,7 @@ interface Flags {
   trailing?: string;
   fraction?: string;
   symbol?: string;
+  venueKey?: string;
   side?: 'long' | 'short';
   setup?: string;
   group?: string;
@@ -121,11 +122,12 @@ export function registerBookCommands(program: Command, io: Io): void {
       .option('--symbol <symbol>', 'instrument symbol, e.g. AAPL')
       .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']).default('long'))
       .option('--setup <tag>', 'setup tag, for performance by setup')
-      .option('--group <group>', 'correlation group (default: from correlationGroups in the config)'),
+      .option('--group <group>', 'correlation group (default: from correlationGroups in the config)')
+      .option('--venue-key <key>', "how the venue names it, matched on netting/hedge accounts (default: the symbol)"),
     (id, f) => ({
       type: 'Track',
       positionId: required(id, '<id>'),
-      ...definedFields({ symbol: f.symbol, side: f.side, setup: f.setup, group: f.group }),
+      ...definedFields({ symbol: f.symbol, venueKey: f.venueKey, side: f.side, setup: f.setup, group: f.group }),
     }),
   );
 
@@ -248,12 +250,13 @@ export function registerBookCommands(program: Command, io: Io): void {
       .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']))
       .option('--qty <quantity>', 'quantity')
       .option('--price <price>', 'price')
+      .option('--venue-key <key>', 'how the venue names it (default: the symbol)')
       .option('--reason <text>', 'why'),
     (id, f) => ({
       type: 'AdoptOrphan',
       positionId: required(id, '<id>'),
       value: requiredNumberFlag('--value', f.value),
-      ...definedFields({ symbol: f.symbol, side: f.side }),
+      ...definedFields({ symbol: f.symbol, venueKey: f.venueKey, side: f.side }),
       ...withNumbers(f, [
         ['qty', 'quantity'],
         ['price', 'price'],

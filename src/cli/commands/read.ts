@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { pnlOf, type Position, type PositionStatus } from '../../commands/index.js';
+import { pnlOf, venueKeyOf, type Position, type PositionStatus } from '../../commands/index.js';
 import { ValidationError } from '../../errors/index.js';
 import { bookStream, type RecordedEvent } from '../../events/index.js';
 import { openStore, readWholeStream, type EventStore } from '../../store/index.js';
@@ -13,6 +13,12 @@ import { ordersTable, symbolControlLines } from './orders.js';
 const READ = { readOnly: true } as const;
 
 const ORDER: PositionStatus[] = ['IN', 'WATCHING', 'EXITED', 'SKIPPED'];
+
+/** A position as `status --json` lists it: with its venue key (explicit, else its symbol) when it has one. */
+function withVenueKey(p: Position): Position {
+  const venueKey = venueKeyOf(p);
+  return venueKey === undefined ? p : { ...p, venueKey };
+}
 
 function positionRow(p: Position): (string | number)[] {
   const value = p.status === 'IN' ? p.value : p.status === 'WATCHING' ? (p.value ?? '') : '';
@@ -97,7 +103,8 @@ export function registerReadCommands(program: Command, io: Io): void {
             io.out(
               JSON.stringify({
                 book: tracker.book,
-                positions,
+                // Each with its venue key (explicit, else the symbol): what reconciliation matches it by.
+                positions: positions.map(withVenueKey),
                 risk,
                 orders,
                 symbolControls: symbols.map(([symbol, control]) => ({ symbol, ...control })),
