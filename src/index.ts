@@ -113,12 +113,14 @@ export {
   StoredPositionId,
   type StoredRow,
   StoredSymbolCode,
+  StoredVenueKey,
   STREAM_PREFIX,
   SymbolCode,
   Tag,
   TimerMs,
   type TradeEvent,
   type Upcaster,
+  VenueKey,
   withoutControls,
 } from './events/index.js';
 export {
@@ -273,6 +275,7 @@ export {
   SuspectPhantom,
   Track,
   TripCircuitBreaker,
+  venueKeyOf,
   type WatchingPosition,
 } from './commands/index.js';
 export {
@@ -317,6 +320,8 @@ export {
   type CancelOrderRef,
   capabilitiesOf,
   ClosedPosition,
+  checkPositionKeys,
+  type ClosePositionOptions,
   type ExternalCallOptions,
   type ExternalCapabilities,
   ExternalFill,
@@ -332,6 +337,8 @@ export {
   type FaultRates,
   type GuardedExternal,
   guardExternal,
+  PositionMode,
+  resolvePositionMode,
   type GuardOptions,
   type ListFillsQuery,
   type LocalStatus,

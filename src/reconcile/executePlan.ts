@@ -98,7 +98,9 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
       }
       case 'closeOutside': {
         try {
-          await external.closePosition(action.positionId);
+          await (action.quantity === undefined
+            ? external.closePosition(action.positionId)
+            : external.closePosition(action.positionId, { quantity: action.quantity, ...definedFields({ side: action.side }) }));
         } catch (error) {
           const e = asExternalError(error);
           execution.errors.push({ stage: 'closePosition', positionId: action.positionId, failure: e.failure, message: e.message });

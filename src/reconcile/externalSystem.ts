@@ -4,7 +4,8 @@ import { backoffDelay } from '../_internals/backoff.js';
 import { withTimeout } from '../_internals/timeout.js';
 import { MAX_TIMER_MS, sleep as sleep_ } from '../_internals/timers.js';
 import { parseOrThrow, quote } from '../_internals/zodIssues.js';
-import { IsoTime, NonNegative, PositionId, Quantity, Side, SymbolCode } from '../events/index.js';
+import { definedFields } from '../_internals/definedFields.js';
+import { IsoTime, NonNegative, PositionId, Side, SymbolCode } from '../events/index.js';
 import {
   ExternalFillList,
   ExternalId,
@@ -19,18 +20,46 @@ import {
   type SubmitOutcome,
 } from './externalOrders.js';
 
-/** A position as the outside system reports it. Extra fields are ignored; missing or bad ones are an error. */
-export const ExternalPosition = z.object({
-  id: PositionId,
-  value: NonNegative,
-  symbol: SymbolCode.optional(),
-  side: Side.optional(),
-  quantity: Quantity.optional(),
-  price: NonNegative.optional(),
-  /** When the venue says the position opened (ccxt and Alpaca give timestamps): an orphan's leak starts there. */
-  openedAt: IsoTime.optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+const Signed = z.number().finite();
+
+/**
+ * A position as the outside system reports it. Extra fields are ignored; missing or bad ones are
+ * an error. Shorts are normalised: a negative `quantity` and/or `value` (how brokers list a short)
+ * reads as `side: 'short'` with the absolute numbers; a negative number beside an explicit
+ * `side: 'long'` is malformed. What comes out always has a non-negative value and a positive quantity.
+ *
+ * @example
+ * ```ts
+ * ExternalPosition.parse({ id: 'AAPL', symbol: 'AAPL', quantity: -10, value: -1500 })
+ * // { id: 'AAPL', symbol: 'AAPL', side: 'short', quantity: 10, value: 1500 }
+ * ```
+ */
+export const ExternalPosition = z
+  .object({
+    id: PositionId,
+    value: Signed,
+    symbol: SymbolCode.optional(),
+    side: Side.optional(),
+    quantity: Signed.refine((q) => q !== 0, 'must not be 0 (a closed position is not listed)').optional(),
+    price: NonNegative.optional(),
+    /** When the venue says the position opened (ccxt and Alpaca give timestamps): an orphan's leak starts there. */
+    openedAt: IsoTime.optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.side !== 'long') return;
+    if (p.value < 0) ctx.addIssue({ code: 'custom', message: 'is negative (a short) but side is "long"', path: ['value'] });
+    if (p.quantity !== undefined && p.quantity < 0) {
+      ctx.addIssue({ code: 'custom', message: 'is negative (a short) but side is "long"', path: ['quantity'] });
+    }
+  })
+  .transform((p) => {
+    const short = p.value < 0 || (p.quantity !== undefined && p.quantity < 0);
+    if (!short) return p;
+    const out = { ...p, side: 'short' as const, value: Math.abs(p.value) };
+    if (p.quantity !== undefined) out.quantity = Math.abs(p.quantity);
+    return out;
+  });
 export type ExternalPosition = z.infer<typeof ExternalPosition>;
 
 /**
@@ -54,6 +83,20 @@ const PositionList = z.array(ExternalPosition).superRefine((list, ctx) => {
     seen.add(p.id);
   });
 });
+
+/**
+ * How a venue keys its positions (see the README, "Netting and hedge accounts"): `per-id` (the
+ * outside `id` is the book's position id), `netting` (one position per `symbol`), `hedge` (one per
+ * `symbol` and `side`).
+ */
+export const PositionMode = z.enum(['per-id', 'netting', 'hedge']);
+export type PositionMode = z.infer<typeof PositionMode>;
+
+/** What a close receives besides the signal: under netting, the `quantity` (and `side`) to take off; absent: close it all. */
+export interface ClosePositionOptions {
+  quantity?: number;
+  side?: 'long' | 'short';
+}
 
 /** What every call to an adapter receives: `signal` is aborted when the call times out. */
 export interface ExternalCallOptions {
@@ -82,8 +125,14 @@ export interface SubmitOrderOptions extends ExternalCallOptions {
  * ```
  */
 export interface ExternalSystem {
+  /** How the venue keys positions; `reconcile.positionMode` (other than `auto`) overrides it. Absent: `per-id`. */
+  readonly positionMode?: PositionMode;
   listPositions(options: ExternalCallOptions): Promise<unknown>;
-  closePosition(id: string, options: ExternalCallOptions): Promise<unknown>;
+  /**
+   * Closes the outside position `id`; with `quantity`, only that much of it (a reduce-only market
+   * order of that size on a netting or hedge account), on `side`.
+   */
+  closePosition(id: string, options: ExternalCallOptions & ClosePositionOptions): Promise<unknown>;
   /**
    * Optional direct look at one position: the position, or null when it is not open (or a
    * {@link ClosedPosition} `{ id, status: 'closed', closedAt }` when the venue knows when it closed it).
@@ -174,10 +223,13 @@ export interface GuardOptions {
  */
 export interface GuardedExternal {
   readonly canVerify: boolean;
+  /** The adapter's own `positionMode`, checked; undefined when it names none. */
+  readonly positionMode: PositionMode | undefined;
   /** Which optional methods the adapter has; `capabilities.canTrade` says orders can be placed and resolved. */
   readonly capabilities: ExternalCapabilities;
   listPositions(): Promise<ExternalPosition[]>;
-  closePosition(id: string): Promise<void>;
+  /** Closes `id` outside, all of it or (`quantity`) part of it. */
+  closePosition(id: string, close?: ClosePositionOptions): Promise<void>;
   /** The position, or null when it is not open outside. Throws when the adapter has no getPosition. */
   getPosition(id: string): Promise<ExternalPosition | null>;
   /** {@link getPosition} with the venue's close time kept when the answer was a {@link ClosedPosition}. */
@@ -276,10 +328,13 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   };
 
   const capabilities = capabilitiesOf(system);
+  const positionMode =
+    system.positionMode === undefined ? undefined : parseOrThrow(PositionMode, system.positionMode, "the adapter's positionMode");
   const lacking = (method: string): Promise<never> => Promise.reject(new ExternalError(`the adapter has no ${method}`, 'rejected'));
 
   return {
     canVerify: capabilities.getPosition,
+    positionMode,
     capabilities,
     stats,
     listPositions: () =>
@@ -290,10 +345,10 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
           return parseOrThrow(PositionList, raw, 'listPositions returned a malformed answer', { error: malformed });
         },
       ),
-    closePosition: (id) =>
+    closePosition: (id, close = {}) =>
       call(
-        `closePosition(${id})`,
-        (o) => system.closePosition(id, o),
+        close.quantity === undefined ? `closePosition(${id})` : `closePosition(${id}, quantity ${close.quantity})`,
+        (o) => system.closePosition(id, { ...o, ...definedFields({ quantity: close.quantity, side: close.side }) }),
         () => undefined,
         RETRYABLE_WRITE,
       ),

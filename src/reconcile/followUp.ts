@@ -74,12 +74,14 @@ export function followUp(
       }
       case 'close': {
         const at = settles?.list === 'orphans' ? settles.index : undefined;
+        // The book knows a netting surplus by the id it would be adopted as; the venue by its own.
+        const orphanId = action.orphanId ?? action.positionId;
         if (open.get(action.positionId) !== true) {
           // Gone since the first look: record it, close nothing (nothing is closed twice).
           out.steps.push({
             action: {
               kind: 'command',
-              command: { type: 'CloseOrphan', positionId: action.positionId, value: action.value, reason: 'gone on a second look' },
+              command: { type: 'CloseOrphan', positionId: orphanId, value: action.value, reason: 'gone on a second look' },
               about: `${action.positionId} is gone outside on a second look`,
             },
             ...(at === undefined ? {} : { settles: { list: 'orphans', index: at, outcome: 'gone on second look', always: true } as const }),
@@ -90,9 +92,10 @@ export function followUp(
           action: {
             kind: 'closeOutside',
             positionId: action.positionId,
+            ...definedFields({ quantity: action.quantity, side: action.side }),
             record: {
               type: 'CloseOrphan',
-              positionId: action.positionId,
+              positionId: orphanId,
               value: action.value,
               reason: 'closed by reconciliation (policy close)',
               ...definedFields({ symbol: action.symbol }),

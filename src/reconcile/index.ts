@@ -1,6 +1,8 @@
-export { ClosedPosition, ExternalPosition, guardExternal } from './externalSystem.js';
+export { ClosedPosition, ExternalPosition, guardExternal, PositionMode } from './externalSystem.js';
+export { checkPositionKeys, resolvePositionMode } from './positionMode.js';
 export { capabilitiesOf } from './externalSystem.js';
 export type {
+  ClosePositionOptions,
   ExternalCallOptions,
   ExternalCapabilities,
   ExternalSystem,

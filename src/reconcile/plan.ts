@@ -1,5 +1,6 @@
 import type { CommandInput, BookState, InPosition, Position } from '../commands/index.js';
-import type { ExternalPosition } from './externalSystem.js';
+import type { ExternalPosition, PositionMode } from './externalSystem.js';
+import { planByVenueKey } from './planNetting.js';
 import { policyFor, type ReconcilePolicy } from './policy.js';
 import type { PlanStep, Settles, Step } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
@@ -11,6 +12,11 @@ export interface ExternalSnapshot {
   startedAt: Date;
   /** Whether a direct `getPosition` can confirm a phantom. */
   canVerify: boolean;
+  /**
+   * How the venue keys positions (default `per-id`). Under `netting` / `hedge` the book's positions
+   * are matched by venue key (and side), summed, and healed by quantity; phantoms are confirmed by looks only.
+   */
+  positionMode?: PositionMode;
 }
 
 export type LocalStatus = Position['status'] | 'UNKNOWN';
@@ -20,9 +26,13 @@ export interface OrphanFinding {
   value: number;
   symbol?: string;
   side?: 'long' | 'short';
+  /** Under netting/hedge: the surplus quantity (the venue holds this much more than the book). */
   quantity?: number;
   local: LocalStatus;
   verdict: 'adopt' | 'close' | 'manual' | 'deferred';
+  /** Under netting/hedge: the venue key, and the outside id of the venue position the surplus belongs to. */
+  venueKey?: string;
+  externalId?: string;
 }
 
 export interface PhantomFinding {
@@ -33,6 +43,9 @@ export interface PhantomFinding {
   looks: number;
   verdict: 'suspected' | 'confirmed' | 'verify' | 'deferred';
   policy: 'clear' | 'manual';
+  /** Under netting/hedge: the venue key, and the part of the position missing outside (absent: all of it). */
+  venueKey?: string;
+  quantity?: number;
 }
 
 export interface DriftFinding {
@@ -44,6 +57,8 @@ export interface DriftFinding {
   externalQuantity?: number;
   tolerance: number;
   verdict: 'correct' | 'alert' | 'deferred';
+  /** Under netting/hedge: the venue key (`positionId` is then the outside id; the values are the book's sum and the venue's). */
+  venueKey?: string;
 }
 
 export interface Alert {
@@ -56,8 +71,12 @@ export interface Alert {
 /** One step of a plan, as data; the executor carries it out. */
 export type PlannedAction =
   | { kind: 'command'; command: CommandInput; about: string }
-  /** Close an orphan outside, only if a second look still shows it; then record it. */
-  | { kind: 'close'; positionId: string; value: number; symbol?: string }
+  /**
+   * Close an orphan outside (`positionId` is the outside id), only if a second look still shows it;
+   * then record it (as `orphanId` when the book knows it by another id). With `quantity`, only that
+   * much of it, on `side` (a netting surplus).
+   */
+  | { kind: 'close'; positionId: string; value: number; symbol?: string; orphanId?: string; quantity?: number; side?: 'long' | 'short' }
   /** Ask the outside system directly about a missing position; clear or alert when confirmed gone. */
   | { kind: 'verify'; positionId: string; looks: number; policy: 'clear' | 'manual' }
   | { kind: 'alert'; alert: Alert };
@@ -142,6 +161,22 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     return rules;
   };
   const tag = runId === undefined ? {} : { runId };
+
+  if (snapshot.positionMode === 'netting' || snapshot.positionMode === 'hedge') {
+    const known = planByVenueKey({
+      book,
+      positions: snapshot.positions,
+      mode: snapshot.positionMode,
+      minPositionValue,
+      plan,
+      add,
+      rulesFor,
+      recent,
+      tag,
+    });
+    vanishedOrphans(book, known, plan, add);
+    return { plan, steps };
+  }
 
   // Outside -> orphans, dust, drift, reappeared.
   for (const ext of snapshot.positions) {
@@ -283,20 +318,7 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     }
   }
 
-  // Orphans recorded before and gone outside since: resolved, for the audit trail.
-  for (const [id, orphan] of book.orphans) {
-    if (outside.has(id) || book.positions.get(id)?.status === 'IN') continue;
-    plan.vanished.push({ positionId: id, value: orphan.value });
-    add(
-      {
-        kind: 'command',
-        command: { type: 'CloseOrphan', positionId: id, value: orphan.value, reason: 'no longer open outside' },
-        about: `orphan ${id} is gone outside`,
-      },
-      undefined,
-      true,
-    );
-  }
+  vanishedOrphans(book, outside, plan, add);
 
   // Inside -> phantoms.
   for (const p of book.positions.values()) {
@@ -332,6 +354,28 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     }
   }
   return { plan, steps };
+}
+
+/** Orphans recorded before and gone outside since (not among `outside`): resolved, for the audit trail. */
+function vanishedOrphans(
+  book: BookState,
+  outside: ReadonlySet<string>,
+  plan: ReconciliationPlan,
+  add: (action: PlannedAction, settles?: Settles, corrects?: true) => void,
+): void {
+  for (const [id, orphan] of book.orphans) {
+    if (outside.has(id) || book.positions.get(id)?.status === 'IN') continue;
+    plan.vanished.push({ positionId: id, value: orphan.value });
+    add(
+      {
+        kind: 'command',
+        command: { type: 'CloseOrphan', positionId: id, value: orphan.value, reason: 'no longer open outside' },
+        about: `orphan ${id} is gone outside`,
+      },
+      undefined,
+      true,
+    );
+  }
 }
 
 /** The actions for a confirmed phantom: record the looks, then clear it or hand it to a person. */

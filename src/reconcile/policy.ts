@@ -44,6 +44,12 @@ export const ReconcilePolicy = z.strictObject({
    * person may have placed by hand). `perSymbol` overrides it per symbol.
    */
   externalOrders: z.enum(['adopt', 'cancel', 'manual']).default('manual'),
+  /**
+   * How the venue keys its positions: `per-id` (its id is the book's position id), `netting` (one
+   * per symbol: the book's positions on a venue key are summed and compared with it), `hedge` (one
+   * per symbol and side), or `auto` (the default: the adapter's `positionMode`, else `per-id`).
+   */
+  positionMode: z.enum(['auto', 'per-id', 'netting', 'hedge']).default('auto'),
   perSymbol: z.record(z.string(), Choices).default({}),
   /** `ptrack serve` reconciles this often (seconds, at least 1; backs off while the outside system fails). */
   everySeconds: z
@@ -62,7 +68,7 @@ export type ReconcilePolicyInput = z.input<typeof ReconcilePolicy>;
 export function policyFor(
   policy: ReconcilePolicy,
   symbol: string | undefined,
-): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl' | 'everySeconds'> {
+): Omit<ReconcilePolicy, 'perSymbol' | 'webhookUrl' | 'everySeconds' | 'positionMode'> {
   const o = symbol === undefined ? undefined : ownValue(policy.perSymbol, symbol);
   return {
     orphans: o?.orphans ?? policy.orphans,

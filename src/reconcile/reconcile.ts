@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { forkBookState, recoveryPending, type BookState, type CommandHandler } from '../commands/index.js';
+import { forkBookState, recoveryPending, venueKeyOf, type BookState, type CommandHandler } from '../commands/index.js';
 import { bookOfStream } from '../events/index.js';
 import { WebhookUrl, type AlertSink } from './alerts.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
@@ -19,6 +19,7 @@ import {
 } from './plan.js';
 import { policyFor, ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
 import { resolveInFlightOrders, type OrderResolutionReport } from './resolveOrders.js';
+import { checkPositionKeys, resolvePositionMode } from './positionMode.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
@@ -73,8 +74,18 @@ function withoutInFlight(
     if (o !== undefined) symbols.add(o.symbol);
   }
   const heldIds = new Set<string>(byPosition.keys());
-  for (const p of state.positions.values()) if (p.symbol !== undefined && symbols.has(p.symbol)) heldIds.add(p.id);
-  for (const p of positions) if (p.symbol !== undefined && symbols.has(p.symbol)) heldIds.add(p.id);
+  // A venue key with an order in flight is not judged either (a netting account sums every position on it).
+  const keys = new Set(symbols);
+  for (const id of byPosition.keys()) {
+    const p = state.positions.get(id);
+    const key = p === undefined ? undefined : venueKeyOf(p);
+    if (key !== undefined) keys.add(key);
+  }
+  for (const p of state.positions.values()) {
+    const key = venueKeyOf(p);
+    if ((p.symbol !== undefined && symbols.has(p.symbol)) || (key !== undefined && keys.has(key))) heldIds.add(p.id);
+  }
+  for (const p of positions) if (p.symbol !== undefined && keys.has(p.symbol)) heldIds.add(p.id);
   const view = forkBookState(state, 'scratch');
   for (const id of heldIds) view.positions.delete(id);
   return {
@@ -215,9 +226,11 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     externalOrders: [],
   };
 
+  const positionMode = resolvePositionMode(policy.positionMode, external.positionMode);
   let positions;
   try {
     positions = await external.listPositions();
+    checkPositionKeys(positions, positionMode);
   } catch (error) {
     const e = asExternalError(error);
     report.errors.push({ stage: 'listPositions', failure: e.failure, message: e.message });
@@ -271,7 +284,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   report.heldByOrders = judged.held;
   const planned = planSteps(
     judged.state,
-    { positions: judged.positions, startedAt, canVerify: external.canVerify },
+    { positions: judged.positions, startedAt, canVerify: external.canVerify, positionMode },
     { ...policy, minPositionValue: handler.policy.minPositionValue },
     now(),
     runId,

@@ -24,8 +24,8 @@ export type Settles = (
 /** What the executor can do: run a command, close outside and then record it, or alert. */
 export type ExecutableAction =
   | Extract<PlannedAction, { kind: 'command' | 'alert' }>
-  /** Close outside; only when that worked, run `record` (the book's side of the close). */
-  | { kind: 'closeOutside'; positionId: string; record: CommandInput };
+  /** Close outside (all of it, or `quantity` on `side`); only when that worked, run `record` (the book's side of the close). */
+  | { kind: 'closeOutside'; positionId: string; record: CommandInput; quantity?: number; side?: 'long' | 'short' };
 
 /** One action with what it settles, and whether it heals the book (counted in `corrected`). */
 export interface Step<A = ExecutableAction> {

@@ -76,12 +76,14 @@ describe('faults from outside leave the log unchanged', () => {
         ],
         /duplicate position id "A-1"/,
       ],
-      ['a negative value', [{ id: 'A-1', value: -5 }], /value/],
+      // A negative value or quantity is a short (normalised by the port); beside an explicit side "long" it is malformed.
+      ['a negative value on side long', [{ id: 'A-1', value: -5, side: 'long' }], /value: is negative \(a short\) but side is "long"/],
       ['a value that is not a number', [{ id: 'A-1', value: 'lots' }], /value/],
       ['NaN', [{ id: 'A-1', value: Number.NaN }], /value/],
       ['a missing id', [{ value: 10 }], /id/],
       ['an id with white space', [{ id: 'A 1', value: 10 }], /id/],
-      ['a negative quantity', [{ id: 'A-1', value: 10, quantity: -1 }], /quantity/],
+      ['a negative quantity on side long', [{ id: 'A-1', value: 10, quantity: -1, side: 'long' }], /quantity: is negative/],
+      ['a quantity of 0', [{ id: 'A-1', value: 10, quantity: 0 }], /quantity: must not be 0/],
       ['an unknown side', [{ id: 'A-1', value: 10, side: 'sideways' }], /side/],
       ['an object instead of a list', { positions: [] }, /./],
       ['null', null, /./],
@@ -99,7 +101,7 @@ describe('faults from outside leave the log unchanged', () => {
       const adapter: ExternalSystem = {
         listPositions: () => w.exchange.listPositions(),
         closePosition: (id) => w.exchange.closePosition(id),
-        getPosition: async (id) => ({ id, value: -1 }),
+        getPosition: async (id) => ({ id, value: -1, side: 'long' }),
       };
       const before = (await w.store.head()).position;
       const report = await reconcile({ handler: w.tracker.handler, external: adapter, now: w.now, guard: NO_SLEEP });
