@@ -17,13 +17,13 @@ export interface ServeChild {
 
 /**
  * Starts the real `ptrack serve` (the built CLI) with `--port 0 --host 127.0.0.1` unless the
- * arguments name them, and resolves once it printed the address it bound (bounded by `timeoutMs`).
+ * arguments name them (`args` go before `serve`, `serveArgs` after it), and resolves once it printed the address it bound (bounded by `timeoutMs`).
  */
 export function startServe(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: boolean } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: boolean; serveArgs?: string[] } = {},
 ): Promise<ServeChild> {
-  const extra = options.port === false ? [] : ['--port', '0', '--host', '127.0.0.1'];
+  const extra = [...(options.serveArgs ?? []), ...(options.port === false ? [] : ['--port', '0', '--host', '127.0.0.1'])];
   const child = spawn(process.execPath, [BIN, ...args, 'serve', ...extra], {
     cwd: options.cwd,
     env: { ...process.env, LOG_LEVEL: 'silent', NO_COLOR: '1', PTRACK_CONFIG: undefined, ...options.env },
