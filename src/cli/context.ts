@@ -29,18 +29,19 @@ export function configFor(globals: GlobalOptions): LoadedConfig {
 
 /**
  * Opens the tracker the configuration names, runs `work`, and always closes it. A command that
- * only reads passes `{ readOnly: true }`: its store is opened to read and never created.
+ * only reads passes `{ readOnly: true }`: its store is opened to read and never created; one
+ * that writes only to a log that already exists (acknowledging a recovery) passes `{ create: false }`.
  */
 export async function withTracker<T>(
   globals: GlobalOptions,
   work: (tracker: Tracker) => Promise<T>,
-  mode: { readOnly?: boolean } = {},
+  mode: { readOnly?: boolean; create?: false } = {},
 ): Promise<T> {
   const { config } = configFor(globals);
   const tracker = await openTracker({
     ...config,
     logger: lazyLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn' }),
-    ...(mode.readOnly ? { storeOptions: { readOnly: true } } : {}),
+    ...(mode.readOnly ? { storeOptions: { readOnly: true } } : mode.create === false ? { storeOptions: { create: false } } : {}),
   });
   try {
     return await work(tracker);

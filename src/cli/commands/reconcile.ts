@@ -320,12 +320,17 @@ export function registerReconcileCommands(program: Command, io: Io): void {
     .action(async (_opts: unknown, command: Command) => {
       const globals = globalsOf(command);
       const json = command.opts<{ json?: boolean }>().json;
-      await withTracker(globals, async (tracker) => {
-        const r = await tracker.acknowledgeRecovery();
-        const event = r.events[0];
-        const at = event?.metadata.recordedAt ?? '';
-        if (json) io.out(JSON.stringify({ acknowledged: true, at, position: event?.position }));
-        else io.out(`acknowledged at ${at}: book ${tracker.book} accepts commands again`);
-      });
+      // Only a log that exists can wait for an operator: a missing one is refused, not created.
+      await withTracker(
+        globals,
+        async (tracker) => {
+          const r = await tracker.acknowledgeRecovery();
+          const event = r.events[0];
+          const at = event?.metadata.recordedAt ?? '';
+          if (json) io.out(JSON.stringify({ acknowledged: true, at, position: event?.position }));
+          else io.out(`acknowledged at ${at}: book ${tracker.book} accepts commands again`);
+        },
+        { create: false },
+      );
     });
 }
