@@ -49,7 +49,8 @@ export interface RecoveryOutcome {
 }
 
 /**
- * Runs startup recovery and writes a heartbeat. With `manual`, it appends RecoveryRequired: the
+ * Runs startup recovery and writes a heartbeat (not when the outside failed: a failed sync or
+ * close_all appends nothing of its own). With `manual`, it appends RecoveryRequired: the
  * decider then refuses every command that moves positions or loosens risk (RecoveryPendingError)
  * until a RecoveryAcknowledged is in the log, in this process and every other. A start in another
  * mode while such a gate is still open changes nothing and throws RecoveryPendingError.
@@ -123,6 +124,15 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
     };
     outcome.gate = { locked: true, check };
   }
-  await handler.handle({ type: 'RecordHeartbeat', process: options.processName ?? 'tracker' }, { source: 'recovery' });
+  // The heartbeat says the book was current then (a later `restore` trusts it for maxStateAgeSeconds):
+  // a recovery that could not read or act on the outside does not write it, so a failed sync or
+  // close_all leaves the log as it was and the next start still sees the state as old as it is.
+  const outsideFailed =
+    mode === 'sync'
+      ? (outcome.report?.errors ?? []).some((e) => e.failure !== undefined)
+      : mode === 'close_all' && outcome.errors.length > 0;
+  if (!outsideFailed) {
+    await handler.handle({ type: 'RecordHeartbeat', process: options.processName ?? 'tracker' }, { source: 'recovery' });
+  }
   return outcome;
 }

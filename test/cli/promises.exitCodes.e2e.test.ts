@@ -33,6 +33,9 @@ describe('#10.1 exit codes come from one place', () => {
     const ok = await runMain(['--store', w.store, 'reconcile', '--adapter', w.healthy]);
     expect(ok.code, ok.stderr).toBe(0);
 
+    // A failed run leaves the log exactly as it was (no heartbeat of its start either).
+    const log = async (): Promise<string> => (await runMain(['--store', w.store, 'log', '--json'])).stdout;
+    const before = await log();
     for (const adapter of [w.failing, w.garbage]) {
       const r = await runMain(['--store', w.store, 'reconcile', '--adapter', adapter]);
       expect(r.code, r.stderr).toBe(5);
@@ -46,6 +49,7 @@ describe('#10.1 exit codes come from one place', () => {
 
     const bin = await ptrack(['--store', w.store, 'reconcile', '--adapter', w.failing], { cwd: w.dir, env: ENV, timeoutMs: 60_000 });
     expect(bin.code, bin.stderr).toBe(5);
+    expect(await log()).toBe(before);
   }, 90_000);
 
   it('#10.1 no command sets process.exitCode: main() returns every exit code', () => {

@@ -70,13 +70,20 @@ describe('recoverOnStartup', () => {
     ).toEqual(['BOT-1', 'HAND-1']);
   });
 
-  it('sync: a failed read changes nothing but the heartbeat, and says why', async () => {
+  it('sync: a failed read changes nothing, not even the heartbeat (the state stays as old as it was), and says why', async () => {
     const w = await crashedWorld(600);
     w.exchange.setFaults({ error: 1 });
     const before = (await w.store.head()).position;
+    const heartbeat = (await w.tracker.state()).lastHeartbeatAt;
     const outcome = await recover(w, w.exchange, { mode: 'sync' });
     expect(outcome.errors).toEqual([expect.stringMatching(/connection refused/)]);
-    expect(typesAndSources(await eventsAfter(w.store, before))).toEqual([['Heartbeat', 'recovery']]);
+    expect(await eventsAfter(w.store, before)).toEqual([]);
+    expect((await w.tracker.state()).lastHeartbeatAt).toBe(heartbeat);
+    // The venue back: the next start still syncs (restore would see a state too old to trust).
+    w.exchange.setFaults({ error: 0 });
+    const again = await recover(w, w.exchange, { mode: 'restore', maxStateAgeSeconds: 300 });
+    expect(again).toMatchObject({ requested: 'restore', mode: 'sync', stateAgeSeconds: 600, errors: [] });
+    expect(typesAndSources(await eventsAfter(w.store, before)).at(-1)).toEqual(['Heartbeat', 'recovery']);
   });
 
   it('restore: trusts the log; the outside is not even read', async () => {
@@ -158,11 +165,14 @@ describe('recoverOnStartup', () => {
         return w.exchange.closePosition(id);
       },
     };
+    const before = (await w.store.head()).position;
     const outcome = await recover(w, external, { mode: 'close_all' });
     expect(outcome.closed).toEqual(['HAND-1']);
     expect(outcome.errors).toEqual(['closePosition(BOT-1): market closed']);
     expect(await w.tracker.get('BOT-1')).toMatchObject({ status: 'IN' });
     expect(await w.tracker.get('BOT-2')).toMatchObject({ status: 'EXITED', closedBy: 'phantom' });
+    // What was done is in the log; no heartbeat claims the book is current.
+    expect(typesAndSources(await eventsAfter(w.store, before)).map(([type]) => type)).not.toContain('Heartbeat');
   });
 
   it('manual: the gate stays locked until a RecoveryAcknowledged is appended after the start', async () => {
