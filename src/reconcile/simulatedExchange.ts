@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ExternalError } from '../errors/index.js';
 import { SeededRandom } from '../_internals/random.js';
 import { recordFrom } from '../_internals/records.js';
-import type { ExternalCallOptions, ExternalSystem, SubmitOrderOptions } from './externalSystem.js';
+import { present } from '../_internals/present.js';
+import type { ClosePositionOptions, ExternalCallOptions, ExternalSystem, PositionMode, SubmitOrderOptions } from './externalSystem.js';
 import type { CancelOrderRef, ExternalOrderRef, ListFillsQuery } from './externalOrders.js';
 import {
   SimulatedOrderBook,
@@ -52,6 +53,21 @@ export interface SimulatedExchangeOptions {
    * submit fails as a lost connection.
    */
   onRestartBeforeAck?: (state: SimulatedExchangeState, order: { clientOrderId: string; externalOrderId: string }) => void;
+  /**
+   * How the exchange keys positions (see {@link SimulatedExchange}): `per-id` (the default: one
+   * position per id the bot filled under), `netting` (one per symbol) or `hedge` (one per symbol and side).
+   */
+  positionMode?: PositionMode;
+}
+
+/** A position as the exchange lists it under its venue key (the truth, ignoring lag and faults). */
+export interface SimVenuePosition {
+  /** The outside id: the bot's id (per-id), the symbol (netting), `<symbol>#<side>` (hedge). */
+  id: string;
+  symbol: string;
+  side: 'long' | 'short';
+  quantity: number;
+  value: number;
 }
 
 /**
@@ -117,6 +133,15 @@ const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0
  * {@link OrderFaults}. Orders, fills and refusals are part of `snapshot()`; so is `injections()`, every
  * leak it made on purpose with the cause an audit should find.
  *
+ * Its `positionMode` says how it keys positions, as a real venue's adapter does. `per-id` (the
+ * default): every fill under an id is its own position. `netting`: one position per symbol (its
+ * outside id is the symbol); a fill on a symbol already held adds to it, the bot's close of a
+ * position takes that position's quantity off the symbol, and the list shows the summed quantity
+ * and value. `hedge`: one per symbol and side (outside id `<symbol>#<side>`), so a long and a
+ * short on one symbol are two positions. Inside, it keeps what each fill put in (a lot, under the
+ * bot's id or the orphan's); everything it shows outside, and every misbehaviour it is asked for
+ * (`liquidate`, `drift`, `growDust`, closes, direct looks, injections), is by venue key.
+ *
  * @example
  * ```ts
  * const exchange = new SimulatedExchange({ seed: 7, clock: () => simNow });
@@ -142,8 +167,11 @@ export class SimulatedExchange implements ExternalSystem {
   private faults: FaultRates;
   private readonly orders: SimulatedOrderBook;
   private readonly onRestartBeforeAck: SimulatedExchangeOptions['onRestartBeforeAck'];
+  /** How it keys positions (what reconciliation reads as the adapter's mode). */
+  readonly positionMode: PositionMode;
 
   constructor(options: SimulatedExchangeOptions, state?: SimulatedExchangeState) {
+    this.positionMode = options.positionMode ?? 'per-id';
     this.clock = options.clock;
     this.lagSeconds = options.lagSeconds ?? 0;
     this.latencyMs = options.latencyMs ?? 0;
@@ -207,15 +235,105 @@ export class SimulatedExchange implements ExternalSystem {
     return round2(p.quantity * this.price(p.symbol) * p.adjust);
   }
 
-  /** The value the exchange marks a position at (or null when it is not open). */
+  /**
+   * The value the exchange marks a position at (or null when it is not open). Under netting and
+   * hedge: what the bot filled under `id` (its part of the venue position), else the venue position of outside id `id`.
+   */
   valueNow(id: string): number | null {
     const p = this.positions.get(id);
-    return p ? this.valueOf(p) : null;
+    if (p) return this.valueOf(p);
+    if (this.positionMode === 'per-id') return null;
+    return this.byVenueKey(false).find((v) => v.id === id)?.value ?? null;
   }
 
-  /** Open positions as the exchange knows them, ignoring lag and faults (the truth, for checks). */
+  /**
+   * Open positions as the exchange knows them, ignoring lag and faults (the truth, for checks); by
+   * venue key under netting and hedge (`origin`: `bot` when the bot filled any of it, else `orphan`, else `dust`).
+   */
   truth(): { id: string; value: number; symbol: string; origin: SimPosition['origin'] }[] {
+    if (this.positionMode !== 'per-id') {
+      return this.byVenueKey(false).map((v) => ({ id: v.id, value: v.value, symbol: v.symbol, origin: originOf(v.lots) }));
+    }
     return [...this.positions.values()].map((p) => ({ id: p.id, value: this.valueOf(p), symbol: p.symbol, origin: p.origin }));
+  }
+
+  /**
+   * The positions by venue key with their quantities, ignoring lag and faults (the truth a book
+   * summed by venue key is checked against): per-id, one per id.
+   */
+  venuePositions(): SimVenuePosition[] {
+    return this.byVenueKey(false).map(({ id, symbol, side, quantity, value }) => ({ id, symbol, side, quantity, value }));
+  }
+
+  /**
+   * The outside id of the venue position a fill of `symbol` on `side` under `id` belongs to: `id`
+   * (per-id), the symbol (netting), `<symbol>#<side>` (hedge).
+   */
+  venueIdOf(p: { id: string; symbol: string; side: 'long' | 'short' }): string {
+    switch (this.positionMode) {
+      case 'per-id':
+        return p.id;
+      case 'netting':
+        return p.symbol;
+      case 'hedge':
+        return `${p.symbol}#${p.side}`;
+      default: {
+        const _exhaustive: never = this.positionMode;
+        return _exhaustive;
+      }
+    }
+  }
+
+  /** The lots (fills as they came in) of one venue position. */
+  private lotsOf(venueId: string): SimPosition[] {
+    return [...this.positions.values()].filter((p) => this.venueIdOf(p) === venueId);
+  }
+
+  /** The lots summed by venue key, in the order they opened; a netting account nets a long and a short on one symbol. */
+  private byVenueKey(onlyVisible: boolean): (SimVenuePosition & { openedAt: string; lots: SimPosition[] })[] {
+    const groups = new Map<string, SimPosition[]>();
+    for (const p of this.positions.values()) {
+      if (onlyVisible && !this.visible(p)) continue;
+      const id = this.venueIdOf(p);
+      const lots = groups.get(id);
+      if (lots) lots.push(p);
+      else groups.set(id, [p]);
+    }
+    const out: (SimVenuePosition & { openedAt: string; lots: SimPosition[] })[] = [];
+    for (const [id, lots] of groups) {
+      const sign = (p: SimPosition): number => (p.side === 'short' ? -1 : 1);
+      const quantity = round9(lots.reduce((s, p) => s + sign(p) * p.quantity, 0));
+      if (Math.abs(quantity) <= 1e-9) continue;
+      const value = round2(lots.reduce((s, p) => s + sign(p) * this.valueOf(p), 0));
+      const first = present(lots[0], 'the first lot of a venue position');
+      out.push({
+        id,
+        symbol: first.symbol,
+        side: quantity < 0 ? 'short' : 'long',
+        quantity: Math.abs(quantity),
+        value: Math.abs(value),
+        openedAt: lots.reduce((at, p) => (p.openedAt < at ? p.openedAt : at), first.openedAt),
+        lots,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Takes `quantity` off a venue position's lots, never more than it holds (a reduce-only order
+   * does not flip it): the lots the bot does not know first (orphans, dust), then the newest, so
+   * the bot's own closes later take off what it filled.
+   */
+  private reduceLots(lots: readonly SimPosition[], quantity: number): void {
+    const rank = (p: SimPosition): number => (p.origin === 'bot' ? 1 : 0);
+    const order = [...lots].sort((a, b) => rank(a) - rank(b) || (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0));
+    let left = quantity;
+    for (const p of order) {
+      if (left <= 1e-9) break;
+      const take = Math.min(left, p.quantity);
+      left = round9(left - take);
+      this.shrink(p.id, take);
+    }
   }
 
   /** The leaks it made on purpose, in order (the truth an audit is checked against). */
@@ -223,6 +341,7 @@ export class SimulatedExchange implements ExternalSystem {
     return this.injected.map((x) => ({ ...x }));
   }
 
+  /** Records a leak under `positionId` (by venue key under netting and hedge: the callers pass the venue id). */
   private inject(cause: SimInjection['cause'], positionId: string): void {
     this.injected.push({ cause, positionId, at: this.clock().toISOString() });
   }
@@ -291,7 +410,7 @@ export class SimulatedExchange implements ExternalSystem {
 
   /** A position opens (under an id the exchange may have liquidated before: that close is history now). */
   private open(p: SimPosition): void {
-    this.liquidated.delete(p.id);
+    this.liquidated.delete(this.venueIdOf(p));
     this.positions.set(p.id, p);
   }
 
@@ -310,31 +429,47 @@ export class SimulatedExchange implements ExternalSystem {
     return { price: this.price(order.symbol), value: this.valueOf(p) };
   }
 
-  /** The bot closes its own position. Returns the value it closed at. */
-  closeByBot(id: string): number {
+  /**
+   * The bot closes its own position. Returns the value it closed at. Under netting and hedge what
+   * it filled under `id` comes off the venue position; a position it filled nothing under (one
+   * adopted from an orphan) is closed by `reduce`: that quantity off the venue position
+   * `reduce.venueId`, never more than it holds.
+   */
+  closeByBot(id: string, reduce?: { venueId: string; quantity: number }): number {
     const p = this.positions.get(id);
+    if (!p && reduce !== undefined && this.positionMode !== 'per-id') {
+      const lots = this.lotsOf(reduce.venueId);
+      if (lots.length === 0) throw new ExternalError(`position ${reduce.venueId} is not open`, 'rejected');
+      const before = this.valueNow(reduce.venueId) ?? 0;
+      this.reduceLots(lots, reduce.quantity);
+      return round2(before - (this.valueNow(reduce.venueId) ?? 0));
+    }
     if (!p) throw new ExternalError(`position ${id} is not open`, 'rejected');
     this.positions.delete(id);
     return this.valueOf(p);
   }
 
-  /** A fill the bot never recorded: an orphan above dust. Returns its id. */
+  /** A fill the bot never recorded: an orphan above dust (on a venue key, under netting and hedge). Returns its (outside) id. */
   injectOrphan(): string {
     const symbol = this.random.pick(this.symbols);
     const id = `OUT-${symbol}-${++this.counter}`;
     const quantity = round6(this.random.int(200, 2000) / this.price(symbol));
-    this.open({ id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' });
-    this.inject('manual trade', id);
-    return id;
+    // A hedge account holds both sides: the trade by hand may be a short.
+    const side = this.positionMode === 'hedge' && this.random.chance(0.5) ? 'short' : 'long';
+    const lot: SimPosition = { id, symbol, side, quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'orphan' };
+    this.open(lot);
+    this.inject('manual trade', this.venueIdOf(lot));
+    return this.venueIdOf(lot);
   }
 
-  /** A reward too small to matter (below any sensible dust threshold). */
+  /** A reward too small to matter (below any sensible dust threshold). Returns its (outside) id. */
   dustReward(): string {
     const symbol = this.random.pick(this.symbols);
     const id = `DUST-${symbol}-${++this.counter}`;
     const quantity = round6(0.2 / this.price(symbol));
-    this.open({ id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'dust' });
-    return id;
+    const lot: SimPosition = { id, symbol, side: 'long', quantity, openedAt: this.clock().toISOString(), adjust: 1, origin: 'dust' };
+    this.open(lot);
+    return this.venueIdOf(lot);
   }
 
   /**
@@ -342,7 +477,11 @@ export class SimulatedExchange implements ExternalSystem {
    * exchange remembers when: a direct look (`getPosition`) answers `{ id, status: 'closed', closedAt }`.
    */
   liquidate(id: string): boolean {
-    if (!this.positions.delete(id)) return false;
+    if (this.positionMode !== 'per-id') {
+      const lots = this.lotsOf(id);
+      if (lots.length === 0) return false;
+      for (const p of lots) this.positions.delete(p.id);
+    } else if (!this.positions.delete(id)) return false;
     this.liquidated.set(id, this.clock().toISOString());
     this.inject('liquidation / stop-out outside', id);
     return true;
@@ -350,6 +489,13 @@ export class SimulatedExchange implements ExternalSystem {
 
   /** A dust reward grows by `factor` (a reward paid in, an airdrop): above the dust threshold it is an orphan. */
   growDust(id: string, factor: number): boolean {
+    if (this.positionMode !== 'per-id') {
+      const dust = this.lotsOf(id).filter((p) => p.origin === 'dust');
+      if (dust.length === 0) return false;
+      for (const p of dust) p.adjust = round6(p.adjust * factor);
+      this.inject('dust growth', id);
+      return true;
+    }
     const p = this.positions.get(id);
     if (p?.origin !== 'dust') return false;
     p.adjust = round6(p.adjust * factor);
@@ -359,6 +505,11 @@ export class SimulatedExchange implements ExternalSystem {
 
   /** The exchange marks a position at `factor` x its fair value (fees, funding). */
   drift(id: string, factor: number): boolean {
+    if (this.positionMode !== 'per-id') {
+      const lots = this.lotsOf(id);
+      for (const p of lots) p.adjust = round6(p.adjust * factor);
+      return lots.length > 0;
+    }
     const p = this.positions.get(id);
     if (!p) return false;
     p.adjust = round6(p.adjust * factor);
@@ -387,6 +538,17 @@ export class SimulatedExchange implements ExternalSystem {
     if ((await this.call('listPositions', options?.signal)) === 'malformed') {
       return [{ id: 42, value: 'lots' }]; // what a broken gateway might send
     }
+    if (this.positionMode !== 'per-id') {
+      return this.byVenueKey(true).map((v) => ({
+        id: v.id,
+        symbol: v.symbol,
+        side: v.side,
+        quantity: v.quantity,
+        price: this.price(v.symbol),
+        value: v.value,
+        openedAt: v.openedAt,
+      }));
+    }
     return [...this.positions.values()]
       .filter((p) => this.visible(p))
       .map((p) => ({
@@ -402,6 +564,22 @@ export class SimulatedExchange implements ExternalSystem {
 
   async getPosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
     if ((await this.call(`getPosition(${id})`, options?.signal)) === 'malformed') return { id, value: -1 };
+    if (this.positionMode !== 'per-id') {
+      const v = this.byVenueKey(true).find((x) => x.id === id);
+      if (v === undefined) {
+        const closedAt = this.liquidated.get(id);
+        return closedAt === undefined ? null : { id, status: 'closed', closedAt };
+      }
+      return {
+        id,
+        symbol: v.symbol,
+        side: v.side,
+        quantity: v.quantity,
+        price: this.price(v.symbol),
+        value: v.value,
+        openedAt: v.openedAt,
+      };
+    }
     const p = this.positions.get(id);
     if (!p || !this.visible(p)) {
       const closedAt = this.liquidated.get(id);
@@ -418,8 +596,30 @@ export class SimulatedExchange implements ExternalSystem {
     };
   }
 
-  async closePosition(id: string, options?: ExternalCallOptions): Promise<unknown> {
+  /**
+   * Closes a position outside (the reconciler's close). Under netting and hedge `id` is the venue
+   * position's outside id, and `quantity` (on `side`) takes only that much off it, never more
+   * than it holds (a reduce-only order does not flip it); a side other than the position's is refused.
+   */
+  async closePosition(id: string, options?: ExternalCallOptions & ClosePositionOptions): Promise<unknown> {
     await this.call(`closePosition(${id})`, options?.signal);
+    if (this.positionMode !== 'per-id') {
+      const v = this.byVenueKey(false).find((x) => x.id === id);
+      if (v === undefined) {
+        this.badCloses.push(id);
+        throw new ExternalError(`closePosition(${id}): no such open position`, 'rejected');
+      }
+      if (options?.side !== undefined && options.side !== v.side) {
+        throw new ExternalError(
+          `closePosition(${id}): the position is ${v.side}, a reduce of the ${options.side} side would open one`,
+          'rejected',
+        );
+      }
+      if (options?.quantity === undefined) for (const p of v.lots) this.positions.delete(p.id);
+      else this.reduceLots(v.lots, options.quantity);
+      this.closes.set(id, (this.closes.get(id) ?? 0) + 1);
+      return options?.quantity === undefined ? { closed: id } : { closed: id, quantity: options.quantity };
+    }
     if (!this.positions.has(id)) {
       this.badCloses.push(id);
       throw new ExternalError(`closePosition(${id}): no such open position`, 'rejected');
@@ -439,7 +639,10 @@ export class SimulatedExchange implements ExternalSystem {
     const transport = await this.call(operation, options.signal);
     const { order, lostAck, restart } = this.orders.place(request, clientOrderId);
     // Filled while its answer is lost: the bot does not hear of the fill.
-    if ((restart || lostAck) && order.filledQuantity > 0) this.inject('unrecorded fill', order.positionId);
+    if ((restart || lostAck) && order.filledQuantity > 0) {
+      const lot = this.positions.get(order.positionId);
+      this.inject('unrecorded fill', lot ? this.venueIdOf(lot) : order.positionId);
+    }
     if (restart) {
       this.onRestartBeforeAck?.(this.snapshot(), { clientOrderId: order.clientOrderId, externalOrderId: order.externalOrderId });
       throw new ExternalError(`${operation}: connection reset, the exchange restarted before answering (simulated)`, 'unreachable');
@@ -471,6 +674,12 @@ export class SimulatedExchange implements ExternalSystem {
     if ((await this.call('listFills', options?.signal)) === 'malformed') return [{ tradeId: 7, quantity: 'all' }];
     return this.orders.listFills(query);
   }
+}
+
+/** What a venue position is made of: anything the bot filled, else any orphan, else dust. */
+function originOf(lots: readonly SimPosition[]): SimPosition['origin'] {
+  if (lots.some((p) => p.origin === 'bot')) return 'bot';
+  return lots.some((p) => p.origin === 'orphan') ? 'orphan' : 'dust';
 }
 
 function round2(n: number): number {
