@@ -127,13 +127,24 @@ export function planByVenueKey(ctx: NettingContext): Set<string> {
     if (ext !== undefined && g.inBook.length === 0) {
       orphan(ctx, g, ext, { quantity: ext.quantity, value: ext.value, whole: true }, deferred, rules, taken, known);
     } else if (ext === undefined) {
-      phantoms(ctx, g, g.inBook.map((p) => ({ p })), deferred, rules, judged);
+      phantoms(
+        ctx,
+        g,
+        g.inBook.map((p) => ({ p })),
+        deferred,
+        rules,
+        judged,
+      );
     } else if (ext.quantity !== undefined && bookQuantity !== undefined && !same(ext.quantity, bookQuantity)) {
       // Quantities known on both sides and different: orphan or phantom quantity (else value drift, below).
       if (ext.quantity > bookQuantity) {
         const surplus = ext.quantity - bookQuantity;
         const value = (ext.value * surplus) / ext.quantity;
         orphan(ctx, g, ext, { quantity: surplus, value, whole: false }, deferred, rules, taken, known);
+        // Dust on top of what the book holds (a reward on a held symbol): the rest is the book's, and its value is still judged.
+        if (value < ctx.minPositionValue) {
+          drift(ctx, g, { ...ext, quantity: bookQuantity, value: ext.value - value }, bookValue, bookQuantity, deferred, rules);
+        }
       } else {
         phantoms(ctx, g, shortfall(g.inBook, bookQuantity - ext.quantity), deferred, rules, judged);
       }
