@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { bookStateToJson, type BookStateJson, type InPosition } from '../../src/commands/index.js';
+import { bookStateToJson, venueKeyOf, type BookStateJson, type InPosition } from '../../src/commands/index.js';
 import { RiskLimitError } from '../../src/errors/index.js';
 import type { RecordedEvent } from '../../src/events/index.js';
 import {
@@ -9,6 +9,7 @@ import {
   type ExternalSystem,
   type FaultRates,
   type GuardOptions,
+  type PositionMode,
   type ReconcilePolicyInput,
   type ReconcileReport,
 } from '../../src/reconcile/index.js';
@@ -27,6 +28,11 @@ import { allEvents, withoutDirectLook } from './reconcileWorld.js';
  * Modes: `heal` reconciles with the auto-heal policies; `manual` with the policies that only
  * alert; `dry` is the twin of `manual` with dryRun reconciliations (the same calls outside,
  * nothing executed): a manual story must end exactly where its dry twin ends.
+ *
+ * Position modes (`positionMode`): the exchange keys positions per id (the default, the story
+ * every older seed tells), by symbol (`netting`: several book positions on one symbol are one
+ * venue position) or by symbol and side (`hedge`: the bot and the orphans trade longs and shorts
+ * on the same symbols). Under netting and hedge the book allows several positions per symbol.
  */
 
 export type SimMode = 'heal' | 'manual' | 'dry';
@@ -34,6 +40,8 @@ export type Crash = 'none' | 'fill-unrecorded' | 'enter-unfilled' | 'exit-unreco
 
 export interface SimSettings {
   seed: number;
+  /** How the exchange keys positions (the seed does not decide it: each mode tells every seed). */
+  positionMode: PositionMode;
   engine: 'memory' | 'sqlite';
   steps: number;
   restartAt: number;
@@ -69,13 +77,14 @@ const STEP_MS = 60_000;
 const START = Date.parse('2026-01-05T09:00:00.000Z');
 export const NO_FAULTS: FaultRates = { error: 0, timeout: 0, malformed: 0, rateLimit: 0 };
 
-/** Everything about a story that the seed decides. */
-export function simSettings(seed: number): SimSettings {
+/** Everything about a story that the seed decides, for an exchange keyed by `positionMode`. */
+export function simSettings(seed: number, positionMode: PositionMode = 'per-id'): SimSettings {
   const r = new SeededRandom((seed * 2_654_435_761) ^ 0x51ed);
   const steps = r.int(24, 40);
   const lagSeconds = r.pick([0, 0, 10, 30, 45]);
   return {
     seed,
+    positionMode,
     engine: seed % 50 === 7 ? 'sqlite' : 'memory',
     steps,
     restartAt: r.int(Math.floor(steps / 3), Math.floor((2 * steps) / 3)),
@@ -178,6 +187,8 @@ async function openBook(s: SimSettings, store: EventStore | string, clock: { now
     snapshotEvery: s.snapshotEvery,
     exitedCleanupSeconds: 300,
     skipCleanupSeconds: 120,
+    // A netting or hedge account holds several of the bot's positions on one symbol.
+    ...(s.positionMode === 'per-id' ? {} : { rejectDuplicateSymbol: false }),
   });
 }
 
@@ -205,7 +216,9 @@ async function botEnters(w: Story, fill: boolean): Promise<void> {
   const symbol = w.bot.pick(SYMBOLS);
   const price = w.exchange.price(symbol);
   const quantity = round6(w.bot.int(200, 1500) / price);
-  await w.tracker.track(id, { symbol, side: 'long' });
+  // On a hedge account the bot goes long and short on the same symbols.
+  const side = w.s.positionMode === 'hedge' && w.bot.chance(0.5) ? 'short' : 'long';
+  await w.tracker.track(id, { symbol, side });
   try {
     await w.tracker.enter(id, { value: round2(quantity * price), quantity, price });
   } catch (error) {
@@ -215,22 +228,45 @@ async function botEnters(w: Story, fill: boolean): Promise<void> {
   }
   if (!fill) return;
   const partial = w.faults.chance(w.s.rates.partialFill);
-  w.exchange.fill(id, { symbol, side: 'long', quantity: partial ? round6(quantity * 0.8) : quantity });
+  w.exchange.fill(id, { symbol, side, quantity: partial ? round6(quantity * 0.8) : quantity });
+}
+
+/**
+ * What the bot marks its position at, or null when the exchange holds none of it: per id, the
+ * exchange's value of it; on a netting or hedge account, its share (by quantity) of the venue position.
+ */
+function markOf(w: Story, p: InPosition): number | null {
+  if (w.s.positionMode === 'per-id') return w.exchange.valueNow(p.id);
+  const venueId = venueIdOf(w.exchange, p);
+  const v = w.exchange.venuePositions().find((x) => x.id === venueId);
+  if (v === undefined) return null;
+  return p.quantity === undefined ? v.value : round2((v.value * p.quantity) / v.quantity);
+}
+
+/** The outside id of the venue position a book position is part of. */
+export function venueIdOf(exchange: SimulatedExchange, p: InPosition): string {
+  return exchange.venueIdOf({ id: p.id, symbol: venueKeyOf(p) ?? p.id, side: p.side });
+}
+
+/** The bot closes its position outside (on a netting or hedge account: what it filled, else its quantity off the venue position). */
+function closeOutside(w: Story, p: InPosition): void {
+  if (w.s.positionMode === 'per-id' || p.quantity === undefined) w.exchange.closeByBot(p.id);
+  else w.exchange.closeByBot(p.id, { venueId: venueIdOf(w.exchange, p), quantity: p.quantity });
 }
 
 async function botStep(w: Story): Promise<void> {
   const open = await openIn(w.tracker);
   for (const p of open) {
     if (!w.bot.chance(0.3)) continue;
-    const value = w.exchange.valueNow(p.id);
+    const value = markOf(w, p);
     if (value !== null && value !== p.value) await w.tracker.hold(p.id, { value });
   }
   if (open.length > 0 && w.bot.chance(0.25)) {
     const p = w.bot.pick(open);
-    const value = w.exchange.valueNow(p.id);
+    const value = markOf(w, p);
     if (value !== null) {
       // Now and then the close order is lost on the way, and the bot records the exit anyway.
-      if (!w.faults.chance(w.s.rates.lostClose)) w.exchange.closeByBot(p.id);
+      if (!w.faults.chance(w.s.rates.lostClose)) closeOutside(w, p);
       await w.tracker.exit(p.id, { value });
     }
   }
@@ -265,6 +301,7 @@ function faultStep(w: Story): void {
 /** An adapter whose lists leave out each open position with probability `rate` while `flaky.on`. */
 function leaky(system: ExternalSystem, random: SeededRandom, rate: number, flaky: { on: boolean }): ExternalSystem {
   const leaking: ExternalSystem = {
+    ...(system.positionMode === undefined ? {} : { positionMode: system.positionMode }),
     listPositions: async (o) => {
       const list = await system.listPositions(o);
       return flaky.on && rate > 0 && Array.isArray(list) ? list.filter(() => !random.chance(rate)) : list;
@@ -289,8 +326,8 @@ async function crash(w: Story): Promise<void> {
       await botEnters(w, false);
       return;
     case 'exit-unrecorded': {
-      const open = (await openIn(w.tracker)).filter((p) => w.exchange.valueNow(p.id) !== null);
-      if (open.length > 0) w.exchange.closeByBot(w.bot.pick(open).id);
+      const open = (await openIn(w.tracker)).filter((p) => markOf(w, p) !== null);
+      if (open.length > 0) closeOutside(w, w.bot.pick(open));
       return;
     }
     default: {
@@ -308,6 +345,7 @@ export async function runStory(s: SimSettings, mode: SimMode, dir?: string): Pro
     clock: () => new Date(clock.now),
     lagSeconds: s.lagSeconds,
     faults: s.callFaults,
+    positionMode: s.positionMode,
   });
   if (s.engine === 'sqlite' && dir === undefined) throw new Error(`seed ${s.seed}: a sqlite story needs a directory`);
   const storeSpec =

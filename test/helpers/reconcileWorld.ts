@@ -81,6 +81,7 @@ export async function eventsAfter(store: EventStore, position: number): Promise<
 /** The exchange behind an adapter without `getPosition`: phantoms are confirmed by looks only. */
 export function withoutDirectLook(exchange: ExternalSystem): ExternalSystem {
   return {
+    ...(exchange.positionMode === undefined ? {} : { positionMode: exchange.positionMode }),
     listPositions: (o) => exchange.listPositions(o),
     closePosition: (id, o) => exchange.closePosition(id, o),
   };
