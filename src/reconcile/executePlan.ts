@@ -107,12 +107,14 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
           execution.results.push({ result: 'failed', healed: false, problem: e.message });
           break;
         }
-        // Closed outside: that is the step's result, whatever the book says to the record.
-        const recorded = await runCommand(action.record);
+        // Closed outside: that is the step's result, whatever the book says to the records.
+        const recorded = [await runCommand(action.record)];
+        for (const more of action.more ?? []) recorded.push(await runCommand(more));
+        const problems = recorded.flatMap((r) => (r.problem === undefined ? [] : [r.problem]));
         execution.results.push({
           result: 'ok',
-          healed: step.corrects === true && recorded.result === 'ok',
-          ...definedFields({ problem: recorded.problem }),
+          healed: step.corrects === true && recorded.every((r) => r.result === 'ok'),
+          ...definedFields({ problem: problems.length === 0 ? undefined : problems.join('; ') }),
         });
         break;
       }

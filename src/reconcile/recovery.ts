@@ -3,7 +3,9 @@ import { ExternalError } from '../errors/index.js';
 import { executePlan } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
 import { planCloseAll } from './planCloseAll.js';
-import type { ReconcilePolicyInput } from './policy.js';
+import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
+import { checkPositionKeys, resolvePositionMode } from './positionMode.js';
+import { parseOrThrow } from '../_internals/zodIssues.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { present } from '../_internals/present.js';
 
@@ -88,15 +90,21 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
     outcome.report = await reconcile(common);
     outcome.errors.push(...outcome.report.errors.map((e) => e.message));
   } else if (mode === 'close_all') {
+    // Matched as reconciliation matches: by venue key on a netting or hedge account.
+    const positionMode = resolvePositionMode(
+      parseOrThrow(ReconcilePolicy, options.policy ?? {}, 'reconcile policy').positionMode,
+      external.positionMode,
+    );
     let positions;
     try {
       positions = await external.listPositions();
+      checkPositionKeys(positions, positionMode);
     } catch (error) {
       outcome.errors.push(error instanceof ExternalError ? error.message : String(error));
       positions = null;
     }
     if (positions) {
-      const steps = planCloseAll(await handler.load(), positions);
+      const steps = planCloseAll(await handler.load(), positions, positionMode);
       // A refusal by the book is not fatal: the flattening goes on; any other failure ends the start.
       const execution = await executePlan(steps, { handler, external, meta: { source: 'recovery' }, fatal: () => true });
       steps.forEach(({ action }, i) => {

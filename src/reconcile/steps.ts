@@ -24,8 +24,11 @@ export type Settles = (
 /** What the executor can do: run a command, close outside and then record it, or alert. */
 export type ExecutableAction =
   | Extract<PlannedAction, { kind: 'command' | 'alert' }>
-  /** Close outside (all of it, or `quantity` on `side`); only when that worked, run `record` (the book's side of the close). */
-  | { kind: 'closeOutside'; positionId: string; record: CommandInput; quantity?: number; side?: 'long' | 'short' };
+  /**
+   * Close outside (all of it, or `quantity` on `side`); only when that worked, run `record` (the
+   * book's side of the close), then `more` in order (a netting venue position closes several book positions).
+   */
+  | { kind: 'closeOutside'; positionId: string; record: CommandInput; more?: CommandInput[]; quantity?: number; side?: 'long' | 'short' };
 
 /** One action with what it settles, and whether it heals the book (counted in `corrected`). */
 export interface Step<A = ExecutableAction> {
