@@ -20,6 +20,7 @@ import {
 import { openTracker, type Tracker } from '../tracker/index.js';
 import type { LogLevelMethods } from '../log.js';
 import { setTimer, type Timer } from '../_internals/timers.js';
+import { withTimeout } from '../_internals/timeout.js';
 import { ReadModelReader } from './readModels.js';
 import { defaultDashboardDir } from './staticFiles.js';
 import { handleRequest, type ServeContext } from './routes.js';
@@ -263,6 +264,15 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       // what a crash does, and the next run heals it) before the tracker is closed under it.
       await running;
       await Promise.allSettled([...inFlight]);
+      // What this process appended last (a heartbeat, a run's events) reaches the read models before
+      // their last write; bounded, so a stop never hangs on it (a guard failure is stop()'s below).
+      if (guard.ok) {
+        await withTimeout(
+          STOP_CATCH_UP_MS,
+          () => projections.whenCaughtUp(),
+          () => new Error('catch-up at stop timed out'),
+        ).catch(() => undefined);
+      }
       for (const l of [...listeners]) l(guard);
       listeners.clear();
       await projections.stop().catch((error: unknown) => {
@@ -284,6 +294,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     stop,
   };
 }
+
+/** How long a stop waits for the workers to catch up with the log before their last write. */
+const STOP_CATCH_UP_MS = 10_000;
 
 /** Startup recovery as the config says; without an adapter only `manual` can run. */
 async function runRecovery(tracker: Tracker, external: GuardedExternal | null, config: TrackerConfig): Promise<RecoveryInfo> {
