@@ -11,7 +11,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['better-sqlite3', 'pino', 'pino-pretty', '@eventstore/db-client', 'pg', 'ccxt', '@alpacahq/alpaca-trade-api'],
+  external: ['better-sqlite3', 'prom-client', 'pino', 'pino-pretty', '@eventstore/db-client', 'pg', 'ccxt', '@alpacahq/alpaca-trade-api'],
   // CommonJS dependencies (commander) call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __ptrackCreateRequire } from 'node:module'; const require = __ptrackCreateRequire(import.meta.url);",

@@ -7,7 +7,7 @@ import { parseCommand } from './parseCommand.js';
 import { retryOnConflict } from './retryOnConflict.js';
 import { BOOK_SNAPSHOT_VERSION, bookFromSnapshot, decodeBookSnapshot, encodeBookSnapshot } from './snapshot.js';
 import type { BookPolicy } from './policy.js';
-import type { Command, CommandInput } from './schemas.js';
+import { commandTypes, type Command, type CommandInput } from './schemas.js';
 import { forkBookState, freezeBookState, initialBookState, type BookState } from './state.js';
 import { present } from '../_internals/present.js';
 
@@ -15,6 +15,28 @@ import { present } from '../_internals/present.js';
 export interface HandlerLogger {
   debug(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+}
+
+/** What a handled command came to: appended events, refused by a rule or bad input, a repeat of a commandId, or failed (the store, or conflicts past the retries). */
+export type CommandOutcome = 'accepted' | 'rejected' | 'duplicate' | 'failed';
+
+/**
+ * Hooks the handler calls where things happen, for metrics (src/serve counts them; the core
+ * imports no metrics library). Called synchronously with strings the handler already holds:
+ * an implementation should only increment. A hook that throws is not the command's failure.
+ *
+ * @example
+ * ```ts
+ * const seen = new Map<string, number>();
+ * const observer: CommandObserver = { onCommand: (type, outcome) => seen.set(`${type} ${outcome}`, (seen.get(`${type} ${outcome}`) ?? 0) + 1) };
+ * new CommandHandler({ store, bookId: 'main', policy: BookPolicy.parse({}), observer });
+ * ```
+ */
+export interface CommandObserver {
+  /** One command handled (after it was parsed), with its outcome. */
+  onCommand?(type: Command['type'], outcome: CommandOutcome): void;
+  /** One append of a batch committed: how long the store took (seconds) and how many events it stored. */
+  onAppend?(seconds: number, events: number): void;
 }
 
 export interface CommandHandlerOptions {
@@ -34,6 +56,8 @@ export interface CommandHandlerOptions {
   random?: () => number;
   /** Most commands decided and appended in one transaction. Default 512. */
   maxBatch?: number;
+  /** Metrics hooks (see {@link CommandObserver}). */
+  observer?: CommandObserver;
 }
 
 export interface HandleOptions {
@@ -51,6 +75,8 @@ export interface CommandResult {
   /** True when the commandId was seen before and nothing was appended. */
   duplicate: boolean;
 }
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(commandTypes);
 
 type Job =
   | { kind: 'command'; command: Command; options: HandleOptions; resolve: (r: CommandResult) => void; reject: (e: unknown) => void }
@@ -83,7 +109,10 @@ export class CommandHandler {
   /** Set by close(): new work is refused, what was accepted still runs. */
   private closing = false;
   private readonly whenIdle: (() => void)[] = [];
-  private readonly opts: Required<Omit<CommandHandlerOptions, 'logger'>> & { logger?: HandlerLogger };
+  private readonly opts: Required<Omit<CommandHandlerOptions, 'logger' | 'observer'>> & {
+    logger?: HandlerLogger;
+    observer?: CommandObserver;
+  };
 
   constructor(options: CommandHandlerOptions) {
     this.stream = bookStream(options.bookId);
@@ -108,6 +137,9 @@ export class CommandHandler {
     try {
       command = parseCommand(input);
     } catch (error) {
+      // Bad input of a known type is a refusal of that command; an unknown type names no command to count.
+      const type = (input as { type?: unknown }).type;
+      if (typeof type === 'string' && KNOWN_TYPES.has(type)) this.observe(type as Command['type'], 'rejected');
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => this.enqueue({ kind: 'command', command, options, resolve, reject }));
@@ -159,7 +191,10 @@ export class CommandHandler {
         try {
           await this.runBatch(batch);
         } catch (error) {
-          for (const job of batch) job.reject(error);
+          for (const job of batch) {
+            if (job.kind === 'command') this.observe(job.command.type, 'failed');
+            job.reject(error);
+          }
         }
         // Callers resolved by this batch queue their next commands in microtasks: let them.
         await Promise.resolve();
@@ -208,8 +243,24 @@ export class CommandHandler {
    */
   private async append(base: number, events: NewEvent[]): Promise<RecordedEvent[]> {
     if (events.length === 0) return [];
+    const started = this.opts.observer?.onAppend ? performance.now() : 0;
     const result = await this.opts.store.append(this.stream, events, { expectedRevision: base < 0 ? 'no_stream' : base });
+    if (this.opts.observer?.onAppend)
+      this.safely(() => this.opts.observer?.onAppend?.((performance.now() - started) / 1000, result.events.length));
     return result.events;
+  }
+
+  private observe(type: Command['type'], outcome: CommandOutcome): void {
+    if (this.opts.observer?.onCommand) this.safely(() => this.opts.observer?.onCommand?.(type, outcome));
+  }
+
+  /** A hook that throws is logged, never the command's failure (its events are committed). */
+  private safely(hook: () => void): void {
+    try {
+      hook();
+    } catch (error) {
+      this.opts.logger?.warn({ err: error, stream: this.stream }, 'a command observer threw');
+    }
   }
 
   /**
@@ -233,6 +284,7 @@ export class CommandHandler {
         continue;
       }
       const o = present(outcomes[i++], 'the outcome of a command in the batch');
+      this.observe(job.command.type, o.kind === 'error' ? 'rejected' : o.kind === 'events' ? 'accepted' : 'duplicate');
       if (o.kind === 'error') job.reject(o.error);
       else if (o.kind === 'events') job.resolve({ events: appended.slice(o.from, o.from + o.count), state, duplicate: false });
       else if (o.from > base) {

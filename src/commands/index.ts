@@ -52,4 +52,4 @@ export type { DecodedBookSnapshot } from './snapshot.js';
 export { checkBookSnapshot, repairBookSnapshots } from './snapshotRepair.js';
 export type { BookSnapshotCheck, RepairedSnapshot } from './snapshotRepair.js';
 export { CommandHandler } from './handler.js';
-export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger } from './handler.js';
+export type { CommandHandlerOptions, CommandResult, HandleOptions, HandlerLogger, CommandObserver, CommandOutcome } from './handler.js';

@@ -214,6 +214,26 @@ export interface GuardOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Randomness in [0, 1) for the jitter (tests pin it). Default Math.random. */
   random?: () => number;
+  /** Metrics hook: told of every call made to the outside system (see {@link ExternalCallObserver}). */
+  observer?: ExternalCallObserver;
+}
+
+/** The adapter's methods the guard calls, as metrics name them. */
+export type ExternalOperation =
+  'listPositions' | 'closePosition' | 'getPosition' | 'submitOrder' | 'getOrder' | 'listOpenOrders' | 'cancelOrder' | 'listFills';
+
+/**
+ * Told of every attempt the guard makes at the outside system (each retry is one more), with
+ * how it ended: `ok` (answered and parsed) or the failure kind. Called synchronously; an
+ * implementation should only increment. The core imports no metrics library: src/serve counts.
+ *
+ * @example
+ * ```ts
+ * const guarded = guardExternal(adapter, { observer: { onCall: (op, outcome) => console.log(op, outcome) } });
+ * ```
+ */
+export interface ExternalCallObserver {
+  onCall(operation: ExternalOperation, outcome: ExternalFailure | 'ok'): void;
 }
 
 /**
@@ -276,8 +296,17 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
   const sleep = options.sleep ?? sleep_;
   const random = options.random ?? Math.random;
   const stats = { calls: 0, retries: 0 };
+  const observer = options.observer;
+  const observe = (method: ExternalOperation, outcome: ExternalFailure | 'ok'): void => {
+    try {
+      observer?.onCall(method, outcome);
+    } catch {
+      // A metrics hook never decides what a call did.
+    }
+  };
 
   async function call<T>(
+    method: ExternalOperation,
     operation: string,
     run: (options: ExternalCallOptions) => Promise<unknown>,
     parse: (raw: unknown) => T,
@@ -294,12 +323,22 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
         );
       } catch (error) {
         const typed = classify(operation, error);
+        if (observer) observe(method, typed.failure);
         if (!retryable.includes(typed.failure) || attempt >= retries) throw typed;
         stats.retries += 1;
         await sleep(backoffDelay(attempt, { baseMs: backoffMs, maxMs: MAX_TIMER_MS, jitter: 'equal', random }));
         continue;
       }
-      return parse(raw);
+      if (!observer) return parse(raw);
+      let parsed: T;
+      try {
+        parsed = parse(raw);
+      } catch (error) {
+        observe(method, error instanceof ExternalError ? error.failure : 'malformed');
+        throw error;
+      }
+      observe(method, 'ok');
+      return parsed;
     }
   }
 
@@ -310,6 +349,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
     if (!system.getPosition) return Promise.reject(new ExternalError('the adapter has no getPosition', 'rejected'));
     const get = system.getPosition.bind(system);
     return call(
+      'getPosition',
       `getPosition(${id})`,
       (o) => get(id, o),
       (raw): PositionLook => {
@@ -340,6 +380,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
     listPositions: () =>
       call(
         'listPositions',
+        'listPositions',
         (o) => system.listPositions(o),
         (raw) => {
           return parseOrThrow(PositionList, raw, 'listPositions returned a malformed answer', { error: malformed });
@@ -347,6 +388,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       ),
     closePosition: (id, close = {}) =>
       call(
+        'closePosition',
         close.quantity === undefined ? `closePosition(${id})` : `closePosition(${id}, quantity ${close.quantity})`,
         (o) => system.closePosition(id, { ...o, ...definedFields({ quantity: close.quantity, side: close.side }) }),
         () => undefined,
@@ -368,6 +410,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       let ack: ExternalOrderAck;
       try {
         ack = await call(
+          'submitOrder',
           operation,
           (o) => submit(parsed, { ...o, clientOrderId: id }),
           (raw) => parseAck(operation, id, raw),
@@ -393,6 +436,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       const asked = parseRef(ref);
       const operation = `getOrder(${describeRef(asked)})`;
       return call(
+        'getOrder',
         operation,
         (o) => get(asked, o),
         (raw) => {
@@ -407,6 +451,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       const list = system.listOpenOrders.bind(system);
       return call(
         'listOpenOrders',
+        'listOpenOrders',
         (o) => list(o),
         (raw) => parseOrThrow(OpenOrderList, raw, 'listOpenOrders returned a malformed answer', { error: malformed }),
       );
@@ -416,6 +461,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       const cancel = system.cancelOrder.bind(system);
       const asked = parseOrThrow(CancelRef, ref, 'cancelOrder: the order');
       return call(
+        'cancelOrder',
         `cancelOrder(${asked.clientOrderId})`,
         (o) => cancel(asked, o),
         () => undefined,
@@ -427,6 +473,7 @@ export function guardExternal(system: ExternalSystem, options: GuardOptions = {}
       const list = system.listFills.bind(system);
       const asked = parseOrThrow(FillsQuery, query, 'listFills: the query');
       return call(
+        'listFills',
         'listFills',
         (o) => list(asked, o),
         (raw) => parseOrThrow(ExternalFillList, raw, 'listFills returned a malformed answer', { error: malformed }),

@@ -8,6 +8,8 @@ export type {
   ExternalSystem,
   GuardedExternal,
   GuardOptions,
+  ExternalCallObserver,
+  ExternalOperation,
   PositionLook,
   SubmitOrderOptions,
 } from './externalSystem.js';

@@ -13,6 +13,8 @@ import { health } from './health.js';
 import { eventsPage } from './events.js';
 import { staticFile } from './staticFiles.js';
 import { serveStream } from './stream.js';
+import { METRICS_CONTENT_TYPE, type ServeMetrics } from './metrics.js';
+import { metricValues } from './metricValues.js';
 import type { GuardState, RecoveryInfo } from './startServer.js';
 
 /** What a request may reach: the daemon's parts, read-only but for the write endpoints. */
@@ -31,6 +33,7 @@ export interface ServeContext {
   scheduler(): SchedulerStatus | null;
   external: GuardedExternal | null;
   runReconcile(): Promise<ReconcileReport>;
+  metrics: ServeMetrics;
 }
 
 type Handler = (ctx: ServeContext, url: URL, req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
@@ -82,6 +85,13 @@ export async function handleRequest(ctx: ServeContext, req: IncomingMessage, res
     if (url.pathname === '/api/stream') {
       if (method !== 'GET') throw new HttpError(405, 'METHOD', `${url.pathname} answers GET, not ${method}`);
       await serveStream(ctx, req, res, url);
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD', `${url.pathname} answers GET, not ${method}`);
+      const text = await ctx.metrics.scrape(() => metricValues(ctx));
+      res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-cache', 'Content-Length': Buffer.byteLength(text) });
+      res.end(method === 'HEAD' ? undefined : text);
       return;
     }
     const get = GET.get(url.pathname);

@@ -24,6 +24,7 @@ import { withTimeout } from '../_internals/timeout.js';
 import { ReadModelReader } from './readModels.js';
 import { defaultDashboardDir } from './staticFiles.js';
 import { handleRequest, type ServeContext } from './routes.js';
+import { createServeMetrics } from './metrics.js';
 
 /** A logger with pino's methods (the CLI's lazy logger fits). */
 export type ServeLogger = LogLevelMethods;
@@ -122,8 +123,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     );
   }
   const logger = options.logger;
-  const tracker: Tracker = await openTracker({ ...config, ...(logger ? { logger } : {}) });
-  const external: GuardedExternal | null = options.external ? guardExternal(options.external) : null;
+  const metrics = createServeMetrics();
+  const tracker: Tracker = await openTracker({ ...config, ...(logger ? { logger } : {}), commandObserver: metrics.commandObserver });
+  const external: GuardedExternal | null = options.external
+    ? guardExternal(options.external, { observer: metrics.externalObserver })
+    : null;
   let guard: GuardState = { ok: true };
   const listeners = new Set<(g: GuardState) => void>();
 
@@ -131,6 +135,16 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     await tracker.close();
     throw error;
   });
+
+  // Events by type as the daemon sees them arrive, whoever appended them (the CLI too), from now on.
+  try {
+    metrics.follow(tracker.store, (await tracker.store.head()).position, (error) =>
+      logger?.warn({ err: message(error) }, `metrics stopped following the log: ${message(error)}`),
+    );
+  } catch (error) {
+    await tracker.close();
+    throw error;
+  }
 
   let projections: ProjectionsHandle;
   try {
@@ -142,6 +156,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       ...(options.persistEveryMs !== undefined ? { persistEveryMs: options.persistEveryMs } : {}),
     });
   } catch (error) {
+    metrics.stop();
     await tracker.close();
     throw error;
   }
@@ -155,7 +170,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   };
   const runReconcile = (): Promise<ReconcileReport> => {
     if (external === null) throw new ValidationError('no adapter: start ptrack serve with --adapter to reconcile');
-    return exclusive(() => reconcile({ handler: tracker.handler, external, policy: config.reconcile }));
+    return exclusive(() => metrics.reconciliation(() => reconcile({ handler: tracker.handler, external, policy: config.reconcile })));
   };
 
   let schedulerStatus: SchedulerStatus | null = null;
@@ -235,6 +250,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     scheduler: () => schedulerStatus,
     external,
     runReconcile,
+    metrics,
   };
   const server: Server = createServer((req, res) => void handleRequest(context, req, res));
   await new Promise<void>((resolve, reject) => {
@@ -245,6 +261,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     });
   }).catch(async (error: unknown) => {
     stopWork();
+    metrics.stop();
     await projections.stop().catch(() => undefined);
     await tracker.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -283,6 +300,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      metrics.stop();
       await tracker.close();
     })());
 

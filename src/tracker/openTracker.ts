@@ -3,6 +3,7 @@ import {
   type CommandResult,
   type HandleOptions,
   type HandlerLogger,
+  type CommandObserver,
   breakerActive,
   type BookState,
   type Position,
@@ -37,6 +38,8 @@ export interface OpenTrackerOptions extends Omit<TrackerConfigInput, 'store'> {
   /** The clock (simulations and tests pin it). */
   now?: () => Date;
   logger?: HandlerLogger;
+  /** Metrics hooks of the book's command handler (see CommandObserver): `ptrack serve` counts with them. */
+  commandObserver?: CommandObserver;
   storeOptions?: OpenStoreOptions;
   /**
    * The outside system, for a bot that starts here: startup recovery runs before openTracker
@@ -208,6 +211,17 @@ const OpenTrackerOptionsSchema = TrackerConfig.omit({ store: true }).extend({
     )
     .optional(),
   storeOptions: z.custom<OpenStoreOptions>(isObject, 'must be an object').optional(),
+  commandObserver: z
+    .custom<CommandObserver>(
+      (v) =>
+        isObject(v) &&
+        ['onCommand', 'onAppend'].every((k) => {
+          const hook = (v as Record<string, unknown>)[k];
+          return hook === undefined || typeof hook === 'function';
+        }),
+      'must be an object whose onCommand and onAppend, when present, are functions',
+    )
+    .optional(),
   external: z
     .custom<ExternalSystem | GuardedExternal>(
       (v) =>
@@ -231,6 +245,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     now,
     logger,
     storeOptions,
+    commandObserver,
     external,
     ...configPart
   } = parseOrThrow(OpenTrackerOptionsSchema, input, 'openTracker');
@@ -260,7 +275,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     bookId: config.book,
     policy: policyOf(config),
     snapshotEvery: config.snapshotEvery,
-    ...definedFields({ now, logger }),
+    ...definedFields({ now, logger, observer: commandObserver }),
   });
 
   const guarded = external === undefined ? null : 'stats' in external ? external : guardExternal(external);
