@@ -42,7 +42,11 @@ export const ExternalPosition = z
     side: Side.optional(),
     quantity: Signed.refine((q) => q !== 0, 'must not be 0 (a closed position is not listed)').optional(),
     price: NonNegative.optional(),
-    /** When the venue says the position opened (ccxt and Alpaca give timestamps): an orphan's leak starts there. */
+    /**
+     * When the venue says the position opened: an orphan's leak starts there. Only an open time
+     * counts (the built-in adapters leave it out: ccxt's position `timestamp` is its last update,
+     * and Alpaca's positions carry no time).
+     */
     openedAt: IsoTime.optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
