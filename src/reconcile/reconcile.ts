@@ -61,7 +61,7 @@ export interface ReconcileReport {
  * position with a live order, and every position (here or outside) of a symbol with one. Once the
  * order resolves, its fill explains what appeared outside (a late fill, not an orphan).
  */
-function withoutInFlight(
+export function withoutInFlight(
   state: BookState,
   positions: readonly ExternalPosition[],
 ): { state: BookState; positions: ExternalPosition[]; held: ReconcileReport['heldByOrders'] } {
@@ -107,7 +107,7 @@ export interface ReconcileOptions extends AlertSink {
   runId?: string;
 }
 
-type LookResult =
+export type LookResult =
   | { open: Map<string, boolean>; closedAt: Map<string, string> }
   | { failed: { stage: 'getPosition' | 'listPositions'; positionId?: string; error: unknown }; ids: string[] };
 
@@ -116,7 +116,7 @@ type LookResult =
  * look (direct, or one more list for all of them) for each orphan to close. Returns whether each
  * id is open outside, or the first read that failed and the ids it was about.
  */
-async function lookAgain(external: GuardedExternal, actions: readonly PlannedAction[]): Promise<LookResult> {
+export async function lookAgain(external: GuardedExternal, actions: readonly PlannedAction[]): Promise<LookResult> {
   const { direct, byList } = secondLooks(actions, external.canVerify);
   const open = new Map<string, boolean>();
   const closedAt = new Map<string, string>();
