@@ -15,6 +15,7 @@ import { staticFile } from './staticFiles.js';
 import { serveStream } from './stream.js';
 import { METRICS_CONTENT_TYPE, type ServeMetrics } from './metrics.js';
 import { metricValues } from './metricValues.js';
+import { runWrite, WRITES } from './writes.js';
 import type { GuardState, RecoveryInfo } from './startServer.js';
 
 /** What a request may reach: the daemon's parts, read-only but for the write endpoints. */
@@ -92,6 +93,12 @@ export async function handleRequest(ctx: ServeContext, req: IncomingMessage, res
       const text = await ctx.metrics.scrape(() => metricValues(ctx));
       res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-cache', 'Content-Length': Buffer.byteLength(text) });
       res.end(method === 'HEAD' ? undefined : text);
+      return;
+    }
+    const write = WRITES.get(url.pathname);
+    if (write !== undefined) {
+      if (method !== 'POST') throw new HttpError(405, 'METHOD', `${url.pathname} answers POST, not ${method}`);
+      sendJson(res, 200, await runWrite(ctx, write, req));
       return;
     }
     const get = GET.get(url.pathname);
