@@ -6,7 +6,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { AcknowledgeRecovery, DisableSymbol, ResetCircuitBreaker, TripCircuitBreaker, type CommandResult } from '../commands/index.js';
+import {
+  AcknowledgeRecovery,
+  CancelOrder,
+  DisableSymbol,
+  EnableSymbol,
+  ResetCircuitBreaker,
+  TripCircuitBreaker,
+  type CommandResult,
+} from '../commands/index.js';
 import { ValidationError } from '../errors/index.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { HttpError } from './httpErrors.js';
@@ -20,7 +28,11 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 /** Refuses the request unless the token is configured and given (compared in constant time). */
 export function authorize(ctx: ServeContext, req: IncomingMessage): void {
   if (ctx.apiToken === null)
-    throw new HttpError(403, 'READ_ONLY', 'the write endpoints are off: no API token is configured (set serve.apiToken or PTRACK_API_TOKEN)');
+    throw new HttpError(
+      403,
+      'READ_ONLY',
+      'the write endpoints are off: no API token is configured (set serve.apiToken or PTRACK_API_TOKEN)',
+    );
   const header = req.headers.authorization ?? '';
   const m = /^Bearer (\S+)$/.exec(header);
   if (m?.[1] === undefined || !timingSafeEqual(digest(m[1]), digest(ctx.apiToken)))
@@ -49,8 +61,6 @@ const eventsOf = (r: CommandResult): { events: { position: number; type: string 
   duplicate: r.duplicate,
 });
 
-const Cancel = z.strictObject({ clientOrderId: z.string().min(1).max(200), reason: z.string().min(1).max(500).optional() });
-
 type Write = (ctx: ServeContext, body: unknown) => Promise<unknown>;
 
 /** POST routes: path -> what it does with the parsed body. */
@@ -58,12 +68,16 @@ export const WRITES = new Map<string, Write>([
   [
     '/api/breaker/trip',
     async (ctx, body) =>
-      eventsOf(await ctx.tracker.execute({ type: 'TripCircuitBreaker', ...parseOrThrow(TripCircuitBreaker.omit({ type: true }), body, 'body') })),
+      eventsOf(
+        await ctx.tracker.execute({ type: 'TripCircuitBreaker', ...parseOrThrow(TripCircuitBreaker.omit({ type: true }), body, 'body') }),
+      ),
   ],
   [
     '/api/breaker/reset',
     async (ctx, body) =>
-      eventsOf(await ctx.tracker.execute({ type: 'ResetCircuitBreaker', ...parseOrThrow(ResetCircuitBreaker.omit({ type: true }), body, 'body') })),
+      eventsOf(
+        await ctx.tracker.execute({ type: 'ResetCircuitBreaker', ...parseOrThrow(ResetCircuitBreaker.omit({ type: true }), body, 'body') }),
+      ),
   ],
   [
     '/api/symbols/disable',
@@ -73,7 +87,9 @@ export const WRITES = new Map<string, Write>([
   [
     '/api/recovery/ack',
     async (ctx, body) =>
-      eventsOf(await ctx.tracker.execute({ type: 'AcknowledgeRecovery', ...parseOrThrow(AcknowledgeRecovery.omit({ type: true }), body, 'body') })),
+      eventsOf(
+        await ctx.tracker.execute({ type: 'AcknowledgeRecovery', ...parseOrThrow(AcknowledgeRecovery.omit({ type: true }), body, 'body') }),
+      ),
   ],
   [
     '/api/reconcile',
@@ -83,11 +99,19 @@ export const WRITES = new Map<string, Write>([
     },
   ],
   [
+    '/api/symbols/enable',
+    async (ctx, body) =>
+      eventsOf(await ctx.tracker.execute({ type: 'EnableSymbol', ...parseOrThrow(EnableSymbol.omit({ type: true }), body, 'body') })),
+  ],
+  [
+    // As `ptrack order cancel` without --adapter: the request is recorded (PENDING_CANCEL) and
+    // nothing is sent from here; with --adapter the scheduler's next run (or POST /api/reconcile)
+    // sends the cancel to the venue and records how it ended.
     '/api/orders/cancel',
     async (ctx, body) => {
-      const b = parseOrThrow(Cancel, body, 'body');
-      const o = await ctx.tracker.cancelOrder(b.clientOrderId, b.reason === undefined ? {} : { reason: b.reason });
-      return { outcome: o.outcome, sent: o.sent, order: o.order };
+      const b = parseOrThrow(CancelOrder.omit({ type: true }), body, 'body');
+      const r = await ctx.tracker.execute({ type: 'CancelOrder', ...b });
+      return { ...eventsOf(r), order: r.state.orders.get(b.clientOrderId) ?? null };
     },
   ],
 ]);
