@@ -37,6 +37,8 @@ interface AlpacaOrder {
 class FakeAlpaca {
   readonly orders = new Map<string, AlpacaOrder>();
   readonly requests: string[] = [];
+  /** Alpaca's one position per symbol, as its JSON has it (decimal strings, a short negative). */
+  readonly positions = new Map<string, { symbol: string; side: string; qty: string; market_value: string }>();
   failNext: number[] = [];
   private server: Server | undefined;
 
@@ -58,6 +60,9 @@ class FakeAlpaca {
     const send = (status: number, json?: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(json === undefined ? undefined : JSON.stringify(json));
     };
+    if (req.headers['apca-api-key-id'] !== 'key-id' || req.headers['apca-api-secret-key'] !== 'secret') {
+      return send(401, { code: 40110000, message: 'request is not authorized' });
+    }
     const failure = this.failNext.shift();
     if (failure !== undefined) return send(failure, { message: 'simulated' });
     if (req.method === 'POST' && url.pathname === '/v2/orders') {
@@ -92,6 +97,15 @@ class FakeAlpaca {
       order.status = 'canceled';
       return send(204);
     }
+    if (req.method === 'GET' && url.pathname === '/v2/positions') return send(200, [...this.positions.values()]);
+    if (req.method === 'DELETE' && url.pathname.startsWith('/v2/positions/')) {
+      const p = this.positions.get(decodeURIComponent(url.pathname.slice('/v2/positions/'.length)));
+      if (!p) return send(404, { message: 'position not found' });
+      const left = Math.abs(Number(p.qty)) - Number(url.searchParams.get('qty') ?? Math.abs(Number(p.qty)));
+      if (left <= 0) this.positions.delete(p.symbol);
+      else p.qty = String(Math.sign(Number(p.qty)) * left);
+      return send(200, { id: 'close-1', symbol: p.symbol, status: 'accepted' });
+    }
     if (req.method === 'GET' && url.pathname === '/v2/account/activities/FILL') {
       return send(200, [{ id: 'fill-1', order_id: 'alp-1', qty: '0.01', price: '60000', transaction_time: '2026-12-02T00:00:00Z' }]);
     }
@@ -104,10 +118,15 @@ const REQUEST: ExternalOrderRequest = { positionId: 'BTC-1', symbol: 'BTCUSD', s
 describe("the README's order adapter against Alpaca's JSON", () => {
   let alpaca: FakeAlpaca;
   let guarded: GuardedExternal;
+  let base: string;
 
   beforeEach(async () => {
     alpaca = new FakeAlpaca();
-    guarded = guardExternal(broker(await alpaca.start()), { sleep: async () => undefined, timeoutMs: 2000 });
+    base = await alpaca.start();
+    guarded = guardExternal(broker(base, { keyId: 'key-id', secretKey: 'secret' }), {
+      sleep: async () => undefined,
+      timeoutMs: 2000,
+    });
   });
   afterEach(async () => alpaca.stop());
 
@@ -152,6 +171,20 @@ describe("the README's order adapter against Alpaca's JSON", () => {
     alpaca.failNext = [429];
     expect(await guarded.submitOrder(REQUEST, { clientOrderId: 'pt-c-1' })).toMatchObject({ outcome: 'accepted' });
     expect(alpaca.requests.filter((r) => r === 'POST /v2/orders')).toHaveLength(4);
+  });
+
+  it("lists Alpaca's positions netted by symbol (a short normalised), and closes a part with ?qty=", async () => {
+    alpaca.positions.set('AAPL', { symbol: 'AAPL', side: 'short', qty: '-3', market_value: '-450' });
+    expect(guarded.positionMode).toBe('netting');
+    expect(await guarded.listPositions()).toEqual([{ id: 'AAPL', symbol: 'AAPL', side: 'short', quantity: 3, value: 450 }]);
+    await guarded.closePosition('AAPL', { quantity: 1, side: 'short' });
+    expect(alpaca.requests).toContain('DELETE /v2/positions/AAPL?qty=1');
+    expect(alpaca.positions.get('AAPL')?.qty).toBe('-2');
+  });
+
+  it("sends Alpaca's key headers: without them Alpaca answers 401, a refusal", async () => {
+    const keyless = guardExternal(broker(base, { keyId: 'wrong', secretKey: 'secret' }), { sleep: async () => undefined });
+    await expect(keyless.listPositions()).rejects.toMatchObject({ failure: 'rejected' });
   });
 
   it('a status the mapping does not know reaches the port as is and is malformed there', async () => {

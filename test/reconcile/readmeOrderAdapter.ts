@@ -23,9 +23,10 @@ const toOrder = (o: Json) => ({
   status: STATUS.get(String(o.status)) ?? o.status,
 });
 
-export function broker(base: string): ExternalSystem {
+export function broker(base: string, keys: { keyId: string; secretKey: string }): ExternalSystem {
+  const headers = { 'content-type': 'application/json', 'APCA-API-KEY-ID': keys.keyId, 'APCA-API-SECRET-KEY': keys.secretKey };
   const call = async (path: string, signal: AbortSignal, init: RequestInit = {}): Promise<unknown> => {
-    const res = await fetch(`${base}${path}`, { ...init, signal, headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${base}${path}`, { ...init, signal, headers });
     if (res.status === 404) return null;
     const what = `${init.method ?? 'GET'} ${path}: HTTP ${res.status}`;
     if (res.status === 429) throw new ExternalError(what, 'rate_limited'); // not placed: sent again after a back-off
@@ -38,7 +39,8 @@ export function broker(base: string): ExternalSystem {
     return o && toOrder(o);
   };
   return {
-    // One position per symbol; a short comes as negative strings.
+    // Alpaca nets by symbol (one position per symbol, matched with the book's by venue key); a short comes as negative strings.
+    positionMode: 'netting',
     listPositions: async ({ signal }) =>
       ((await call('/v2/positions', signal)) as Json[]).map((p) => ({
         id: p.symbol,
@@ -47,7 +49,9 @@ export function broker(base: string): ExternalSystem {
         quantity: Math.abs(Number(p.qty)),
         value: Math.abs(Number(p.market_value)),
       })),
-    closePosition: (id, { signal }) => call(`/v2/positions/${encodeURIComponent(id)}`, signal, { method: 'DELETE' }),
+    // A netting surplus is closed in part (`quantity`); without it, the whole position.
+    closePosition: (id, { quantity, signal }) =>
+      call(`/v2/positions/${encodeURIComponent(id)}${quantity === undefined ? '' : `?qty=${quantity}`}`, signal, { method: 'DELETE' }),
     submitOrder: (r, { clientOrderId, signal }) => {
       const body = { symbol: r.symbol, side: r.side, type: r.type, qty: String(r.quantity), limit_price: r.limitPrice };
       const sent = { ...body, time_in_force: 'gtc', client_order_id: clientOrderId };
