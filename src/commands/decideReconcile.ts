@@ -23,9 +23,10 @@ export type ReconcileCommand = CommandOf<
 function clearedFraction(p: InPosition, quantity: number | undefined): number {
   if (quantity === undefined) return 1;
   if (p.quantity === undefined) {
-    throw new ValidationError(`cannot clear ${quantity} of phantom "${p.id}": its quantity is unknown (clear it whole: leave quantity out)`, [
-      { path: 'quantity', message: 'the position has no quantity', value: quantity },
-    ]);
+    throw new ValidationError(
+      `cannot clear ${quantity} of phantom "${p.id}": its quantity is unknown (clear it whole: leave quantity out)`,
+      [{ path: 'quantity', message: 'the position has no quantity', value: quantity }],
+    );
   }
   if (quantity > p.quantity * (1 + 1e-9)) {
     throw new ValidationError(`cannot clear ${quantity} of phantom "${p.id}": only ${p.quantity} is open`, [

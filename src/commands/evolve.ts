@@ -49,7 +49,12 @@ function setDefined<T extends object, K extends keyof T>(target: T, key: K, valu
 }
 
 type OpenFields = Pick<InPosition, 'side' | 'value'> &
-  Partial<Pick<InPosition, 'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop' | 'takeProfit' | 'trailingStop'>> & {
+  Partial<
+    Pick<
+      InPosition,
+      'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes' | 'quantity' | 'price' | 'stop' | 'takeProfit' | 'trailingStop'
+    >
+  > & {
     positionId: string;
   };
 

@@ -32,12 +32,14 @@ describe('venue keys', () => {
 
   it('Enter carries the tracked venue key into PositionEntered, and an explicit one replaces it', () => {
     const base = { type: 'PositionEntered', data: { positionId: 'A', side: 'long', symbol: 'BTC', value: 100, source: 'local' } } as const;
-    spec().given([tracked({ venueKey: 'BTCUSDT' })]).when({ type: 'Enter', positionId: 'A', value: 100 }).then([
-      { ...base, data: { ...base.data, venueKey: 'BTCUSDT' } },
-    ]);
-    spec().given([tracked()]).when({ type: 'Enter', positionId: 'A', value: 100, venueKey: 'XBTUSD' }).then([
-      { ...base, data: { ...base.data, venueKey: 'XBTUSD' } },
-    ]);
+    spec()
+      .given([tracked({ venueKey: 'BTCUSDT' })])
+      .when({ type: 'Enter', positionId: 'A', value: 100 })
+      .then([{ ...base, data: { ...base.data, venueKey: 'BTCUSDT' } }]);
+    spec()
+      .given([tracked()])
+      .when({ type: 'Enter', positionId: 'A', value: 100, venueKey: 'XBTUSD' })
+      .then([{ ...base, data: { ...base.data, venueKey: 'XBTUSD' } }]);
     spec().given([tracked()]).when({ type: 'Enter', positionId: 'A', value: 100 }).then([base]);
   });
 
@@ -45,25 +47,37 @@ describe('venue keys', () => {
     spec()
       .given([])
       .when({ type: 'AdoptOrphan', positionId: 'O', value: 50, symbol: 'ETH', venueKey: 'ETH-PERP' })
-      .then([{ type: 'OrphanAdopted', data: { positionId: 'O', side: 'long', value: 50, symbol: 'ETH', venueKey: 'ETH-PERP', source: 'local' } }]);
+      .then([
+        { type: 'OrphanAdopted', data: { positionId: 'O', side: 'long', value: 50, symbol: 'ETH', venueKey: 'ETH-PERP', source: 'local' } },
+      ]);
   });
 
   it('a position written without a venue key reads as its symbol; one with a key reads as the key', () => {
     expect(venueKeyOf(spec().given([tracked(), entered()]).state().positions.get('A') ?? {})).toBe('BTC');
-    const keyed = spec().given([tracked({ venueKey: 'BTCUSDT' }), entered()]).state().positions.get('A');
+    const keyed = spec()
+      .given([tracked({ venueKey: 'BTCUSDT' }), entered()])
+      .state()
+      .positions.get('A');
     expect(keyed).toMatchObject({ status: 'IN', venueKey: 'BTCUSDT' });
     expect(venueKeyOf(keyed ?? {})).toBe('BTCUSDT');
     expect(venueKeyOf({})).toBeUndefined();
   });
 
   it('a venue key with a control character is refused, naming the field', () => {
-    spec().given([]).when({ type: 'Track', positionId: 'A', venueKey: 'BTC\u001b[31m' }).thenThrows(ValidationError, /venueKey/);
+    spec()
+      .given([])
+      .when({ type: 'Track', positionId: 'A', venueKey: 'BTC\u001b[31m' })
+      .thenThrows(ValidationError, /venueKey/);
   });
 });
 
 describe('ClearPhantom with a quantity (part of a phantom)', () => {
   it('clears that part at its share of value and cost, and the rest stays IN with its looks reset', () => {
-    const given = [tracked(), entered(), { type: 'PhantomSuspected', data: { positionId: 'A', looks: 2, source: 'reconcile' }, metadata: T0 } as GivenEvent];
+    const given = [
+      tracked(),
+      entered(),
+      { type: 'PhantomSuspected', data: { positionId: 'A', looks: 2, source: 'reconcile' }, metadata: T0 } as GivenEvent,
+    ];
     spec()
       .given(given)
       .when({ type: 'ClearPhantom', positionId: 'A', looks: 2, quantity: 1, reason: 'short outside' })
@@ -89,7 +103,17 @@ describe('ClearPhantom with a quantity (part of a phantom)', () => {
         ...given,
         {
           type: 'PhantomCleared',
-          data: { positionId: 'A', value: 100, costBasis: 100, realizedPnl: 0, looks: 2, reason: 'r', fraction: 1 / 3, quantity: 1, source: 'reconcile' },
+          data: {
+            positionId: 'A',
+            value: 100,
+            costBasis: 100,
+            realizedPnl: 0,
+            looks: 2,
+            reason: 'r',
+            fraction: 1 / 3,
+            quantity: 1,
+            source: 'reconcile',
+          },
           metadata: T0,
         },
       ])

@@ -66,7 +66,9 @@ describe('portfolio.json', () => {
               },
             ],
             WATCHING: [{ id: 'C', status: 'WATCHING', symbol: 'SOL', venueKey: 'SOL', side: 'short', since: t(6), value: 50 }],
-            EXITED: [{ id: 'B', status: 'EXITED', symbol: 'ETH', venueKey: 'ETH', side: 'long', since: t(5), realizedPnl: -100, closedBy: 'exit' }],
+            EXITED: [
+              { id: 'B', status: 'EXITED', symbol: 'ETH', venueKey: 'ETH', side: 'long', since: t(5), realizedPnl: -100, closedBy: 'exit' },
+            ],
             SKIPPED: [{ id: 'D', status: 'SKIPPED', side: 'long', since: t(9), reason: 'no edge' }],
           },
           exposure: {

@@ -36,7 +36,11 @@ function held(
   if (venueKey !== undefined) tracked.venueKey = venueKey;
   return [
     { type: 'PositionTracked', data: tracked, metadata: at(when) },
-    { type: 'PositionEntered', data: { positionId: id, side, symbol, value, quantity, price: value / quantity, source: 'local' }, metadata: at(when) },
+    {
+      type: 'PositionEntered',
+      data: { positionId: id, side, symbol, value, quantity, price: value / quantity, source: 'local' },
+      metadata: at(when),
+    },
   ];
 }
 function suspected(id: string, looks: number): GivenEvent {
@@ -61,7 +65,11 @@ const EMPTY: ReconciliationPlan = { orphans: [], dust: [], phantoms: [], reappea
 const nothing = (over: Partial<ReconciliationPlan>): ReconciliationPlan => ({ ...EMPTY, ...over });
 
 /** Three BTC positions entered 60, 40 and 20 minutes ago: 1 + 2 + 3 = 6 BTC, worth 600. */
-const THREE = [...held('A', 1, { when: minutesAgo(60) }), ...held('B', 2, { when: minutesAgo(40) }), ...held('C', 3, { when: minutesAgo(20) })];
+const THREE = [
+  ...held('A', 1, { when: minutesAgo(60) }),
+  ...held('B', 2, { when: minutesAgo(40) }),
+  ...held('C', 3, { when: minutesAgo(20) }),
+];
 const BTC = (quantity: number, value = quantity * 100, more: Record<string, unknown> = {}): ExternalPosition =>
   venue({ id: 'BTC-PERP', symbol: 'BTC', quantity, value, ...more });
 
@@ -80,7 +88,9 @@ describe('planReconciliation on a netting account', () => {
       expect(plan([...THREE, suspected('C', 1)], [BTC(6)])).toStrictEqual(
         nothing({
           reappeared: [{ positionId: 'C', looks: 1 }],
-          actions: [{ kind: 'command', command: { type: 'DismissPhantom', positionId: 'C' }, about: 'C: BTC (long) holds it outside again' }],
+          actions: [
+            { kind: 'command', command: { type: 'DismissPhantom', positionId: 'C' }, about: 'C: BTC (long) holds it outside again' },
+          ],
         }),
       );
     });
@@ -99,7 +109,16 @@ describe('planReconciliation on a netting account', () => {
     } as const;
     const detect = {
       kind: 'command',
-      command: { type: 'DetectOrphan', positionId: 'BTC-PERP', value: 150, symbol: 'BTC', side: 'long', runId: RUN, quantity: 1.5, price: 100 },
+      command: {
+        type: 'DetectOrphan',
+        positionId: 'BTC-PERP',
+        value: 150,
+        symbol: 'BTC',
+        side: 'long',
+        runId: RUN,
+        quantity: 1.5,
+        price: 100,
+      },
       about: 'BTC (long): the venue holds 1.5 more than the book (value 150)',
     } as const;
 
@@ -161,7 +180,9 @@ describe('planReconciliation on a netting account', () => {
       const events = held('BTC-PERP', 1);
       const p = plan(events, [BTC(3)], { orphans: 'adopt' });
       expect(p.orphans.map((o) => [o.positionId, o.quantity, o.value])).toStrictEqual([['BTC-PERP~2', 2, 200]]);
-      expect(p.actions.map((a) => (a.kind === 'command' && 'positionId' in a.command ? [a.command.type, a.command.positionId] : a.kind))).toStrictEqual([
+      expect(
+        p.actions.map((a) => (a.kind === 'command' && 'positionId' in a.command ? [a.command.type, a.command.positionId] : a.kind)),
+      ).toStrictEqual([
         ['DetectOrphan', 'BTC-PERP~2'],
         ['AdoptOrphan', 'BTC-PERP~2'],
       ]);
@@ -175,7 +196,9 @@ describe('planReconciliation on a netting account', () => {
 
     it('a surplus worth less than the dust threshold is dust (judged on value), not an orphan', () => {
       // 0.04 BTC more at 100 a unit: worth 4, below 5.
-      expect(plan(THREE, [BTC(6.04)])).toStrictEqual(nothing({ dust: [{ positionId: 'BTC-PERP', value: expect.closeTo(4, 9) as number }] }));
+      expect(plan(THREE, [BTC(6.04)])).toStrictEqual(
+        nothing({ dust: [{ positionId: 'BTC-PERP', value: expect.closeTo(4, 9) as number }] }),
+      );
     });
 
     it('a surplus on a key whose book changed within the grace window is deferred', () => {
@@ -212,7 +235,9 @@ describe('planReconciliation on a netting account', () => {
       // 6 here, 4.5 outside: 1.5 missing, part of C (3, the most recent).
       expect(plan(THREE, [BTC(4.5)])).toStrictEqual(
         nothing({
-          phantoms: [{ positionId: 'C', value: 150, looks: 1, verdict: 'suspected', policy: 'clear', symbol: 'BTC', venueKey: 'BTC', quantity: 1.5 }],
+          phantoms: [
+            { positionId: 'C', value: 150, looks: 1, verdict: 'suspected', policy: 'clear', symbol: 'BTC', venueKey: 'BTC', quantity: 1.5 },
+          ],
           actions: [
             {
               kind: 'command',
@@ -258,7 +283,13 @@ describe('planReconciliation on a netting account', () => {
       ]);
       expect(p.actions.flatMap((a) => (a.kind === 'command' && a.command.type === 'ClearPhantom' ? [a.command] : []))).toStrictEqual([
         { type: 'ClearPhantom', positionId: 'C', looks: 2, reason: 'missing outside for 2 consecutive look(s) (BTC long)' },
-        { type: 'ClearPhantom', positionId: 'B', looks: 2, reason: '1 of it missing outside for 2 consecutive look(s) (BTC long)', quantity: 1 },
+        {
+          type: 'ClearPhantom',
+          positionId: 'B',
+          looks: 2,
+          reason: '1 of it missing outside for 2 consecutive look(s) (BTC long)',
+          quantity: 1,
+        },
       ]);
     });
 
@@ -311,7 +342,11 @@ describe('planReconciliation on a netting account', () => {
           externalQuantity: 6,
         },
       ]);
-      expect(p.actions.map((a) => (a.kind === 'command' && a.command.type === 'CorrectDrift' ? [a.command.positionId, a.command.externalValue] : null))).toStrictEqual([
+      expect(
+        p.actions.map((a) =>
+          a.kind === 'command' && a.command.type === 'CorrectDrift' ? [a.command.positionId, a.command.externalValue] : null,
+        ),
+      ).toStrictEqual([
         ['A', 120],
         ['B', 240],
         ['C', 360],

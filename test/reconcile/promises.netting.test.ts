@@ -39,7 +39,11 @@ function nettingVenue(mode: PositionMode | null = 'netting') {
 }
 
 async function bookWithThree(w: World): Promise<void> {
-  for (const [id, q] of [['A', 1], ['B', 2], ['C', 3]] as const) {
+  for (const [id, q] of [
+    ['A', 1],
+    ['B', 2],
+    ['C', 3],
+  ] as const) {
     await w.tracker.track(id, { symbol: 'BTC', side: 'long' });
     await w.tracker.enter(id, { value: q * PRICE, quantity: q, price: PRICE });
     w.advance(60);
@@ -56,12 +60,29 @@ describe('reconcile on a netting account (adapter positionMode netting)', () => 
     await bookWithThree(w);
     const { venue, held } = nettingVenue();
     held.set('BTC', 7);
-    const report = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP, policy: { orphans: 'adopt' } });
+    const report = await reconcile({
+      handler: w.tracker.handler,
+      external: venue,
+      now: w.now,
+      guard: NO_SLEEP,
+      policy: { orphans: 'adopt' },
+    });
     expect(report.errors).toEqual([]);
     expect(report.orphans).toMatchObject([{ positionId: 'BTC', quantity: 1, value: 100, outcome: 'adopted', venueKey: 'BTC' }]);
-    expect(await inBook(w)).toEqual([['A', 1], ['B', 2], ['BTC', 1], ['C', 3]]);
+    expect(await inBook(w)).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['BTC', 1],
+      ['C', 3],
+    ]);
     w.advance(300);
-    const again = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP, policy: { orphans: 'adopt' } });
+    const again = await reconcile({
+      handler: w.tracker.handler,
+      external: venue,
+      now: w.now,
+      guard: NO_SLEEP,
+      policy: { orphans: 'adopt' },
+    });
     expect(again).toMatchObject({ orphans: [], phantoms: [], drift: [], corrected: 0 });
   });
 
@@ -70,13 +91,23 @@ describe('reconcile on a netting account (adapter positionMode netting)', () => 
     await bookWithThree(w);
     const { venue, held, closes } = nettingVenue();
     held.set('BTC', 7.5);
-    const report = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP, policy: { orphans: 'close' } });
+    const report = await reconcile({
+      handler: w.tracker.handler,
+      external: venue,
+      now: w.now,
+      guard: NO_SLEEP,
+      policy: { orphans: 'close' },
+    });
     expect(report.orphans).toMatchObject([{ positionId: 'BTC', quantity: 1.5, outcome: 'closed' }]);
     expect(closes).toEqual([{ id: 'BTC', quantity: 1.5, side: 'long' }]);
     expect(held.get('BTC')).toBe(6);
     const types = (await allEvents(w.store)).map((e) => e.type);
     expect(types).toContain('OrphanClosed');
-    expect(await inBook(w)).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+    expect(await inBook(w)).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', 3],
+    ]);
   });
 
   it('clears a shortfall from the most recent position, partly, after two looks; the book then sums to the venue', async () => {
@@ -86,7 +117,11 @@ describe('reconcile on a netting account (adapter positionMode netting)', () => 
     held.set('BTC', 4.5);
     const first = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP });
     expect(first.phantoms).toMatchObject([{ positionId: 'C', quantity: 1.5, outcome: 'suspected' }]);
-    expect(await inBook(w)).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+    expect(await inBook(w)).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', 3],
+    ]);
     w.advance(60);
     const second = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP });
     expect(second.phantoms).toMatchObject([{ positionId: 'C', quantity: 1.5, verdict: 'confirmed', outcome: 'cleared' }]);
@@ -172,14 +207,25 @@ describe('reconcile.positionMode', () => {
     await bookWithThree(w);
     const { venue, held } = nettingVenue(null);
     held.set('BTC', 6);
-    const netted = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP, policy: { positionMode: 'netting' }, dryRun: true });
+    const netted = await reconcile({
+      handler: w.tracker.handler,
+      external: venue,
+      now: w.now,
+      guard: NO_SLEEP,
+      policy: { positionMode: 'netting' },
+      dryRun: true,
+    });
     expect(netted).toMatchObject({ orphans: [], phantoms: [], drift: [] });
     const byId = await reconcile({ handler: w.tracker.handler, external: venue, now: w.now, guard: NO_SLEEP, dryRun: true });
     expect(byId.orphans.map((o) => o.positionId)).toEqual(['BTC']);
   });
 
   it('an adapter with an unknown positionMode is bad input, named', () => {
-    const venue = { positionMode: 'sideways', listPositions: async () => [], closePosition: async () => undefined } as unknown as ExternalSystem;
+    const venue = {
+      positionMode: 'sideways',
+      listPositions: async () => [],
+      closePosition: async () => undefined,
+    } as unknown as ExternalSystem;
     expect(() => guardExternal(venue)).toThrow(ValidationError);
     expect(() => guardExternal(venue)).toThrow(/positionMode.*sideways|sideways.*positionMode/s);
   });
@@ -203,7 +249,12 @@ describe('the port normalises shorts', () => {
   });
 
   it('a negative value alone (a positive quantity) is a short too; a positive one stays as given', async () => {
-    expect(await listing([{ id: 'X', quantity: 2, value: -50 }, { id: 'Y', quantity: 2, value: 50 }]).listPositions()).toEqual([
+    expect(
+      await listing([
+        { id: 'X', quantity: 2, value: -50 },
+        { id: 'Y', quantity: 2, value: 50 },
+      ]).listPositions(),
+    ).toEqual([
       { id: 'X', side: 'short', quantity: 2, value: 50 },
       { id: 'Y', quantity: 2, value: 50 },
     ]);
@@ -223,7 +274,14 @@ describe('a venue key with an order in flight', () => {
       await w.tracker.track(id, { symbol: 'BTC', venueKey: 'BTCUSDT', side: 'long' });
       await w.tracker.enter(id, { value: PRICE, quantity: 1, price: PRICE });
     }
-    await w.tracker.handler.handle({ type: 'RequestOrder', signalId: 'sig-1', positionId: 'A', intent: 'reduce', quantity: 0.5, referencePrice: PRICE });
+    await w.tracker.handler.handle({
+      type: 'RequestOrder',
+      signalId: 'sig-1',
+      positionId: 'A',
+      intent: 'reduce',
+      quantity: 0.5,
+      referencePrice: PRICE,
+    });
     w.advance(300);
     const venue: ExternalSystem = {
       positionMode: 'netting',

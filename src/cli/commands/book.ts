@@ -123,7 +123,7 @@ export function registerBookCommands(program: Command, io: Io): void {
       .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']).default('long'))
       .option('--setup <tag>', 'setup tag, for performance by setup')
       .option('--group <group>', 'correlation group (default: from correlationGroups in the config)')
-      .option('--venue-key <key>', "how the venue names it, matched on netting/hedge accounts (default: the symbol)"),
+      .option('--venue-key <key>', 'how the venue names it, matched on netting/hedge accounts (default: the symbol)'),
     (id, f) => ({
       type: 'Track',
       positionId: required(id, '<id>'),
