@@ -3,22 +3,23 @@
  * projection workers (checkpoints) and the read-model files (the served book): nothing is kept
  * between scrapes.
  */
+import type { BookReadModel } from './readModels.js';
 import type { ServeContext } from './routes.js';
 
-/** The gauges' values for one scrape; `book` is null while a read model it needs cannot be read. */
+/** The gauges' values for one scrape; a book value is null while the read model it comes from cannot be read. */
 export interface MetricValues {
   headPosition: number;
   readModels: { name: string; checkpoint: number; lag: number }[];
   book: {
     name: string;
-    openPositions: number;
-    equity: number;
-    drawdownRatio: number;
-    breakerActive: boolean;
-    orphansOpen: number;
-    phantomsOpen: number;
-    leakedValueSeconds: { orphan: number; phantom: number };
-  } | null;
+    openPositions: number | null;
+    equity: number | null;
+    drawdownRatio: number | null;
+    breakerActive: boolean | null;
+    orphansOpen: number | null;
+    phantomsOpen: number | null;
+    leakedValueSeconds: { orphan: number; phantom: number } | null;
+  };
 }
 
 type Doc = Record<string, unknown> | null;
@@ -29,7 +30,11 @@ const at = (doc: Doc, ...path: string[]): unknown => {
 };
 const num = (v: unknown, absent: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : absent);
 
-/** Reads the values of one scrape (a book with no events yet: no positions, the configured equity, nothing leaked). */
+/**
+ * Reads the values of one scrape. A book with no events yet has no positions, the configured
+ * equity and nothing leaked; a file that cannot be read (not written yet, being rebuilt) gives
+ * null, so its gauges are absent rather than zeros.
+ */
 export async function metricValues(ctx: Pick<ServeContext, 'tracker' | 'projections' | 'readModels' | 'config'>): Promise<MetricValues> {
   const [head, portfolio, equity, risk, audit] = await Promise.all([
     ctx.tracker.store.head(),
@@ -43,25 +48,22 @@ export async function metricValues(ctx: Pick<ServeContext, 'tracker' | 'projecti
     checkpoint: p.checkpoint,
     lag: Math.max(0, head.position - p.checkpoint),
   }));
-  // A file that cannot be read (not written yet, being rebuilt) gives no book series rather than zeros.
-  const readable = [portfolio, equity, risk, audit].every((m) => m.unavailable === null);
-  if (!readable) return { headPosition: head.position, readModels, book: null };
-  const breaker = at(risk.data, 'circuitBreaker') as { status?: string; active?: boolean } | undefined;
+  const from = <T>(m: BookReadModel, read: (data: Doc) => T): T | null => (m.unavailable === null ? read(m.data) : null);
   return {
     headPosition: head.position,
     readModels,
     book: {
       name: ctx.config.book,
-      openPositions: num(at(portfolio.data, 'totals', 'open'), 0),
-      equity: num(at(equity.data, 'equity'), ctx.config.equity),
-      drawdownRatio: num(at(equity.data, 'drawdown', 'pct'), 0) / 100,
-      breakerActive: breaker?.status === 'TRIPPED' && breaker.active === true,
-      orphansOpen: num(at(audit.data, 'totals', 'orphans', 'open'), 0),
-      phantomsOpen: num(at(audit.data, 'totals', 'phantoms', 'open'), 0),
-      leakedValueSeconds: {
-        orphan: num(at(audit.data, 'totals', 'orphans', 'valueSeconds'), 0),
-        phantom: num(at(audit.data, 'totals', 'phantoms', 'valueSeconds'), 0),
-      },
+      openPositions: from(portfolio, (d) => num(at(d, 'totals', 'open'), 0)),
+      equity: from(equity, (d) => num(at(d, 'equity'), ctx.config.equity)),
+      drawdownRatio: from(equity, (d) => num(at(d, 'drawdown', 'pct'), 0) / 100),
+      breakerActive: from(risk, (d) => at(d, 'circuitBreaker', 'status') === 'TRIPPED' && at(d, 'circuitBreaker', 'active') === true),
+      orphansOpen: from(audit, (d) => num(at(d, 'totals', 'orphans', 'open'), 0)),
+      phantomsOpen: from(audit, (d) => num(at(d, 'totals', 'phantoms', 'open'), 0)),
+      leakedValueSeconds: from(audit, (d) => ({
+        orphan: num(at(d, 'totals', 'orphans', 'valueSeconds'), 0),
+        phantom: num(at(d, 'totals', 'phantoms', 'valueSeconds'), 0),
+      })),
     },
   };
 }

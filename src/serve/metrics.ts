@@ -109,7 +109,7 @@ export function createServeMetrics(): ServeMetrics {
   });
 
   let values: MetricValues | null = null;
-  type BookValues = NonNullable<MetricValues['book']>;
+  type BookValues = MetricValues['book'];
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void): void => {
     new Gauge({
       name: `${METRIC_PREFIX}${name}`,
@@ -121,11 +121,12 @@ export function createServeMetrics(): ServeMetrics {
       },
     });
   };
-  /** A gauge of the served book: absent while a read model it needs cannot be read. */
-  const bookGauge = (name: string, help: string, value: (v: BookValues) => number): void =>
+  /** A gauge of the served book: absent while the read model it comes from cannot be read. */
+  const bookGauge = (name: string, help: string, value: (v: BookValues) => number | null): void =>
     gauge(name, help, ['book'], (g) => {
       g.reset();
-      if (values?.book) g.set({ book: values.book.name }, value(values.book));
+      const v = values === null ? null : value(values.book);
+      if (values !== null && v !== null) g.set({ book: values.book.name }, v);
     });
 
   bookGauge('open_positions', 'Positions IN in the book (portfolio read model, read at scrape time).', (v) => v.openPositions);
@@ -135,7 +136,9 @@ export function createServeMetrics(): ServeMetrics {
     'How far equity is below its peak, as a ratio of the peak (0.05 = 5%) (equity read model).',
     (v) => v.drawdownRatio,
   );
-  bookGauge('breaker_active', '1 while the circuit breaker refuses entries, else 0 (risk read model).', (v) => (v.breakerActive ? 1 : 0));
+  bookGauge('breaker_active', '1 while the circuit breaker refuses entries, else 0 (risk read model).', (v) =>
+    v.breakerActive === null ? null : v.breakerActive ? 1 : 0,
+  );
   bookGauge('orphans_open', 'Orphans (open outside, not in the book) not resolved yet (audit read model).', (v) => v.orphansOpen);
   bookGauge('phantoms_open', 'Phantoms (IN in the book, gone outside) not resolved yet (audit read model).', (v) => v.phantomsOpen);
   gauge(
@@ -144,9 +147,10 @@ export function createServeMetrics(): ServeMetrics {
     ['book', 'kind'],
     (g) => {
       g.reset();
-      if (!values?.book) return;
-      g.set({ book: values.book.name, kind: 'orphan' }, values.book.leakedValueSeconds.orphan);
-      g.set({ book: values.book.name, kind: 'phantom' }, values.book.leakedValueSeconds.phantom);
+      const leaked = values?.book.leakedValueSeconds;
+      if (values === null || leaked == null) return;
+      g.set({ book: values.book.name, kind: 'orphan' }, leaked.orphan);
+      g.set({ book: values.book.name, kind: 'phantom' }, leaked.phantom);
     },
   );
   gauge('read_model_checkpoint', "The global position each read model's worker has folded, by model.", ['model'], (g) => {
