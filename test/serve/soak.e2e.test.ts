@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * #14 the soak script (`npm run soak`), run for ten seconds: it starts `ptrack serve` with the
+ * simulated exchange reconciling every second, drives commands, samples the daemon's RSS and open
+ * descriptors from /proc, prints them with a verdict, and leaves nothing behind (the daemon
+ * stopped, its temporary directory removed). Its bounds are checked (exit 2 naming the flag).
+ * The ten-minute run and its figures are in the README, not here: no test judges speed or size.
+ */
+
+const SCRIPT = fileURLToPath(new URL('../../scripts/soak.mjs', import.meta.url));
+
+function run(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PTRACK_CONFIG: undefined },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const soakDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('ptrack-soak-'));
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('#14 the soak script', () => {
+  it('samples the daemon’s RSS and descriptors while it reconciles every second and commands arrive, then cleans up', async () => {
+    const before = new Set(soakDirs());
+    const r = await run(['--seconds', '10', '--sample', '1', '--rate', '4', '--json']);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const out = JSON.parse(r.stdout) as {
+      samples: { t: number; rssMb: number; fds: number; head: number }[];
+      verdict: { daemonPid: number; commands: number; reconciliations: number; flat: boolean; rssMb: { growthPct: number } };
+    };
+    expect(out.samples.length).toBeGreaterThanOrEqual(5);
+    for (const s of out.samples) {
+      expect(s.rssMb).toBeGreaterThan(10);
+      expect(s.fds).toBeGreaterThan(3);
+    }
+    // The log grows as commands arrive, and the daemon reconciled repeatedly.
+    expect(out.samples.at(-1)!.head).toBeGreaterThan(out.samples[0]!.head);
+    expect(out.verdict.commands).toBeGreaterThan(10);
+    expect(out.verdict.reconciliations).toBeGreaterThanOrEqual(3);
+    expect(out.verdict.flat).toBe(r.code === 0);
+    expect(alive(out.verdict.daemonPid)).toBe(false);
+    expect(soakDirs().filter((d) => !before.has(d))).toEqual([]);
+  }, 120_000);
+
+  it('refuses bad bounds with exit 2, naming the flag', async () => {
+    for (const [args, message] of [
+      [['--minutes', '61'], '--minutes: expected a number from 1 to 60, got "61"'],
+      [['--seconds', '5'], '--seconds: expected a number from 10 to 3600, got "5"'],
+      [['--rate', 'fast'], '--rate: expected a number from 0.1 to 50, got "fast"'],
+      [['--minutes', '2', '--seconds', '20'], '--minutes and --seconds: give one of them'],
+    ] as const) {
+      const r = await run([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(`soak: ${message}\n`);
+    }
+  }, 60_000);
+});
