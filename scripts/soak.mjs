@@ -91,11 +91,12 @@ writeFileSync(
     // Positions exit and are archived while the run lasts, so the book stays the same size.
     exitedCleanupSeconds: 5,
     recovery: { mode: 'restore' },
-    reconcile: { everySeconds: 1, orphans: 'adopt', phantoms: 'clear', drift: 'correct' },
+    // Orphans are closed at the venue (after a second look), so the book stays the size the driver makes it.
+    reconcile: { everySeconds: 1, orphans: 'close', phantoms: 'clear', drift: 'correct' },
     serve: { heartbeatSeconds: 5, archiveEverySeconds: 2 },
   }),
 );
-// The adapter: the simulated exchange, with an orphan appearing at it now and then (adopted by the runs).
+// The adapter: the simulated exchange, with an orphan appearing at it now and then (closed by the runs).
 const venue = join(dir, 'venue.mjs');
 writeFileSync(
   venue,
@@ -173,6 +174,7 @@ try {
   const samples = [];
   let commands = 0;
   let refused = 0;
+  const refusals = new Map();
   let n = 0;
   let nextSample = startedAt;
   const gap = 1000 / rate;
@@ -192,9 +194,14 @@ try {
       else if (step === 1) await tracker.enter(id, { value: 100 });
       else await tracker.exit(id, { value: 101 });
       commands += 1;
-    } catch {
-      // A rule may refuse (reconciliation cleared the position first: a phantom); the run goes on.
+    } catch (error) {
+      // A rule may refuse (reconciliation cleared the position first: a phantom); the run goes on, counting why.
       refused += 1;
+      const why = String(error?.message ?? error)
+        .split('\n')[0]
+        .replace(/SOAK-\d+/g, 'SOAK-n')
+        .slice(0, 160);
+      refusals.set(why, (refusals.get(why) ?? 0) + 1);
     }
     if (Date.now() >= nextSample) {
       const head = (await tracker.store.head()).position;
@@ -226,6 +233,7 @@ try {
     daemonPid: child.pid,
     commands,
     refused,
+    refusals: Object.fromEntries(refusals),
     reconciliations: runs,
     rssMb: { first: samples[0]?.rssMb, early: rssEarly, late: rssLate, last: samples.at(-1)?.rssMb, growthPct },
     fds: { first: samples[0]?.fds, early: fdEarly, late: fdLate, last: samples.at(-1)?.fds },
@@ -239,7 +247,7 @@ try {
         `${String(s.t).padStart(7)} ${String(s.rssMb).padStart(9)} ${String(s.fds).padStart(5)} ${String(s.head).padStart(9)}\n`,
       );
     process.stdout.write(
-      `${durationS} s, ${commands} commands (${refused} refused), ${runs ?? '?'} reconciliations: rss ${rssEarly} -> ${rssLate} MB (${growthPct >= 0 ? '+' : ''}${growthPct} %), fds ${fdEarly} -> ${fdLate}: ${flat ? 'flat' : 'NOT flat'}\n`,
+      `${[...refusals].map(([why, k]) => `refused ${k}x: ${why}\n`).join('')}${durationS} s, ${commands} commands (${refused} refused), ${runs ?? '?'} reconciliations: rss ${rssEarly} -> ${rssLate} MB (${growthPct >= 0 ? '+' : ''}${growthPct} %), fds ${fdEarly} -> ${fdLate}: ${flat ? 'flat' : 'NOT flat'}\n`,
     );
   }
 } catch (error) {
