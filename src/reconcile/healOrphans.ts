@@ -9,7 +9,7 @@ import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOpt
 import { followUp } from './followUp.js';
 import { planSteps } from './plan.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
-import { checkPositionKeys, resolvePositionMode } from './positionMode.js';
+import { listKeyedPositions, resolvePositionMode } from './positionMode.js';
 import { lookAgain, withoutInFlight } from './reconcile.js';
 import { settledBy, type OrphanOutcome, type PlanStep } from './steps.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
@@ -85,8 +85,7 @@ export async function healOrphans(options: HealOrphansOptions): Promise<HealOrph
   const positionMode = resolvePositionMode(policy.positionMode, external.positionMode);
   let positions;
   try {
-    positions = await external.listPositions();
-    checkPositionKeys(positions, positionMode);
+    positions = await listKeyedPositions(external, positionMode);
   } catch (error) {
     const e = asExternalError(error);
     report.errors.push({ stage: 'listPositions', failure: e.failure, message: e.message });

@@ -49,3 +49,22 @@ export function checkPositionKeys(positions: readonly ExternalPosition[], mode: 
     seen.set(key, i);
   });
 }
+
+/**
+ * The outside's positions, listed and checked against the account's position mode: what
+ * reconciliation, healing orphans and close_all all start from. A failed call, or a list keyed
+ * against the mode, throws its ExternalError.
+ *
+ * @example
+ * ```ts
+ * const positions = await listKeyedPositions(external, 'netting');
+ * ```
+ */
+export async function listKeyedPositions(
+  external: { listPositions(): Promise<ExternalPosition[]> },
+  mode: PositionMode,
+): Promise<ExternalPosition[]> {
+  const positions = await external.listPositions();
+  checkPositionKeys(positions, mode);
+  return positions;
+}

@@ -19,7 +19,7 @@ import {
 } from './plan.js';
 import { policyFor, ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
 import { resolveInFlightOrders, type OrderResolutionReport } from './resolveOrders.js';
-import { checkPositionKeys, resolvePositionMode } from './positionMode.js';
+import { listKeyedPositions, resolvePositionMode } from './positionMode.js';
 import type { ExternalPosition } from './externalSystem.js';
 import { settledBy, type DriftOutcome, type OrphanOutcome, type PhantomOutcome, type Settles } from './steps.js';
 import { definedFields } from '../_internals/definedFields.js';
@@ -229,8 +229,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const positionMode = resolvePositionMode(policy.positionMode, external.positionMode);
   let positions;
   try {
-    positions = await external.listPositions();
-    checkPositionKeys(positions, positionMode);
+    positions = await listKeyedPositions(external, positionMode);
   } catch (error) {
     const e = asExternalError(error);
     report.errors.push({ stage: 'listPositions', failure: e.failure, message: e.message });

@@ -4,7 +4,7 @@ import { executePlan } from './executePlan.js';
 import { guardExternal, type ExternalSystem, type GuardedExternal, type GuardOptions } from './externalSystem.js';
 import { planCloseAll } from './planCloseAll.js';
 import { ReconcilePolicy, type ReconcilePolicyInput } from './policy.js';
-import { checkPositionKeys, resolvePositionMode } from './positionMode.js';
+import { listKeyedPositions, resolvePositionMode } from './positionMode.js';
 import { parseOrThrow } from '../_internals/zodIssues.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { present } from '../_internals/present.js';
@@ -97,8 +97,7 @@ export async function recoverOnStartup(options: RecoveryOptions): Promise<Recove
     );
     let positions;
     try {
-      positions = await external.listPositions();
-      checkPositionKeys(positions, positionMode);
+      positions = await listKeyedPositions(external, positionMode);
     } catch (error) {
       outcome.errors.push(error instanceof ExternalError ? error.message : String(error));
       positions = null;
