@@ -7,6 +7,11 @@
  * from /proc, and at the end prints the samples and a verdict: the last minute's medians against
  * the second minute's (the first is warm-up), flat when memory grew by at most --max-growth % and
  * descriptors by at most 5. Exit 0 flat, 1 not flat, 2 bad arguments or a failed run.
+ * Each sample also reads the daemon's V8 heap in use and its external memory from its own
+ * `/metrics`, so a rise in RSS can be told apart: the heap growing (live objects: a leak, or data
+ * the read models hold) or the process keeping pages it freed. With --heap-snapshots the daemon
+ * writes a V8 heap snapshot (a full collection first) at the start of the compared windows and at
+ * the end, and the script prints which kinds of object grew between them.
  *
  *   npm run soak -- --minutes 10            # the documented run (10 minutes)
  *   npm run soak -- --seconds 20 --json     # a quick check of the script itself
@@ -39,6 +44,7 @@ try {
       rate: { type: 'string', default: '2' },
       'max-growth': { type: 'string', default: '15' },
       json: { type: 'boolean', default: false },
+      'heap-snapshots': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -55,6 +61,8 @@ if (args.help) {
       '  --rate R         commands per second driven into the log (0.1 to 50; default 2)',
       '  --max-growth P   % of memory growth still called flat (default 15)',
       '  --json           print the samples and the verdict as one JSON line',
+      '  --heap-snapshots write heap snapshots (early and at the end) and print the object kinds that grew;',
+      '                   writing one costs the daemon memory of its own, so judge RSS on a run without it',
       '',
     ].join('\n'),
   );
@@ -131,11 +139,16 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startDaemon() {
-  child = spawn(process.execPath, [BIN, '--config', config, 'serve', '--adapter', venue, '--port', '0', '--host', '127.0.0.1'], {
-    cwd: dir,
-    env: { ...process.env, PTRACK_CONFIG: undefined, LOG_LEVEL: 'warn', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const nodeFlags = args['heap-snapshots'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
+  child = spawn(
+    process.execPath,
+    [...nodeFlags, BIN, '--config', config, 'serve', '--adapter', venue, '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd: dir,
+      env: { ...process.env, PTRACK_CONFIG: undefined, LOG_LEVEL: 'warn', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d.toString()));
@@ -149,15 +162,79 @@ async function startDaemon() {
   }
 }
 
-function sampleOf(pid, startedAt, head) {
+/** One line of the daemon's own `/metrics` (prom-client's process defaults), in MB; NaN if absent. */
+function metricMb(text, name) {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Math.round((Number(m[1]) / 1048576) * 10) / 10 : NaN;
+}
+
+async function sampleOf(pid, url, startedAt, head) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const fds = readdirSync(`/proc/${pid}/fd`).length;
+  let metrics = '';
+  try {
+    metrics = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  } catch {
+    // A scrape that fails leaves the heap figures out of this sample (NaN), not the run.
+  }
   return {
     t: Math.round((Date.now() - startedAt) / 1000),
     rssMb: Math.round((rssKb / 1024) * 10) / 10,
-    fds: readdirSync(`/proc/${pid}/fd`).length,
+    heapMb: metricMb(metrics, 'ptrack_nodejs_heap_size_used_bytes'),
+    externalMb: metricMb(metrics, 'ptrack_nodejs_external_memory_bytes'),
+    fds,
     head,
   };
+}
+
+/** Asks the daemon for a heap snapshot (SIGUSR2) and waits until the file is whole (it parses). */
+async function heapSnapshot(pid) {
+  const before = new Set(readdirSync(dir).filter((n) => n.endsWith('.heapsnapshot')));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    const file = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+    if (!file) continue;
+    try {
+      return summarizeSnapshot(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    } catch {
+      // Still being written.
+    }
+  }
+  throw new Error('the daemon wrote no heap snapshot within 180 s');
+}
+
+/** Live objects by kind (constructor for objects and closures, the node type otherwise): count and bytes. */
+function summarizeSnapshot(snap) {
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const kinds = new Map();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + iType]];
+    const size = snap.nodes[i + iSize];
+    const key = type === 'object' || type === 'closure' ? `${type} ${snap.strings[snap.nodes[i + iName]]}` : `(${type})`;
+    const k = kinds.get(key) ?? { count: 0, bytes: 0 };
+    k.count += 1;
+    k.bytes += size;
+    kinds.set(key, k);
+    total += size;
+  }
+  return { totalMb: Math.round((total / 1048576) * 10) / 10, kinds };
+}
+
+/** The kinds that grew most in bytes between two snapshots. */
+function heapGrowth(early, late, top = 12) {
+  const rows = [];
+  for (const [key, l] of late.kinds) {
+    const e = early.kinds.get(key) ?? { count: 0, bytes: 0 };
+    rows.push({ kind: key.slice(0, 80), count: l.count - e.count, kb: Math.round((l.bytes - e.bytes) / 1024) });
+  }
+  rows.sort((a, b) => b.kb - a.kb);
+  return { earlyMb: early.totalMb, lateMb: late.totalMb, grew: rows.slice(0, top) };
 }
 
 const median = (xs) => {
@@ -178,6 +255,9 @@ try {
   let n = 0;
   let nextSample = startedAt;
   const gap = 1000 / rate;
+  // The early heap snapshot is taken where the compared early window starts (see the verdict).
+  const earlyFrom = durationS >= 180 ? 60 : 0;
+  let earlySnapshot;
   if (!args.json)
     process.stderr.write(
       `soak: ptrack serve at ${daemon.url} (pid ${child.pid}), ${durationS} s, ${rate} commands/s, a sample every ${sampleS} s\n`,
@@ -205,11 +285,17 @@ try {
     }
     if (Date.now() >= nextSample) {
       const head = (await tracker.store.head()).position;
-      samples.push(sampleOf(child.pid, startedAt, head));
+      samples.push(await sampleOf(child.pid, daemon.url, startedAt, head));
       nextSample += sampleS * 1000;
       if (!args.json) {
         const s = samples.at(-1);
-        process.stderr.write(`soak: ${String(s.t).padStart(5)} s  rss ${s.rssMb} MB  fds ${s.fds}  log head ${s.head}\n`);
+        process.stderr.write(
+          `soak: ${String(s.t).padStart(5)} s  rss ${s.rssMb} MB  heap ${s.heapMb} MB  fds ${s.fds}  log head ${s.head}\n`,
+        );
+      }
+      if (args['heap-snapshots'] && !earlySnapshot && Date.now() - startedAt >= earlyFrom * 1000) {
+        earlySnapshot = await heapSnapshot(child.pid);
+        if (!args.json) process.stderr.write(`soak: heap snapshot at ${samples.at(-1).t} s: ${earlySnapshot.totalMb} MB live\n`);
       }
     }
     await sleep(Math.max(0, gap - (Date.now() - tick)));
@@ -219,13 +305,16 @@ try {
 
   // The second minute (the first is warm-up) against the last; a short run compares its first and last thirds.
   const window = durationS >= 180 ? 60 : Math.max(1, Math.floor(durationS / 3));
-  const early = samples.filter((s) => s.t >= (durationS >= 180 ? 60 : 0) && s.t < (durationS >= 180 ? 120 : window));
+  const early = samples.filter((s) => s.t >= earlyFrom && s.t < (durationS >= 180 ? 120 : window));
   const late = samples.filter((s) => s.t >= durationS - window);
   const rssEarly = median(early.map((s) => s.rssMb));
   const rssLate = median(late.map((s) => s.rssMb));
   const fdEarly = median(early.map((s) => s.fds));
   const fdLate = median(late.map((s) => s.fds));
   const growthPct = Math.round(((rssLate - rssEarly) / rssEarly) * 1000) / 10;
+  const heapEarly = median(early.map((s) => s.heapMb).filter(Number.isFinite));
+  const heapLate = median(late.map((s) => s.heapMb).filter(Number.isFinite));
+  const heap = earlySnapshot ? heapGrowth(earlySnapshot, await heapSnapshot(child.pid)) : undefined;
   const flat = Number.isFinite(growthPct) && growthPct <= maxGrowth && fdLate - fdEarly <= 5;
   code = flat ? 0 : 1;
   const verdict = {
@@ -236,18 +325,24 @@ try {
     refusals: Object.fromEntries(refusals),
     reconciliations: runs,
     rssMb: { first: samples[0]?.rssMb, early: rssEarly, late: rssLate, last: samples.at(-1)?.rssMb, growthPct },
+    heapMb: { early: heapEarly, late: heapLate },
     fds: { first: samples[0]?.fds, early: fdEarly, late: fdLate, last: samples.at(-1)?.fds },
+    ...(heap ? { heapSnapshots: heap } : {}),
     flat,
   };
   if (args.json) process.stdout.write(`${JSON.stringify({ samples, verdict })}\n`);
   else {
-    process.stdout.write(`${'t (s)'.padStart(7)} ${'rss (MB)'.padStart(9)} ${'fds'.padStart(5)} ${'log head'.padStart(9)}\n`);
-    for (const s of samples)
-      process.stdout.write(
-        `${String(s.t).padStart(7)} ${String(s.rssMb).padStart(9)} ${String(s.fds).padStart(5)} ${String(s.head).padStart(9)}\n`,
-      );
+    const cols = [7, 9, 10, 9, 5, 9];
+    const row = (xs) => `${xs.map((x, i) => String(x).padStart(cols[i])).join(' ')}\n`;
+    process.stdout.write(row(['t (s)', 'rss (MB)', 'heap (MB)', 'ext (MB)', 'fds', 'log head']));
+    for (const s of samples) process.stdout.write(row([s.t, s.rssMb, s.heapMb, s.externalMb, s.fds, s.head]));
+    if (heap) {
+      process.stdout.write(`heap snapshots: ${heap.earlyMb} MB live at ${earlyFrom} s, ${heap.lateMb} MB at the end; grew most:\n`);
+      for (const g of heap.grew)
+        process.stdout.write(`  ${String(g.kb).padStart(8)} KB ${String(g.count).padStart(8)} objects  ${g.kind}\n`);
+    }
     process.stdout.write(
-      `${[...refusals].map(([why, k]) => `refused ${k}x: ${why}\n`).join('')}${durationS} s, ${commands} commands (${refused} refused), ${runs ?? '?'} reconciliations: rss ${rssEarly} -> ${rssLate} MB (${growthPct >= 0 ? '+' : ''}${growthPct} %), fds ${fdEarly} -> ${fdLate}: ${flat ? 'flat' : 'NOT flat'}\n`,
+      `${[...refusals].map(([why, k]) => `refused ${k}x: ${why}\n`).join('')}${durationS} s, ${commands} commands (${refused} refused), ${runs ?? '?'} reconciliations: rss ${rssEarly} -> ${rssLate} MB (${growthPct >= 0 ? '+' : ''}${growthPct} %), heap in use ${heapEarly} -> ${heapLate} MB, fds ${fdEarly} -> ${fdLate}: ${flat ? 'flat' : 'NOT flat'}\n`,
     );
   }
 } catch (error) {

@@ -49,14 +49,29 @@ describe('#14 the soak script', () => {
     const r = await run(['--seconds', '10', '--sample', '1', '--rate', '4', '--json']);
     expect([0, 1], r.stderr).toContain(r.code);
     const out = JSON.parse(r.stdout) as {
-      samples: { t: number; rssMb: number; fds: number; head: number }[];
-      verdict: { daemonPid: number; commands: number; reconciliations: number; flat: boolean; rssMb: { growthPct: number } };
+      samples: { t: number; rssMb: number; heapMb: number; externalMb: number; fds: number; head: number }[];
+      verdict: {
+        daemonPid: number;
+        commands: number;
+        reconciliations: number;
+        flat: boolean;
+        rssMb: { growthPct: number };
+        heapMb: { early: number; late: number };
+        heapSnapshots?: unknown;
+      };
     };
     expect(out.samples.length).toBeGreaterThanOrEqual(5);
     for (const s of out.samples) {
       expect(s.rssMb).toBeGreaterThan(10);
       expect(s.fds).toBeGreaterThan(3);
+      // The daemon's own heap in use, read from its /metrics: below its RSS, never absent.
+      expect(s.heapMb).toBeGreaterThan(1);
+      expect(s.heapMb).toBeLessThan(s.rssMb);
+      expect(s.externalMb).toBeGreaterThan(0);
     }
+    expect(out.verdict.heapMb.late).toBeGreaterThan(1);
+    // No snapshots unless asked for.
+    expect(out.verdict.heapSnapshots).toBeUndefined();
     // The log grows as commands arrive, and the daemon reconciled repeatedly.
     expect(out.samples.at(-1)!.head).toBeGreaterThan(out.samples[0]!.head);
     expect(out.verdict.commands).toBeGreaterThan(10);
@@ -65,6 +80,25 @@ describe('#14 the soak script', () => {
     expect(alive(out.verdict.daemonPid)).toBe(false);
     expect(soakDirs().filter((d) => !before.has(d))).toEqual([]);
   }, 120_000);
+
+  it('with --heap-snapshots, the daemon writes two heap snapshots and the script prints the kinds of object that grew', async () => {
+    const before = new Set(soakDirs());
+    const r = await run(['--seconds', '10', '--sample', '2', '--heap-snapshots', '--json'], 180_000);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const out = JSON.parse(r.stdout) as {
+      verdict: { heapSnapshots: { earlyMb: number; lateMb: number; grew: { kind: string; count: number; kb: number }[] } };
+    };
+    const h = out.verdict.heapSnapshots;
+    expect(h.earlyMb).toBeGreaterThan(1);
+    expect(h.lateMb).toBeGreaterThan(1);
+    expect(h.grew.length).toBeGreaterThan(0);
+    expect(h.grew.length).toBeLessThanOrEqual(12);
+    // Sorted by growth, each a kind of object with its count and size change.
+    for (let i = 1; i < h.grew.length; i += 1) expect(h.grew[i - 1]!.kb).toBeGreaterThanOrEqual(h.grew[i]!.kb);
+    for (const g of h.grew) expect(g.kind).toMatch(/^(\(.+\)|object .*|closure .*)$/);
+    // The snapshots went with the temporary directory.
+    expect(soakDirs().filter((d) => !before.has(d))).toEqual([]);
+  }, 200_000);
 
   it('refuses bad bounds with exit 2, naming the flag', async () => {
     for (const [args, message] of [
