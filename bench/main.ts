@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { machine, printTable, tempDir, type Row } from './lib.js';
 import { peer } from './peer.js';
 import { benchPostgres, postgresSkipReason } from './postgres.js';
+import { singleCallerVsRaw } from './raw.js';
 import { rebuild, rebuildChild } from './rebuild.js';
 import {
   appendThroughput,
@@ -16,6 +17,8 @@ import {
   buildBigBookOn,
   coldOpen,
   coldOpenChild,
+  coldOpenTailChild,
+  coldOpenWithTail,
   commandThroughput,
   reconciliation,
 } from './scenarios.js';
@@ -28,6 +31,7 @@ const args = process.argv.slice(2);
 
 async function child(kind: string, rest: string[]): Promise<void> {
   if (kind === 'cold-open') return coldOpenChild(rest[0]!);
+  if (kind === 'cold-open-tail') return coldOpenTailChild(rest[0]!);
   if (kind === 'rebuild') return rebuildChild(rest[0]!);
   if (kind === 'memory') {
     process.stdout.write(`${JSON.stringify(bookMemory(Number(rest[0])))}\n`);
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
   };
 
   await step('1 commands, one caller', () => commandThroughput(quick ? 400 : 2000, 1));
+  await step('1 commands, one caller, against a raw SQLite commit', () => singleCallerVsRaw(quick ? 600 : 3000));
   await step('2 commands, 64 callers', () => commandThroughput(quick ? 3200 : 16_000, 64));
   // PostgreSQL beside SQLite: 1pg, 2pg and 4pg (or pg for all three) in --only.
   const wantsPg = !only || ['pg', '1pg', '2pg', '4pg'].some((k) => only.has(k));
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
   } finally {
     big.cleanup();
   }
+  await step('5 cold open with a tail', () => coldOpenWithTail(quick ? [10_000] : [10_000, 100_000], 1000));
   await step('6 reconciliation', () => reconciliation(quick ? [100, 10_000] : [100, 10_000, 100_000]));
   await step('7 book memory', async () => {
     const { spawnSync } = await import('node:child_process');

@@ -171,6 +171,76 @@ export async function coldOpenChild(file: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ openAndCommandMs, replayMs, revision: state.revision })}\n`);
 }
 
+/**
+ * 5, as a bot meets it: a book of `open` open positions with a snapshot, then a tail of `tail`
+ * events written after it (valuations of open positions, as a running bot leaves them), opened by
+ * a fresh process that runs one command. Process start is not included; the open is.
+ */
+export async function coldOpenWithTail(opens: readonly number[], tail: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const n of opens) {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'trades.db');
+      const stream = bookStream('tail');
+      const store = SqliteEventStore.open(file);
+      let buffer: NewEvent[] = [];
+      for (let i = 0; i < n; i++) {
+        buffer.push(...openPosition(i, T0));
+        if (buffer.length >= 2000) {
+          store.appendSync(stream, buffer);
+          buffer = [];
+        }
+      }
+      if (buffer.length) store.appendSync(stream, buffer);
+      await store.close();
+      // One command replays the book and leaves a snapshot behind (the book is larger than snapshotEvery).
+      const setup = await openTracker({ ...BENCH_POLICY, store: `sqlite:${file}`, book: 'tail' });
+      await setup.handler.handle({ type: 'RecordHeartbeat', process: 'bench-setup' });
+      await setup.close();
+      const after = SqliteEventStore.open(file);
+      const valuations: NewEvent[] = Array.from({ length: tail }, (_, k) => ({
+        type: 'PositionValued',
+        data: { positionId: `P-${k % n}`, value: 600 + (k % 50), price: 600 + (k % 50), source: 'local' },
+        metadata: { recordedAt: new Date(T0 + n + k).toISOString() },
+      }));
+      for (let k = 0; k < valuations.length; k += 500) after.appendSync(stream, valuations.slice(k, k + 500));
+      await after.close();
+      const run = spawnSync(process.execPath, [self, '--child', 'cold-open-tail', file], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`cold-open-tail child failed: ${run.stderr}`);
+      const { openAndCommandMs, replayed } = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+        openAndCommandMs: number;
+        replayed: number;
+      };
+      if (replayed < tail) throw new Error(`cold open replayed ${replayed} events after the snapshot, expected at least ${tail}`);
+      rows.push({
+        scenario: `5 cold open, ${n.toLocaleString('en-US')} open`,
+        metric: `open + 1 command, ${tail.toLocaleString('en-US')}-event tail`,
+        value: openAndCommandMs,
+        unit: 'ms',
+        ...(n === 10_000 ? { goal: { op: '<=', value: 100 } } : {}),
+      });
+    } finally {
+      cleanup();
+    }
+  }
+  return rows;
+}
+
+export async function coldOpenTailChild(file: string): Promise<void> {
+  const t = performance.now();
+  const tracker = await openTracker({ ...BENCH_POLICY, store: `sqlite:${file}`, book: 'tail' });
+  const result = await tracker.handler.handle({ type: 'RecordHeartbeat', process: 'bench' });
+  const openAndCommandMs = performance.now() - t;
+  await tracker.close();
+  // How far past the snapshot the open had to fold: the command's revision minus the snapshot's.
+  const store = SqliteEventStore.open(file);
+  const snapshot = await store.readSnapshot(bookStream('tail'));
+  await store.close();
+  const revision = result.events.at(-1)?.revision ?? NaN;
+  process.stdout.write(`${JSON.stringify({ openAndCommandMs, replayed: revision - 1 - (snapshot?.revision ?? NaN) })}\n`);
+}
+
 function stateWithOpen(n: number): BookState {
   let state = initialBookState();
   let revision = 0;
