@@ -5,7 +5,7 @@
  * (track, enter, exit, through the library in this process: another writer, as a bot would be).
  * Every --sample seconds it reads the daemon's resident memory (VmRSS) and open file descriptors
  * from /proc, and at the end prints the samples and a verdict: the last minute's medians against
- * the second minute's (the first is warm-up), flat when memory grew by at most --max-growth % and
+ * the minute after --warmup (the second minute by default: the first is warm-up), flat when memory grew by at most --max-growth % and
  * descriptors by at most 5. Exit 0 flat, 1 not flat, 2 bad arguments or a failed run.
  * Each sample also reads the daemon's V8 heap in use and its external memory from its own
  * `/metrics`, so a rise in RSS can be told apart: the heap growing (live objects: a leak, or data
@@ -43,6 +43,7 @@ try {
       sample: { type: 'string', default: '10' },
       rate: { type: 'string', default: '2' },
       'max-growth': { type: 'string', default: '15' },
+      warmup: { type: 'string' },
       json: { type: 'boolean', default: false },
       'heap-snapshots': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -60,6 +61,8 @@ if (args.help) {
       '  --sample S       seconds between samples of RSS and open fds (1 to 60; default 10)',
       '  --rate R         commands per second driven into the log (0.1 to 50; default 2)',
       '  --max-growth P   % of memory growth still called flat (default 15)',
+      '  --warmup S       seconds left out before the early window the end is compared with',
+      '                   (default 60: the second minute; 0 for runs under 3 minutes)',
       '  --json           print the samples and the verdict as one JSON line',
       '  --heap-snapshots write heap snapshots (early and at the end) and print the object kinds that grew;',
       '                   writing one costs the daemon memory of its own, so judge RSS on a run without it',
@@ -84,6 +87,9 @@ const durationS =
 const sampleS = bounded('sample', args.sample, 1, 60);
 const rate = bounded('rate', args.rate, 0.1, 50);
 const maxGrowth = bounded('max-growth', args['max-growth'], 0, 1000);
+// The compared windows: a minute each (a third of a short run), the early one after the warm-up.
+const window = durationS >= 180 ? 60 : Math.max(1, Math.floor(durationS / 3));
+const earlyFrom = bounded('warmup', args.warmup ?? (durationS >= 180 ? '60' : '0'), 0, Math.max(0, durationS - 2 * window));
 if (!existsSync(DIST) || !existsSync(join(ROOT, 'dist', 'cli', 'ptrack.mjs'))) fail('no build: run npm run build first');
 if (!existsSync('/proc/self/status')) fail('needs /proc (Linux) to read the daemon’s memory and descriptors');
 
@@ -256,7 +262,6 @@ try {
   let nextSample = startedAt;
   const gap = 1000 / rate;
   // The early heap snapshot is taken where the compared early window starts (see the verdict).
-  const earlyFrom = durationS >= 180 ? 60 : 0;
   let earlySnapshot;
   if (!args.json)
     process.stderr.write(
@@ -303,22 +308,23 @@ try {
   const health = await (await fetch(`${daemon.url}/api/health`, { signal: AbortSignal.timeout(10_000) })).json();
   const runs = health.reconciliation?.scheduler?.runs ?? null;
 
-  // The second minute (the first is warm-up) against the last; a short run compares its first and last thirds.
-  const window = durationS >= 180 ? 60 : Math.max(1, Math.floor(durationS / 3));
-  const early = samples.filter((s) => s.t >= earlyFrom && s.t < (durationS >= 180 ? 120 : window));
+  // The minute after the warm-up (by default the second) against the last; a short run compares its first and last thirds.
+  const early = samples.filter((s) => s.t >= earlyFrom && s.t < earlyFrom + window);
   const late = samples.filter((s) => s.t >= durationS - window);
   const rssEarly = median(early.map((s) => s.rssMb));
   const rssLate = median(late.map((s) => s.rssMb));
   const fdEarly = median(early.map((s) => s.fds));
   const fdLate = median(late.map((s) => s.fds));
   const growthPct = Math.round(((rssLate - rssEarly) / rssEarly) * 1000) / 10;
-  const heapEarly = median(early.map((s) => s.heapMb).filter(Number.isFinite));
-  const heapLate = median(late.map((s) => s.heapMb).filter(Number.isFinite));
+  const round1 = (x) => Math.round(x * 10) / 10;
+  const heapEarly = round1(median(early.map((s) => s.heapMb).filter(Number.isFinite)));
+  const heapLate = round1(median(late.map((s) => s.heapMb).filter(Number.isFinite)));
   const heap = earlySnapshot ? heapGrowth(earlySnapshot, await heapSnapshot(child.pid)) : undefined;
   const flat = Number.isFinite(growthPct) && growthPct <= maxGrowth && fdLate - fdEarly <= 5;
   code = flat ? 0 : 1;
   const verdict = {
     seconds: durationS,
+    windows: { early: [earlyFrom, earlyFrom + window], late: [durationS - window, durationS] },
     daemonPid: child.pid,
     commands,
     refused,

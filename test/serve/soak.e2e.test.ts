@@ -46,7 +46,7 @@ const alive = (pid: number): boolean => {
 describe('#14 the soak script', () => {
   it('samples the daemon’s RSS and descriptors while it reconciles every second and commands arrive, then cleans up', async () => {
     const before = new Set(soakDirs());
-    const r = await run(['--seconds', '10', '--sample', '1', '--rate', '4', '--json']);
+    const r = await run(['--seconds', '12', '--sample', '1', '--rate', '4', '--warmup', '2', '--json']);
     expect([0, 1], r.stderr).toContain(r.code);
     const out = JSON.parse(r.stdout) as {
       samples: { t: number; rssMb: number; heapMb: number; externalMb: number; fds: number; head: number }[];
@@ -57,6 +57,7 @@ describe('#14 the soak script', () => {
         flat: boolean;
         rssMb: { growthPct: number };
         heapMb: { early: number; late: number };
+        windows: { early: [number, number]; late: [number, number] };
         heapSnapshots?: unknown;
       };
     };
@@ -70,6 +71,8 @@ describe('#14 the soak script', () => {
       expect(s.externalMb).toBeGreaterThan(0);
     }
     expect(out.verdict.heapMb.late).toBeGreaterThan(1);
+    // The early window starts after the warm-up asked for; each is a third of a short run.
+    expect(out.verdict.windows).toEqual({ early: [2, 6], late: [8, 12] });
     // No snapshots unless asked for.
     expect(out.verdict.heapSnapshots).toBeUndefined();
     // The log grows as commands arrive, and the daemon reconciled repeatedly.
@@ -106,6 +109,8 @@ describe('#14 the soak script', () => {
       [['--seconds', '5'], '--seconds: expected a number from 10 to 3600, got "5"'],
       [['--rate', 'fast'], '--rate: expected a number from 0.1 to 50, got "fast"'],
       [['--minutes', '2', '--seconds', '20'], '--minutes and --seconds: give one of them'],
+      // Two 10-second windows in a 30-second run leave at most 10 s of warm-up before the first.
+      [['--seconds', '30', '--warmup', '25'], '--warmup: expected a number from 0 to 10, got "25"'],
     ] as const) {
       const r = await run([...args]);
       expect(r.code, args.join(' ')).toBe(2);
