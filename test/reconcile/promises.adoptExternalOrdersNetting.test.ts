@@ -59,7 +59,7 @@ describe('adopting an outside order on a netting account, then reconciling', () 
     const state = await t.handler.load();
     const onBtc = [...state.positions.values()].filter((p) => p.symbol === 'BTC' && p.status === 'IN');
     expect(onBtc.map((p) => p.id).sort()).toEqual(['BOT-1', hand.positionId].sort());
-    const summed = onBtc.reduce((sum, p) => sum + (p.status === 'IN' ? p.quantity : 0), 0);
+    const summed = onBtc.reduce((sum, p) => sum + (p.status === 'IN' ? (p.quantity ?? 0) : 0), 0);
     expect(summed).toBeCloseTo(0.7, 12);
     const types = (await store.readStream('tradelog-main')).map((e) => e.type);
     expect(types.filter((ty) => /^(Orphan|Phantom)/.test(ty))).toEqual([]);
