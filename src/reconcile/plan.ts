@@ -1,5 +1,6 @@
 import type { CommandInput, BookState, InPosition, Position } from '../commands/index.js';
 import type { ExternalPosition, PositionMode } from './externalSystem.js';
+import { matchById } from './planMatch.js';
 import { planByVenueKey } from './planNetting.js';
 import { policyFor, type ReconcilePolicy } from './policy.js';
 import type { PlanStep, Settles, Step } from './steps.js';
@@ -148,8 +149,6 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     steps.push(step);
   };
   const recent = (p: Position, graceSeconds: number): boolean => Date.parse(p.since) > isoMinus(snapshot.startedAt, graceSeconds);
-  const outside = new Set<string>();
-  for (const p of snapshot.positions) outside.add(p.id);
   // One resolved policy per symbol, not one object per position (100,000 positions: ~40 % of the plan).
   const rulesBySymbol = new Map<string | undefined, ReturnType<typeof policyFor>>();
   const rulesFor = (symbol: string | undefined): ReturnType<typeof policyFor> => {
@@ -174,13 +173,18 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
       recent,
       tag,
     });
-    vanishedOrphans(book, known, plan, add);
+    vanishedOrphans(book, (id) => known.has(id), plan, add);
     return { plan, steps };
   }
 
+  // One pass over each side (planMatch.ts): what each outside position is here, what is missing outside.
+  const { localOf, missing, isOutside } = matchById(snapshot.positions, book.positions);
+
   // Outside -> orphans, dust, drift, reappeared.
-  for (const ext of snapshot.positions) {
-    const local = book.positions.get(ext.id);
+  const { positions } = snapshot;
+  for (let i = 0; i < positions.length; i++) {
+    const ext = positions[i] as ExternalPosition;
+    const local = localOf[i];
     const rules = rulesFor(ext.symbol ?? local?.symbol);
     if (local?.status === 'IN') {
       if (local.missedLooks > 0) {
@@ -318,11 +322,10 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
     }
   }
 
-  vanishedOrphans(book, outside, plan, add);
+  vanishedOrphans(book, isOutside, plan, add);
 
   // Inside -> phantoms.
-  for (const p of book.positions.values()) {
-    if (p.status !== 'IN' || outside.has(p.id)) continue;
+  for (const p of missing) {
     const rules = rulesFor(p.symbol);
     const looks = p.missedLooks + 1;
     const finding: PhantomFinding = { positionId: p.id, value: p.value, looks, verdict: 'suspected', policy: rules.phantoms };
@@ -356,15 +359,15 @@ export function planSteps(book: BookState, snapshot: ExternalSnapshot, policy: P
   return { plan, steps };
 }
 
-/** Orphans recorded before and gone outside since (not among `outside`): resolved, for the audit trail. */
+/** Orphans recorded before and gone outside since (not `outside`): resolved, for the audit trail. */
 function vanishedOrphans(
   book: BookState,
-  outside: ReadonlySet<string>,
+  outside: (id: string) => boolean,
   plan: ReconciliationPlan,
   add: (action: PlannedAction, settles?: Settles, corrects?: true) => void,
 ): void {
   for (const [id, orphan] of book.orphans) {
-    if (outside.has(id) || book.positions.get(id)?.status === 'IN') continue;
+    if (outside(id) || book.positions.get(id)?.status === 'IN') continue;
     plan.vanished.push({ positionId: id, value: orphan.value });
     add(
       {

@@ -124,8 +124,23 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
     return this.entries();
   }
 
+  /**
+   * Visits every entry in iteration order through the layers' native `forEach`: no generator
+   * step and no `[key, value]` pair per entry (several times faster than `entries()` on a big
+   * book), for the planner's full passes over a book.
+   */
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+    const shadow = this.shadow;
+    if (shadow.size === 0) {
+      this.base.forEach((value, key) => callback.call(thisArg, value, key, this));
+    } else {
+      this.base.forEach((value, key) => {
+        const s = shadow.get(key);
+        if (s === GONE) return;
+        callback.call(thisArg, s === undefined ? value : s, key, this);
+      });
+    }
+    this.added.forEach((value, key) => callback.call(thisArg, value, key, this));
   }
 
   /** A writable copy that shares this map's unchanged part; this map must no longer be written (freeze it). */

@@ -13,6 +13,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'fork' as const }) },
 );
 
+/** The entries as `forEach` visits them (its own pass over the layers, not `entries()`), checking the map argument. */
+function visited<K, V>(map: CowMap<K, V>): [K, V][] {
+  const out: [K, V][] = [];
+  map.forEach((value, key, self) => {
+    expect(self).toBe(map);
+    out.push([key, value]);
+  });
+  return out;
+}
+
 describe('#10.10 CowMap', () => {
   it('#10.10 behaves as a Map (values and insertion order) across forks, and a frozen parent never changes', () => {
     console.log(`[cowMap] fast-check seed=${seed}; reproduce with PTRACK_FC_SEED=${seed}`);
@@ -36,9 +46,11 @@ describe('#10.10 CowMap', () => {
         }
         expect([...cow]).toEqual([...model]);
         expect([...cow.keys()]).toEqual([...model.keys()]);
+        expect(visited(cow)).toEqual([...model]);
         for (let k = 0; k <= 40; k++) expect(cow.get(k)).toBe(model.get(k));
         for (const f of frozen) {
           expect([...f.map]).toEqual(f.entries);
+          expect(visited(f.map)).toEqual(f.entries);
           expect(() => f.map.set(1, 1)).toThrow(TypeError);
         }
       }),
@@ -72,6 +84,7 @@ describe('#10.10 CowMap.overlay', () => {
     model.set('c', 30);
     model.set('e', 5);
     expect([...scratch]).toEqual([...model]);
+    expect(visited(scratch)).toEqual([...model]);
     expect(scratch.size).toBe(model.size);
     expect([...parent]).toEqual([
       ['a', 1],
