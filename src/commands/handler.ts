@@ -103,6 +103,8 @@ type Job =
 export class CommandHandler {
   readonly stream: string;
   private state: BookState | null = null;
+  /** The store's change token the cached book is caught up at (see EventStore.changeToken): while it holds, no catch-up read. */
+  private token: string | undefined;
   private snapshotRevision = -1;
   private readonly pending: Job[] = [];
   private draining = false;
@@ -165,6 +167,7 @@ export class CommandHandler {
   /** Forgets the cached state: the next call loads from the snapshot and the log again. */
   reset(): void {
     this.state = null;
+    this.token = undefined;
   }
 
   private enqueue(job: Job): void {
@@ -220,8 +223,8 @@ export class CommandHandler {
         // against a working state layered over it.
         const committed = await this.aggregate();
         const decided = decideBatch(committed, commands, { now, policy, bookId: this.opts.bookId });
-        const appended = await this.append(committed.revision, decided.events);
-        return { committed, decided, appended };
+        const { events: appended, changeToken } = await this.append(committed.revision, decided.events);
+        return { committed, decided, appended, changeToken };
       },
       {
         maxRetries,
@@ -234,20 +237,20 @@ export class CommandHandler {
           ),
       },
     );
-    await this.publish(batch, attempt.committed, attempt.decided.outcomes, attempt.appended);
+    await this.publish(batch, attempt.committed, attempt.decided.outcomes, attempt.appended, attempt.changeToken);
   }
 
   /**
    * Appends a decided batch after revision `base`; nothing to append, no call. A failure leaves
    * the committed book as it was: callers holding it see no ghost.
    */
-  private async append(base: number, events: NewEvent[]): Promise<RecordedEvent[]> {
-    if (events.length === 0) return [];
+  private async append(base: number, events: NewEvent[]): Promise<{ events: RecordedEvent[]; changeToken?: string }> {
+    if (events.length === 0) return { events: [] };
     const started = this.opts.observer?.onAppend ? performance.now() : 0;
     const result = await this.opts.store.append(this.stream, events, { expectedRevision: base < 0 ? 'no_stream' : base });
     if (this.opts.observer?.onAppend)
       this.safely(() => this.opts.observer?.onAppend?.((performance.now() - started) / 1000, result.events.length));
-    return result.events;
+    return result.changeToken === undefined ? { events: result.events } : { events: result.events, changeToken: result.changeToken };
   }
 
   private observe(type: Command['type'], outcome: CommandOutcome): void {
@@ -267,12 +270,20 @@ export class CommandHandler {
    * After the commit: swaps in the book evolved from the events the store returned, writes a
    * snapshot when one is due, then answers every job of the batch (in order).
    */
-  private async publish(batch: Job[], committed: BookState, outcomes: readonly BatchOutcome[], appended: RecordedEvent[]): Promise<void> {
+  private async publish(
+    batch: Job[],
+    committed: BookState,
+    outcomes: readonly BatchOutcome[],
+    appended: RecordedEvent[],
+    changeToken: string | undefined,
+  ): Promise<void> {
     const base = committed.revision;
     let state = committed;
     if (appended.length > 0) {
       // The book moves on by what the store says it stored, and only now.
       state = this.commit(committed, appended);
+      // The append was conditioned on this book's revision: the book holds every event up to that commit.
+      this.token = changeToken;
       await this.maybeSnapshot(state);
     }
     // Repeats of commands from earlier batches are answered from the log: part of the batch, so close() waits for them.
@@ -313,6 +324,10 @@ export class CommandHandler {
   private async aggregate(): Promise<BookState> {
     const { store } = this.opts;
     let state = this.state;
+    // Taken before the read: a commit after it changes the token, so the next command reads again.
+    const token = store.changeToken?.();
+    if (state !== null && token !== undefined && token === this.token) return state;
+    this.token = undefined;
     if (state === null) {
       state = await this.fromSnapshot();
       // Not handed out yet: the first pages may be folded into it in place.
@@ -322,6 +337,7 @@ export class CommandHandler {
         if (page.length < 10_000) break;
       }
       this.state = freezeBookState(state);
+      this.token = token;
       return this.state;
     }
     for (;;) {
@@ -329,6 +345,7 @@ export class CommandHandler {
       if (page.length > 0) state = this.commit(state, page);
       if (page.length < 10_000) break;
     }
+    this.token = token;
     return state;
   }
 

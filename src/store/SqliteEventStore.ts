@@ -249,7 +249,9 @@ export class SqliteEventStore implements EventStore {
     stream: string,
     expected: ReturnType<typeof validateExpectedRevision>,
     events: EncodedEvent[],
-  ) => { current: number; positions: number[] };
+  ) => { current: number; positions: number[]; version: number };
+  /** Commits of events by this connection (PRAGMA data_version counts only the other connections'). */
+  private ownCommits = 0;
 
   private constructor(path: string, db: Database.Database, options: SqliteEventStoreOptions) {
     this.location = path;
@@ -288,7 +290,9 @@ export class SqliteEventStore implements EventStore {
         revision += 1;
         positions.push(Number(this.stmt.insert.run(stream, revision, e.type, e.data, e.metadata).lastInsertRowid));
       }
-      return { current, positions };
+      // Under the write lock: no other connection commits before ours, so this is the version just after it.
+      const version = present(this.stmt.dataVersion.get(), 'PRAGMA data_version');
+      return { current, positions, version };
     });
     this.appendTx = (stream, expected, events) => tx.immediate(stream, expected, events);
   }
@@ -342,15 +346,17 @@ export class SqliteEventStore implements EventStore {
     validateStream(stream);
     const expected = validateExpectedRevision(options.expectedRevision);
     const encoded = this.codec.encodeAll(events, this.now().toISOString());
-    let result: { current: number; positions: number[] };
+    let result: { current: number; positions: number[]; version: number };
     try {
       result = this.appendTx(stream, expected, encoded);
     } catch (error) {
       throw this.writeFailure(error);
     }
     if (encoded.length === 0) {
-      return { nextExpectedRevision: result.current, position: this.lastPositionSync(), events: [] };
+      return { nextExpectedRevision: result.current, position: this.lastPositionSync(), events: [], changeToken: this.changeToken() };
     }
+    this.ownCommits += 1;
+    const changeToken = `${result.version}:${this.ownCommits}`;
     const recorded = encoded.map((e, i): RecordedEvent => ({
       ...e.event,
       stream,
@@ -362,7 +368,15 @@ export class SqliteEventStore implements EventStore {
       nextExpectedRevision: result.current + encoded.length,
       position: lastOf(result.positions, 'appended position'),
       events: recorded,
+      changeToken,
     };
+  }
+
+  /** PRAGMA data_version (it moves when another connection commits) and this connection's own commits of events. */
+  changeToken(): string {
+    assertOpen(this.closed, this.location);
+    const version = this.reading('looking for new events', () => present(this.stmt.dataVersion.get(), 'PRAGMA data_version'));
+    return `${version}:${this.ownCommits}`;
   }
 
   private writeFailure(error: unknown): unknown {

@@ -22,6 +22,11 @@ export interface AppendResult {
   position: number;
   /** The appended events as stored. */
   events: RecordedEvent[];
+  /**
+   * The store's {@link EventStore.changeToken} right after this commit, taken while the commit
+   * held the write lock (nothing else was committed in between); absent where the engine has none.
+   */
+  changeToken?: string;
 }
 
 export interface ReadStreamOptions {
@@ -79,6 +84,12 @@ export interface EventStore {
   readonly engine: string;
   /** Where it lives, for messages (a file path, a server). */
   readonly location: string;
+  /**
+   * A value that changes whenever an event may have been committed since it was taken, by this
+   * connection or any other; engines that cannot tell cheaply leave it out. A command handler
+   * whose book was caught up at a token skips its catch-up read while the token stays the same.
+   */
+  changeToken?(): string;
 
   /**
    * Appends events atomically (all or none) if the stream is at `expectedRevision`.
