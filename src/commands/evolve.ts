@@ -58,8 +58,14 @@ type OpenFields = Pick<InPosition, 'side' | 'value'> &
     positionId: string;
   };
 
-/** Puts a position IN (entered or adopted) and counts it in the open indexes. */
-function open(state: BookState, f: OpenFields, at: string, origin: InPosition['origin'], risk: number): void {
+/** The common fields an entry keeps from the position it replaces, where the event does not name them (as `{ ...commonOf(before), ...d }` would, without the two objects). */
+type Inherited = 'symbol' | 'venueKey' | 'setup' | 'group' | 'attributes';
+function inherit<K extends Inherited>(f: OpenFields, before: Position | undefined, key: K): OpenFields[K] {
+  return Object.hasOwn(f, key) || before === undefined ? f[key] : (before[key] as OpenFields[K]);
+}
+
+/** Puts a position IN (entered or adopted) and counts it in the open indexes; `before`: the position it replaces, whose common fields it keeps. */
+function open(state: BookState, f: OpenFields, at: string, origin: InPosition['origin'], risk: number, before?: Position): void {
   const p: InPosition = {
     id: f.positionId,
     status: 'IN',
@@ -72,11 +78,11 @@ function open(state: BookState, f: OpenFields, at: string, origin: InPosition['o
     realizedPnl: 0,
     missedLooks: 0,
   };
-  setDefined(p, 'symbol', f.symbol);
-  setDefined(p, 'venueKey', f.venueKey);
-  setDefined(p, 'setup', f.setup);
-  setDefined(p, 'group', f.group);
-  setDefined(p, 'attributes', f.attributes);
+  setDefined(p, 'symbol', inherit(f, before, 'symbol'));
+  setDefined(p, 'venueKey', inherit(f, before, 'venueKey'));
+  setDefined(p, 'setup', inherit(f, before, 'setup'));
+  setDefined(p, 'group', inherit(f, before, 'group'));
+  setDefined(p, 'attributes', inherit(f, before, 'attributes'));
   setDefined(p, 'quantity', f.quantity);
   setDefined(p, 'price', f.price);
   setDefined(p, 'stop', f.stop);
@@ -209,7 +215,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     case 'PositionEntered': {
       const d = event.data;
       const before = leave(state, d.positionId);
-      open(state, { ...commonOf(before), ...d }, at, 'entered', positionRisk(d.value, d.quantity, d.price, d.stop));
+      open(state, d, at, 'entered', positionRisk(d.value, d.quantity, d.price, d.stop), before);
       break;
     }
     case 'PositionValued': {
