@@ -188,7 +188,8 @@ function inspectExisting(path: string): Existing {
         `${path} was written by a newer position-tracker (schema ${userVersion}; this build reads up to ${SCHEMA_VERSION}): upgrade, nothing was written`,
       );
     }
-    return userVersion < SCHEMA_VERSION ? 'empty' : 'log';
+    // An older schema is a log all the same: read as it is, migrated by the next writable open.
+    return userVersion === 0 ? 'empty' : 'log';
   }
   if (applicationId === 0 && tables.length === 0) return 'empty'; // an empty SQLite file: ours to initialise
   throw new StoreError(
@@ -239,7 +240,6 @@ export class SqliteEventStore implements EventStore {
     insert: Database.Statement<[string, number, string, string, string]>;
     readStream: Database.Statement<[string, number, number], Row>;
     readAll: Database.Statement<[number, number], Row>;
-    head: Database.Statement<[], [number, number]>;
     lastPosition: Database.Statement<[], [number]>;
     dataVersion: Database.Statement<[], number>;
     readSnapshot: Database.Statement<[string], [number, number, string]>;
@@ -272,7 +272,6 @@ export class SqliteEventStore implements EventStore {
           'SELECT position, stream, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
         )
         .raw(),
-      head: db.prepare<[], [number, number]>('SELECT COALESCE(MAX(position), 0), COUNT(*) FROM events').raw(),
       lastPosition: db.prepare<[], [number]>('SELECT COALESCE(MAX(position), 0) FROM events').raw(),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       readSnapshot: db.prepare<[string], [number, number, string]>('SELECT revision, version, state FROM snapshots WHERE stream = ?').raw(),
@@ -472,19 +471,19 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * The last global position, in O(1) (the rowid's B-tree edge), where `head()` counts every row.
-   * Positions are assigned gap-free under the write lock, so on an untouched log the count equals
-   * it; a log with rows deleted from its middle is what `verify` finds.
+   * The last global position, in O(1) (the rowid's B-tree edge). Positions are assigned gap-free
+   * under the write lock and the log is append-only (schema 2: a trigger refuses a delete or a
+   * move), so it is also the count; a log damaged by other tools is what `verify` finds.
    */
   lastPositionSync(): number {
     assertOpen(this.closed, this.location);
     return this.reading("reading the log's last position", () => present(this.stmt.lastPosition.get(), "the log's last position")[0]);
   }
 
+  /** The head in O(1): the last position, which is also the count (see lastPositionSync). */
   headSync(): LogHead {
-    assertOpen(this.closed, this.location);
-    const [position, count] = this.reading("reading the log's head", () => present(this.stmt.head.get(), "the log's head"));
-    return { position, count };
+    const position = this.lastPositionSync();
+    return { position, count: position };
   }
 
   async streamRevision(stream: string): Promise<number> {

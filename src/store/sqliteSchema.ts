@@ -36,6 +36,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'trade log: append-only (no event is deleted or moved), so the last position is also the count',
+    // Positions are rowids handed out under the write lock as the last one + 1: with no row ever
+    // deleted or moved they run 1..n, so head() reads the last one (O(1)) instead of counting.
+    sql: `
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+      BEGIN SELECT RAISE(ABORT, 'the trade log is append-only: an event is never deleted'); END;
+      CREATE TRIGGER events_no_move BEFORE UPDATE OF position ON events
+      BEGIN SELECT RAISE(ABORT, 'the trade log is append-only: an event never changes its position'); END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = lastOf(MIGRATIONS, 'migration').version;

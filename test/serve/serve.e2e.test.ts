@@ -178,6 +178,8 @@ describe('#14 ptrack serve: the daemon and its read endpoints', () => {
       const stream = readSse(`${s.url}/api/stream`, (f) => f.some((x) => x.event === 'guard'), { timeoutMs: 20_000 });
       await new Promise((r) => setTimeout(r, 200));
       const raw = new Database(w.db);
+      // A tool that bypasses the log's append-only trigger.
+      raw.exec('DROP TRIGGER events_no_delete');
       raw.prepare('DELETE FROM events WHERE position > ?').run(2);
       raw.close();
       const red = await eventually('health to turn red', async () => {

@@ -140,4 +140,26 @@ describePostgres('postgres: global positions in commit order', () => {
       await server.dropSchema(schema);
     }
   });
+
+  it('the log is append-only (delete, truncate, move refused), so head() reads the counter row: the last position and the count', async () => {
+    const schema = server.schemaName();
+    const store = await PostgresEventStore.open(server.url, { schema });
+    const admin = await connect();
+    try {
+      await store.append('tradelog-a', [tracked(1), tracked(2)]);
+      await store.append('tradelog-b', [tracked(3)]);
+      expect(await store.head()).toEqual({ position: 3, count: 3 });
+      await expect(admin.query(`DELETE FROM ${schema}.events WHERE position = 2`)).rejects.toThrow(/append-only/);
+      await expect(admin.query(`TRUNCATE ${schema}.events`)).rejects.toThrow(/append-only/);
+      await expect(admin.query(`UPDATE ${schema}.events SET position = 10 WHERE position = 3`)).rejects.toThrow(/append-only/);
+      expect((await admin.query(`SELECT COUNT(*)::int AS n FROM ${schema}.events`)).rows).toEqual([{ n: 3 }]);
+      // A failed append (wrong expected revision) rolls its counter update back: no gap, no count drift.
+      await expect(store.append('tradelog-a', [tracked(4)], { expectedRevision: 7 })).rejects.toThrow();
+      await store.append('tradelog-a', [tracked(4)]);
+      expect(await store.head()).toEqual({ position: 4, count: 4 });
+    } finally {
+      await store.close();
+      await server.dropSchema(schema);
+    }
+  });
 });

@@ -38,10 +38,52 @@ describe('sqlite engine', () => {
       await (await openStore(`sqlite:${file}`)).close();
       const raw = new Database(file, { readonly: true });
       expect(raw.pragma('application_id', { simple: true })).toBe(0x50545243);
-      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      expect(raw.pragma('user_version', { simple: true })).toBe(2);
       expect(raw.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
         { version: 1, name: 'trade log: events and snapshots' },
+        { version: 2, name: 'trade log: append-only (no event is deleted or moved), so the last position is also the count' },
       ]);
+      raw.close();
+    });
+
+    it('is append-only: a delete or a move of an event is refused, so head() (the last position) is also the count', async () => {
+      const file = join(dir, 'trades.db');
+      const store = SqliteEventStore.open(file);
+      await store.append('tradelog-a', [tracked(1), tracked(2)]);
+      await store.append('tradelog-b', [tracked(3)]);
+      expect(await store.head()).toEqual({ position: 3, count: 3 });
+      const raw = new Database(file);
+      expect(() => raw.prepare('DELETE FROM events WHERE position = ?').run(2)).toThrow(/append-only: an event is never deleted/);
+      expect(() => raw.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+      expect(() => raw.prepare('UPDATE events SET position = 10 WHERE position = 3').run()).toThrow(/never changes its position/);
+      expect(raw.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(3);
+      raw.close();
+      await store.append('tradelog-a', [tracked(4)]);
+      expect(await store.head()).toEqual({ position: 4, count: 4 });
+      await store.close();
+    });
+
+    it('reads a log of schema 1 as it is (read-only) and migrates it on the next writable open', async () => {
+      const file = join(dir, 'old.db');
+      const old = new Database(file);
+      old.pragma('journal_mode = WAL');
+      old.exec(
+        'CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL CHECK (revision >= 0), ' +
+          'type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream, revision)) STRICT;' +
+          'CREATE TABLE snapshots (stream TEXT PRIMARY KEY, revision INTEGER NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, written_at TEXT NOT NULL) STRICT;',
+      );
+      old.pragma('application_id = 1347703363');
+      old.pragma('user_version = 1');
+      old.close();
+      const writer = SqliteEventStore.open(file);
+      await writer.append('tradelog-a', [tracked(1)]);
+      await writer.close();
+      const reader = SqliteEventStore.open(file, { readOnly: true });
+      expect(await reader.head()).toEqual({ position: 1, count: 1 });
+      await reader.close();
+      const raw = new Database(file);
+      expect(raw.pragma('user_version', { simple: true })).toBe(2);
+      expect(() => raw.prepare('DELETE FROM events').run()).toThrow(/append-only/);
       raw.close();
     });
 
@@ -75,7 +117,7 @@ describe('sqlite engine', () => {
       raw.pragma('wal_checkpoint(TRUNCATE)');
       raw.close();
       const before = readFileSync(file);
-      expect(() => SqliteEventStore.open(file)).toThrow(/written by a newer position-tracker \(schema 7; this build reads up to 1\)/);
+      expect(() => SqliteEventStore.open(file)).toThrow(/written by a newer position-tracker \(schema 7; this build reads up to 2\)/);
       expect(readFileSync(file).equals(before)).toBe(true);
     });
 

@@ -148,7 +148,8 @@ export class PostgresEventStore implements EventStore {
       append: `SELECT current_revision, last_position FROM ${s}.append_events($1, $2, $3, $4::text[], $5::text[], $6::text[])`,
       readStream: `SELECT ${columns} FROM ${s}.events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
       readAll: `SELECT ${columns} FROM ${s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      head: `SELECT COALESCE(MAX(position), 0) AS position, COUNT(*) AS count FROM ${s}.events`,
+      // One row, whatever the log's size: positions run 1..last_position (gap-free, append-only: schema 3).
+      head: `SELECT last_position AS position FROM ${s}.head`,
       revision: `SELECT MAX(revision) AS revision FROM ${s}.events WHERE stream = $1`,
       readSnapshot: `SELECT revision, version, state FROM ${s}.snapshots WHERE stream = $1`,
       writeSnapshot:
@@ -344,9 +345,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async head(): Promise<LogHead> {
-    const [row] = await this.query<{ position: string; count: string }>("reading the log's head", this.sql.head, []);
-    const head = present(row, "the log's head row");
-    return { position: Number(head.position), count: Number(head.count) };
+    const [row] = await this.query<{ position: string }>("reading the log's head", this.sql.head, []);
+    const position = Number(present(row, "the log's head row").position);
+    return { position, count: position };
   }
 
   async streamRevision(stream: string): Promise<number> {

@@ -124,6 +124,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       $fn$;
     `,
   },
+  {
+    version: 3,
+    name: 'events are append-only (no delete, no move, no truncate), so the head row is also the count',
+    // Positions are handed out gap-free by the head row (see above); with no event ever deleted
+    // or moved they run 1..last_position, so head() reads that one row instead of counting.
+    sql: `
+      CREATE FUNCTION {{schema}}.refuse_event_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        RAISE EXCEPTION 'the trade log is append-only: an event is never deleted or moved (% on %)', TG_OP, TG_TABLE_NAME;
+      END
+      $fn$;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON {{schema}}.events
+        FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.refuse_event_change();
+      CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {{schema}}.events
+        FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.refuse_event_change();
+      CREATE TRIGGER events_no_move BEFORE UPDATE OF position ON {{schema}}.events
+        FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.refuse_event_change();
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = lastOf(PG_MIGRATIONS, 'migration').version;
