@@ -13,10 +13,29 @@ import {
 } from './_internals/bookFold.js';
 import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
-import { projectionVersion, withPrivateFold, type BookStageReader, type Projection } from './projection.js';
+import { projectionVersion, withPrivateFold, type AppendOnlySeries, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
+import { canonicalJson } from './_internals/canonicalJson.js';
 
-const SHAPE = 2;
+/** 3: the full curve moved to the append-only segment file; equity.json keeps a sampled one. */
+const SHAPE = 3;
+
+/** The segment file beside equity.json that holds every point of every book's curve, one line each. */
+export const EQUITY_CURVE_FILE = 'equity.curve.jsonl';
+
+/**
+ * At most this many sampled points per book in equity.json (plus the last point): every
+ * `curveStride`-th point of the book's curve, the stride doubling whenever more would be kept.
+ */
+export const EQUITY_CURVE_SAMPLES = 1024;
+
+/** How far the segment file goes: its length, its lines, and the position of its last point (0: none). */
+export interface SeriesExtent {
+  file: string;
+  bytes: number;
+  points: number;
+  lastPosition: number;
+}
 
 export type DrawdownBand = 'normal' | 'warning' | 'reduce' | 'stop';
 
@@ -69,13 +88,21 @@ export interface EquityBookState {
   maxDrawdown: MaxDrawdown | null;
   trades: TradeCounts;
   streaks: Streaks;
-  curve: CurvePoint[];
+  /** Points on the book's curve so far (all of them are in the segment file). */
+  points: number;
+  /** The sampled curve: the points whose ordinal (0, 1, ...) is a multiple of `stride`. */
+  stride: number;
+  sampled: CurvePoint[];
+  last: CurvePoint | null;
 }
 
 export interface EquityState {
   asOf: string | null;
   fold: BookFold;
   equity: Map<string, EquityBookState>;
+  series: SeriesExtent;
+  /** Segment lines folded and not yet taken by the writer (see AppendOnlySeries). */
+  pending: string[];
 }
 
 /** One book in equity.json. */
@@ -91,11 +118,20 @@ export interface EquityBook {
   maxDrawdown: (MaxDrawdown & { durationSeconds: number }) | null;
   trades: TradeCounts & { winRate: number | null; profitFactor: number | null };
   streaks: Streaks;
+  /**
+   * The curve, sampled: every `curveStride`-th point (at most EQUITY_CURVE_SAMPLES) and the last
+   * one. Every point is in the segment file (`series`); `readEquityCurve` reads them.
+   */
   curve: CurvePoint[];
+  /** Points on the whole curve. */
+  points: number;
+  curveStride: number;
 }
 
 export interface EquityData {
   asOf: string | null;
+  /** The segment file of the whole curve: the first `bytes` bytes (`points` lines) are this document's. */
+  series: SeriesExtent;
   /** Starting equity of every book (the config's `equity`). */
   base: number;
   bands: ProjectionOptions['drawdownBands'];
@@ -119,9 +155,39 @@ function newBook(at: string, base: number): EquityBookState {
     maxDrawdown: null,
     trades: { count: 0, wins: 0, losses: 0, breakeven: 0, grossProfit: 0, grossLoss: 0 },
     streaks: { current: { kind: null, length: 0 }, longestWin: 0, longestLoss: 0 },
-    curve: [],
+    points: 0,
+    stride: 1,
+    sampled: [],
+    last: null,
   };
 }
+
+/** Adds a point: to the sample when its ordinal is a multiple of the stride, halving the sample when it is full. */
+function sample(b: EquityBookState, point: CurvePoint): void {
+  if (b.points % b.stride === 0) {
+    b.sampled.push(point);
+    if (b.sampled.length > EQUITY_CURVE_SAMPLES) {
+      b.stride *= 2;
+      b.sampled = b.sampled.filter((_, i) => i % 2 === 0);
+    }
+  }
+  b.points += 1;
+  b.last = point;
+}
+
+/** The sampled curve as written: the sample, and the last point when the sample does not end with it. */
+function sampledCurve(b: EquityBookState): CurvePoint[] {
+  const curve = b.sampled.slice();
+  if (b.last !== null && curve[curve.length - 1] !== b.last) curve.push(b.last);
+  return curve;
+}
+
+/** One line of the segment file: the point and its book, as canonical JSON. */
+export function curveLine(book: string, point: CurvePoint): string {
+  return `${canonicalJson({ book, ...point })}\n`;
+}
+
+const emptySeries = (): SeriesExtent => ({ file: EQUITY_CURVE_FILE, bytes: 0, points: 0, lastPosition: 0 });
 
 /** Moves the peak and the deepest drawdown after equity became `equity` at `at`. */
 function track(b: EquityBookState, equity: number, at: string): number {
@@ -189,8 +255,10 @@ function render(b: EquityBookState, base: number, asOf: string, bands: Projectio
         : { ...b.maxDrawdown, durationSeconds: secondsFrom(b.maxDrawdown.peakAt, b.maxDrawdown.recoveredAt ?? asOf) },
     trades: { ...t, winRate: t.count > 0 ? t.wins / t.count : null, profitFactor: t.grossLoss < 0 ? t.grossProfit / -t.grossLoss : null },
     streaks: { current: { ...b.streaks.current }, longestWin: b.streaks.longestWin, longestLoss: b.streaks.longestLoss },
-    // A copy: the fold goes on appending to its own array.
-    curve: b.curve.slice(),
+    // A copy: the fold goes on sampling into its own array.
+    curve: sampledCurve(b),
+    points: b.points,
+    curveStride: b.stride,
   };
 }
 
@@ -227,7 +295,7 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
       const drawdownPct = track(b, equity, at);
       const trade = closedTrade(step);
       if (trade !== null) countTrade(b, trade.pnl);
-      b.curve.push({
+      const point: CurvePoint = {
         position: event.position,
         at,
         positionId: (event.data as { positionId: string }).positionId,
@@ -235,23 +303,50 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
         pnl,
         equity,
         drawdownPct,
-      });
+      };
+      sample(b, point);
+      const line = curveLine(step.book, point);
+      state.pending.push(line);
+      const s = state.series;
+      s.bytes += Buffer.byteLength(line, 'utf8');
+      s.points += 1;
+      s.lastPosition = event.position;
       return state;
     },
     toJson(state: EquityState): Omit<EquityData, 'fold'> {
       const books = recordFrom(
         sortedEntries(state.equity, byKey).map(([id, b]) => [id, render(b, base, state.asOf ?? '', options.drawdownBands)] as const),
       );
-      return { asOf: state.asOf, base, bands: options.drawdownBands, books };
+      return { asOf: state.asOf, series: { ...state.series }, base, bands: options.drawdownBands, books };
     },
     fromJson(data: unknown): EquityState {
       const d = data as Unchecked<EquityData>;
       if (d === null || typeof d !== 'object' || d.books === null || typeof d.books !== 'object' || d.base !== base) {
         throw new Error('equity: expected { asOf, base, bands, books, fold } of this configuration');
       }
+      const series = d.series;
+      if (
+        series === null ||
+        typeof series !== 'object' ||
+        series.file !== EQUITY_CURVE_FILE ||
+        ![series.bytes, series.points, series.lastPosition].every((n) => Number.isSafeInteger(n) && n >= 0)
+      ) {
+        throw new Error(`equity: expected series { file: "${EQUITY_CURVE_FILE}", bytes, points, lastPosition }`);
+      }
       const equity = new Map<string, EquityBookState>();
       for (const [id, v] of Object.entries(d.books)) {
-        if (!Array.isArray(v.curve) || typeof v.realizedPnl !== 'number') throw new Error(`equity: book "${id}" is malformed`);
+        if (
+          !Array.isArray(v.curve) ||
+          typeof v.realizedPnl !== 'number' ||
+          !Number.isSafeInteger(v.points) ||
+          !Number.isSafeInteger(v.curveStride) ||
+          v.curveStride < 1 ||
+          v.points > 0 !== v.curve.length > 0
+        )
+          throw new Error(`equity: book "${id}" is malformed`);
+        const curve = v.curve as CurvePoint[];
+        // The last point is in the sample when its ordinal (points - 1) is a multiple of the stride.
+        const lastSampled = v.points > 0 && (v.points - 1) % v.curveStride === 0;
         const max =
           v.maxDrawdown === null
             ? null
@@ -279,17 +374,37 @@ export function equityProjection(options: ProjectionOptions): Projection<EquityS
             grossLoss: t.grossLoss,
           },
           streaks: { current: { ...v.streaks.current }, longestWin: v.streaks.longestWin, longestLoss: v.streaks.longestLoss },
-          curve: v.curve,
+          points: v.points,
+          stride: v.curveStride,
+          sampled: lastSampled ? curve.slice() : curve.slice(0, -1),
+          last: curve[curve.length - 1] ?? null,
         });
       }
-      return { asOf: d.asOf ?? null, fold: new BookFold(limits), equity };
+      return {
+        asOf: d.asOf ?? null,
+        fold: new BookFold(limits),
+        equity,
+        series: { file: EQUITY_CURVE_FILE, bytes: series.bytes, points: series.points, lastPosition: series.lastPosition },
+        pending: [],
+      };
     },
+  };
+  const series: AppendOnlySeries<EquityState> = {
+    file: EQUITY_CURVE_FILE,
+    pending: (state) => state.pending.length,
+    take(state) {
+      const lines = state.pending;
+      state.pending = [];
+      return lines;
+    },
+    extent: (state) => state.series,
   };
   return {
     name: 'equity',
     version: projectionVersion(SHAPE, { timeZone: options.timeZone, equity: base, drawdownBands: options.drawdownBands }),
-    initialState: () => ({ asOf: null, fold: new BookFold(limits), equity: new Map() }),
+    initialState: () => ({ asOf: null, fold: new BookFold(limits), equity: new Map(), series: emptySeries(), pending: [] }),
     book: stage,
+    series,
     ...withPrivateFold<EquityState, EquityData>(stage),
   };
 }

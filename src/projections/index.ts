@@ -1,4 +1,4 @@
-export type { Projection, AnyProjection, BookStageReader } from './projection.js';
+export type { Projection, AnyProjection, BookStageReader, AppendOnlySeries } from './projection.js';
 export { projectionVersion, foldProjection } from './projection.js';
 export { ProjectionOptions, ReadModelOptions, projectionOptionsOf } from './options.js';
 export type { ProjectionOptionsInput } from './options.js';
@@ -6,8 +6,10 @@ export { createProjections, READ_MODEL_NAMES } from './createProjections.js';
 export type { ReadModelName } from './createProjections.js';
 export { portfolioProjection } from './portfolio.js';
 export type { PortfolioState, PortfolioData, PortfolioBook, PortfolioPosition, PortfolioTotals, ExposureRow } from './portfolio.js';
-export { equityProjection } from './equity.js';
-export type { EquityState, EquityData, EquityBook, CurvePoint, MaxDrawdown, DrawdownBand } from './equity.js';
+export { equityProjection, EQUITY_CURVE_FILE, EQUITY_CURVE_SAMPLES } from './equity.js';
+export type { EquityState, EquityData, EquityBook, CurvePoint, MaxDrawdown, DrawdownBand, SeriesExtent } from './equity.js';
+export { readEquityCurve } from './equityCurve.js';
+export type { EquityCurve } from './equityCurve.js';
 export { riskProjection } from './risk.js';
 export type { RiskState, RiskData, RiskBook, PeriodStats, BreakerView } from './risk.js';
 export { performanceProjection } from './performance.js';

@@ -42,11 +42,34 @@ export interface Projection<S = unknown, D = unknown> {
    */
   readonly book?: BookStageReader<S>;
   /**
+   * Optional: part of the read model lives in an append-only file beside its document (equity's
+   * whole curve), so a write costs what was added, not the history. See {@link AppendOnlySeries}.
+   */
+  readonly series?: AppendOnlySeries<S>;
+  /**
    * @deprecated Use `book`. A part of the state that projections with the same `key` fold alike:
    * while they stand at the same checkpoint the runner lets them share one (only for
    * projections without `book`). `fold` is opaque to the runner.
    */
   readonly sharedFold?: { key: string; get(state: S): unknown; set(state: S, fold: unknown): void };
+}
+
+/**
+ * An append-only file beside a read model's document: `evolve` adds lines to the state, the
+ * runner takes them (`take`) and appends them to `file`, made durable before the document that
+ * counts them (`extent`: the file's length in bytes and lines, and the position of its last
+ * line, all part of the document's data) is committed. A reader reads the file's first `bytes`
+ * bytes; what lies beyond them was appended for a document not committed, and is cut on start.
+ */
+export interface AppendOnlySeries<S = unknown> {
+  /** The file's name in the state directory. */
+  readonly file: string;
+  /** How many lines wait to be taken. */
+  pending(state: S): number;
+  /** The lines folded since the last call, each ending in a newline, in order; they are handed over once. */
+  take(state: S): string[];
+  /** How far the file goes once every line folded so far is appended. */
+  extent(state: S): { bytes: number; points: number; lastPosition: number };
 }
 
 /**

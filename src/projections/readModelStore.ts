@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors/index.js';
@@ -130,6 +130,56 @@ export function decodeDocument(text: string, expectedVersion: string): DocumentL
   return { status: 'ok', document: doc };
 }
 
+const HEADER_CHUNK = 64 * 1024;
+const DATA_KEY = Buffer.from(',"data":');
+/** `,"checksum":"sha256:<64 hex>"}` and the newline. */
+const TAIL_LENGTH = fileEnd(`sha256:${'0'.repeat(64)}`).length;
+const HeaderShape = DocumentShape.omit({ checksum: true, data: true });
+
+/** See ReadModelStore.loadHeader. */
+async function streamHeader(fh: FileHandle, expectedVersion: string): Promise<DocumentLoad> {
+  const size = (await fh.stat()).size;
+  const first = Buffer.alloc(Math.min(size, HEADER_CHUNK));
+  await fh.read(first, 0, first.length, 0);
+  // A `,"data":` inside a string would have its quote escaped: the first one is the key.
+  const at = first.indexOf(DATA_KEY);
+  if (at < 0 || size < at + DATA_KEY.length + TAIL_LENGTH) return { status: 'unreadable', reason: 'not a read-model document (no data)' };
+  let header: Header;
+  try {
+    const parsed = HeaderShape.safeParse(JSON.parse(`${first.subarray(0, at).toString('utf8')}}`));
+    if (!parsed.success) return { status: 'unreadable', reason: 'not a read-model document (its header)' };
+    header = parsed.data as Header;
+  } catch (error) {
+    return { status: 'unreadable', reason: `not JSON (${(error as Error).message})` };
+  }
+  const tail = Buffer.alloc(TAIL_LENGTH);
+  await fh.read(tail, 0, TAIL_LENGTH, size - TAIL_LENGTH);
+  const match = /^,"checksum":"(sha256:[0-9a-f]{64})"\}\n$/.exec(tail.toString('utf8'));
+  if (match === null) return { status: 'unreadable', reason: 'not a read-model document (no checksum at its end)' };
+  const checksum = present(match[1], 'the checksum');
+  const hash = createHash('sha256');
+  const [before, after] = checksumFrame(header);
+  hash.update(before);
+  const end = size - TAIL_LENGTH;
+  const buffer = Buffer.alloc(HEADER_CHUNK);
+  for (let offset = at + DATA_KEY.length; offset < end;) {
+    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - offset), offset);
+    if (bytesRead <= 0) return { status: 'unreadable', reason: 'cut while it was read' };
+    hash.update(buffer.subarray(0, bytesRead));
+    offset += bytesRead;
+  }
+  hash.update(after);
+  const expected = `sha256:${hash.digest('hex')}`;
+  if (expected !== checksum)
+    return {
+      status: 'checksum',
+      reason: `checksum mismatch (file says ${checksum.slice(0, 19)}..., content is ${expected.slice(0, 19)}...)`,
+    };
+  const document: ReadModelDocument = { ...header, checksum, data: undefined };
+  if (header.version !== expectedVersion) return { status: 'version', found: header.version, expected: expectedVersion, document };
+  return { status: 'ok', document };
+}
+
 /** A document written to a temporary file, not yet published. */
 export interface PreparedDocument {
   name: string;
@@ -152,8 +202,11 @@ export interface FileStamp {
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,100}$/;
-/** `.<name>.json.<pid>.<8 hex>.tmp`: what `prepare` writes before the rename. */
-const TEMPORARY = /^\.[A-Za-z0-9_-]{1,100}\.json\.(\d{1,10})\.[0-9a-f]{8}\.tmp$/;
+/**
+ * `.<name>.json.<pid>.<8 hex>.tmp`: what `prepare` writes before the rename; and
+ * `.<name>.<part>.jsonl.<pid>.<8 hex>.tmp`, a new series file not yet published (seriesFile.ts).
+ */
+const TEMPORARY = /^\.[A-Za-z0-9_-]{1,100}\.(?:json|[A-Za-z0-9_-]{1,100}\.jsonl)\.(\d{1,10})\.[0-9a-f]{8}\.tmp$/;
 
 /**
  * How long a temporary file of a process that is still alive may sit before it counts as
@@ -201,6 +254,29 @@ export class ReadModelStore {
       return { status: 'unreadable', reason: `cannot read it (${(error as Error).message})` };
     }
     return decodeDocument(text, expectedVersion);
+  }
+
+  /**
+   * The header of a document (version, checkpoint, eventCount, lastEvent), its checksum checked
+   * by streaming the file's data through the hash without parsing it: what a rebuild needs of
+   * the documents it is about to replace (the guard's evidence), in one chunk of memory. The
+   * document's `data` is `undefined`. The data must be as this store writes it (canonical).
+   */
+  async loadHeader(name: string, expectedVersion: string): Promise<DocumentLoad> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.pathOf(name), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+      return { status: 'unreadable', reason: `cannot read it (${(error as Error).message})` };
+    }
+    try {
+      return await streamHeader(fh, expectedVersion);
+    } catch (error) {
+      return { status: 'unreadable', reason: `cannot read it (${(error as Error).message})` };
+    } finally {
+      await fh.close();
+    }
   }
 
   /**

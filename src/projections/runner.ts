@@ -12,6 +12,7 @@ import { isOver, isRunning, nextLifecycle, type LifecycleEvent, type RunnerLifec
 import { ReadModelStore, type EventRef, type FileStamp } from './readModelStore.js';
 import { setRepeating } from '../_internals/timers.js';
 import type { BookFold, FoldStep } from './_internals/bookFold.js';
+import type { SeriesFile } from './seriesFile.js';
 
 /** Where the runner logs; a pino logger fits. */
 export interface ProjectionLogger {
@@ -108,6 +109,17 @@ export interface Slot extends Extent {
   state: unknown;
   /** The book stage it reads (when `projection.book` is set), or null. */
   stage: Stage | null;
+  /** Its append-only file (when `projection.series` is set), or null. */
+  series: SeriesFile | null;
+}
+
+/** Lines folded into a series are appended once this many wait (a rebuild never holds the whole series). */
+const SERIES_BATCH = 256;
+
+/** Appends what the slot's series folded to its file. */
+function drainSeries(slot: Slot): void {
+  const hook = slot.projection.series;
+  if (hook !== undefined && slot.series !== null) slot.series.append(hook.take(slot.state));
 }
 
 /**
@@ -326,6 +338,7 @@ export class Runner implements ProjectionsHandle {
       slot.lastEvent = refOf(event);
       slot.dirty = true;
       applied = true;
+      if (slot.series !== null && (slot.projection.series?.pending(slot.state) ?? 0) >= SERIES_BATCH) drainSeries(slot);
     }
     if (!applied) return;
     this.pending += 1;
@@ -387,16 +400,24 @@ export class Runner implements ProjectionsHandle {
     // and the writes run go to the next write. A slot not written is handed back dirty.
     for (const slot of dirty) slot.dirty = false;
     const outcome = await writeGuarded(this.models, dirty, {
-      documentOf: (item) => ({
-        name: nameOf(item),
-        document: {
-          version: versionOf(item),
-          checkpoint: item.checkpoint,
-          eventCount: item.eventCount,
-          lastEvent: item.lastEvent,
-          data: dataOf(item),
-        },
-      }),
+      documentOf: (item) => {
+        // What the document counts is in its series file before the document is captured.
+        if (isSlot(item)) drainSeries(item);
+        return {
+          name: nameOf(item),
+          document: {
+            version: versionOf(item),
+            checkpoint: item.checkpoint,
+            eventCount: item.eventCount,
+            lastEvent: item.lastEvent,
+            data: dataOf(item),
+          },
+        };
+      },
+      // The series file holds what the document counts, durably, before the document says so.
+      beforeCommit: async (item) => {
+        if (isSlot(item) && item.series !== null) await item.series.sync();
+      },
       // The guard, before every write: the log must hold at least what the read models saw.
       guard: async () => {
         this.pending = 0;
@@ -572,10 +593,15 @@ export class Runner implements ProjectionsHandle {
     }
     for (const w of this.waiters) w.reject(error);
     this.waiters = [];
+    this.closeSeries();
     if (this.owned) await this.store.close().catch(() => undefined);
     this.emit();
     this.subject.complete();
     this.settle.reject(error);
+  }
+
+  private closeSeries(): void {
+    for (const slot of this.slots) slot.series?.close();
   }
 
   private stopping: Promise<void> | null = null;
@@ -608,6 +634,7 @@ export class Runner implements ProjectionsHandle {
     if (!this.move({ type: 'stopped' })) return;
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
+    this.closeSeries();
     if (this.owned) await this.store.close();
     this.emit();
     this.subject.complete();

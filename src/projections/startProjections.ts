@@ -19,6 +19,7 @@ import {
 import { planStageStart, planStart, type StartStep } from './startPlan.js';
 import { BookFold } from './_internals/bookFold.js';
 import { projectionVersion } from './projection.js';
+import { SeriesFile } from './seriesFile.js';
 
 /*
  * Opening the read models: clear what killed writers left, read the files, carry out the
@@ -29,16 +30,31 @@ import { projectionVersion } from './projection.js';
 const PersistEvery = z.object({ persistEveryMs: TimerMs.default(1000) });
 
 /** A step of the start plan, carried out: the slot the runner folds into. */
-async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
+async function slotOf(step: StartStep, models: ReadModelStore, logger: ProjectionLogger): Promise<Slot> {
   const { projection } = step;
+  const hook = projection.series;
   switch (step.action) {
     case 'load': {
       const d = step.document;
+      let series: SeriesFile | null = null;
+      if (hook !== undefined) {
+        const resumed = SeriesFile.resume(models.dir, hook.file, hook.extent(step.state));
+        if (typeof resumed === 'string') {
+          // The document is sound but its series file is not what it counts: both are folded again.
+          logger.warn(
+            { readModel: projection.name, file: models.pathOf(projection.name), reason: resumed },
+            `${projection.name}.json is sound but ${resumed}: rebuilding both from the log`,
+          );
+          return slotOf({ action: 'heal', projection, reason: resumed }, models, logger);
+        }
+        series = resumed;
+      }
       const extent: ProjectedExtent = { name: projection.name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent };
       return {
         projection,
         state: step.state,
         stage: null,
+        series,
         ...extent,
         persisted: extent,
         stamp: await models.stamp(projection.name),
@@ -53,6 +69,7 @@ async function slotOf(step: StartStep, models: ReadModelStore): Promise<Slot> {
         projection,
         state: projection.initialState(),
         stage: null,
+        series: hook === undefined ? null : SeriesFile.fresh(models.dir, hook.file),
         checkpoint: 0,
         eventCount: 0,
         lastEvent: null,
@@ -101,7 +118,7 @@ async function openStages(
     if (slots.some((s) => s.projection.name === name))
       throw new ValidationError(`startProjections: a projection is named "${name}", the name of the book stage's file`);
     const version = projectionVersion(STAGE_SHAPE, limits);
-    const load = await models.load(name, version);
+    const load = await (rebuild ? models.loadHeader(name, version) : models.load(name, version));
     if (load.status === 'ok' || load.status === 'version') {
       const d = load.document;
       check.push({ name, checkpoint: d.checkpoint, eventCount: d.eventCount, lastEvent: d.lastEvent });
@@ -209,12 +226,17 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   const spec = options.store;
   const owned = typeof spec === 'string';
   const opened = typeof spec === 'string' ? await openStore(spec, options.storeOptions) : spec;
+  const slots: Slot[] = [];
   try {
     const store = await followReplacedFile(opened, typeof spec === 'string' ? () => openStore(spec, options.storeOptions) : undefined);
+    // A rebuild reads only what the guard needs of the documents it replaces (their headers, checked).
+    const rebuild = options.rebuild === true;
     const loads: DocumentLoad[] = [];
-    for (const projection of projections) loads.push(await models.load(projection.name, projection.version));
+    for (const projection of projections)
+      loads.push(
+        await (rebuild ? models.loadHeader(projection.name, projection.version) : models.load(projection.name, projection.version)),
+      );
     const plan = planStart(projections, loads, { rebuild: options.rebuild === true, acceptRegression: options.acceptRegression === true });
-    const slots: Slot[] = [];
     for (const step of plan.steps) {
       if (step.action === 'heal') {
         const { name } = step.projection;
@@ -223,7 +245,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
           `${name}.json is ${step.reason}: rebuilding it from the log`,
         );
       }
-      slots.push(await slotOf(step, models));
+      slots.push(await slotOf(step, models, logger));
     }
     const staged = await openStages(slots, models, options.rebuild === true, logger);
     const problem = await checkRegression(store, options.acceptRegression === true ? plan.check : [...plan.check, ...staged.check]);
@@ -241,6 +263,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
     await runner.start();
     return runner;
   } catch (error) {
+    for (const slot of slots) slot.series?.close();
     if (owned) await opened.close().catch(() => undefined);
     throw error;
   }

@@ -18,6 +18,8 @@ export interface WriteSteps<T> {
    * from now on go to the next write). A problem refuses the whole write.
    */
   guard(): Promise<LogRegressionError | null>;
+  /** Runs before the item's document is committed (after the guard): what the document counts must be durable first. */
+  beforeCommit?(item: T): Promise<void>;
   /** The item's file is on disk, holding `written` (the document as it was captured, without its data). */
   committed(item: T, written: Written, stamp: FileStamp): void;
   /** The item was not written (it is to be written again, unless the runner stops). */
@@ -65,6 +67,7 @@ export async function writeGuarded<T>(models: ReadModelStore, items: readonly T[
     }
     for (; committed < prepared.length; committed++) {
       const { item, doc, written } = present(prepared[committed], 'a prepared document');
+      await steps.beforeCommit?.(item);
       steps.committed(item, written, await models.commit(doc));
     }
   } catch (error) {

@@ -2,7 +2,14 @@
  * The read models as the API hands them out: each file of the state directory read at request
  * time (the workers write them; the daemon keeps no second copy), cut down to the served book.
  */
-import { createProjections, ReadModelStore, type ProjectionOptionsInput, type ReadModelName } from '../projections/index.js';
+import {
+  createProjections,
+  readEquityCurve,
+  ReadModelStore,
+  type CurvePoint,
+  type ProjectionOptionsInput,
+  type ReadModelName,
+} from '../projections/index.js';
 import { ownValue } from '../_internals/records.js';
 
 /** One read model of one book: where the file stands and the book's part of it (null before its first event). */
@@ -25,7 +32,7 @@ export class ReadModelReader {
   private readonly versions: ReadonlyMap<string, string>;
 
   constructor(
-    stateDir: string,
+    private readonly stateDir: string,
     private readonly book: string,
     private readonly timeZone: string,
     options: ProjectionOptionsInput,
@@ -56,5 +63,18 @@ export class ReadModelReader {
       unavailable: null,
       data: ownValue(whole.books, this.book) ?? null,
     };
+  }
+
+  /**
+   * The served book's whole equity curve (equity.json holds it sampled): its segment file read as
+   * far as equity.json counts. `unavailable` says why not (equity.json missing or being rebuilt).
+   */
+  async equityCurve(): Promise<{ book: string; checkpoint: number; unavailable: string | null; points: CurvePoint[] }> {
+    try {
+      const curve = await readEquityCurve(this.stateDir, { book: this.book, version: this.versions.get('equity') ?? '' });
+      return { book: this.book, checkpoint: curve.checkpoint, unavailable: null, points: curve.points.map(({ book: _book, ...p }) => p) };
+    } catch (error) {
+      return { book: this.book, checkpoint: 0, unavailable: (error as Error).message, points: [] };
+    }
   }
 }

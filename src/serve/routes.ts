@@ -58,6 +58,7 @@ const GET = new Map<string, Handler>([
   ['/api/orders', readModel('orders')],
   ['/api/portfolio', readModel('portfolio')],
   ['/api/equity', readModel('equity')],
+  ['/api/equity/curve', (ctx) => ctx.readModels.equityCurve()],
   ['/api/risk', readModel('risk')],
   ['/api/performance', readModel('performance')],
   ['/api/audit', readModel('audit')],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { equityProjection, foldProjection, ProjectionOptions } from '../../src/projections/index.js';
+import { EQUITY_CURVE_FILE, equityProjection, foldProjection, ProjectionOptions, type CurvePoint } from '../../src/projections/index.js';
+import { curveLine } from '../../src/projections/equity.js';
 import { fact, recorded, t, view, type Fact } from './fixtures.js';
 
 const options = ProjectionOptions.parse({ equity: 1000, drawdownBands: { warning: 5, reduce: 10, stop: 20 } });
@@ -44,8 +45,17 @@ describe('equity.json', () => {
       ),
       fact('Heartbeat', { at: t(70) }, t(70)),
     ]);
+    const curve = [
+      { position: 4, at: t(10), positionId: 'A', type: 'exit', pnl: 100, equity: 1100, drawdownPct: 0 },
+      { position: 7, at: t(20), positionId: 'B', type: 'exit', pnl: -50, equity: 1050, drawdownPct: pct(50, 1100) },
+      { position: 10, at: t(30), positionId: 'C', type: 'exit', pnl: -80, equity: 970, drawdownPct: pct(130, 1100) },
+      { position: 13, at: t(40), positionId: 'D', type: 'partial', pnl: 30, equity: 1000, drawdownPct: pct(100, 1100) },
+      { position: 14, at: t(50), positionId: 'D', type: 'exit', pnl: 150, equity: 1150, drawdownPct: 0 },
+    ] as CurvePoint[];
+    const bytes = curve.reduce((n, p) => n + Buffer.byteLength(curveLine('main', p)), 0);
     expect(data).toEqual({
       asOf: t(70),
+      series: { file: EQUITY_CURVE_FILE, bytes, points: 5, lastPosition: 14 },
       base: 1000,
       bands: { warning: 5, reduce: 10, stop: 20 },
       books: {
@@ -69,13 +79,9 @@ describe('equity.json', () => {
           },
           trades: { count: 4, wins: 2, losses: 2, breakeven: 0, grossProfit: 280, grossLoss: -130, winRate: 0.5, profitFactor: 280 / 130 },
           streaks: { current: { kind: 'win', length: 1 }, longestWin: 1, longestLoss: 2 },
-          curve: [
-            { position: 4, at: t(10), positionId: 'A', type: 'exit', pnl: 100, equity: 1100, drawdownPct: 0 },
-            { position: 7, at: t(20), positionId: 'B', type: 'exit', pnl: -50, equity: 1050, drawdownPct: pct(50, 1100) },
-            { position: 10, at: t(30), positionId: 'C', type: 'exit', pnl: -80, equity: 970, drawdownPct: pct(130, 1100) },
-            { position: 13, at: t(40), positionId: 'D', type: 'partial', pnl: 30, equity: 1000, drawdownPct: pct(100, 1100) },
-            { position: 14, at: t(50), positionId: 'D', type: 'exit', pnl: 150, equity: 1150, drawdownPct: 0 },
-          ],
+          curve,
+          points: 5,
+          curveStride: 1,
         },
       },
     });

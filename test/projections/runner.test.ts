@@ -168,7 +168,7 @@ describe('the projection runner', () => {
         .map((p) => p.name),
     ).toEqual(['equity', 'risk']);
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
-      expect.stringMatching(/^equity\.json is of version 2\.\d+-\w+, this build writes 2\.\d+-\w+: rebuilding it from the log$/),
+      expect.stringMatching(/^equity\.json is of version \d+\.\d+-\w+, this build writes \d+\.\d+-\w+: rebuilding it from the log$/),
       expect.stringMatching(/^risk\.json is of version/),
     ]);
     const now = bytes(dir);

@@ -90,6 +90,12 @@ describe('#14 ptrack serve: the daemon and its read endpoints', () => {
         return p.positions.EXITED?.length === 1 ? p : undefined;
       });
       expect(exited.positions.EXITED[0]).toMatchObject({ id: 'A-1', status: 'EXITED' });
+      // The whole equity curve, from the segment file as far as equity.json counts: the exit's point.
+      const curve = await eventually('the exit on the equity curve', async () => {
+        const c = (await api(`${s.url}/api/equity/curve`)).body;
+        return c.points?.length === 1 ? c : undefined;
+      });
+      expect(curve).toMatchObject({ book: 'main', unavailable: null, points: [{ positionId: 'A-1', type: 'exit', pnl: 50 }] });
       // Archived by timeout (exitedCleanupSeconds 1, archiving every second), and heartbeats keep coming.
       const types = await eventually('archiving and two heartbeats', async () => {
         const page = (await api(`${s.url}/api/events?limit=1000`)).body;

@@ -316,7 +316,7 @@ function renderEquity(body) {
     b.band,
   )}) · deepest ${pct(b.maxDrawdown?.pct)} · ${b.trades?.count ?? 0} trades, win rate ${pct(
     typeof b.trades?.winRate === 'number' ? b.trades.winRate * 100 : null,
-  )} · ${(b.curve ?? []).length} points`;
+  )} · ${typeof b.points === 'number' ? b.points : (b.curve ?? []).length} points`;
 
   const chartData = [xs, equity, drawdown];
   const width = Math.max(320, box.clientWidth || 800);
