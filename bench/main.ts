@@ -10,6 +10,7 @@ import { peer } from './peer.js';
 import { benchPostgres, postgresSkipReason } from './postgres.js';
 import { singleCallerVsRaw } from './raw.js';
 import { rebuild, rebuildChild } from './rebuild.js';
+import { follow, followChild } from './follow.js';
 import {
   appendThroughput,
   bookMemory,
@@ -33,6 +34,7 @@ async function child(kind: string, rest: string[]): Promise<void> {
   if (kind === 'cold-open') return coldOpenChild(rest[0]!);
   if (kind === 'cold-open-tail') return coldOpenTailChild(rest[0]!);
   if (kind === 'rebuild') return rebuildChild(rest[0]!);
+  if (kind === 'follow') return followChild(rest[0]!, rest[1]!);
   if (kind === 'memory') {
     process.stdout.write(`${JSON.stringify(bookMemory(Number(rest[0])))}\n`);
     return;
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   await step('3 appends', () => appendThroughput(quick ? 2000 : 10_000));
   const big = tempDir();
   try {
-    if (only && !only.has('4') && !only.has('5')) throw new SkipBig();
+    if (only && !only.has('4') && !only.has('5') && !only.has('9')) throw new SkipBig();
     const events = quick ? 200_000 : 1_000_000;
     const file = join(big.dir, 'big.db');
     await step(`4+5 setup: a book of ${events.toLocaleString('en-US')} events`, async () => {
@@ -102,6 +104,16 @@ async function main(): Promise<void> {
     });
     await step('4 rebuild', () => rebuild(`sqlite:${file}`, join(big.dir, 'state'), script));
     await step('5 cold open', () => coldOpen(file));
+    // 9: following a small and the big log (quick: 20,000 and the 200,000 of --quick; else 100,000 and 1,000,000).
+    const small = join(big.dir, 'small.db');
+    const windowMs = quick ? 4000 : 10_000;
+    await step('9 project --follow', async () => {
+      await buildBigBook(small, quick ? 20_000 : 100_000);
+      return [
+        ...(await follow(small, join(big.dir, 'follow-small'), script, quick ? 20_000 : 100_000, windowMs)),
+        ...(await follow(file, join(big.dir, 'follow-big'), script, events, windowMs)),
+      ];
+    });
   } catch (error) {
     if (!(error instanceof SkipBig)) throw error;
   } finally {
