@@ -1,7 +1,7 @@
 import { ValidationError, EventSchemaError } from '../errors/index.js';
 import { formatIssues, parseOrThrow, quote, type IssueDescription } from '../_internals/zodIssues.js';
 import type { NewEvent, RecordedEvent, TradeEvent } from './envelope.js';
-import { fastValid } from '../_internals/fastValidate.js';
+import { fastValid } from './compiledValidators.js';
 import { EventMetadata, EventMetadataInput } from './metadata.js';
 import { CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from './primitives.js';
 import { eventDataSchemas, eventTypes, isEventType, type EventType } from './schemas.js';
