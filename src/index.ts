@@ -221,6 +221,7 @@ export {
   EnableSymbol,
   encodeBookSnapshot,
   Enter,
+  Open,
   evolve,
   Exit,
   type ExitedPosition,

@@ -47,6 +47,7 @@ export function decide(command: Command, state: BookState, context: DecideContex
   switch (command.type) {
     case 'Track':
     case 'Enter':
+    case 'Open':
     case 'Hold':
     case 'Monitor':
     case 'Exit':

@@ -1,19 +1,42 @@
 import { OrderStateError, RiskLimitError, ValidationError } from '../errors/index.js';
-import type { EventData, Source, TrailingStop, TrailingStopSpec } from '../events/index.js';
+import { CURRENT_SCHEMA_VERSION, type EventData, type Source, type TrailingStop, type TrailingStopSpec } from '../events/index.js';
 import type { DecideContext, DecidedEvent } from './decided.js';
 import { checkEntryRisk, reservedByOrders } from './entryRules.js';
 import { closeEvents, type ClosedPart } from './exitRules.js';
 import { money } from './format.js';
 import { groupOf } from './groupOf.js';
 import type { CommandOf } from './schemas.js';
-import type { BookState, InPosition } from './state.js';
+import { forkBookState, type BookState, type InPosition } from './state.js';
+import { evolve, type FoldableEvent } from './evolve.js';
 import { secondsBetween } from './time.js';
 import { requireStatus } from './transitions.js';
 
 /** The commands of a position's lifecycle: WATCHING -> IN -> EXITED, SKIPPED, archived. */
 export type PositionCommand = CommandOf<
-  'Track' | 'Enter' | 'Hold' | 'Monitor' | 'Exit' | 'Skip' | 'AdoptOrphan' | 'Archive' | 'SetProtection'
+  'Track' | 'Enter' | 'Open' | 'Hold' | 'Monitor' | 'Exit' | 'Skip' | 'AdoptOrphan' | 'Archive' | 'SetProtection'
 >;
+
+/**
+ * Open: the Track decided against `state`, its events folded into a scratch layer over it (read
+ * and dropped here: `state` is not written while it lives), then the Enter decided against that.
+ * Either refusal throws, so an open is all of its events or none.
+ */
+function decideOpen(command: CommandOf<'Open'>, state: BookState, context: DecideContext, now: string, source: Source): DecidedEvent[] {
+  const { type: _type, commandId: _commandId, value, quantity, price, stop, takeProfit, trailingStop, ...track } = command;
+  const tracked = decidePosition({ ...track, type: 'Track' }, state, context, now, source);
+  let after = forkBookState(state, 'scratch');
+  for (const e of tracked) {
+    after = evolve(after, { ...e, metadata: { recordedAt: now, schemaVersion: CURRENT_SCHEMA_VERSION[e.type] } } as FoldableEvent);
+  }
+  const enter: CommandOf<'Enter'> = { type: 'Enter', positionId: command.positionId, value };
+  if (track.venueKey !== undefined) enter.venueKey = track.venueKey;
+  if (quantity !== undefined) enter.quantity = quantity;
+  if (price !== undefined) enter.price = price;
+  if (stop !== undefined) enter.stop = stop;
+  if (takeProfit !== undefined) enter.takeProfit = takeProfit;
+  if (trailingStop !== undefined) enter.trailingStop = trailingStop;
+  return [...tracked, ...decidePosition(enter, after, context, now, source)];
+}
 
 /**
  * A trailing stop as it starts: its spec, trailing from `from` (the entry price); a
@@ -103,6 +126,8 @@ export function decidePosition(
 ): DecidedEvent[] {
   const { policy } = context;
   switch (command.type) {
+    case 'Open':
+      return decideOpen(command, state, context, now, source);
     case 'Track': {
       requireStatus(state, command, command.positionId, ['UNKNOWN']);
       const data: EventData<'PositionTracked'> = { positionId: command.positionId, side: command.side, source };

@@ -59,6 +59,17 @@ export const Enter = z.strictObject({
   trailingStop: TrailingStopSpec.optional(),
 });
 
+/**
+ * Track and enter a position in one command (UNKNOWN -> IN): decided as a Track, then an Enter
+ * against the book the Track left, so the same rules refuse it with the same messages; its
+ * PositionTracked and PositionEntered are appended together in one append, or nothing is.
+ */
+export const Open = z.strictObject({
+  ...Track.shape,
+  ...Enter.shape,
+  type: z.literal('Open'),
+});
+
 /** A fresh valuation of an open position (IN -> IN). `value` is the whole position's value. */
 export const Hold = z.strictObject({
   type: z.literal('Hold'),
@@ -499,6 +510,7 @@ export const Command = z.discriminatedUnion('type', [
   DetectExternalOrder,
   RecordExternalOrderCanceled,
   AdoptExternalOrder,
+  Open,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -16,6 +16,7 @@ export type Narrowed<S extends Status> = S extends 'UNKNOWN' ? undefined : Extra
 export const verbs: Record<Command['type'], string> = {
   Track: 'track',
   Enter: 'enter',
+  Open: 'open',
   Hold: 'hold',
   Monitor: 'monitor',
   Exit: 'exit',

@@ -112,6 +112,27 @@ export interface Tracker {
     id: string,
     opts: { value: number; quantity?: number; price?: number; stop?: number; venueKey?: string } & CallOptions,
   ): Promise<TrackerResult>;
+  /**
+   * Tracks and enters `id` in one command (the Open command): the same rules as track then
+   * enter, and its PositionTracked and PositionEntered appended in one append, or nothing.
+   */
+  open(
+    id: string,
+    opts: {
+      value: number;
+      symbol?: string;
+      venueKey?: string;
+      side?: Side;
+      setup?: string;
+      group?: string;
+      attributes?: Record<string, string | number | boolean | null>;
+      quantity?: number;
+      price?: number;
+      stop?: number;
+      takeProfit?: number;
+      trailingStop?: { distance: number } | { percent: number };
+    } & CallOptions,
+  ): Promise<TrackerResult>;
   hold(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
   monitor(id: string, opts: { value: number; price?: number } & CallOptions): Promise<TrackerResult>;
   exit(
@@ -309,6 +330,10 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     enter: (id, o) => {
       const [f, c] = split(o);
       return run({ type: 'Enter', positionId: id, ...clean(f) } as CommandInput, c);
+    },
+    open: (id, o) => {
+      const [f, c] = split(o);
+      return run({ type: 'Open', positionId: id, ...clean(f) } as CommandInput, c);
     },
     hold: (id, o) => {
       const [f, c] = split(o);

@@ -25,6 +25,7 @@ async function heldWorld(): Promise<World> {
 const refusedCommands: CommandInput[] = [
   { type: 'Track', positionId: 'NEW-1', symbol: 'XRP' },
   { type: 'Enter', positionId: 'W-1', value: 100 },
+  { type: 'Open', positionId: 'NEW-2', symbol: 'XRQ', value: 100 },
   { type: 'Hold', positionId: 'BOT-1', value: 500 },
   { type: 'Monitor', positionId: 'W-1', value: 90 },
   { type: 'Exit', positionId: 'BOT-1', value: 500 },
