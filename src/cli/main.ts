@@ -1,15 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TrackerError } from '../errors/index.js';
 import { ExitCode, exitCodeOf } from './exitCodes.js';
-import { registerBookCommands } from './commands/book.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerInitCommand } from './commands/init.js';
-import { registerMigrateCommand } from './commands/migrate.js';
-import { registerOrderCommands } from './commands/orders.js';
-import { registerProjectionCommands } from './commands/projections.js';
-import { registerReadCommands } from './commands/read.js';
-import { registerReconcileCommands } from './commands/reconcile.js';
-import { registerServeCommand } from './commands/serve.js';
+import { BOOK_COMMANDS } from './bookCommands.js';
 import { strictUsage } from './args.js';
 import { processIo, type Io } from './io.js';
 
@@ -35,7 +27,50 @@ function outputFor(io: Io): {
   };
 }
 
-function buildProgram(io: Io): Command {
+/** The command `argv` names: its first word that is neither an option nor a global option's value. */
+export function commandNameOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config' || arg === '--store' || arg === '--book') i++;
+    else if (arg !== undefined && !arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/**
+ * Registers the commands on `program`: only the book's write commands when `argv` names one of
+ * them (what a shell loop runs, so it loads neither the read models, nor reconciliation's
+ * commands, nor the daemon), every command otherwise (help, usage errors and their suggestions).
+ */
+async function registerCommands(program: Command, io: Io, argv: readonly string[]): Promise<void> {
+  const name = commandNameOf(argv);
+  if (name !== undefined && BOOK_COMMANDS.has(name)) {
+    (await import('./commands/book.js')).registerBookCommands(program, io);
+    return;
+  }
+  const [init, book, read, orders, projections, demo, reconcile, migrate, serve] = await Promise.all([
+    import('./commands/init.js'),
+    import('./commands/book.js'),
+    import('./commands/read.js'),
+    import('./commands/orders.js'),
+    import('./commands/projections.js'),
+    import('./commands/demo.js'),
+    import('./commands/reconcile.js'),
+    import('./commands/migrate.js'),
+    import('./commands/serve.js'),
+  ]);
+  init.registerInitCommand(program, io);
+  book.registerBookCommands(program, io);
+  read.registerReadCommands(program, io);
+  orders.registerOrderCommands(program, io);
+  projections.registerProjectionCommands(program, io);
+  demo.registerDemoCommand(program, io);
+  reconcile.registerReconcileCommands(program, io);
+  migrate.registerMigrateCommand(program, io);
+  serve.registerServeCommand(program, io);
+}
+
+async function buildProgram(io: Io, argv: readonly string[]): Promise<Command> {
   const program = new Command('ptrack')
     .description('Track positions held in an outside system, from an append-only trade log.')
     .option('--config <file>', 'config file (default ./ptrack.config.json, or $PTRACK_CONFIG)')
@@ -44,15 +79,7 @@ function buildProgram(io: Io): Command {
     .option('--verbose', 'print the stack of an error')
     .configureOutput(outputFor(io))
     .exitOverride();
-  registerInitCommand(program, io);
-  registerBookCommands(program, io);
-  registerReadCommands(program, io);
-  registerOrderCommands(program, io);
-  registerProjectionCommands(program, io);
-  registerDemoCommand(program, io);
-  registerReconcileCommands(program, io);
-  registerMigrateCommand(program, io);
-  registerServeCommand(program, io);
+  await registerCommands(program, io, argv);
   const inherit = (cmd: Command): void => {
     strictUsage(cmd);
     for (const sub of cmd.commands) {
@@ -70,7 +97,7 @@ function buildProgram(io: Io): Command {
  * 4 corruption detected, 5 external system failure.
  */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ptrack } from '../helpers/cli.js';
+import { cliBundleText, ptrack, staticImportOf } from '../helpers/cli.js';
 import { FakeAlpaca, type Fault } from '../helpers/fakeAlpaca.js';
 import { runMain } from '../helpers/inProcess.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -144,9 +144,9 @@ describe('ptrack reconcile --adapter alpaca', () => {
   }, 90_000);
 
   it('the CLI bundle imports the Alpaca SDK only dynamically (ptrack --help and other commands never load it)', () => {
-    const bundle = readFileSync(new URL('../../dist/cli/ptrack.mjs', import.meta.url), 'utf8');
+    const bundle = cliBundleText();
     expect(bundle).toContain('import("@alpacahq/alpaca-trade-api/rest")');
-    expect(bundle).not.toMatch(/^import[^;]*["']@alpacahq\/alpaca-trade-api/m);
+    expect(bundle).not.toMatch(staticImportOf('@alpacahq/alpaca-trade-api'));
     expect(bundle).not.toMatch(/require\(["']@alpacahq\/alpaca-trade-api/);
   });
 });

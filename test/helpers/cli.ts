@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/ptrack.js', import.meta.url));
@@ -32,3 +34,26 @@ export function ptrack(args: string[], options: { cwd?: string; env?: NodeJS.Pro
     });
   });
 }
+
+/** The CLI bundle's text: its entry and every chunk split from it (scripts/bundle-cli.mjs), in one string. */
+export function cliBundleText(): string {
+  const dir = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
+  const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.mjs'));
+  return [readFileSync(join(dir, 'ptrack.mjs'), 'utf8'), ...chunks.map((f) => readFileSync(join(dir, 'chunks', f), 'utf8'))].join('\n');
+}
+
+/** The original sources of the CLI bundle, from the source maps of its entry and chunks. */
+export function cliBundleSources(): string[] {
+  const dir = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
+  const maps = [
+    join(dir, 'ptrack.mjs.map'),
+    ...readdirSync(join(dir, 'chunks'))
+      .filter((f) => f.endsWith('.mjs.map'))
+      .map((f) => join(dir, 'chunks', f)),
+  ];
+  return maps.flatMap((m) => (JSON.parse(readFileSync(m, 'utf8')) as { sources: string[] }).sources);
+}
+
+/** Matches a static import of `pkg` anywhere in (minified) bundle text. */
+export const staticImportOf = (pkg: string): RegExp =>
+  new RegExp(`(?:^|[;}\\s])import\\s*[^;()]*?from\\s*["']${pkg.replace(/[/]/g, '\\/')}`, 'm');

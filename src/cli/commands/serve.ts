@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { CorruptionError, ValidationError } from '../../errors/index.js';
 import { lazyLogger } from '../../log.js';
-import { startServer } from '../../serve/index.js';
 import { quote } from '../../_internals/zodIssues.js';
 import { numberFlag } from '../args.js';
 import { configFor, globalsOf } from '../context.js';
@@ -32,6 +31,8 @@ export function registerServeCommand(program: Command, io: Io): void {
         throw new ValidationError('PTRACK_API_TOKEN: expected at least 16 characters (the value is not shown)');
       const logger = lazyLogger({ level: process.env.LOG_LEVEL ?? config.logLevel ?? 'warn', name: 'serve' });
       const external = flags.adapter === undefined ? undefined : await loadAdapter(flags.adapter, config);
+      // Loaded here, not at start: the daemon's modules (prom-client among them) cost every other command its start.
+      const { startServer } = await import('../../serve/index.js');
       const server = await startServer({
         config,
         stateDir: stateDirOf(config),
