@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOpens } from './cli.js';
 import { machine, printTable, tempDir, type Row } from './lib.js';
 import { peer } from './peer.js';
 import { benchPostgres, postgresSkipReason } from './postgres.js';
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     return JSON.parse(run.stdout.trim()) as Row[];
   });
   await step('8 peer', () => peer(quick ? 500 : 2000, quick ? 20_000 : 100_000));
+  await step('cli CLI: opens through ptrack processes', () => cliOpens(quick ? 100 : 1000));
 
   const seconds = (performance.now() - started) / 1000;
   const m = machine();
