@@ -171,6 +171,21 @@ export async function coldOpenChild(file: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ openAndCommandMs, replayMs, revision: state.revision })}\n`);
 }
 
+/** Writes a book of `n` open positions (track + enter each) into `stream`, 2,000 events per transaction. */
+async function writeOpenBook(file: string, stream: string, n: number): Promise<void> {
+  const store = SqliteEventStore.open(file);
+  let buffer: NewEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    buffer.push(...openPosition(i, T0));
+    if (buffer.length >= 2000) {
+      store.appendSync(stream, buffer);
+      buffer = [];
+    }
+  }
+  if (buffer.length) store.appendSync(stream, buffer);
+  await store.close();
+}
+
 /**
  * 5, as a bot meets it: a book of `open` open positions with a snapshot, then a tail of `tail`
  * events written after it (valuations of open positions, as a running bot leaves them), opened by
@@ -183,17 +198,7 @@ export async function coldOpenWithTail(opens: readonly number[], tail: number): 
     try {
       const file = join(dir, 'trades.db');
       const stream = bookStream('tail');
-      const store = SqliteEventStore.open(file);
-      let buffer: NewEvent[] = [];
-      for (let i = 0; i < n; i++) {
-        buffer.push(...openPosition(i, T0));
-        if (buffer.length >= 2000) {
-          store.appendSync(stream, buffer);
-          buffer = [];
-        }
-      }
-      if (buffer.length) store.appendSync(stream, buffer);
-      await store.close();
+      await writeOpenBook(file, stream, n);
       // One command replays the book and leaves a snapshot behind (the book is larger than snapshotEvery).
       const setup = await openTracker({ ...BENCH_POLICY, store: `sqlite:${file}`, book: 'tail' });
       await setup.handler.handle({ type: 'RecordHeartbeat', process: 'bench-setup' });
@@ -263,18 +268,7 @@ export async function reconciliation(sizes: readonly number[]): Promise<Row[]> {
     const { dir, cleanup } = tempDir();
     try {
       const file = join(dir, 'trades.db');
-      const store = SqliteEventStore.open(file);
-      const stream = bookStream('rec');
-      let buffer: NewEvent[] = [];
-      for (let i = 0; i < n; i++) {
-        buffer.push(...openPosition(i, T0));
-        if (buffer.length >= 2000) {
-          store.appendSync(stream, buffer);
-          buffer = [];
-        }
-      }
-      if (buffer.length) store.appendSync(stream, buffer);
-      await store.close();
+      await writeOpenBook(file, bookStream('rec'), n);
       const onePct = Math.max(1, Math.floor(n / 100));
       // Outside: every local position but the first 1 % (phantoms), plus 1 % unknown here (orphans).
       const outside = [

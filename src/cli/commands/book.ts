@@ -139,55 +139,48 @@ export function registerBookCommands(program: Command, io: Io): void {
       }),
     );
 
-  act(
-    program
-      .command('enter <id>')
-      .description('enter a watched position (WATCHING -> IN)')
+  /** The options an entry takes, for enter and open. */
+  const withEntryOptions = (cmd: Command): Command =>
+    cmd
       .requiredOption('--value <value>', 'notional value at entry')
       .option('--qty <quantity>', 'quantity')
       .option('--price <price>', 'entry price')
       .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)')
       .option('--take-profit <price>', 'take-profit price (recorded and reported; the bot or the venue acts on it)')
-      .option('--trailing <d|p%>', 'trailing stop: a distance (5) or a percent (2%) below the best price since entry'),
-    (id, f) => ({
-      type: 'Enter',
-      positionId: required(id, '<id>'),
-      value: requiredNumberFlag('--value', f.value),
-      ...withNumbers(f, [
-        ['qty', 'quantity'],
-        ['price', 'price'],
-        ['stop', 'stop'],
-      ]),
-      ...definedFields({ takeProfit: numberFlag('--take-profit', f.takeProfit), trailingStop: trailingFlag('--trailing', f.trailing) }),
-    }),
-  );
+      .option('--trailing <d|p%>', 'trailing stop: a distance (5) or a percent (2%) below the best price since entry');
+  /** What those options give the Enter and Open commands. */
+  const entryFields = (f: Flags): Record<string, unknown> & { value: number } => ({
+    value: requiredNumberFlag('--value', f.value),
+    ...withNumbers(f, [
+      ['qty', 'quantity'],
+      ['price', 'price'],
+      ['stop', 'stop'],
+    ]),
+    ...definedFields({ takeProfit: numberFlag('--take-profit', f.takeProfit), trailingStop: trailingFlag('--trailing', f.trailing) }),
+  });
+
+  act(withEntryOptions(program.command('enter <id>').description('enter a watched position (WATCHING -> IN)')), (id, f) => ({
+    type: 'Enter',
+    positionId: required(id, '<id>'),
+    ...entryFields(f),
+  }));
 
   act(
-    program
-      .command('open <id>')
-      .description('track and enter a position in one append (-> IN): the rules of track then enter, both events or none')
-      .requiredOption('--value <value>', 'notional value at entry')
-      .option('--symbol <symbol>', 'instrument symbol, e.g. AAPL')
-      .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']).default('long'))
-      .option('--setup <tag>', 'setup tag, for performance by setup')
-      .option('--group <group>', 'correlation group (default: from correlationGroups in the config)')
-      .option('--venue-key <key>', 'how the venue names it, matched on netting/hedge accounts (default: the symbol)')
-      .option('--qty <quantity>', 'quantity')
-      .option('--price <price>', 'entry price')
-      .option('--stop <stop>', 'stop price (sets the risk: |price - stop| x qty)')
-      .option('--take-profit <price>', 'take-profit price (recorded and reported; the bot or the venue acts on it)')
-      .option('--trailing <d|p%>', 'trailing stop: a distance (5) or a percent (2%) below the best price since entry'),
+    withEntryOptions(
+      program
+        .command('open <id>')
+        .description('track and enter a position in one append (-> IN): the rules of track then enter, both events or none')
+        .option('--symbol <symbol>', 'instrument symbol, e.g. AAPL')
+        .addOption(new Option('--side <side>', 'long or short').choices(['long', 'short']).default('long'))
+        .option('--setup <tag>', 'setup tag, for performance by setup')
+        .option('--group <group>', 'correlation group (default: from correlationGroups in the config)')
+        .option('--venue-key <key>', 'how the venue names it, matched on netting/hedge accounts (default: the symbol)'),
+    ),
     (id, f) => ({
       type: 'Open',
       positionId: required(id, '<id>'),
-      value: requiredNumberFlag('--value', f.value),
       ...definedFields({ symbol: f.symbol, venueKey: f.venueKey, side: f.side, setup: f.setup, group: f.group }),
-      ...withNumbers(f, [
-        ['qty', 'quantity'],
-        ['price', 'price'],
-        ['stop', 'stop'],
-      ]),
-      ...definedFields({ takeProfit: numberFlag('--take-profit', f.takeProfit), trailingStop: trailingFlag('--trailing', f.trailing) }),
+      ...entryFields(f),
     }),
   );
 
