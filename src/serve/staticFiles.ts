@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 const TYPES = new Map<string, string>([
   ['.html', 'text/html; charset=utf-8'],
@@ -21,13 +22,15 @@ const TYPES = new Map<string, string>([
 const FILE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
 /**
- * Where the dashboard's files are: `dist/dashboard/` beside the running module (the bundled CLI
- * in dist/cli/, the library in dist/serve/), else the sources in src/serve/dashboard/ (tests run
- * the TypeScript).
+ * Where the dashboard's files are: `dist/dashboard/` beside the running module's folder (the
+ * library in dist/serve/) or two folders up (the bundled CLI's chunks in dist/cli/chunks/), else
+ * the sources in src/serve/dashboard/ (tests run the TypeScript).
  */
 export function defaultDashboardDir(): string {
-  const built = fileURLToPath(new URL('../dashboard/', import.meta.url));
-  if (existsSync(built)) return built;
+  for (const up of ['../dashboard/', '../../dashboard/']) {
+    const built = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(join(built, 'index.html'))) return built;
+  }
   return fileURLToPath(new URL('./dashboard/', import.meta.url));
 }
 
