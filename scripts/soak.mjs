@@ -311,8 +311,8 @@ try {
   // The minute after the warm-up (by default the second) against the last; a short run compares its first and last thirds.
   const early = samples.filter((s) => s.t >= earlyFrom && s.t < earlyFrom + window);
   const late = samples.filter((s) => s.t >= durationS - window);
-  const rssEarly = median(early.map((s) => s.rssMb));
-  const rssLate = median(late.map((s) => s.rssMb));
+  const rssEarly = Math.round(median(early.map((s) => s.rssMb)) * 10) / 10;
+  const rssLate = Math.round(median(late.map((s) => s.rssMb)) * 10) / 10;
   const fdEarly = median(early.map((s) => s.fds));
   const fdLate = median(late.map((s) => s.fds));
   const growthPct = Math.round(((rssLate - rssEarly) / rssEarly) * 1000) / 10;

@@ -91,23 +91,23 @@ export interface RiskSummary {
  * await tracker.close();
  * ```
  */
+/** What a position is tracked with (track, and open). */
+export interface TrackOptions {
+  symbol?: string;
+  /** How the venue names it (matched on netting/hedge accounts); default: the symbol. */
+  venueKey?: string;
+  side?: Side;
+  setup?: string;
+  group?: string;
+  attributes?: Record<string, string | number | boolean | null>;
+}
+
 export interface Tracker {
   readonly book: string;
   readonly store: EventStore;
   readonly config: TrackerConfig;
   readonly handler: CommandHandler;
-  track(
-    id: string,
-    opts?: {
-      symbol?: string;
-      /** How the venue names it (matched on netting/hedge accounts); default: the symbol. */
-      venueKey?: string;
-      side?: Side;
-      setup?: string;
-      group?: string;
-      attributes?: Record<string, string | number | boolean | null>;
-    } & CallOptions,
-  ): Promise<TrackerResult>;
+  track(id: string, opts?: TrackOptions & CallOptions): Promise<TrackerResult>;
   enter(
     id: string,
     opts: { value: number; quantity?: number; price?: number; stop?: number; venueKey?: string } & CallOptions,
@@ -118,14 +118,8 @@ export interface Tracker {
    */
   open(
     id: string,
-    opts: {
+    opts: TrackOptions & {
       value: number;
-      symbol?: string;
-      venueKey?: string;
-      side?: Side;
-      setup?: string;
-      group?: string;
-      attributes?: Record<string, string | number | boolean | null>;
       quantity?: number;
       price?: number;
       stop?: number;
