@@ -89,6 +89,7 @@ export function decide(command: Command, state: BookState, context: DecideContex
     case 'DisableSymbol':
     case 'EnableSymbol':
       return decideSymbol(command, state, source);
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

@@ -34,6 +34,7 @@ export function decideBreaker(command: BreakerCommand, state: BookState, now: st
       if (command.reason !== undefined) data.reason = command.reason;
       return [{ type: 'CooldownStarted', data }];
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

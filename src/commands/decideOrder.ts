@@ -52,6 +52,7 @@ function hintFor(o: Order, expected: readonly OrderStatus[]): string {
     case 'OPEN':
     case 'PARTIALLY_FILLED':
       return 'see ptrack orders';
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = o.status;
       return _exhaustive;
@@ -404,6 +405,7 @@ export function decideOrder(command: OrderCommand, state: BookState, context: De
         case 'REJECTED':
         case 'EXPIRED':
           return refuse(o, verb, ['PENDING_SUBMIT', 'OPEN', 'PARTIALLY_FILLED'], 'it is finished already: nothing to resolve');
+        // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
         default: {
           const _exhaustive: never = o.status;
           return _exhaustive;
@@ -419,6 +421,7 @@ export function decideOrder(command: OrderCommand, state: BookState, context: De
       if (command.found) return missed === 0 ? [] : [{ type: 'OrderLookedUp', data: { clientOrderId: id, found: true, looks: 0, source } }];
       return [{ type: 'OrderLookedUp', data: { clientOrderId: id, found: false, looks: missed + 1, source } }];
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

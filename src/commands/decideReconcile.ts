@@ -171,6 +171,7 @@ export function decideReconcile(command: ReconcileCommand, state: BookState, now
       if (command.process !== undefined) data.process = command.process;
       return [{ type: 'Heartbeat', data }];
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

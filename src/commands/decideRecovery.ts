@@ -101,6 +101,7 @@ export function decideRecovery(
       if (command.reason !== undefined) data.reason = command.reason;
       return [{ type: 'RecoveryAcknowledged', data }];
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

@@ -150,6 +150,7 @@ function withFill(o: Order, d: { tradeId: string; quantity: number; price: numbe
     case 'REJECTED':
       // A late report of a finished order: its fills grow, its status stays.
       break;
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = o.status;
       return _exhaustive;
@@ -528,6 +529,7 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
       putOrder(state, Object.freeze(order));
       break;
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

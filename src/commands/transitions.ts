@@ -53,16 +53,19 @@ export const verbs: Record<Command['type'], string> = {
   SetProtection: 'set the protection of',
 };
 
+/** What to do instead; called only for a status that `expected` does not hold. */
 function hint(status: Status, expected: readonly Status[]): string {
   if (status === 'UNKNOWN' && expected.includes('EXITED')) return 'there is nothing to archive';
   if (expected.includes('WATCHING') && status === 'UNKNOWN') return 'track it first';
   if (expected.includes('IN') && status === 'WATCHING') return 'enter it first';
   if (expected.includes('IN') && status === 'UNKNOWN') return 'track and enter it first';
-  if (expected.includes('UNKNOWN') && status !== 'UNKNOWN') {
+  if (expected.includes('UNKNOWN')) {
     return status === 'IN' ? 'exit it first, or use another id' : 'archive it first, or use another id';
   }
   if (status === 'IN') return 'exit it first';
+  // Stryker disable next-line ConditionalExpression: no status check in the decider reaches the fallback below (each expected list that leaves out WATCHING holds IN or UNKNOWN, so the lines above answer); it stays for a future check
   if (status === 'EXITED' || status === 'SKIPPED') return 'it is finished: archive it and track it again';
+  // Stryker disable next-line StringLiteral: unreachable from the decider's checks, as the line above says
   return 'see ptrack status';
 }
 

@@ -127,6 +127,7 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
         execution.results.push({ result: 'ok', healed: false, ...(problem ? { problem } : {}) });
         break;
       }
+      // Stryker disable next-line ConditionalExpression,BlockStatement: the exhaustive default, unreachable (the compiler proves the switch covers every type)
       default: {
         const _exhaustive: never = action;
         return _exhaustive;

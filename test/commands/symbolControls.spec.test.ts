@@ -45,6 +45,47 @@ describe('DisableSymbol / EnableSymbol', () => {
     spec.given([]).when({ type: 'EnableSymbol', symbol: 'BTC' }).thenNothingHappened();
   });
 
+  it('a side named alone is switched alone: the other side does not count towards "already so"', () => {
+    // buying disabled for "halted": disabling it again for the same reason changes nothing ...
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'DisableSymbol', symbol: 'BTC', side: 'buy', reason: 'halted' })
+      .thenNothingHappened();
+    // ... but selling is still on, so disabling both, or selling alone, does change something
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'DisableSymbol', symbol: 'BTC', side: 'both', reason: 'halted' })
+      .then([{ type: 'SymbolDisabled', data: { symbol: 'BTC', side: 'both', reason: 'halted', source: 'local' } }]);
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'DisableSymbol', symbol: 'BTC', side: 'sell', reason: 'halted' })
+      .then([{ type: 'SymbolDisabled', data: { symbol: 'BTC', side: 'sell', reason: 'halted', source: 'local' } }]);
+    // both disabled for the same reason: disabling both again changes nothing; for another reason it does
+    spec
+      .given([disabled('BTC', 'both', 'halted')])
+      .when({ type: 'DisableSymbol', symbol: 'BTC', side: 'both', reason: 'halted' })
+      .thenNothingHappened();
+    spec
+      .given([disabled('BTC', 'both', 'halted')])
+      .when({ type: 'DisableSymbol', symbol: 'BTC', side: 'buy', reason: 'audit' })
+      .then([{ type: 'SymbolDisabled', data: { symbol: 'BTC', side: 'buy', reason: 'audit', source: 'local' } }]);
+  });
+
+  it('enabling changes something when any side named is disabled, and nothing for a side already on', () => {
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'EnableSymbol', symbol: 'BTC', side: 'both' })
+      .then([{ type: 'SymbolEnabled', data: { symbol: 'BTC', side: 'both', source: 'local' } }]);
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'EnableSymbol', symbol: 'BTC', side: 'sell' })
+      .thenNothingHappened();
+    spec
+      .given([disabled('BTC', 'buy', 'halted')])
+      .when({ type: 'EnableSymbol', symbol: 'BTC', side: 'buy' })
+      .then([{ type: 'SymbolEnabled', data: { symbol: 'BTC', side: 'buy', source: 'local' } }]);
+  });
+
   it('folds into the state per side, and a symbol with both sides enabled leaves it', () => {
     const state = spec.given([disabled('BTC', 'both', 'halted', secondsFrom(-5)), enabled('BTC', 'sell')]).state();
     expect(state.symbolControls.get('BTC')).toEqual({ buy: { reason: 'halted', since: iso(secondsFrom(-5)) } });
