@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BookPolicy, decide, type CommandInput } from '../../src/commands/index.js';
+import { BookPolicy, decide, parseCommand, type CommandInput } from '../../src/commands/index.js';
 import { ValidationError } from '../../src/errors/index.js';
 import { deciderSpec, type GivenEvent } from '../../src/testing/index.js';
 import {
@@ -691,6 +691,31 @@ describe('when IN', () => {
       expect(state.open).toBe(0);
       expect(state.openBySymbol.has('AAPL')).toBe(false);
       expect(state.realizedPnl).toBe(150);
+    });
+  });
+
+  describe('Exit by quantity', () => {
+    const exitOf = (command: CommandInput) =>
+      decide(parseCommand(command), spec.given(open).state(), { now: NOW, policy: BookPolicy.parse({}) });
+
+    it('exiting all it holds is a full exit, also when the quantity carries rounding noise', () => {
+      for (const quantity of [10, 10 * (1 + 1e-10), 10 * (1 - 1e-14), (0.1 + 0.2) * (10 / 0.3)]) {
+        const [e] = exitOf({ type: 'Exit', positionId: 'A', value: 1100, quantity });
+        expect(e, `quantity ${quantity}`).toMatchObject({ type: 'PositionExited', data: { fraction: 1, full: true, value: 1100 } });
+      }
+    });
+
+    it('a part exit takes that part of the value given', () => {
+      const [e] = exitOf({ type: 'Exit', positionId: 'A', value: 1100, quantity: 2.5 });
+      expect(e).toMatchObject({ type: 'PositionExited', data: { fraction: 0.25, full: false, value: 275 } });
+    });
+
+    it('records the exit price and reason when given, and no key for them when not', () => {
+      const [withBoth] = exitOf({ type: 'Exit', positionId: 'A', value: 1100, price: 110, reason: 'target' });
+      expect(withBoth!.data).toMatchObject({ price: 110, reason: 'target' });
+      const [bare] = exitOf({ type: 'Exit', positionId: 'A', value: 1100 });
+      expect(bare!.data).not.toHaveProperty('price');
+      expect(bare!.data).not.toHaveProperty('reason');
     });
   });
 

@@ -116,6 +116,53 @@ describe('SetProtection', () => {
     expect(after.positions.get('A')).not.toHaveProperty('stop');
   });
 
+  it('keeps a take profit and a trailing stop it is not told about, and null removes each of them', () => {
+    const guarded = [
+      ...longIn,
+      {
+        type: 'ProtectionSet',
+        data: { positionId: 'A', stop: 90, takeProfit: 140, trailingStop: { percent: 5, highWater: 100 }, source: 'local' },
+      } as GivenEvent,
+    ];
+    spec
+      .given(guarded)
+      .when({ type: 'SetProtection', positionId: 'A', stop: 92 })
+      .then([
+        {
+          type: 'ProtectionSet',
+          data: { positionId: 'A', stop: 92, takeProfit: 140, trailingStop: { percent: 5, highWater: 100 }, source: 'local' },
+        },
+      ]);
+    spec
+      .given(guarded)
+      .when({ type: 'SetProtection', positionId: 'A', takeProfit: null })
+      .then([
+        { type: 'ProtectionSet', data: { positionId: 'A', stop: 90, trailingStop: { percent: 5, highWater: 100 }, source: 'local' } },
+      ]);
+    spec
+      .given(guarded)
+      .when({ type: 'SetProtection', positionId: 'A', trailingStop: null })
+      .then([{ type: 'ProtectionSet', data: { positionId: 'A', stop: 90, takeProfit: 140, source: 'local' } }]);
+    spec.given(guarded).when({ type: 'SetProtection', positionId: 'A', takeProfit: 140 }).thenNothingHappened();
+  });
+
+  it('a trailing stop set while IN trails from the entry price, or from cost / quantity when no price was given', () => {
+    const noPrice = [...watching, entered('A', { symbol: 'BTC', value: 1000, quantity: 8, stop: 90 })];
+    spec
+      .given(noPrice)
+      .when({ type: 'SetProtection', positionId: 'A', trailingStop: { distance: 10 } })
+      .then([
+        { type: 'ProtectionSet', data: { positionId: 'A', stop: 90, trailingStop: { distance: 10, highWater: 125 }, source: 'local' } },
+      ]);
+    spec
+      .given([...watching, entered('A', { symbol: 'BTC', value: 1000, stop: 900 })])
+      .when({ type: 'SetProtection', positionId: 'A', trailingStop: { distance: 10 } })
+      .thenThrows(
+        ValidationError,
+        /^cannot set the protection of "A": a trailing stop needs the entry price to trail from \(give price, or quantity\)$/,
+      );
+  });
+
   it('changes nothing when nothing changes', () => {
     spec.given(longIn).when({ type: 'SetProtection', positionId: 'A', stop: 90 }).thenNothingHappened();
   });
