@@ -27,6 +27,12 @@
 // - src/commands/transitions.ts, the hint's last two lines (ConditionalExpression, StringLiteral): every
 //   status check in the decider that leaves out WATCHING names IN or UNKNOWN, so the lines above answer
 //   first; the fallback stays for a future check.
+// - src/reconcile/planNetting.ts: a group's `all` list seeded with a string (ArrayDeclaration: `recent` finds no
+//   entry time on it and answers false); the shortcut past keys with nothing IN and nothing outside, and the
+//   reappeared loop's guard when nothing is outside (ConditionalExpression: the branches plan nothing for them
+//   either way); `>` against `>=` where `same` has already answered for equal quantities, `left >= q` where
+//   `same(left, q)` covers equality, `left <= 0` where `same(left, 0)` covers 0, and the two orderings whose
+//   operands are never equal (groups by key and side, positions by id) (EqualityOperator).
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
