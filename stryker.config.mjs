@@ -33,6 +33,8 @@
 //   either way); `>` against `>=` where `same` has already answered for equal quantities, `left >= q` where
 //   `same(left, q)` covers equality, `left <= 0` where `same(left, 0)` covers 0, and the two orderings whose
 //   operands are never equal (groups by key and side, positions by id) (EqualityOperator).
+// - src/commands/decideAdoptOrder.ts, two guards the compiler needs (ConditionalExpression): `only === undefined`
+//   after `candidates.length !== 1`, and `cmd.price !== undefined` before `cmd.price > 0`.
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {

@@ -28,6 +28,7 @@ function reducedPosition(state: BookState, cmd: Adopt): InPosition {
     if (cmd.positionId === undefined || p.id === cmd.positionId) candidates.push(p);
   }
   const only = candidates[0];
+  // Stryker disable next-line ConditionalExpression: `only === undefined` is for the compiler; one candidate is never undefined.
   if (candidates.length !== 1 || only === undefined) {
     const found = candidates.length === 0 ? 'none' : `${candidates.length} (${candidates.map((p) => p.id).join(', ')})`;
     const which =
@@ -129,6 +130,7 @@ export function decideAdoptExternalOrder(cmd: Adopt, state: BookState, ctx: Deci
   };
   if (cmd.clientOrderId !== undefined) data.venueClientOrderId = cmd.clientOrderId;
   if (cmd.limitPrice !== undefined) data.limitPrice = cmd.limitPrice;
+  // Stryker disable next-line ConditionalExpression: `undefined > 0` is false as well; the guard is for the compiler.
   const referencePrice = cmd.price !== undefined && cmd.price > 0 ? cmd.price : cmd.limitPrice;
   if (referencePrice !== undefined) data.referencePrice = referencePrice;
   if (cmd.reason !== undefined) data.reason = cmd.reason;
