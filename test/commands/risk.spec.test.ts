@@ -624,6 +624,39 @@ describe('circuit breaker and cooldowns', () => {
         .then([exitedA(400)]);
     });
 
+    it('sums every earlier exit of the day, not only the last', () => {
+      // Two exits today at -200 each: equity is 9,600 and the limit 480; this exit's -100 makes -500.
+      spec
+        .given([...roundTrip('L1', 'MSFT', -200, secondsFrom(-7200)), ...roundTrip('L2', 'MSFT', -200, secondsFrom(-3600)), ...openA])
+        .when(exitA(900))
+        .then([
+          exitedA(900),
+          {
+            type: 'CircuitBreakerTripped',
+            data: {
+              trigger: 'daily_loss',
+              reason: 'daily realized loss 500 reached the limit 480 (5.00% of equity)',
+              until: '2026-01-06T12:00:00.000Z',
+              dailyPnl: -500,
+              limit: -480,
+              source: 'local',
+            },
+          },
+        ]);
+    });
+
+    it("starts the day from zero after yesterday's losses, counting only today's exits", () => {
+      // Yesterday -400, today -50 so far: this exit's -300 makes -350 today, short of the limit (477.50 on 9,550).
+      spec
+        .given([
+          ...roundTrip('Y', 'MSFT', -400, new Date('2026-01-04T20:00:00.000Z')),
+          ...roundTrip('T', 'MSFT', -50, secondsFrom(-3600)),
+          ...openA,
+        ])
+        .when(exitA(700))
+        .then([exitedA(700)]);
+    });
+
     it("does not count yesterday's losses", () => {
       spec
         .given([...roundTrip('L', 'MSFT', -400, new Date('2026-01-04T20:00:00.000Z')), ...openA])
