@@ -417,8 +417,8 @@ export function evolve(state: BookState, event: FoldableEvent): BookState {
     }
     case 'PhantomCleared': {
       const d = event.data;
-      if (d.fraction !== undefined && d.fraction < 1) {
-        // Part of it: the rest stays IN, its count of missed looks starts over.
+      // A fraction is below 1 (the schema's bound): part of it, the rest stays IN, its count of missed looks starts over.
+      if (d.fraction !== undefined) {
         recordPnl(state, at, d.realizedPnl);
         const p = state.positions.get(d.positionId);
         if (p?.status === 'IN') {
