@@ -35,6 +35,12 @@
 //   operands are never equal (groups by key and side, positions by id) (EqualityOperator).
 // - src/commands/decideAdoptOrder.ts, two guards the compiler needs (ConditionalExpression): `only === undefined`
 //   after `candidates.length !== 1`, and `cmd.price !== undefined` before `cmd.price > 0`.
+// - src/commands/decideOrder.ts, the hint for a refusal in a live state (all mutators): no refusal reaches
+//   PENDING_SUBMIT, OPEN or PARTIALLY_FILLED without a reason of its own.
+// - src/commands/decideBatch.ts: the fork's 'scratch' label (StringLiteral: it only picks the cheaper overlay),
+//   the guards on a missing command id (ConditionalExpression: no fingerprint is read and no command found without
+//   one), the `positionId` key test in the reused-id message (a parsed command sets no key to undefined), and an
+//   undefined bookId passed on (decide reads it as none).
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {

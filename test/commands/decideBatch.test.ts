@@ -11,6 +11,8 @@ import {
   type FoldableEvent,
 } from '../../src/commands/index.js';
 import { decideBatch, type BatchCommand } from '../../src/commands/decideBatch.js';
+import { clientOrderIdFor } from '../../src/commands/clientOrderId.js';
+import { commandFingerprint } from '../../src/commands/fingerprint.js';
 import { InvalidTransitionError, ValidationError } from '../../src/errors/index.js';
 import { NOW, secondsFrom } from './fixtures.js';
 
@@ -118,5 +120,82 @@ describe('decideBatch', () => {
     // Tracked by the command before it in this batch.
     expect((outcomes[2] as { error: unknown }).error).toBeInstanceOf(InvalidTransitionError);
     expect([...next.positions.keys()]).toEqual(['B']);
+  });
+
+  it('records on each event the command id with its fingerprint, and the correlation and causation its caller gave', () => {
+    const track = cmd({ type: 'Track', positionId: 'A', commandId: 'c-1' }, { correlationId: 'corr-1', causationId: 'cause-1' });
+    const { events } = decideBatch(freezeBookState(initialBookState()), [track], { now: () => NOW, policy });
+    expect(events[0]!.metadata).toStrictEqual({
+      recordedAt: NOW.toISOString(),
+      commandId: 'c-1',
+      commandHash: commandFingerprint(track.command),
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+    });
+  });
+
+  it('records no command id, correlation or causation key for a command given none', () => {
+    const { events } = decideBatch(freezeBookState(initialBookState()), [cmd({ type: 'Track', positionId: 'A' })], {
+      now: () => NOW,
+      policy,
+    });
+    expect(events[0]!.metadata).toStrictEqual({ recordedAt: NOW.toISOString() });
+  });
+
+  it("derives client order ids from the context's book id", () => {
+    const order = cmd({
+      type: 'RequestOrder',
+      commandId: 'k-1',
+      positionId: 'A',
+      symbol: 'BTC',
+      intent: 'entry',
+      quantity: 1,
+      referencePrice: 100,
+    });
+    const { events } = decideBatch(freezeBookState(initialBookState()), [order], { now: () => NOW, policy, bookId: 'desk' });
+    const requested = events.find((e) => e.type === 'OrderRequested');
+    expect(requested?.data).toMatchObject({ clientOrderId: clientOrderIdFor('desk', 'k-1', 1, policy.clientOrderIdMaxLength, 1) });
+  });
+
+  it('refuses a command id reused for another command, naming the first command, its revisions and the new one', () => {
+    const committed = committedAfter([cmd({ type: 'Open', positionId: 'A', value: 100, commandId: 'c-1' })]);
+    const refusal = (input: Record<string, unknown>): ValidationError => {
+      const { outcomes } = decideBatch(committed, [cmd({ ...input, commandId: 'c-1' })], { now: () => NOW, policy });
+      const [outcome] = outcomes;
+      if (outcome?.kind !== 'error') throw new Error(`expected a refusal, got ${JSON.stringify(outcome)}`);
+      return outcome.error as ValidationError;
+    };
+    const other = refusal({ type: 'Skip', positionId: 'B' });
+    expect(other.message).toBe(
+      'commandId "c-1" was already used for a Open command (revisions 0-1) and is now given to Skip "B": a commandId names one command; use a new commandId for a new command',
+    );
+    expect(other.issues).toStrictEqual([{ path: 'commandId', message: 'already used for a different command (Open)', value: 'c-1' }]);
+    expect(refusal({ type: 'ResetCircuitBreaker' }).message).toBe(
+      'commandId "c-1" was already used for a Open command (revisions 0-1) and is now given to ResetCircuitBreaker: a commandId names one command; use a new commandId for a new command',
+    );
+    expect(refusal({ type: 'Open', positionId: 'A', value: 200 }).message).toBe(
+      'commandId "c-1" was already used for a Open command (revisions 0-1) and is now given to Open "A" (another Open, with different fields): a commandId names one command; use a new commandId for a new command',
+    );
+    const single = committedAfter([cmd({ type: 'Track', positionId: 'A', commandId: 'c-1' })]);
+    const { outcomes } = decideBatch(single, [cmd({ type: 'Skip', positionId: 'A', commandId: 'c-1' })], { now: () => NOW, policy });
+    expect((outcomes[0] as { error: Error }).error.message).toMatch(
+      /^commandId "c-1" was already used for a Track command \(revision 0\) and/,
+    );
+  });
+
+  it('takes a repeat of a command id recorded before fingerprints on trust, as a duplicate', () => {
+    const empty = freezeBookState(initialBookState());
+    const old = evolve(forkBookState(empty), {
+      type: 'PositionTracked',
+      data: { positionId: 'A', side: 'long', source: 'local' },
+      metadata: { recordedAt: NOW.toISOString(), schemaVersion: 1, commandId: 'c-1' },
+      revision: 0,
+    } as FoldableEvent);
+    const { events, outcomes } = decideBatch(freezeBookState(old), [cmd({ type: 'Skip', positionId: 'A', commandId: 'c-1' })], {
+      now: () => NOW,
+      policy,
+    });
+    expect(events).toStrictEqual([]);
+    expect(outcomes).toStrictEqual([{ kind: 'duplicate', from: 0, to: 0 }]);
   });
 });
