@@ -30,6 +30,11 @@ const reduce = (quantity: number, commandId = 'r-new'): CommandInput => ({
   intent: 'reduce',
   quantity,
 });
+/** The OrderFilled of trade T1 at 100. */
+const orderFilled = (clientOrderId: string, quantity: number) => ({
+  type: 'OrderFilled' as const,
+  data: { clientOrderId, tradeId: 'T1', quantity, price: 100, fee: 0, inferred: false, source: 'local' as const },
+});
 const watching = [tracked('BTC-1', { symbol: 'BTC' })];
 const holding = [...watching, entered('BTC-1', { symbol: 'BTC', value: 1000, quantity: 10 })];
 
@@ -243,12 +248,7 @@ describe('a fill for a position that moved meanwhile', () => {
     spec
       .given(history)
       .when({ type: 'RecordFill', clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100 })
-      .then([
-        {
-          type: 'OrderFilled',
-          data: { clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100, fee: 0, inferred: false, source: 'local' },
-        },
-      ]);
+      .then([orderFilled('o1', 2)]);
   });
 
   it('an entry fill for a position exited meanwhile enters it again', () => {
@@ -262,10 +262,7 @@ describe('a fill for a position that moved meanwhile', () => {
       .given(history)
       .when({ type: 'RecordFill', clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100 })
       .then([
-        {
-          type: 'OrderFilled',
-          data: { clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100, fee: 0, inferred: false, source: 'local' },
-        },
+        orderFilled('o1', 2),
         {
           type: 'PositionEntered',
           data: { positionId: 'BTC-1', symbol: 'BTC', side: 'long', value: 200, quantity: 2, price: 100, source: 'local' },
@@ -279,10 +276,7 @@ describe('a fill for a position that moved meanwhile', () => {
       .given(history)
       .when({ type: 'RecordFill', clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100 })
       .then([
-        {
-          type: 'OrderFilled',
-          data: { clientOrderId: 'o1', tradeId: 'T1', quantity: 2, price: 100, fee: 0, inferred: false, source: 'local' },
-        },
+        orderFilled('o1', 2),
         {
           type: 'PositionEntered',
           data: { positionId: 'P-1', symbol: 'BTC', side: 'long', value: 200, quantity: 2, price: 100, source: 'local' },
@@ -300,11 +294,6 @@ describe('a fill for a position that moved meanwhile', () => {
     spec
       .given(history)
       .when({ type: 'RecordFill', clientOrderId: 'r-1', tradeId: 'T1', quantity: 3, price: 100 })
-      .then([
-        {
-          type: 'OrderFilled',
-          data: { clientOrderId: 'r-1', tradeId: 'T1', quantity: 3, price: 100, fee: 0, inferred: false, source: 'local' },
-        },
-      ]);
+      .then([orderFilled('r-1', 3)]);
   });
 });

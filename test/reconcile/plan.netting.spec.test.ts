@@ -416,6 +416,11 @@ function valued(id: string, value: number, options: { when?: Date; symbol?: stri
     { type: 'PositionEntered', data: { positionId: id, side: 'long', ...onSymbol, value, source: 'local' }, metadata: at(when) },
   ];
 }
+/** Each action as [position, external value] when it corrects drift, else its kind. */
+const corrections = (p: ReconciliationPlan): unknown[] =>
+  p.actions.map((a) =>
+    a.kind === 'command' && a.command.type === 'CorrectDrift' ? [a.command.positionId, a.command.externalValue] : a.kind,
+  );
 /** Every ordering of `items` (for a handful of items). */
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
@@ -553,11 +558,7 @@ describe('planReconciliation on a netting account: quantities unknown on one sid
   it('book positions worth nothing share the venue value equally', () => {
     const events = [...valued('A', 0), ...valued('B', 0, { when: minutesAgo(30) })];
     const p = plan(events, [venue({ id: 'BTC-PERP', symbol: 'BTC', value: 10 })]);
-    expect(
-      p.actions.map((a) =>
-        a.kind === 'command' && a.command.type === 'CorrectDrift' ? [a.command.positionId, a.command.externalValue] : a.kind,
-      ),
-    ).toStrictEqual([
+    expect(corrections(p)).toStrictEqual([
       ['A', 5],
       ['B', 5],
     ]);
@@ -566,11 +567,7 @@ describe('planReconciliation on a netting account: quantities unknown on one sid
   it('with every quantity known, shares go by quantity, not by what each position cost', () => {
     const events = [...held('A', 1, { value: 100 }), ...held('B', 1, { value: 300, when: minutesAgo(30) })];
     const p = plan(events, [BTC(2, 500)]);
-    expect(
-      p.actions.map((a) =>
-        a.kind === 'command' && a.command.type === 'CorrectDrift' ? [a.command.positionId, a.command.externalValue] : a.kind,
-      ),
-    ).toStrictEqual([
+    expect(corrections(p)).toStrictEqual([
       ['A', 250],
       ['B', 250],
     ]);
