@@ -61,10 +61,13 @@ function clear(p: InPosition, reason: string): Step {
 const groupOf = (symbol: string, side: 'long' | 'short'): string => `${side}\u0000${symbol}`;
 const bySince = (a: InPosition, b: InPosition): number => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.id < b.id ? -1 : 1);
 
-/** The id a surplus is closed under: the outside id, unless the book uses it (then `<id>~2`, ...). */
+/**
+ * The id a surplus is closed under: the outside id, unless the book uses it (then `<id>~2`, ..., the id
+ * cut to 190 characters first so the suffix keeps it within the 200 a position id may have).
+ */
 function orphanIdFor(book: BookState, externalId: string): string {
+  if (!book.positions.has(externalId)) return externalId;
   const base = externalId.slice(0, 190);
-  if (!book.positions.has(base)) return base;
   for (let n = 2; ; n++) if (!book.positions.has(`${base}~${n}`)) return `${base}~${n}`;
 }
 

@@ -85,6 +85,16 @@ describe('planCloseAll on a netting account: what the venue holds beyond the boo
     ]);
   });
 
+  it('keeps a long venue id whole when the book does not use it, and cuts it to 190 characters before a suffix', () => {
+    const long = 'E'.repeat(200);
+    const closedAs = (events: GivenEvent[]): unknown[] =>
+      recordsOf(planCloseAll(book(events), [venue({ id: long, symbol: 'ETH', quantity: 1, value: 50 })], 'netting'));
+    expect(closedAs([])).toStrictEqual([{ type: 'CloseOrphan', positionId: long, value: 50, reason: REASON }]);
+    expect(closedAs([trackedAt(long, 30, { symbol: 'SOL' })])).toStrictEqual([
+      { type: 'CloseOrphan', positionId: `${'E'.repeat(190)}~2`, value: 50, reason: REASON },
+    ]);
+  });
+
   it('a venue position with no symbol matches no book position: it is a closed orphan, and the book positions it cannot match are cleared', () => {
     const steps = planCloseAll(book(held('A', 1, 30)), [venue({ id: 'X-1', quantity: 1, value: 70 })], 'netting');
     expect(steps).toStrictEqual([
