@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientOrderIdFor, type CommandInput } from '../../src/commands/index.js';
+import { clientOrderIdFor, type CommandInput, type DecidedEvent } from '../../src/commands/index.js';
 import { DuplicateSignalError, OrderStateError, ValidationError } from '../../src/errors/index.js';
 import { deciderSpec, type GivenEvent } from '../../src/testing/index.js';
 import { NOW, entered, exited, tracked } from './fixtures.js';
@@ -35,6 +35,25 @@ const orderFilled = (clientOrderId: string, quantity: number) => ({
   type: 'OrderFilled' as const,
   data: { clientOrderId, tradeId: 'T1', quantity, price: 100, fee: 0, inferred: false, source: 'local' as const },
 });
+/** The OrderRequested of entry(): 2 BTC for BTC-1 at a reference price of 100, with `extra` fields. */
+const entryRequested = (extra: Record<string, unknown> = {}) =>
+  ({
+    type: 'OrderRequested',
+    data: {
+      clientOrderId: cid('c-1'),
+      orderKey: 'c-1',
+      attempt: 1,
+      positionId: 'BTC-1',
+      symbol: 'BTC',
+      side: 'buy',
+      intent: 'entry',
+      orderType: 'market',
+      quantity: 2,
+      referencePrice: 100,
+      ...extra,
+      source: 'local',
+    },
+  }) as DecidedEvent;
 const watching = [tracked('BTC-1', { symbol: 'BTC' })];
 const holding = [...watching, entered('BTC-1', { symbol: 'BTC', value: 1000, quantity: 10 })];
 
@@ -76,24 +95,7 @@ describe('RequestOrder refused before anything is decided', () => {
     spec
       .given(watching)
       .when(entry({ symbol: 'BTC', side: 'long' }))
-      .then([
-        {
-          type: 'OrderRequested',
-          data: {
-            clientOrderId: cid('c-1'),
-            orderKey: 'c-1',
-            attempt: 1,
-            positionId: 'BTC-1',
-            symbol: 'BTC',
-            side: 'buy',
-            intent: 'entry',
-            orderType: 'market',
-            quantity: 2,
-            referencePrice: 100,
-            source: 'local',
-          },
-        },
-      ]);
+      .then([entryRequested()]);
   });
 
   it('an entry without a price to judge its risk at', () => {
@@ -168,27 +170,7 @@ describe('a new position an entry order tracks', () => {
     spec
       .given(watching)
       .when(entry({ stop: 90, takeProfit: 130, trailingStop: { percent: 5 } }))
-      .then([
-        {
-          type: 'OrderRequested',
-          data: {
-            clientOrderId: cid('c-1'),
-            orderKey: 'c-1',
-            attempt: 1,
-            positionId: 'BTC-1',
-            symbol: 'BTC',
-            side: 'buy',
-            intent: 'entry',
-            orderType: 'market',
-            quantity: 2,
-            referencePrice: 100,
-            stop: 90,
-            takeProfit: 130,
-            trailingStop: { percent: 5 },
-            source: 'local',
-          },
-        },
-      ]);
+      .then([entryRequested({ stop: 90, takeProfit: 130, trailingStop: { percent: 5 } })]);
   });
 });
 
