@@ -7,3 +7,6 @@ export type { Upcaster, EncodedEvent, StoredRow, EventCodecOptions } from './cod
 export { eventKinds, isOrderEvent } from './eventKinds.js';
 export type { EventKind, OrderEvent } from './eventKinds.js';
 export { bookStream, bookOfStream, BookId, STREAM_PREFIX } from './streams.js';
+
+// for other folders of src; not public
+export { BookStateJson as compiledBookStateJsonCheck } from './validators.generated.js';
