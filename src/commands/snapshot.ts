@@ -150,6 +150,20 @@ function checksumOf(book: BookStateJson): string {
 }
 
 /**
+ * Whether the snapshot's text as the store kept it (`stateText`, of which `state` is the parse)
+ * is `{"checksum":<checksum>,"book":<text>}`, as writeSnapshot writes it, with the checksum that
+ * of `<text>`: then the book read is the book checksummed, and it need not be written out again to
+ * be checked (10 ms for a book of 10,000 positions). Any other text (none, reformatted, or a digest
+ * that does not match) is checked the long way, over the book written out as JSON.
+ */
+function storedTextMatches(text: string | undefined, checksum: string): boolean {
+  if (text === undefined) return false;
+  const head = `{"checksum":${JSON.stringify(checksum)},"book":`;
+  if (!text.startsWith(head) || !text.endsWith('}')) return false;
+  return `fnv64:${digest64(text.slice(head.length, -1))}` === checksum;
+}
+
+/**
  * The snapshot to store for a book: its JSON form and a checksum of it, at the book's revision.
  *
  * @example
@@ -181,13 +195,15 @@ export function decodeBookSnapshot(snapshot: Snapshot): DecodedBookSnapshot {
     return { ok: false, reason: `it is not { checksum, book }: ${formatIssues(describeIssues(stored.error, snapshot.state))}` };
   }
   const { checksum, book } = stored.data;
-  let actual: string;
-  try {
-    actual = checksumOf(book as BookStateJson);
-  } catch {
-    return { ok: false, reason: 'its book cannot be written as JSON' };
+  if (!storedTextMatches(snapshot.stateText, checksum)) {
+    let actual: string;
+    try {
+      actual = checksumOf(book as BookStateJson);
+    } catch {
+      return { ok: false, reason: 'its book cannot be written as JSON' };
+    }
+    if (actual !== checksum) return { ok: false, reason: `its checksum does not match (stored ${checksum}, computed ${actual})` };
   }
-  if (actual !== checksum) return { ok: false, reason: `its checksum does not match (stored ${checksum}, computed ${actual})` };
   const json = bookJsonOf(book);
   if (!json.ok) return json;
   if (json.json.revision !== snapshot.revision) {

@@ -498,7 +498,7 @@ export class SqliteEventStore implements EventStore {
     const row = this.reading(`reading the snapshot of ${name}`, () => this.stmt.readSnapshot.get(name));
     if (!row) return null;
     try {
-      return { revision: row[0], version: row[1], state: JSON.parse(row[2]) };
+      return { revision: row[0], version: row[1], state: JSON.parse(row[2]), stateText: row[2] };
     } catch {
       return null; // a damaged snapshot is only a cache: the stream rebuilds the state
     }

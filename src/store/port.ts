@@ -63,6 +63,12 @@ export interface Snapshot {
   /** Version of the state's shape; a different version is ignored and rebuilt. */
   version: number;
   state: unknown;
+  /**
+   * Set by readSnapshot on engines that store the state as JSON text (SQLite): that text, of which
+   * `state` is the parse. It lets a reader check a checksum over the text as stored instead of
+   * writing the state out again. Never written: writeSnapshot ignores it.
+   */
+  stateText?: string;
 }
 
 export const DEFAULT_PAGE = 1000;

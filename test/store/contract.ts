@@ -268,7 +268,10 @@ export function storeContract(engine: string, make: () => Promise<ContractSubjec
         expect(await store.readSnapshot('tradelog-a')).toBeNull();
         await store.writeSnapshot('tradelog-a', { revision: 3, version: 1, state: { n: 1 } });
         await store.writeSnapshot('tradelog-a', { revision: 7, version: 1, state: { n: 2 } });
-        expect(await store.readSnapshot('tradelog-a')).toEqual({ revision: 7, version: 1, state: { n: 2 } });
+        const { stateText, ...read } = (await store.readSnapshot('tradelog-a'))!;
+        expect(read).toEqual({ revision: 7, version: 1, state: { n: 2 } });
+        // An engine that keeps the state as text may hand it back: then it is the text of that state.
+        if (stateText !== undefined) expect(JSON.parse(stateText)).toEqual({ n: 2 });
         expect(await store.readSnapshot('tradelog-b')).toBeNull();
       });
     });
