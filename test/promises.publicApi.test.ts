@@ -28,7 +28,9 @@ function notPublicNames(folder: string): string[] {
     (m[1] ?? '')
       .split(',')
       .map((name) => name.trim())
-      .filter((name) => name !== '' && !name.startsWith('type ')),
+      .filter((name) => name !== '' && !name.startsWith('type '))
+      // `export { a as b }` exports b.
+      .map((name) => name.split(/\s+as\s+/).pop() ?? name),
   );
 }
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { digest64 } from './_internals/digest.js';
 import { describeIssues, formatIssues } from '../_internals/zodIssues.js';
-import { Side } from '../events/index.js';
-import { compiledBookStateJsonCheck as compiledBookCheck } from '../events/index.js';
+import { compiledBookStateJsonCheck as compiledBookCheck, Side } from '../events/index.js';
 import type { Snapshot } from '../store/index.js';
 import { bookStateFromJson, bookStateToJson, type BookState, type BookStateJson } from './state.js';
 
