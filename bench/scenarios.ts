@@ -187,13 +187,14 @@ export async function writeOpenBook(file: string, stream: string, n: number): Pr
   await store.close();
 }
 
+/** Cold opens per book in scenario 5 with a tail; the row is their median. */
+const COLD_OPEN_RUNS = 5;
+
 /**
  * 5, as a bot meets it: a book of `open` open positions with a snapshot, then a tail of `tail`
  * events written after it (valuations of open positions, as a running bot leaves them), opened by
  * a fresh process that runs one command (the median of five). Process start is not included; the open is.
  */
-const COLD_OPEN_RUNS = 5;
-
 export async function coldOpenWithTail(opens: readonly number[], tail: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const n of opens) {
