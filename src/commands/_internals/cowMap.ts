@@ -1,10 +1,13 @@
 /*
  * A map that can be forked cheaply, so a state handed to a caller stays a value while the
- * next state is built from it. A fork shares the parent's frozen base and copies only the
- * changes made on top of it (overrides and deletions of base keys, keys added since); when
- * those grow past about 4 x sqrt(size), the fork flattens them into a new base. A fork thus
- * costs O(sqrt n) and the occasional flattening O(n) every O(sqrt n) changes, instead of a
- * whole copy of a big book per command. Values are never `undefined`.
+ * next state is built from it. A map is up to three layers: a frozen native Map (the base), an
+ * optional frozen middle layer of changes to it, and its own changes on top (overrides and
+ * deletions of keys below, keys added since). A fork shares everything below the top and copies
+ * the top, which is kept under about 2 x cbrt(n) entries: past that, the top is merged into a new
+ * middle layer (under about 2 x n^(2/3) entries), and past that, everything is flattened into a
+ * new base. A fork thus copies O(cbrt n) entries on average (the merges and the occasional O(n)
+ * flattening included) instead of a whole copy of a big book per command. Values are never
+ * `undefined`.
  */
 
 /** Marks a base key deleted by the layer above it. */
@@ -33,11 +36,18 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
   private added: Map<K, V>;
   private count: number;
   private frozen = false;
+  /**
+   * Whether `shadow` and `added` are this map's own: a fork starts with its parent's (frozen)
+   * top layer and copies it on its first write, so a map a command does not touch costs nothing.
+   */
+  private owned: boolean;
 
   constructor(entries?: Iterable<readonly [K, V]> | null) {
     this.base = EMPTY as ReadonlyMap<K, V>;
-    this.shadow = new Map();
-    this.added = new Map(entries ?? undefined);
+    this.shadow = NONE as Map<K, V | Gone>;
+    this.added = entries ? new Map(entries) : (NONE as Map<K, V>);
+    this.owned = this.added !== NONE;
+    if (this.owned) this.shadow = new Map();
     this.count = this.added.size;
   }
 
@@ -93,6 +103,7 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
     this.base = EMPTY as ReadonlyMap<K, V>;
     this.shadow = new Map();
     this.added = new Map();
+    this.owned = true;
     this.count = 0;
   }
 
@@ -143,19 +154,56 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
     this.added.forEach((value, key) => callback.call(thisArg, value, key, this));
   }
 
-  /** A writable copy that shares this map's unchanged part; this map must no longer be written (freeze it). */
+  /**
+   * A writable copy that shares this map's unchanged part. This map must no longer be written:
+   * forking freezes it, since the copy reads through it.
+   */
   fork(): CowMap<K, V> {
+    this.frozen = true;
     const child = new CowMap<K, V>();
-    const changes = this.shadow.size + this.added.size;
-    if (changes > Math.max(64, 4 * Math.sqrt(this.count))) {
-      child.base = this.flatten();
-    } else {
-      child.base = this.base;
-      child.shadow = new Map(this.shadow);
-      child.added = new Map(this.added);
-    }
     child.count = this.count;
+    const top = this.shadow.size + this.added.size;
+    if (top <= 2 * Math.max(4, Math.cbrt(this.count))) {
+      child.base = this.base;
+      child.shadow = this.shadow;
+      child.added = this.added;
+      return child;
+    }
+    const middle = this.base instanceof CowMap && !(this.base.base instanceof CowMap) ? (this.base as CowMap<K, V>) : null;
+    const below = middle === null ? 0 : middle.shadow.size + middle.added.size;
+    if (below + top <= 2 * Math.max(16, Math.cbrt(this.count) ** 2)) child.base = this.merged(middle);
+    else child.base = this.flatten();
     return child;
+  }
+
+  /** This map as a frozen middle layer over the native base: the middle layer below it (if any) and the top merged. */
+  private merged(middle: CowMap<K, V> | null): CowMap<K, V> {
+    const layer = new CowMap<K, V>();
+    layer.count = this.count;
+    if (middle === null) {
+      // This map is frozen: its top can be shared as it is.
+      layer.base = this.base;
+      layer.shadow = this.shadow;
+      layer.added = this.added;
+      return layer.freeze();
+    }
+    layer.base = middle.base;
+    const shadow = new Map(middle.shadow);
+    const added = new Map(middle.added);
+    // The top's overrides and deletions are of keys the middle shows: its own added keys, or base keys.
+    for (const [key, s] of this.shadow) {
+      if (added.has(key)) {
+        if (s === GONE) added.delete(key);
+        else added.set(key, s);
+      } else {
+        shadow.set(key, s);
+      }
+    }
+    // Keys the middle did not show go to the end, as they did on top (a base key deleted below stays GONE there, and added wins).
+    for (const [key, value] of this.added) added.set(key, value);
+    layer.shadow = shadow;
+    layer.added = added;
+    return layer.freeze();
   }
 
   /**
@@ -171,7 +219,7 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
 
   /** The whole map as one native Map, in iteration order (native copies: no per-entry generator). */
   private flatten(): Map<K, V> {
-    const flat = new Map(this.base);
+    const flat = this.base instanceof CowMap ? (this.base as CowMap<K, V>).flatten() : new Map(this.base);
     // An override keeps its key's place; a deletion removes it; keys added (again) go to the end.
     for (const [key, s] of this.shadow) {
       if (s === GONE) flat.delete(key);
@@ -193,7 +241,14 @@ export class CowMap<K, V> implements ReadonlyMap<K, V> {
 
   private writable(): void {
     if (this.frozen) throw new TypeError('cannot change a frozen map: it belongs to a state that was handed out (fork it)');
+    if (!this.owned) {
+      this.shadow = new Map(this.shadow);
+      this.added = new Map(this.added);
+      this.owned = true;
+    }
   }
 }
 
 const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
+/** The empty top layer a map starts with before its first write (never written: `owned` is false). */
+const NONE: Map<unknown, unknown> = new Map();

@@ -27,7 +27,7 @@ describe('#10.10 CowMap', () => {
   it('#10.10 behaves as a Map (values and insertion order) across forks, and a frozen parent never changes', () => {
     console.log(`[cowMap] fast-check seed=${seed}; reproduce with PTRACK_FC_SEED=${seed}`);
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 400, size: 'max' }), (ops) => {
         let cow = new CowMap<number, number>();
         const model = new Map<number, number>();
         const frozen: { map: CowMap<number, number>; entries: [number, number][] }[] = [];
