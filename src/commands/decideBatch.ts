@@ -128,17 +128,20 @@ export function decideBatch(committed: BookState, batch: readonly BatchCommand[]
       outcomes.push({ kind: 'error', error });
       continue;
     }
-    const metadata = {
-      recordedAt: at.toISOString(),
-      ...(command.commandId === undefined ? {} : { commandId: command.commandId, commandHash: fingerprint }),
-      ...(job.correlationId === undefined ? {} : { correlationId: job.correlationId }),
-      ...(job.causationId === undefined ? {} : { causationId: job.causationId }),
-    };
+    // Built field by field, not spread: spreads of these small objects were a tenth of a 64-caller batch's time.
+    const metadata: NewEvent['metadata'] = { recordedAt: at.toISOString() };
+    if (command.commandId !== undefined) {
+      metadata.commandId = command.commandId;
+      metadata.commandHash = fingerprint;
+    }
+    if (job.correlationId !== undefined) metadata.correlationId = job.correlationId;
+    if (job.causationId !== undefined) metadata.causationId = job.causationId;
     outcomes.push({ kind: 'events', from: events.length, count: decided.length });
     for (const e of decided) {
-      events.push({ ...e, metadata } as NewEvent);
+      events.push({ type: e.type, data: e.data, metadata } as NewEvent);
       unfolded.push({
-        ...e,
+        type: e.type,
+        data: e.data,
         metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION[e.type] },
         revision: base + events.length,
       } as FoldableEvent);

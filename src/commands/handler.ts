@@ -1,4 +1,4 @@
-import { CorruptionError, StoreError } from '../errors/index.js';
+import { ConcurrencyError, CorruptionError, StoreError } from '../errors/index.js';
 import { bookStream, type NewEvent, type RecordedEvent, type Source } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import { decideBatch, type BatchCommand, type BatchOutcome } from './decideBatch.js';
@@ -212,19 +212,60 @@ export class CommandHandler {
    * One batch, as steps: aggregate (the committed book, caught up with the log) -> decide the
    * batch (pure) -> append with the expected revision -> publish; the first three again, from a
    * fresh read, when another writer got in first.
+   *
+   * The cached book is trusted first, with no look at the store: a batch that appends is
+   * conditioned on the book's revision, so a book another writer moved on is caught by the
+   * append itself (a conflict, then a fresh read and a new decision at once, with no back-off).
+   * A batch that appends nothing (refusals, repeats) or answers a load has no such check: it
+   * stands only if the store says nothing changed since the book was read, else it is decided
+   * again from a fresh read.
    */
   private async runBatch(batch: Job[]): Promise<void> {
     const { maxRetries, backoffMs, random, now, policy } = this.opts;
     const commands: BatchCommand[] = [];
-    for (const job of batch) if (job.kind === 'command') commands.push({ ...job.options, command: job.command });
+    let loads = false;
+    for (const job of batch) {
+      if (job.kind === 'load') {
+        loads = true;
+        continue;
+      }
+      const { correlationId, causationId, source } = job.options;
+      const c: BatchCommand = { command: job.command };
+      if (correlationId !== undefined) c.correlationId = correlationId;
+      if (causationId !== undefined) c.causationId = causationId;
+      if (source !== undefined) c.source = source;
+      commands.push(c);
+    }
+    const decideAndAppend = async (committed: BookState) => {
+      const decided = decideBatch(committed, commands, { now, policy, bookId: this.opts.bookId });
+      const { events: appended, changeToken } = await this.append(committed.revision, decided.events);
+      return { committed, decided, appended, changeToken };
+    };
+    let cached = this.state;
     const attempt = await retryOnConflict(
       async () => {
+        const trusted = cached;
+        cached = null;
+        if (trusted !== null) {
+          const decided = decideBatch(trusted, commands, { now, policy, bookId: this.opts.bookId });
+          // A load, or a batch that appends nothing, needs the store's word that the book is current.
+          if ((decided.events.length > 0 && !loads) || this.unchanged()) {
+            if (decided.events.length === 0) return { committed: trusted, decided, appended: [], changeToken: undefined };
+            try {
+              const { events: appended, changeToken } = await this.append(trusted.revision, decided.events);
+              return { committed: trusted, decided, appended, changeToken };
+            } catch (error) {
+              if (!(error instanceof ConcurrencyError)) throw error;
+              this.opts.logger?.debug(
+                { stream: this.stream, expected: error.expected, actual: error.actual },
+                'the book was behind the log, deciding again',
+              );
+            }
+          }
+        }
         // The committed book: frozen, handed out as it is, never changed. The batch is decided
         // against a working state layered over it.
-        const committed = await this.aggregate();
-        const decided = decideBatch(committed, commands, { now, policy, bookId: this.opts.bookId });
-        const { events: appended, changeToken } = await this.append(committed.revision, decided.events);
-        return { committed, decided, appended, changeToken };
+        return decideAndAppend(await this.aggregate());
       },
       {
         maxRetries,
@@ -238,6 +279,12 @@ export class CommandHandler {
       },
     );
     await this.publish(batch, attempt.committed, attempt.decided.outcomes, attempt.appended, attempt.changeToken);
+  }
+
+  /** Whether the store can tell that nothing was committed since the cached book was read or written. */
+  private unchanged(): boolean {
+    const token = this.opts.store.changeToken?.();
+    return token !== undefined && token === this.token;
   }
 
   /**

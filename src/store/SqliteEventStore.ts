@@ -356,12 +356,18 @@ export class SqliteEventStore implements EventStore {
     }
     this.ownCommits += 1;
     const changeToken = `${result.version}:${this.ownCommits}`;
-    const recorded = encoded.map((e, i): RecordedEvent => ({
-      ...e.event,
-      stream,
-      revision: result.current + 1 + i,
-      position: present(result.positions[i], 'position of an appended event'),
-    }));
+    // Field by field, not a spread of the event (a spread of objects of many shapes is slow).
+    const recorded = encoded.map(
+      (e, i): RecordedEvent =>
+        ({
+          type: e.event.type,
+          data: e.event.data,
+          metadata: e.event.metadata,
+          stream,
+          revision: result.current + 1 + i,
+          position: present(result.positions[i], 'position of an appended event'),
+        }) as RecordedEvent,
+    );
     this.appended.next();
     return {
       nextExpectedRevision: result.current + encoded.length,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { BookPolicy, CommandHandler } from '../../src/commands/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
+import { bookStream } from '../../src/events/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /* Issue 18 item 2: no catch-up read before a command when the store can tell nothing was committed since. */
@@ -63,5 +64,44 @@ describe('#18.2 catch-up before a command, on SQLite', () => {
     const third = await handler.handle({ type: 'Enter', positionId: 'P-3', value: 50 });
     expect(third.events.map((e) => e.type)).toEqual(['PositionEntered']);
     expect((await handler.load()).revision).toBe((await otherHandler.load()).revision);
+  });
+
+  it('#18.2 a command that appends does not look at the store first: the append, conditioned on the book revision, is the check', async () => {
+    const store = open(file());
+    const handler = new CommandHandler({ store, bookId: 'b', policy, snapshotEvery: 0 });
+    await handler.handle({ type: 'Track', positionId: 'P-1', symbol: 'BTC' });
+    const looks = vi.spyOn(store, 'changeToken');
+    await handler.handle({ type: 'Enter', positionId: 'P-1', value: 100 });
+    await handler.handle({ type: 'Hold', positionId: 'P-1', value: 101 });
+    expect(looks).not.toHaveBeenCalled();
+    // A refusal appends nothing, so it stands only once the store says the book is current.
+    await expect(handler.handle({ type: 'Exit', positionId: 'P-9', value: 1 })).rejects.toThrow();
+    expect(looks).toHaveBeenCalledTimes(1);
+    // So does a load.
+    expect((await handler.load()).revision).toBe(2);
+    expect(looks).toHaveBeenCalledTimes(2);
+  });
+
+  it('#18.2 a book behind the log is caught by the append and decided again from a fresh read at once, not as a retry', async () => {
+    const path = file();
+    const mine = open(path);
+    const other = open(path);
+    const debug = vi.fn();
+    const logger = { debug, warn: vi.fn() };
+    // No retries allowed: the book being behind is not a conflict between two writers racing.
+    const handler = new CommandHandler({ store: mine, bookId: 'b', policy, snapshotEvery: 0, maxRetries: 0, logger });
+    const otherHandler = new CommandHandler({ store: other, bookId: 'b', policy, snapshotEvery: 0 });
+    await handler.handle({ type: 'Track', positionId: 'P-1', symbol: 'BTC' });
+    await otherHandler.handle({ type: 'Track', positionId: 'P-2', symbol: 'ETH' });
+    // Decided against the cached book, this Track is accepted; against the log it is refused (P-2 exists).
+    await expect(handler.handle({ type: 'Track', positionId: 'P-2', symbol: 'ETH' })).rejects.toThrow(/P-2/);
+    expect(debug).toHaveBeenCalledWith(expect.objectContaining({ expected: 0, actual: 1 }), 'the book was behind the log, deciding again');
+    const tracked = (await mine.readStream(bookStream('b'))).filter((e) => e.type === 'PositionTracked');
+    expect(tracked.map((e) => (e.data as { positionId: string }).positionId)).toEqual(['P-1', 'P-2']);
+    // Accepted both ways: appended once, after the other tracker's event.
+    await otherHandler.handle({ type: 'Track', positionId: 'P-3', symbol: 'SOL' });
+    const entered = await handler.handle({ type: 'Track', positionId: 'P-4', symbol: 'SOL' });
+    expect(entered.events.map((e) => e.revision)).toEqual([3]);
+    expect((await handler.load()).positions.has('P-3')).toBe(true);
   });
 });
