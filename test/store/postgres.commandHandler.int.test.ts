@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { BookPolicy, CommandHandler, type BookPolicyInput } from '../../src/commands/index.js';
 import { RiskLimitError } from '../../src/errors/index.js';
 import { bookStream } from '../../src/events/index.js';
@@ -48,6 +48,38 @@ describePostgres('postgres: the command handler', () => {
       expect(entered).toHaveLength(10);
     } finally {
       await inner.close();
+      await server.dropSchema(schema);
+    }
+  });
+
+  it('#18.2 no catch-up read before a command that appends; events of a second store are caught by the conflict and decided on', async () => {
+    const schema = server.schemaName();
+    const mine = await PostgresEventStore.open(server.url, { schema });
+    const other = await PostgresEventStore.open(server.url, { schema });
+    try {
+      const reads = vi.spyOn(mine, 'readStream');
+      const handler = new CommandHandler({ store: mine, bookId: 'b', policy: policy(), snapshotEvery: 0, maxRetries: 0 });
+      await handler.handle({ type: 'Track', positionId: 'P-1', symbol: 'BTC' });
+      reads.mockClear();
+      await handler.handle({ type: 'Enter', positionId: 'P-1', value: 100 });
+      await handler.handle({ type: 'Hold', positionId: 'P-1', value: 101 });
+      expect(reads).not.toHaveBeenCalled();
+      // Another store tracks P-2: this handler's book is behind; its Track of P-2 is refused by the log, not appended twice.
+      await new CommandHandler({ store: other, bookId: 'b', policy: policy(), snapshotEvery: 0 }).handle({
+        type: 'Track',
+        positionId: 'P-2',
+      });
+      await expect(handler.handle({ type: 'Track', positionId: 'P-2' })).rejects.toThrow(/P-2/);
+      expect(reads).toHaveBeenCalled();
+      const tracked = (await mine.readStream(bookStream('b'), { limit: 100 })).filter((e) => e.type === 'PositionTracked');
+      expect(tracked).toHaveLength(2);
+      // A refusal appends nothing: with no change token to ask, it is decided on a fresh read.
+      reads.mockClear();
+      await expect(handler.handle({ type: 'Exit', positionId: 'P-9', value: 1 })).rejects.toThrow();
+      expect(reads).toHaveBeenCalled();
+    } finally {
+      await mine.close();
+      await other.close();
       await server.dropSchema(schema);
     }
   });
