@@ -144,14 +144,6 @@ const versionOf = (item: Item): string => (isSlot(item) ? item.projection.versio
 /** Can the item be written now? A reader of the stage only where the stage stands (its books are the stage's). */
 const writable = (item: Item): boolean => !isSlot(item) || item.stage === null || item.stage.checkpoint === item.checkpoint;
 
-/** The item folded `event` in. */
-function advance(item: Extent, event: RecordedEvent): void {
-  item.checkpoint = event.position;
-  item.eventCount += 1;
-  item.lastEvent = refOf(event);
-  item.dirty = true;
-}
-
 function refOf(e: RecordedEvent): EventRef {
   return {
     position: e.position,
@@ -197,6 +189,8 @@ export class Runner implements ProjectionsHandle {
   private ticking = false;
   private tickRun: Promise<void> | null = null;
   private waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** What each book stage's fold gave for the event being applied (reused from one event to the next). */
+  private readonly steps = new Map<Stage, FoldStep | null>();
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
@@ -275,7 +269,8 @@ export class Runner implements ProjectionsHandle {
 
   private get low(): number {
     let low = Number.POSITIVE_INFINITY;
-    for (const s of this.items()) low = Math.min(low, s.checkpoint);
+    for (const s of this.slots) low = Math.min(low, s.checkpoint);
+    for (const s of this.stages) low = Math.min(low, s.checkpoint);
     return low;
   }
 
@@ -314,12 +309,19 @@ export class Runner implements ProjectionsHandle {
   private apply(event: RecordedEvent): void {
     if (!this.stillRunning()) return;
     let applied = false;
+    // One reference to the event for every item that folds it (a rebuild applies a million events).
+    let ref: EventRef | null = null;
     // The book stage first: each event is folded into the books once, then handed to the readers.
-    const steps = new Map<Stage, FoldStep | null>();
+    const steps = this.steps;
+    steps.clear();
     for (const stage of this.stages) {
       if (event.position <= stage.checkpoint) continue;
       steps.set(stage, stage.fold.apply(event));
-      advance(stage, event);
+      ref ??= refOf(event);
+      stage.checkpoint = event.position;
+      stage.eventCount += 1;
+      stage.lastEvent = ref;
+      stage.dirty = true;
       applied = true;
     }
     for (const slot of this.slots) {
@@ -333,9 +335,10 @@ export class Runner implements ProjectionsHandle {
       } else {
         slot.state = slot.projection.evolve(slot.state, event);
       }
+      ref ??= refOf(event);
       slot.checkpoint = event.position;
       slot.eventCount += 1;
-      slot.lastEvent = refOf(event);
+      slot.lastEvent = ref;
       slot.dirty = true;
       applied = true;
       if (slot.series !== null && (slot.projection.series?.pending(slot.state) ?? 0) >= SERIES_BATCH) drainSeries(slot);
@@ -353,8 +356,9 @@ export class Runner implements ProjectionsHandle {
 
   private release(): void {
     const low = this.low;
+    // Called after every event while someone waits: no allocation unless a waiter is released.
+    if (!this.waiters.some((w) => w.target <= low)) return;
     const ready = this.waiters.filter((w) => w.target <= low);
-    if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.target > low);
     for (const w of ready) w.resolve();
   }
