@@ -15,7 +15,6 @@ import { closedTrade, outcomeOf, realizedBy } from './_internals/trades.js';
 import type { ProjectionOptions } from './options.js';
 import { projectionVersion, withPrivateFold, type AppendOnlySeries, type BookStageReader, type Projection } from './projection.js';
 import { recordFrom } from '../_internals/records.js';
-import { canonicalJson } from './_internals/canonicalJson.js';
 
 /** 3: the full curve moved to the append-only segment file; equity.json keeps a sampled one. */
 const SHAPE = 3;
@@ -182,9 +181,20 @@ function sampledCurve(b: EquityBookState): CurvePoint[] {
   return curve;
 }
 
-/** One line of the segment file: the point and its book, as canonical JSON. */
+/** A number as canonical JSON writes it (no NaN or Infinity in JSON). */
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? JSON.stringify(n) : 'null');
+
+/**
+ * One line of the segment file: the point and its book, as canonical JSON (`canonicalJson({
+ * book, ...point })`), written out field by field in its sorted key order: one line per exit of
+ * a million-event rebuild, where the generic writer was a tenth of the time.
+ */
 export function curveLine(book: string, point: CurvePoint): string {
-  return `${canonicalJson({ book, ...point })}\n`;
+  const q = JSON.stringify;
+  return (
+    `{"at":${q(point.at)},"book":${q(book)},"drawdownPct":${jsonNumber(point.drawdownPct)},"equity":${jsonNumber(point.equity)},` +
+    `"pnl":${jsonNumber(point.pnl)},"position":${jsonNumber(point.position)},"positionId":${q(point.positionId)},"type":${q(point.type)}}\n`
+  );
 }
 
 const emptySeries = (): SeriesExtent => ({ file: EQUITY_CURVE_FILE, bytes: 0, points: 0, lastPosition: 0 });
