@@ -515,6 +515,18 @@ function totalsOf(book: Omit<AuditBook, 'totals' | 'looks'>, timeZone: string, a
   return t;
 }
 
+/** The open orphan episode of `id` in `b`, if any. (Module functions, not closures made per event: a rebuild folds a million.) */
+function openOrphanOf(b: AuditBookState, id: string): OrphanEpisode | undefined {
+  const i = b.openOrphans.get(id);
+  return i === undefined ? undefined : b.orphans[i];
+}
+
+/** The open phantom episode of `id` in `b`, if any. */
+function openPhantomOf(b: AuditBookState, id: string): PhantomEpisode | undefined {
+  const i = b.openPhantoms.get(id);
+  return i === undefined ? undefined : b.phantoms[i];
+}
+
 /**
  * audit.json: per book, every leak episode: orphans, phantoms and fills of the book's own orders
  * recorded late. Each has a cause, a start dated from the best evidence the log holds (the venue's
@@ -541,19 +553,11 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       if (step === null) return state;
       let b = state.audit.get(step.book);
       if (b === undefined) state.audit.set(step.book, (b = newBook()));
-      const orphanOf = (id: string): OrphanEpisode | undefined => {
-        const i = b.openOrphans.get(id);
-        return i === undefined ? undefined : b.orphans[i];
-      };
-      const phantomOf = (id: string): PhantomEpisode | undefined => {
-        const i = b.openPhantoms.get(id);
-        return i === undefined ? undefined : b.phantoms[i];
-      };
       const enteredAt = step.before?.status === 'IN' ? step.before.since : undefined;
       switch (event.type) {
         case 'OrphanDetected': {
           const d = event.data;
-          const open = orphanOf(d.positionId);
+          const open = openOrphanOf(b, d.positionId);
           if (open === undefined) {
             openOrphan(b, d.positionId, event, d.value, 1, d.symbol, d.openedAt, step.state);
           } else {
@@ -569,7 +573,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'OrphanAdopted':
         case 'OrphanClosed': {
           const d = event.data;
-          const e = orphanOf(d.positionId) ?? openOrphan(b, d.positionId, event, d.value, 0, d.symbol, undefined, step.state);
+          const e = openOrphanOf(b, d.positionId) ?? openOrphan(b, d.positionId, event, d.value, 0, d.symbol, undefined, step.state);
           resolveOrphan(b, e, event.type === 'OrphanAdopted' ? 'adopted' : 'closed', event, d.value);
           break;
         }
@@ -577,7 +581,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           const d = event.data;
           const known = step.before?.status === 'IN' ? step.before : undefined;
           const value = d.value ?? known?.value ?? 0;
-          const open = phantomOf(d.positionId);
+          const open = openPhantomOf(b, d.positionId);
           if (open === undefined) {
             openPhantom(b, d.positionId, event, value, d.looks, known?.symbol, d.closedAt, enteredAt);
           } else {
@@ -591,7 +595,8 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
         case 'PhantomCleared': {
           const d = event.data;
           const e =
-            phantomOf(d.positionId) ?? openPhantom(b, d.positionId, event, d.value, Math.max(1, d.looks), d.symbol, d.closedAt, enteredAt);
+            openPhantomOf(b, d.positionId) ??
+            openPhantom(b, d.positionId, event, d.value, Math.max(1, d.looks), d.symbol, d.closedAt, enteredAt);
           e.looks = Math.max(e.looks, d.looks);
           e.realizedPnl = d.realizedPnl;
           venueClosed(e, d.closedAt);
@@ -600,7 +605,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           break;
         }
         case 'PhantomDismissed': {
-          const e = phantomOf(event.data.positionId);
+          const e = openPhantomOf(b, event.data.positionId);
           if (e !== undefined) resolvePhantom(b, e, 'dismissed', event);
           break;
         }
@@ -619,7 +624,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
           if (d.tolerance !== undefined) r.tolerance = d.tolerance;
           b.drift.push(r);
           // The book counts a corrected position as seen: a suspicion on it is over.
-          const e = phantomOf(d.positionId);
+          const e = openPhantomOf(b, d.positionId);
           if (e !== undefined) resolvePhantom(b, e, 'dismissed', event);
           break;
         }
@@ -760,7 +765,7 @@ export function auditProjection(options: ProjectionOptions): Projection<AuditSta
       // A suspected position that left IN by any other way (an exit, a new lifecycle) is no phantom any more.
       const id = (event.data as { positionId?: string }).positionId;
       if (id !== undefined && step.after?.status !== 'IN') {
-        const e = phantomOf(id);
+        const e = openPhantomOf(b, id);
         if (e !== undefined) resolvePhantom(b, e, 'exited', event);
       }
       return state;

@@ -189,8 +189,11 @@ export class Runner implements ProjectionsHandle {
   private ticking = false;
   private tickRun: Promise<void> | null = null;
   private waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** What each book stage's fold gave for the event being applied (reused from one event to the next). */
-  private readonly steps = new Map<Stage, FoldStep | null>();
+  /**
+   * What each book stage's fold gave for the event being applied, by the stage's index: one
+   * array reused from event to event (a Map cleared per event allocated a table each time).
+   */
+  private readonly steps: (FoldStep | null)[] = [];
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
@@ -313,10 +316,10 @@ export class Runner implements ProjectionsHandle {
     let ref: EventRef | null = null;
     // The book stage first: each event is folded into the books once, then handed to the readers.
     const steps = this.steps;
-    steps.clear();
-    for (const stage of this.stages) {
+    steps.fill(null);
+    for (const [i, stage] of this.stages.entries()) {
       if (event.position <= stage.checkpoint) continue;
-      steps.set(stage, stage.fold.apply(event));
+      steps[i] = stage.fold.apply(event);
       ref ??= refOf(event);
       stage.checkpoint = event.position;
       stage.eventCount += 1;
@@ -331,7 +334,7 @@ export class Runner implements ProjectionsHandle {
       const book = slot.projection.book;
       if (stage !== null && book !== undefined) {
         // Never ahead of a reader (planStageStart), so the stage folded this event just now.
-        slot.state = book.evolve(slot.state, event, steps.get(stage) ?? null, stage.fold.books);
+        slot.state = book.evolve(slot.state, event, steps[this.stages.indexOf(stage)] ?? null, stage.fold.books);
       } else {
         slot.state = slot.projection.evolve(slot.state, event);
       }
