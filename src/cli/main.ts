@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TrackerError } from '../errors/index.js';
 import { ExitCode, exitCodeOf } from './exitCodes.js';
-import { BOOK_COMMANDS } from './bookCommands.js';
+import { BOOK_COMMANDS, PROJECTION_COMMANDS } from './bookCommands.js';
 import { strictUsage } from './args.js';
 import { processIo, type Io } from './io.js';
 
@@ -40,12 +40,17 @@ export function commandNameOf(argv: readonly string[]): string | undefined {
 /**
  * Registers the commands on `program`: only the book's write commands when `argv` names one of
  * them (what a shell loop runs, so it loads neither the read models, nor reconciliation's
- * commands, nor the daemon), every command otherwise (help, usage errors and their suggestions).
+ * commands, nor the daemon), only the read models' commands when it names one of those, every
+ * command otherwise (help, usage errors and their suggestions).
  */
 async function registerCommands(program: Command, io: Io, argv: readonly string[]): Promise<void> {
   const name = commandNameOf(argv);
   if (name !== undefined && BOOK_COMMANDS.has(name)) {
     (await import('./commands/book.js')).registerBookCommands(program, io);
+    return;
+  }
+  if (name !== undefined && PROJECTION_COMMANDS.has(name)) {
+    (await import('./commands/projections.js')).registerProjectionCommands(program, io);
     return;
   }
   const [init, book, read, orders, projections, demo, reconcile, migrate, serve] = await Promise.all([

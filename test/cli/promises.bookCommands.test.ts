@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { BOOK_COMMANDS } from '../../src/cli/bookCommands.js';
+import { BOOK_COMMANDS, PROJECTION_COMMANDS } from '../../src/cli/bookCommands.js';
 import { registerBookCommands } from '../../src/cli/commands/book.js';
+import { registerProjectionCommands } from '../../src/cli/commands/projections.js';
 import { commandNameOf } from '../../src/cli/main.js';
 import { processIo } from '../../src/cli/io.js';
 
@@ -12,6 +13,12 @@ describe('the book commands a write command loads alone', () => {
     const program = new Command('ptrack');
     registerBookCommands(program, processIo);
     expect(new Set(program.commands.map((c) => c.name()))).toEqual(BOOK_COMMANDS);
+  });
+
+  it('PROJECTION_COMMANDS is exactly what registerProjectionCommands registers', () => {
+    const program = new Command('ptrack');
+    registerProjectionCommands(program, processIo);
+    expect(new Set(program.commands.map((c) => c.name()))).toEqual(PROJECTION_COMMANDS);
   });
 
   it('the command name skips options and the values of --config, --store and --book', () => {
