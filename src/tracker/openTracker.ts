@@ -201,9 +201,15 @@ export interface Tracker {
 /** A copy without undefined fields (commands are strict objects: `undefined` is not "absent"). */
 function clean<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
-  for (const key in o) if (o[key] !== undefined) out[key] = o[key];
+  for (const key of Object.keys(o)) {
+    const value = (o as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
   return out as T;
 }
+
+/** The keys of {@link CallOptions}: how a call is made, not what the command says. */
+const CALL_OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>(['commandId', 'correlationId', 'causationId', 'source']);
 
 const STORE_EXPECTED =
   'must be a store string (sqlite:<file>, memory:, postgres://user@host:5432/db, esdb://host:2113) or an open EventStore';
@@ -297,8 +303,14 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
   const gateway = orderGateway(handler, guarded);
   let closing: Promise<void> | undefined;
   const run = async (command: CommandInput, call: CallOptions = {}, id?: string): Promise<TrackerResult> => {
-    const { commandId, ...handleOptions } = call;
-    const result = await handler.handle(clean({ ...command, commandId }) as CommandInput, handleOptions);
+    // Copies made field by field, not by spreads and rests: this runs for every command of a busy bot.
+    const input = clean(command) as Record<string, unknown>;
+    if (call.commandId !== undefined) input.commandId = call.commandId;
+    const handleOptions: HandleOptions = {};
+    if (call.correlationId !== undefined) handleOptions.correlationId = call.correlationId;
+    if (call.causationId !== undefined) handleOptions.causationId = call.causationId;
+    if (call.source !== undefined) handleOptions.source = call.source;
+    const result = await handler.handle(input as CommandInput, handleOptions);
     const positionId = id ?? (command as { positionId?: string }).positionId;
     return {
       events: result.events,
@@ -306,9 +318,19 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       duplicate: result.duplicate,
     };
   };
+  /** A call's fields and its call options, in one pass; undefined fields dropped (run drops them anyway). */
   const split = <T extends CallOptions>(o: T | undefined): [Omit<T, keyof CallOptions>, CallOptions] => {
-    const { commandId, correlationId, causationId, source, ...restOpts } = (o ?? {}) as T;
-    return [restOpts, clean({ commandId, correlationId, causationId, source })];
+    const fields: Record<string, unknown> = {};
+    const call: Record<string, unknown> = {};
+    if (o !== undefined) {
+      for (const key of Object.keys(o)) {
+        const value = (o as Record<string, unknown>)[key];
+        if (value === undefined) continue;
+        if (CALL_OPTION_KEYS.has(key)) call[key] = value;
+        else fields[key] = value;
+      }
+    }
+    return [fields as Omit<T, keyof CallOptions>, call as CallOptions];
   };
 
   const tracker: Tracker = {
