@@ -318,7 +318,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       duplicate: result.duplicate,
     };
   };
-  /** A call's fields and its call options, in one pass; undefined fields dropped (run drops them anyway). */
+  /** A call's fields and its call options, in one pass, undefined ones dropped: the fields are spread into the command as they are. */
   const split = <T extends CallOptions>(o: T | undefined): [Omit<T, keyof CallOptions>, CallOptions] => {
     const fields: Record<string, unknown> = {};
     const call: Record<string, unknown> = {};
@@ -341,35 +341,35 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     handler,
     track: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Track', positionId: id, ...clean(f) }, c);
+      return run({ type: 'Track', positionId: id, ...f }, c);
     },
     enter: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Enter', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'Enter', positionId: id, ...f } as CommandInput, c);
     },
     open: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Open', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'Open', positionId: id, ...f } as CommandInput, c);
     },
     hold: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Hold', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'Hold', positionId: id, ...f } as CommandInput, c);
     },
     monitor: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Monitor', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'Monitor', positionId: id, ...f } as CommandInput, c);
     },
     exit: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Exit', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'Exit', positionId: id, ...f } as CommandInput, c);
     },
     skip: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'Skip', positionId: id, ...clean(f) }, c);
+      return run({ type: 'Skip', positionId: id, ...f }, c);
     },
     adoptOrphan: (id, o) => {
       const [f, c] = split(o);
-      return run({ type: 'AdoptOrphan', positionId: id, ...clean(f) } as CommandInput, c);
+      return run({ type: 'AdoptOrphan', positionId: id, ...f } as CommandInput, c);
     },
     archive: async (id, o) => {
       const { commandId, ...h } = o ?? {};
@@ -378,15 +378,15 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     },
     tripCircuitBreaker: (reason, o) => {
       const [f, c] = split(o);
-      return run({ type: 'TripCircuitBreaker', reason, ...clean(f) }, c);
+      return run({ type: 'TripCircuitBreaker', reason, ...f }, c);
     },
     resetCircuitBreaker: (o) => {
       const [f, c] = split(o);
-      return run({ type: 'ResetCircuitBreaker', ...clean(f) }, c);
+      return run({ type: 'ResetCircuitBreaker', ...f }, c);
     },
     startCooldown: (symbol, seconds, o) => {
       const [f, c] = split(o);
-      return run({ type: 'StartCooldown', symbol, seconds, ...clean(f) }, c);
+      return run({ type: 'StartCooldown', symbol, seconds, ...f }, c);
     },
     recover: (external, o = {}) =>
       recoverOnStartup({
@@ -400,7 +400,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
       }),
     acknowledgeRecovery: (o) => {
       const [f, c] = split(o);
-      return run({ type: 'AcknowledgeRecovery', ...clean(f) }, { source: 'recovery', ...c });
+      return run({ type: 'AcknowledgeRecovery', ...f }, { source: 'recovery', ...c });
     },
     submitOrder: (request, o) => gateway.submitOrder(request, o),
     cancelOrder: (id, o) => gateway.cancelOrder(id, o),
