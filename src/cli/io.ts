@@ -44,7 +44,17 @@ export function createIo(
   };
 }
 
-export const processIo: Io = createIo(process, process.env);
+let ownIo: Io | undefined;
+
+/**
+ * The Io on the process's own stdout and stderr, made on first use, not when this module loads: in
+ * the CLI's startup snapshot (src/cli/snapshot.ts) a module's top level runs when the snapshot is
+ * built, so whether stderr is a terminal is asked of the process that runs the command.
+ */
+export function processIo(): Io {
+  ownIo ??= createIo(process, process.env);
+  return ownIo;
+}
 
 /**
  * One line on stderr rewritten in place (cursor up, clear the line, write it): for an Io whose

@@ -11,13 +11,13 @@ import { processIo } from '../../src/cli/io.js';
 describe('the book commands a write command loads alone', () => {
   it('BOOK_COMMANDS is exactly what registerBookCommands registers', () => {
     const program = new Command('ptrack');
-    registerBookCommands(program, processIo);
+    registerBookCommands(program, processIo());
     expect(new Set(program.commands.map((c) => c.name()))).toEqual(BOOK_COMMANDS);
   });
 
   it('PROJECTION_COMMANDS is exactly what registerProjectionCommands registers', () => {
     const program = new Command('ptrack');
-    registerProjectionCommands(program, processIo);
+    registerProjectionCommands(program, processIo());
     expect(new Set(program.commands.map((c) => c.name()))).toEqual(PROJECTION_COMMANDS);
   });
 
