@@ -72,7 +72,7 @@ describe('README', () => {
   it("npx ptrack is this package's bin, the one the tests run", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
     expect(pkg.name).toBe('position-tracker');
-    expect(pkg.bin.ptrack).toBe('./bin/ptrack.js');
+    expect(pkg.bin.ptrack).toBe('./bin/ptrack');
   });
 
   it('CLI quick start: every line exits 0 and does what its comment says', async () => {

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/ptrack.js', import.meta.url));
+/** The package's `ptrack` (package.json's bin): a book command starts from the CLI's startup snapshot. */
+const BIN = fileURLToPath(new URL('../../bin/ptrack', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -11,10 +12,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `ptrack` binary (compiled JavaScript) in a child process. */
+/** Runs the real `ptrack` binary (bin/ptrack, as `npx ptrack` does) in a child process. */
 export function ptrack(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(BIN, args, {
       cwd: options.cwd,
       env: { ...process.env, LOG_LEVEL: 'silent', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
