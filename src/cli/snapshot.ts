@@ -12,6 +12,7 @@
  * (scripts/bundle-cli.mjs), and crypto's UUID pool, which would be copied into every command's
  * process alike, is closed to the warm-up (see withoutUuidPool.ts).
  */
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,7 +45,8 @@ function blobOf(execArgv: readonly string[]): string | undefined {
 async function run(): Promise<void> {
   const blob = blobOf(process.execArgv);
   if (blob === undefined) throw new Error('ptrack: started from a snapshot without --snapshot-blob in its options');
-  const here = join(dirname(resolve(blob)), 'ptrack.mjs');
+  // From the blob's real place: its package's node_modules is beside the real dist/, not a link to it.
+  const here = join(dirname(realpathSync(resolve(blob))), 'ptrack.mjs');
   globalThis.__ptrackRequire = createRequire(here);
   globalThis.__ptrackUrl = pathToFileURL(here).href;
   const code = await runCli(process.argv.slice(1), processIo(), register);

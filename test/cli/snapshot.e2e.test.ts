@@ -118,6 +118,20 @@ describe('bin/ptrack', () => {
     expect(files.filter((f) => f.path.includes('blob'))).toEqual([]);
   }, 60_000);
 
+  it("runs a command from the blob through a link to the package's dist/ (its node_modules found from the real one)", async ({
+    onTestFinished,
+  }) => {
+    const dir = sandbox(onTestFinished);
+    const pkg = join(dir, 'linked');
+    mkdirSync(join(pkg, 'bin'), { recursive: true });
+    copyFileSync(BIN, join(pkg, 'bin', 'ptrack'));
+    symlinkSync(join(BIN, '..', 'ptrack.js'), join(pkg, 'bin', 'ptrack.js'));
+    symlinkSync(join(DIST, '..'), join(pkg, 'dist'));
+    const args = ['open', 'L1', '--symbol', 'L', '--value', '1'];
+    expect(await execOf(join(pkg, 'bin', 'ptrack'), ['hold', '--help'], dir)).toMatch(/ --snapshot-blob /);
+    expect(await run(join(pkg, 'bin', 'ptrack'), args, dir)).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('names, in its list, exactly the book commands', () => {
     const text = readFileSync(BIN, 'utf8');
     const list = /^\s*(track \|[^)]*)\)$/m.exec(text)?.[1];
