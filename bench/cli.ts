@@ -40,7 +40,7 @@ export function cliOpens(opens: number): Row[] {
       join(dir.dir, 'ptrack.config.json'),
       JSON.stringify({
         store: `sqlite:${join(dir.dir, 'trades.db')}`,
-        maxPositions: opens + opens / WITHOUT_SNAPSHOT_EVERY + 10,
+        maxPositions: opens + Math.ceil(opens / WITHOUT_SNAPSHOT_EVERY) + 10,
         rejectDuplicateSymbol: false,
       }),
     );

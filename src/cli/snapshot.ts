@@ -17,7 +17,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
-import type { Command } from 'commander';
 import { registerBookCommands } from './commands/book.js';
 import { runCli } from './program.js';
 import { processIo, type Io } from './io.js';
@@ -29,8 +28,6 @@ declare global {
   /** The URL of dist/cli/ptrack.mjs, which the bundle's `import.meta.url` stands for. */
   var __ptrackUrl: string | undefined;
 }
-
-const register = (program: Command, io: Io): void => registerBookCommands(program, io);
 
 /** The blob this process started from: `--snapshot-blob <file>` (or `=<file>`) in its Node options. */
 function blobOf(execArgv: readonly string[]): string | undefined {
@@ -49,7 +46,7 @@ async function run(): Promise<void> {
   const here = join(dirname(realpathSync(resolve(blob))), 'ptrack.mjs');
   globalThis.__ptrackRequire = createRequire(here);
   globalThis.__ptrackUrl = pathToFileURL(here).href;
-  const code = await runCli(process.argv.slice(1), processIo(), register);
+  const code = await runCli(process.argv.slice(1), processIo(), registerBookCommands);
   // As bin/ptrack.js: leave once stdout and stderr have drained, even if a handle stays open.
   let pending = 2;
   const done = (): void => {
@@ -66,7 +63,7 @@ async function warmUp(): Promise<void> {
       ['open', 'W', '--symbol', 'S', '--value', '100', '--qty', '1', '--price', '100', '--store', 'memory:'],
       ['track', 'W', '--symbol', 'S', '--store', 'memory:'],
     ]) {
-      const code = await runCli(argv, quiet, register);
+      const code = await runCli(argv, quiet, registerBookCommands);
       if (code !== 0) throw new Error(`the snapshot warm-up's ptrack ${argv.join(' ')} exited ${code}`);
     }
   });

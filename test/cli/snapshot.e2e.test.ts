@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BOOK_COMMANDS } from '../../src/cli/bookCommands.js';
-import type { CliResult } from '../helpers/cli.js';
+import { runProcess, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
@@ -24,24 +24,8 @@ const ENV: NodeJS.ProcessEnv = {
   NO_COLOR: '1',
 };
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish in time`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+  runProcess(command, args, { cwd, env: { ...ENV, ...env }, timeoutMs: 60_000 });
 
 /** What `sh -x bin` ran in the end: its last `exec` line, as sh traced it. */
 async function execOf(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {

@@ -12,21 +12,21 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `ptrack` binary (bin/ptrack, as `npx ptrack` does) in a child process. */
-export function ptrack(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs `command` in a child process (killed after `timeoutMs`), with the environment given over this one's. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, {
-      cwd: options.cwd,
-      env: { ...process.env, LOG_LEVEL: 'silent', NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ptrack ${args.join(' ')} did not finish in time`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish in time`));
     }, options.timeoutMs ?? 15_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -34,6 +34,11 @@ export function ptrack(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the real `ptrack` binary (bin/ptrack, as `npx ptrack` does) in a child process. */
+export function ptrack(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runProcess(BIN, args, { ...options, env: { LOG_LEVEL: 'silent', NO_COLOR: '1', ...options.env } });
 }
 
 /** The CLI bundle's text: its entry and every chunk split from it (scripts/bundle-cli.mjs), in one string. */
